@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"mcp-platform/api/gateway"
+	"mcp-platform/api/mcpserver"
+	"mcp-platform/internal/config"
+	"mcp-platform/internal/devstack"
+	"mcp-platform/internal/logging"
+	"mcp-platform/internal/roles"
+	"mcp-platform/internal/store"
+	"mcp-platform/internal/version"
+)
+
+// temporalWait is how long a role waits for Temporal at start, so roles may start in any order.
+const temporalWait = 60 * time.Second
+
+func (c *cli) settings() (config.Config, *slog.Logger, error) {
+	cfg, err := config.Load(c.getenv)
+	if err != nil {
+		return config.Config{}, nil, err
+	}
+	return cfg, logging.New(c.stderr, cfg), nil
+}
+
+// connect loads settings and connects a role to Postgres and Temporal.
+func (c *cli) connect(ctx context.Context, role string) (*roles.Env, error) {
+	cfg, logger, err := c.settings()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Database.URL == "" {
+		return nil, fmt.Errorf("DATABASE_URL is not set: the %s role needs a PostgreSQL server "+
+			"(or run 'mcp-platform dev', which starts a private one)", role)
+	}
+	logger = logger.With("role", role)
+	logger.Info("starting", "version", version.Version, "environment", cfg.Environment,
+		"database", cfg.RedactedDatabaseURL(), "temporal", cfg.Temporal.Address)
+	return roles.Connect(ctx, cfg, logger, temporalWait)
+}
+
+func runServer(role string, serve func(context.Context, *roles.Env) error) func(context.Context, *cli, []string) error {
+	return func(ctx context.Context, c *cli, args []string) error {
+		if err := parse(c.flags(role, role), args); err != nil {
+			return err
+		}
+		env, err := c.connect(ctx, role)
+		if err != nil {
+			return err
+		}
+		defer env.Close()
+		return serve(ctx, env)
+	}
+}
+
+var (
+	runAPI = runServer("api", roles.RunAPI)
+	runMCP = runServer("mcp", roles.RunMCP)
+)
+
+func runWorker(ctx context.Context, c *cli, args []string) error {
+	return errors.New("worker: not available yet")
+}
+
+func runMigrate(ctx context.Context, c *cli, args []string) error {
+	fs := c.flags("migrate", "migrate up|down|status")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return usageError{"migrate: say up, down or status"}
+	}
+	action := fs.Arg(0)
+	if action != "up" && action != "down" && action != "status" {
+		return usageError{fmt.Sprintf("migrate: unknown action %q (use up, down or status)", action)}
+	}
+	cfg, logger, err := c.settings()
+	if err != nil {
+		return err
+	}
+	if cfg.Database.URL == "" {
+		return errors.New("DATABASE_URL is not set: say which PostgreSQL server to migrate")
+	}
+	pool, err := store.Open(ctx, cfg.Database.URL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	m, err := store.NewMigrator(pool, logger)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	switch action {
+	case "up":
+		n, err := m.Up(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "applied %d migration(s)\n", n)
+	case "down":
+		v, err := m.Down(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "rolled back migration %d\n", v)
+	case "status":
+		st, err := m.Status(ctx)
+		if err != nil {
+			return err
+		}
+		for _, s := range st {
+			state := "pending"
+			if s.Applied {
+				state = "applied"
+			}
+			fmt.Fprintf(c.stdout, "%05d  %-8s %s\n", s.Version, state, s.Name)
+		}
+	}
+	return nil
+}
+
+func runOpenAPI(_ context.Context, c *cli, args []string) error {
+	fs := c.flags("openapi", "openapi [-server api|mcp] [-o file]")
+	server := fs.String("server", "api", "which server's document: api (gateway) or mcp (MCP server)")
+	out := fs.String("o", "", "write to this file instead of standard output")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	var doc any
+	switch *server {
+	case "api":
+		api, _ := gateway.New(gateway.Deps{})
+		doc = api.OpenAPI()
+	case "mcp":
+		api, _ := mcpserver.New(mcpserver.Deps{})
+		doc = api.OpenAPI()
+	default:
+		return usageError{fmt.Sprintf("openapi: unknown server %q (use api or mcp)", *server)}
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode OpenAPI document: %w", err)
+	}
+	b = append(b, '\n')
+	if *out == "" {
+		_, err = c.stdout.Write(b)
+		return err
+	}
+	return os.WriteFile(*out, b, 0o644)
+}
+
+func runVersion(_ context.Context, c *cli, args []string) error {
+	if err := parse(c.flags("version", "version"), args); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, "mcp-platform", version.Version)
+	return nil
+}
+
+func runDev(ctx context.Context, c *cli, args []string) error {
+	if err := parse(c.flags("dev", "dev"), args); err != nil {
+		return err
+	}
+	cfg, logger, err := c.settings()
+	if err != nil {
+		return err
+	}
+	if !cfg.IsDev() {
+		return errors.New("dev: MCP_ENVIRONMENT is production; the dev stack (demo users, embedded servers) is for development only")
+	}
+	return devstack.Run(ctx, cfg, logger, c.stdout)
+}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"mcp-platform/internal/testutil/dbtest"
+)
+
+// runCLI runs the program as a user would, with env as the whole environment.
+func runCLI(t *testing.T, env map[string]string, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	getenv := func(k string) string { return env[k] }
+	err := run(context.Background(), args, getenv, &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+func TestRun(t *testing.T) {
+	t.Run("OK help lists every command", func(t *testing.T) {
+		out, _, err := runCLI(t, nil, "--help")
+		require.NoError(t, err)
+		for _, c := range commands {
+			require.Contains(t, out, c.name)
+		}
+	})
+	t.Run("OK version", func(t *testing.T) {
+		out, _, err := runCLI(t, nil, "version")
+		require.NoError(t, err)
+		require.Contains(t, out, "mcp-platform")
+	})
+	t.Run("ErrNoCommand", func(t *testing.T) {
+		_, errOut, err := runCLI(t, nil)
+		require.Error(t, err)
+		require.Equal(t, 2, exitCode(err))
+		require.Contains(t, errOut, "Commands:")
+	})
+	t.Run("ErrUnknownCommand", func(t *testing.T) {
+		_, _, err := runCLI(t, nil, "serve")
+		require.ErrorContains(t, err, `unknown command "serve"`)
+		require.Equal(t, 2, exitCode(err))
+	})
+	t.Run("ErrCommandHelp", func(t *testing.T) {
+		_, errOut, err := runCLI(t, nil, "migrate", "-h")
+		require.ErrorIs(t, err, flag.ErrHelp)
+		require.Contains(t, errOut, "migrate up|down|status")
+	})
+	t.Run("ErrBadSetting names the variable", func(t *testing.T) {
+		_, _, err := runCLI(t, map[string]string{"MCP_SERVER_PORT": "http"}, "openapi")
+		require.NoError(t, err, "openapi needs no settings")
+		_, _, err = runCLI(t, map[string]string{"MCP_SERVER_PORT": "http", "DATABASE_URL": "postgres://x/y"}, "migrate", "status")
+		require.ErrorContains(t, err, "MCP_SERVER_PORT")
+	})
+	t.Run("ErrRoleWithoutDatabase", func(t *testing.T) {
+		_, _, err := runCLI(t, nil, "api")
+		require.ErrorContains(t, err, "DATABASE_URL is not set")
+	})
+	t.Run("ErrRoleWithDatabaseDown", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		_, _, err = runCLI(t, map[string]string{"DATABASE_URL": fmt.Sprintf("postgres://u:secret@127.0.0.1:%d/db", port)}, "mcp")
+		require.ErrorContains(t, err, "cannot connect to PostgreSQL")
+		require.NotContains(t, err.Error(), "secret")
+	})
+	t.Run("ErrProductionRefusesDev", func(t *testing.T) {
+		_, _, err := runCLI(t, map[string]string{"MCP_ENVIRONMENT": "production", "DATABASE_URL": "postgres://x/y", "JWT_SECRET": "0123456789abcdef0123456789abcdef"}, "dev")
+		require.ErrorContains(t, err, "development only")
+	})
+}
+
+func TestMigrateCommand(t *testing.T) {
+	db := dbtest.NewEmpty(t)
+	env := map[string]string{"DATABASE_URL": db.URL}
+
+	out, _, err := runCLI(t, env, "migrate", "status")
+	require.NoError(t, err)
+	require.Contains(t, out, "pending")
+	require.NotContains(t, out, "applied ")
+
+	out, _, err = runCLI(t, env, "migrate", "up")
+	require.NoError(t, err)
+	require.Regexp(t, `applied [1-9]\d* migration`, out)
+
+	out, _, err = runCLI(t, env, "migrate", "status")
+	require.NoError(t, err)
+	require.NotContains(t, out, "pending")
+
+	out, _, err = runCLI(t, env, "migrate", "down")
+	require.NoError(t, err)
+	require.Contains(t, out, "rolled back migration")
+
+	_, _, err = runCLI(t, env, "migrate", "sideways")
+	require.ErrorContains(t, err, `unknown action "sideways"`)
+}
+
+// TestOpenAPIUpToDate fails when the committed OpenAPI documents (from which clients are
+// generated) differ from what the code serves. Run `make openapi` to refresh them.
+func TestOpenAPIUpToDate(t *testing.T) {
+	for server, file := range map[string]string{"api": "gateway.json", "mcp": "mcp-server.json"} {
+		t.Run(server, func(t *testing.T) {
+			out, _, err := runCLI(t, nil, "openapi", "-server", server)
+			require.NoError(t, err)
+			committed, err := os.ReadFile(filepath.Join("..", "..", "openapi", file))
+			require.NoError(t, err)
+			require.Equal(t, string(committed), out, "openapi/%s is stale: run `make openapi` and commit it", file)
+		})
+	}
+}

@@ -1,0 +1,354 @@
+// Package config loads the platform's settings from config/settings.yaml and the environment,
+// and validates them at start so that a mistake is reported once, by name, with its fix.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Environments the platform knows.
+const (
+	EnvDev        = "dev"
+	EnvProduction = "production"
+)
+
+// DefaultPath is where the settings file is looked for when MCP_CONFIG is unset.
+const DefaultPath = "config/settings.yaml"
+
+// DevJWTSecret signs tokens in dev mode when JWT_SECRET is unset. It is public, so it is refused
+// outside dev.
+const DevJWTSecret = "mcp-platform-dev-only-secret-do-not-use-in-production"
+
+// Config is the whole of the platform's settings.
+type Config struct {
+	Environment string   `yaml:"environment"`
+	Log         Log      `yaml:"log"`
+	DataDir     string   `yaml:"data_dir"`
+	DomainsDir  string   `yaml:"domains_dir"`
+	Server      Server   `yaml:"server"`
+	Database    Database `yaml:"database"`
+	Temporal    Temporal `yaml:"temporal"`
+	LLM         LLM      `yaml:"llm"`
+	JWT         JWT      `yaml:"jwt"`
+}
+
+// Log configures structured logging.
+type Log struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// Server configures the two HTTP servers.
+type Server struct {
+	Host            string        `yaml:"host"`
+	APIPort         int           `yaml:"api_port"`
+	MCPPort         int           `yaml:"mcp_port"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// Database configures Postgres.
+type Database struct {
+	URL string `yaml:"url"`
+}
+
+// Temporal configures the Temporal client (and, in dev, the embedded server).
+type Temporal struct {
+	Address   string `yaml:"address"`
+	Namespace string `yaml:"namespace"`
+	UIPort    int    `yaml:"ui_port"`
+}
+
+// LLM configures the language model provider.
+type LLM struct {
+	Provider string `yaml:"provider"`
+	APIKey   string `yaml:"api_key"`
+	APIBase  string `yaml:"api_base"`
+	Model    string `yaml:"model"`
+}
+
+// JWT configures bearer token verification.
+type JWT struct {
+	Secret   string        `yaml:"secret"`
+	Issuer   string        `yaml:"issuer"`
+	Audience string        `yaml:"audience"`
+	JWKSURL  string        `yaml:"jwks_url"`
+	TokenTTL time.Duration `yaml:"token_ttl"`
+}
+
+// IsDev reports whether the platform runs in dev mode, where demo users and a built-in JWT
+// secret are allowed.
+func (c Config) IsDev() bool { return c.Environment == EnvDev }
+
+// Default returns the settings used when neither the file nor the environment says otherwise.
+func Default() Config {
+	return Config{
+		Environment: EnvDev,
+		Log:         Log{Level: "info"},
+		DataDir:     ".data",
+		DomainsDir:  "config/domains",
+		Server:      Server{Host: "127.0.0.1", APIPort: 8000, MCPPort: 8001, ShutdownTimeout: 15 * time.Second},
+		Temporal:    Temporal{Address: "127.0.0.1:7233", Namespace: "default", UIPort: 8233},
+		LLM:         LLM{Provider: "mock"},
+		JWT:         JWT{Issuer: "mcp-platform", Audience: "mcp-platform", TokenTTL: 8 * time.Hour},
+	}
+}
+
+// Error is an invalid setting: which key (and its environment variable), what is wrong, and how
+// to fix it.
+type Error struct {
+	Key    string
+	Env    string
+	Value  string
+	Reason string
+	Fix    string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "invalid setting %s", e.Key)
+	if e.Env != "" {
+		fmt.Fprintf(&b, " (env %s)", e.Env)
+	}
+	if e.Value != "" {
+		fmt.Fprintf(&b, " = %q", e.Value)
+	}
+	fmt.Fprintf(&b, ": %s", e.Reason)
+	if e.Fix != "" {
+		fmt.Fprintf(&b, "; fix: %s", e.Fix)
+	}
+	return b.String()
+}
+
+// binding ties a settings key to the environment variable that overrides it.
+type binding struct {
+	key, env string
+	set      func(c *Config, v string) error
+}
+
+type setter = func(c *Config, v string) error
+
+func str(p func(c *Config) *string) setter {
+	return func(c *Config, v string) error { *p(c) = v; return nil }
+}
+
+func port(p func(c *Config) *int) setter {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return errors.New("not a whole number")
+		}
+		*p(c) = n
+		return nil
+	}
+}
+
+func duration(p func(c *Config) *time.Duration) setter {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil {
+			return errors.New("not a duration such as 30s or 8h")
+		}
+		*p(c) = d
+		return nil
+	}
+}
+
+// bindings lists every setting that the environment can override.
+var bindings = func() []binding {
+	b := []binding{}
+	add := func(key, env string, set setter) { b = append(b, binding{key: key, env: env, set: set}) }
+	add("environment", "MCP_ENVIRONMENT", str(func(c *Config) *string { return &c.Environment }))
+	add("log.level", "MCP_LOG_LEVEL", str(func(c *Config) *string { return &c.Log.Level }))
+	add("log.format", "MCP_LOG_FORMAT", str(func(c *Config) *string { return &c.Log.Format }))
+	add("data_dir", "MCP_DATA_DIR", str(func(c *Config) *string { return &c.DataDir }))
+	add("domains_dir", "MCP_DOMAINS_DIR", str(func(c *Config) *string { return &c.DomainsDir }))
+	add("server.host", "MCP_HOST", str(func(c *Config) *string { return &c.Server.Host }))
+	add("server.api_port", "ORCHESTRATOR_PORT", port(func(c *Config) *int { return &c.Server.APIPort }))
+	add("server.mcp_port", "MCP_SERVER_PORT", port(func(c *Config) *int { return &c.Server.MCPPort }))
+	add("server.shutdown_timeout", "MCP_SHUTDOWN_TIMEOUT", duration(func(c *Config) *time.Duration { return &c.Server.ShutdownTimeout }))
+	add("database.url", "DATABASE_URL", str(func(c *Config) *string { return &c.Database.URL }))
+	add("temporal.address", "TEMPORAL_ADDRESS", str(func(c *Config) *string { return &c.Temporal.Address }))
+	add("temporal.namespace", "TEMPORAL_NAMESPACE", str(func(c *Config) *string { return &c.Temporal.Namespace }))
+	add("temporal.ui_port", "TEMPORAL_UI_PORT", port(func(c *Config) *int { return &c.Temporal.UIPort }))
+	add("llm.provider", "LLM_PROVIDER", str(func(c *Config) *string { return &c.LLM.Provider }))
+	add("llm.api_key", "LLM_API_KEY", str(func(c *Config) *string { return &c.LLM.APIKey }))
+	add("llm.api_base", "LLM_API_BASE", str(func(c *Config) *string { return &c.LLM.APIBase }))
+	add("llm.model", "LLM_MODEL", str(func(c *Config) *string { return &c.LLM.Model }))
+	add("jwt.secret", "JWT_SECRET", str(func(c *Config) *string { return &c.JWT.Secret }))
+	add("jwt.issuer", "JWT_ISSUER", str(func(c *Config) *string { return &c.JWT.Issuer }))
+	add("jwt.audience", "JWT_AUDIENCE", str(func(c *Config) *string { return &c.JWT.Audience }))
+	add("jwt.jwks_url", "JWT_JWKS_URL", str(func(c *Config) *string { return &c.JWT.JWKSURL }))
+	add("jwt.token_ttl", "JWT_TOKEN_TTL", duration(func(c *Config) *time.Duration { return &c.JWT.TokenTTL }))
+	return b
+}()
+
+// envOf returns the environment variable that overrides key, for error messages.
+func envOf(key string) string {
+	for _, b := range bindings {
+		if b.key == key {
+			return b.env
+		}
+	}
+	return ""
+}
+
+// Load reads the settings file (MCP_CONFIG, or DefaultPath when that exists), applies the
+// environment on top and validates the result. A missing default file is not an error: the
+// defaults apply.
+func Load(getenv func(string) string) (Config, error) {
+	cfg := Default()
+	path, explicit := getenv("MCP_CONFIG"), true
+	if path == "" {
+		path, explicit = DefaultPath, false
+	}
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if err := decodeYAML(data, &cfg); err != nil {
+			return Config{}, fmt.Errorf("read settings %s: %w", path, err)
+		}
+	case errors.Is(err, fs.ErrNotExist) && !explicit:
+	default:
+		return Config{}, fmt.Errorf("read settings %s (MCP_CONFIG): %w", path, err)
+	}
+	for _, b := range bindings {
+		v, ok := lookup(getenv, b.env)
+		if !ok {
+			continue
+		}
+		if err := b.set(&cfg, v); err != nil {
+			return Config{}, &Error{Key: b.key, Env: b.env, Value: v, Reason: err.Error(), Fix: "correct or unset " + b.env}
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// lookup treats an empty variable as unset, as shells and compose files commonly produce them.
+func lookup(getenv func(string) string, name string) (string, bool) {
+	v := getenv(name)
+	return v, v != ""
+}
+
+func decodeYAML(data []byte, cfg *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w (check the key names against config/settings.yaml in the repository)", err)
+	}
+	return nil
+}
+
+// Validate checks every setting and returns the first problem as an *Error.
+func (c *Config) Validate() error {
+	fail := func(key, value, reason, fix string) error {
+		return &Error{Key: key, Env: envOf(key), Value: value, Reason: reason, Fix: fix}
+	}
+	switch c.Environment {
+	case EnvDev, EnvProduction:
+	default:
+		return fail("environment", c.Environment, "unknown environment", `use "dev" or "production"`)
+	}
+	switch strings.ToLower(c.Log.Level) {
+	case "debug", "info", "warn", "warning", "error":
+	default:
+		return fail("log.level", c.Log.Level, "unknown log level", "use debug, info, warn or error")
+	}
+	switch c.Log.Format {
+	case "", "text", "json":
+	default:
+		return fail("log.format", c.Log.Format, "unknown log format", "use text or json")
+	}
+	for _, p := range []struct {
+		key  string
+		port int
+	}{{"server.api_port", c.Server.APIPort}, {"server.mcp_port", c.Server.MCPPort}, {"temporal.ui_port", c.Temporal.UIPort}} {
+		if p.port < 1 || p.port > 65535 {
+			return fail(p.key, strconv.Itoa(p.port), "port out of range", "use a port between 1 and 65535")
+		}
+	}
+	if c.Server.APIPort == c.Server.MCPPort {
+		return fail("server.mcp_port", strconv.Itoa(c.Server.MCPPort), "same port as server.api_port", "give the two servers different ports")
+	}
+	if c.Server.ShutdownTimeout <= 0 {
+		return fail("server.shutdown_timeout", c.Server.ShutdownTimeout.String(), "must be positive", "use a duration such as 15s")
+	}
+	if c.Database.URL != "" {
+		u, err := url.Parse(c.Database.URL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+			return fail("database.url", redactURL(c.Database.URL), "not a PostgreSQL URL", "use postgres://user:password@host:5432/dbname?sslmode=disable")
+		}
+	} else if !c.IsDev() {
+		return fail("database.url", "", "required outside dev", "set DATABASE_URL to your PostgreSQL server")
+	}
+	if _, p, ok := strings.Cut(c.Temporal.Address, ":"); !ok || p == "" {
+		return fail("temporal.address", c.Temporal.Address, "not host:port", "use for example 127.0.0.1:7233")
+	}
+	if c.Temporal.Namespace == "" {
+		return fail("temporal.namespace", "", "must not be empty", "use default or your namespace")
+	}
+	switch c.LLM.Provider {
+	case "mock":
+	case "openai":
+		if c.LLM.APIKey == "" {
+			return fail("llm.api_key", "", "required by the openai provider", "set LLM_API_KEY, or LLM_PROVIDER=mock for keyless demos")
+		}
+	case "azure_openai", "openai_compatible":
+		if c.LLM.APIBase == "" {
+			return fail("llm.api_base", "", "required by the "+c.LLM.Provider+" provider", "set LLM_API_BASE to the endpoint's base URL")
+		}
+		if c.LLM.Provider == "azure_openai" && c.LLM.APIKey == "" {
+			return fail("llm.api_key", "", "required by the azure_openai provider", "set LLM_API_KEY")
+		}
+	default:
+		return fail("llm.provider", c.LLM.Provider, "unknown provider", "use mock, openai, azure_openai or openai_compatible")
+	}
+	if c.LLM.Provider != "mock" && c.LLM.Model == "" {
+		return fail("llm.model", "", "required by the "+c.LLM.Provider+" provider", "set LLM_MODEL, for example gpt-4o-mini")
+	}
+	if c.JWT.Secret == "" && c.IsDev() {
+		c.JWT.Secret = DevJWTSecret
+	}
+	if c.JWT.JWKSURL == "" {
+		if c.JWT.Secret == "" {
+			return fail("jwt.secret", "", "no way to verify tokens", "set JWT_SECRET (32+ bytes) or JWT_JWKS_URL")
+		}
+		if len(c.JWT.Secret) < 32 {
+			return fail("jwt.secret", "", "shorter than 32 bytes", "use a random secret of at least 32 bytes, e.g. openssl rand -hex 32")
+		}
+		if !c.IsDev() && c.JWT.Secret == DevJWTSecret {
+			return fail("jwt.secret", "", "the public dev secret is not allowed outside dev", "set JWT_SECRET to a private random value")
+		}
+	} else if u, err := url.Parse(c.JWT.JWKSURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") {
+		return fail("jwt.jwks_url", c.JWT.JWKSURL, "not an http(s) URL", "use the JWKS URL of your OIDC provider")
+	}
+	if c.JWT.TokenTTL <= 0 {
+		return fail("jwt.token_ttl", c.JWT.TokenTTL.String(), "must be positive", "use a duration such as 8h")
+	}
+	return nil
+}
+
+// redactURL hides the password of a connection URL so it can be shown in errors and logs.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return u.Redacted()
+}
+
+// RedactedDatabaseURL is the database URL with its password hidden, for logs.
+func (c Config) RedactedDatabaseURL() string { return redactURL(c.Database.URL) }

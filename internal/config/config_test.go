@@ -1,0 +1,140 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func envMap(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func writeSettings(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "settings.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
+	return p
+}
+
+func TestLoad(t *testing.T) {
+	t.Run("OK defaults without a file", func(t *testing.T) {
+		t.Chdir(t.TempDir())
+		cfg, err := Load(envMap(nil))
+		require.NoError(t, err)
+		require.Equal(t, EnvDev, cfg.Environment)
+		require.Equal(t, 8000, cfg.Server.APIPort)
+		require.Equal(t, 8001, cfg.Server.MCPPort)
+		require.Equal(t, "mock", cfg.LLM.Provider)
+		require.Equal(t, DevJWTSecret, cfg.JWT.Secret, "dev falls back to the dev-only secret")
+	})
+
+	t.Run("OK repository settings file", func(t *testing.T) {
+		cfg, err := Load(envMap(map[string]string{"MCP_CONFIG": "../../config/settings.yaml"}))
+		require.NoError(t, err)
+		require.Equal(t, "127.0.0.1:7233", cfg.Temporal.Address)
+		require.Equal(t, 15*time.Second, cfg.Server.ShutdownTimeout)
+	})
+
+	t.Run("OK environment overrides the file", func(t *testing.T) {
+		p := writeSettings(t, "server:\n  api_port: 9000\nllm:\n  provider: mock\n")
+		cfg, err := Load(envMap(map[string]string{
+			"MCP_CONFIG":        p,
+			"ORCHESTRATOR_PORT": "9100",
+			"MCP_SERVER_PORT":   "9101",
+			"LLM_PROVIDER":      "openai_compatible",
+			"LLM_API_BASE":      "http://127.0.0.1:11434/v1",
+			"LLM_MODEL":         "llama3",
+			"DATABASE_URL":      "postgres://u:p@db:5432/mcp",
+			"JWT_TOKEN_TTL":     "30m",
+		}))
+		require.NoError(t, err)
+		require.Equal(t, 9100, cfg.Server.APIPort)
+		require.Equal(t, 9101, cfg.Server.MCPPort)
+		require.Equal(t, "openai_compatible", cfg.LLM.Provider)
+		require.Equal(t, 30*time.Minute, cfg.JWT.TokenTTL)
+		require.Equal(t, "postgres://u:xxxxx@db:5432/mcp", cfg.RedactedDatabaseURL())
+	})
+
+	t.Run("OK production with secrets", func(t *testing.T) {
+		cfg, err := Load(envMap(map[string]string{
+			"MCP_CONFIG":      writeSettings(t, ""),
+			"MCP_ENVIRONMENT": "production",
+			"DATABASE_URL":    "postgres://db/mcp",
+			"JWT_SECRET":      "0123456789abcdef0123456789abcdef",
+		}))
+		require.NoError(t, err)
+		require.False(t, cfg.IsDev())
+	})
+}
+
+func TestLoadErrors(t *testing.T) {
+	prod := func(extra map[string]string) map[string]string {
+		m := map[string]string{"MCP_ENVIRONMENT": "production", "DATABASE_URL": "postgres://db/mcp", "JWT_SECRET": "0123456789abcdef0123456789abcdef"}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	tests := []struct {
+		name    string
+		env     map[string]string
+		file    string
+		wantKey string
+		wantEnv string
+		wantMsg string
+	}{
+		{name: "ErrPortNotNumber", env: map[string]string{"MCP_SERVER_PORT": "eighty"}, wantKey: "server.mcp_port", wantEnv: "MCP_SERVER_PORT", wantMsg: "not a whole number"},
+		{name: "ErrPortRange", env: map[string]string{"ORCHESTRATOR_PORT": "70000"}, wantKey: "server.api_port", wantEnv: "ORCHESTRATOR_PORT", wantMsg: "between 1 and 65535"},
+		{name: "ErrSamePorts", env: map[string]string{"ORCHESTRATOR_PORT": "8001"}, wantKey: "server.mcp_port", wantEnv: "MCP_SERVER_PORT"},
+		{name: "ErrEnvironment", env: map[string]string{"MCP_ENVIRONMENT": "staging"}, wantKey: "environment", wantEnv: "MCP_ENVIRONMENT", wantMsg: `"dev" or "production"`},
+		{name: "ErrLogLevel", env: map[string]string{"MCP_LOG_LEVEL": "loud"}, wantKey: "log.level", wantEnv: "MCP_LOG_LEVEL"},
+		{name: "ErrProvider", env: map[string]string{"LLM_PROVIDER": "gpt"}, wantKey: "llm.provider", wantEnv: "LLM_PROVIDER"},
+		{name: "ErrOpenAIKey", env: map[string]string{"LLM_PROVIDER": "openai", "LLM_MODEL": "gpt-4o"}, wantKey: "llm.api_key", wantEnv: "LLM_API_KEY"},
+		{name: "ErrCompatibleBase", env: map[string]string{"LLM_PROVIDER": "openai_compatible", "LLM_MODEL": "m"}, wantKey: "llm.api_base", wantEnv: "LLM_API_BASE"},
+		{name: "ErrDatabaseURL", env: map[string]string{"DATABASE_URL": "mysql://x"}, wantKey: "database.url", wantEnv: "DATABASE_URL"},
+		{name: "ErrTemporalAddress", env: map[string]string{"TEMPORAL_ADDRESS": "localhost"}, wantKey: "temporal.address", wantEnv: "TEMPORAL_ADDRESS"},
+		{name: "ErrDuration", env: map[string]string{"MCP_SHUTDOWN_TIMEOUT": "soon"}, wantKey: "server.shutdown_timeout", wantEnv: "MCP_SHUTDOWN_TIMEOUT"},
+		{name: "ErrProductionNeedsDatabase", env: map[string]string{"MCP_ENVIRONMENT": "production", "JWT_SECRET": "0123456789abcdef0123456789abcdef"}, wantKey: "database.url", wantMsg: "required outside dev"},
+		{name: "ErrProductionNeedsSecret", env: prod(map[string]string{"JWT_SECRET": ""}), wantKey: "jwt.secret", wantEnv: "JWT_SECRET"},
+		{name: "ErrShortSecret", env: prod(map[string]string{"JWT_SECRET": "short"}), wantKey: "jwt.secret", wantMsg: "32 bytes"},
+		{name: "ErrDevSecretInProduction", env: prod(map[string]string{"JWT_SECRET": DevJWTSecret}), wantKey: "jwt.secret", wantMsg: "not allowed outside dev"},
+		{name: "ErrUnknownFileKey", file: "servr:\n  api_port: 1\n", wantMsg: "field servr not found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"MCP_CONFIG": writeSettings(t, tt.file)}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			_, err := Load(envMap(env))
+			require.Error(t, err)
+			if tt.wantKey != "" {
+				var cerr *Error
+				require.ErrorAs(t, err, &cerr)
+				require.Equal(t, tt.wantKey, cerr.Key)
+				require.Contains(t, err.Error(), "fix:")
+			}
+			if tt.wantEnv != "" {
+				require.Contains(t, err.Error(), tt.wantEnv)
+			}
+			if tt.wantMsg != "" {
+				require.Contains(t, err.Error(), tt.wantMsg)
+			}
+		})
+	}
+
+	t.Run("ErrMissingExplicitFile", func(t *testing.T) {
+		_, err := Load(envMap(map[string]string{"MCP_CONFIG": "/nonexistent/settings.yaml"}))
+		require.ErrorContains(t, err, "MCP_CONFIG")
+	})
+
+	t.Run("ErrSecretNotEchoed", func(t *testing.T) {
+		_, err := Load(envMap(map[string]string{"MCP_CONFIG": writeSettings(t, ""), "DATABASE_URL": "mysql://user:hunter2@db/x"}))
+		require.Error(t, err)
+		require.NotContains(t, err.Error(), "hunter2")
+	})
+}

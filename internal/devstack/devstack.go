@@ -1,0 +1,201 @@
+// Package devstack runs the whole platform in one process for development: a private
+// PostgreSQL cluster (unless DATABASE_URL is set), an embedded Temporal server with its Web UI,
+// migrations, the gateway API, the MCP server and the workers. It stops everything, in reverse
+// order, when its context ends.
+package devstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"mcp-platform/api/httpapi"
+	"mcp-platform/internal/config"
+	"mcp-platform/internal/devstack/pgcluster"
+	"mcp-platform/internal/devstack/temporalserver"
+	"mcp-platform/internal/roles"
+	"mcp-platform/internal/store"
+	"mcp-platform/internal/temporalx"
+)
+
+// Stack is a running dev stack.
+type Stack struct {
+	Env         *roles.Env
+	TemporalUI  string
+	pg          *pgcluster.Cluster
+	temporal    *temporalserver.Server
+	apiListener net.Listener
+	mcpListener net.Listener
+}
+
+// Run starts the stack, prints its URLs to out, serves until ctx ends, then stops everything.
+func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Writer) (err error) {
+	s, err := Start(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if serr := s.Stop(); serr != nil && err == nil {
+			err = serr
+		}
+	}()
+	s.PrintURLs(out)
+	return s.Serve(ctx)
+}
+
+// Start brings up the dependencies and binds the servers' ports, but serves nothing yet.
+// On failure it stops whatever it had started.
+func Start(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *Stack, err error) {
+	s := &Stack{}
+	defer func() {
+		if err != nil {
+			_ = s.Stop()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data directory %s (MCP_DATA_DIR): %w", cfg.DataDir, err)
+	}
+	dataDir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("resolve data directory: %w", err)
+	}
+
+	if cfg.Database.URL == "" {
+		logger.Info("DATABASE_URL not set: starting a private PostgreSQL cluster", "dir", filepath.Join(dataDir, "postgres"))
+		s.pg, err = pgcluster.Start(ctx, pgcluster.Options{DataDir: filepath.Join(dataDir, "postgres"), Database: "mcp", Logger: logger})
+		if err != nil {
+			return nil, fmt.Errorf("start private PostgreSQL: %w", err)
+		}
+		cfg.Database.URL = s.pg.URL()
+	}
+	// Check the database before anything slow, so a wrong DATABASE_URL is reported at once.
+	pool, err := store.Open(ctx, cfg.Database.URL)
+	if err != nil {
+		return nil, err
+	}
+	if err := store.Migrate(ctx, pool, logger); err != nil {
+		pool.Close()
+		return nil, err
+	}
+
+	defer func() {
+		if err != nil && s.Env == nil {
+			pool.Close()
+		}
+	}()
+
+	// Bind the HTTP ports before anything slow, so a busy port is reported at once.
+	if s.apiListener, err = listen(cfg.Server.Host, cfg.Server.APIPort, "gateway API", "ORCHESTRATOR_PORT"); err != nil {
+		return nil, err
+	}
+	if s.mcpListener, err = listen(cfg.Server.Host, cfg.Server.MCPPort, "MCP server", "MCP_SERVER_PORT"); err != nil {
+		return nil, err
+	}
+
+	_, portStr, _ := net.SplitHostPort(cfg.Temporal.Address)
+	port, _ := strconv.Atoi(portStr)
+	logger.Info("starting embedded Temporal server", "address", cfg.Temporal.Address, "file", filepath.Join(dataDir, "temporal.db"))
+	s.temporal, err = temporalserver.Start(ctx, temporalserver.Options{
+		DatabaseFile:     filepath.Join(dataDir, "temporal.db"),
+		Port:             port,
+		UIPort:           cfg.Temporal.UIPort,
+		Namespace:        cfg.Temporal.Namespace,
+		SearchAttributes: temporalx.SearchAttributes(),
+		Logger:           logger.With("component", "temporal"),
+		LogLevel:         slog.LevelWarn,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start embedded Temporal (TEMPORAL_ADDRESS=%s): %w", cfg.Temporal.Address, err)
+	}
+	cfg.Temporal.Address = s.temporal.Address()
+	s.TemporalUI = s.temporal.UIURL()
+
+	tc, err := temporalx.Dial(ctx, cfg.Temporal.Address, cfg.Temporal.Namespace, logger, 30*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	s.Env = &roles.Env{Cfg: cfg, Logger: logger, Pool: pool, Temporal: tc}
+	return s, nil
+}
+
+func listen(host string, port int, what, env string) (net.Listener, error) {
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("the %s cannot listen on %s (another process uses the port? stop it or set %s): %w", what, addr, env, err)
+	}
+	return ln, nil
+}
+
+// PrintURLs tells the user where everything is.
+func (s *Stack) PrintURLs(out io.Writer) {
+	cfg := s.Env.Cfg
+	fmt.Fprintf(out, `
+MCP Platform is running (dev mode, LLM provider: %s)
+  Web chat & gateway API : %s   (OpenAPI: %s/openapi.json, docs: %s/docs)
+  MCP server             : %s   (MCP endpoint: %s/mcp)
+  Temporal UI            : %s
+  Temporal frontend      : %s (namespace %s)
+  PostgreSQL             : %s
+Press Ctrl-C to stop.
+
+`, cfg.LLM.Provider,
+		s.Env.URL(cfg.Server.APIPort), s.Env.URL(cfg.Server.APIPort), s.Env.URL(cfg.Server.APIPort),
+		s.Env.URL(cfg.Server.MCPPort), s.Env.URL(cfg.Server.MCPPort),
+		s.TemporalUI, cfg.Temporal.Address, cfg.Temporal.Namespace, cfg.RedactedDatabaseURL())
+}
+
+// Serve runs the servers and workers until ctx ends or one of them fails.
+func (s *Stack) Serve(ctx context.Context) error {
+	e := s.Env
+	g, gctx := errgroup.WithContext(ctx)
+	drain := e.Cfg.Server.ShutdownTimeout
+	g.Go(func() error {
+		return httpapi.ServeListener(gctx, e.Logger, "gateway API", s.apiListener, roles.APIHandler(e), drain)
+	})
+	g.Go(func() error {
+		return httpapi.ServeListener(gctx, e.Logger, "MCP server", s.mcpListener, roles.MCPHandler(e), drain)
+	})
+	err := g.Wait()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// Stop shuts down the Temporal client, the embedded Temporal server and the private
+// PostgreSQL, in that order. It is safe to call on a partly started stack.
+func (s *Stack) Stop() error {
+	for _, ln := range []net.Listener{s.apiListener, s.mcpListener} {
+		if ln != nil {
+			_ = ln.Close()
+		}
+	}
+	if s.Env != nil {
+		s.Env.Close()
+		s.Env = nil
+	}
+	if s.temporal != nil {
+		s.temporal.Stop()
+		s.temporal = nil
+	}
+	if s.pg != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		err := s.pg.Stop(ctx)
+		s.pg = nil
+		if err != nil {
+			return fmt.Errorf("stop private PostgreSQL: %w", err)
+		}
+	}
+	return nil
+}

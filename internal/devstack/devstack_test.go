@@ -1,0 +1,154 @@
+package devstack_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"mcp-platform/internal/config"
+	"mcp-platform/internal/devstack"
+	"mcp-platform/internal/store"
+)
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func devConfig(t *testing.T, dataDir string) config.Config {
+	t.Helper()
+	cfg := config.Default()
+	cfg.DataDir = dataDir
+	cfg.Server.APIPort = freePort(t)
+	cfg.Server.MCPPort = freePort(t)
+	cfg.Temporal.Address = "127.0.0.1:" + strconv.Itoa(freePort(t))
+	cfg.Temporal.UIPort = freePort(t)
+	cfg.Server.ShutdownTimeout = 5 * time.Second
+	require.NoError(t, cfg.Validate())
+	return cfg
+}
+
+func getJSON(t *testing.T, url string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var body map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+	return resp.StatusCode, body
+}
+
+// startServing runs the stack's servers in the background and returns a function that stops
+// them and the stack, as Ctrl-C does.
+func startServing(t *testing.T, cfg config.Config) (*devstack.Stack, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := devstack.Start(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx) }()
+	stop := func() {
+		cancel()
+		require.NoError(t, <-done)
+		require.NoError(t, s.Stop())
+	}
+	return s, stop
+}
+
+func postmasterPID(t *testing.T, dataDir string) int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dataDir, "postgres", "postmaster.pid"))
+	require.NoError(t, err)
+	pid, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+	require.NoError(t, err)
+	return pid
+}
+
+// TestDevStack starts the whole dev stack on a private PostgreSQL, checks every endpoint a new
+// user is told about, stops it, and starts it again on the same data.
+func TestDevStack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts PostgreSQL and Temporal")
+	}
+	// PostgreSQL runs as user postgres when the tests run as root: it must reach the data dir.
+	dataDir := t.TempDir()
+	require.NoError(t, os.Chmod(filepath.Dir(dataDir), 0o755))
+	require.NoError(t, os.Chmod(dataDir, 0o755))
+	cfg := devConfig(t, dataDir)
+
+	s, stop := startServing(t, cfg)
+	api := fmt.Sprintf("http://127.0.0.1:%d", cfg.Server.APIPort)
+	mcp := fmt.Sprintf("http://127.0.0.1:%d", cfg.Server.MCPPort)
+
+	t.Run("OK health of both servers", func(t *testing.T) {
+		for _, base := range []string{api, mcp} {
+			code, body := getJSON(t, base+"/health")
+			require.Equal(t, http.StatusOK, code, body)
+			require.Equal(t, "ok", body["status"])
+			require.Len(t, body["checks"], 2)
+		}
+	})
+
+	t.Run("OK Temporal UI answers", func(t *testing.T) {
+		require.NotEmpty(t, s.TemporalUI)
+		resp, err := http.Get(s.TemporalUI)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+	})
+
+	t.Run("OK OpenAPI 3.1 served", func(t *testing.T) {
+		for _, base := range []string{api, mcp} {
+			code, doc := getJSON(t, base+"/openapi.json")
+			require.Equal(t, http.StatusOK, code)
+			require.Equal(t, "3.1.0", doc["openapi"])
+		}
+	})
+
+	t.Run("OK data written survives a restart", func(t *testing.T) {
+		_, err := s.Env.Pool.Exec(context.Background(), `INSERT INTO domains (name, kind, task_queue) VALUES ('survivor', 'builtin', 'domain-survivor')`)
+		require.NoError(t, err)
+	})
+
+	pid := postmasterPID(t, dataDir)
+	stop()
+
+	t.Run("OK stop leaves no PostgreSQL behind", func(t *testing.T) {
+		require.ErrorIs(t, syscall.Kill(pid, 0), syscall.ESRCH)
+		_, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", cfg.Server.APIPort), time.Second)
+		require.Error(t, err, "the API port is closed")
+	})
+
+	s2, stop2 := startServing(t, cfg)
+	defer stop2()
+	t.Run("OK restart finds the data", func(t *testing.T) {
+		var n int
+		require.NoError(t, s2.Env.Pool.QueryRow(context.Background(), `SELECT count(*) FROM domains WHERE name = 'survivor'`).Scan(&n))
+		require.Equal(t, 1, n)
+	})
+}
+
+func TestDevStackErrDatabaseDown(t *testing.T) {
+	cfg := devConfig(t, t.TempDir())
+	cfg.Database.URL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/mcp?sslmode=disable", freePort(t))
+	_, err := devstack.Start(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.ErrorIs(t, err, store.ErrUnreachable)
+	require.Contains(t, err.Error(), "DATABASE_URL")
+	require.NoFileExists(t, filepath.Join(cfg.DataDir, "temporal.db"), "fails before starting Temporal")
+}

@@ -1,0 +1,171 @@
+package temporalserver
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"go.temporal.io/server/common/cluster"
+	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/dynamicconfig"
+	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
+	sqliteschema "go.temporal.io/server/schema/sqlite"
+)
+
+const (
+	clusterName = "active"
+	storeName   = "sqlite"
+
+	// namespaceRefreshInterval is how often every service re-reads namespaces
+	// (and with them the search attribute aliases) from the database. The
+	// server default is 2s; shorter makes newly added search attributes usable
+	// sooner. Start waits twice this long after adding search attributes.
+	namespaceRefreshInterval = time.Second
+)
+
+// ports holds the listen ports of the four Temporal services.
+type ports struct {
+	frontend, history, matching, worker int
+}
+
+// sqlConfig returns the SQLite persistence configuration. For a database
+// file, it creates the parent directory and the schema when the file does not
+// exist yet. An in-memory database gets a unique name so that several servers
+// can live in one process; the SQLite plugin creates its schema on first use.
+func sqlConfig(databaseFile string) (*config.SQL, error) {
+	if databaseFile == "" {
+		return &config.SQL{
+			PluginName:        sqliteplugin.PluginName,
+			DatabaseName:      "temporal-" + rand.Text(),
+			ConnectAttributes: map[string]string{"mode": "memory", "cache": "shared"},
+		}, nil
+	}
+
+	cfg := &config.SQL{
+		PluginName:        sqliteplugin.PluginName,
+		DatabaseName:      databaseFile,
+		ConnectAttributes: map[string]string{"mode": "rwc"},
+	}
+	_, err := os.Stat(databaseFile)
+	switch {
+	case err == nil:
+		return cfg, nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("temporalserver: checking database file: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(databaseFile), 0o755); err != nil {
+		return nil, fmt.Errorf("temporalserver: creating database directory: %w", err)
+	}
+	if err := sqliteschema.SetupSchema(cfg); err != nil {
+		// Do not leave a half-initialised file behind: the next start would
+		// skip the schema setup.
+		_ = os.Remove(databaseFile)
+		return nil, fmt.Errorf("temporalserver: setting up schema in %s: %w", databaseFile, err)
+	}
+	return cfg, nil
+}
+
+// serverConfig returns the static configuration of a single-node server with
+// all services in this process. Only the frontend binds to ip; the internal
+// services listen on loopback.
+func serverConfig(ip string, p ports, sql *config.SQL) *config.Config {
+	frontendAddr := net.JoinHostPort(dialHost(ip), strconv.Itoa(p.frontend))
+	internal := func(port int) config.Service {
+		return config.Service{RPC: config.RPC{GRPCPort: port, BindOnIP: loopback}}
+	}
+
+	var cfg config.Config
+	cfg.Global.Membership.MaxJoinDuration = 30 * time.Second
+	cfg.Global.Membership.BroadcastAddress = loopback
+	cfg.Persistence = config.Persistence{
+		DefaultStore:     storeName,
+		VisibilityStore:  storeName,
+		NumHistoryShards: 1,
+		DataStores:       map[string]config.DataStore{storeName: {SQL: sql}},
+	}
+	cfg.ClusterMetadata = &cluster.Config{
+		EnableGlobalNamespace:    false,
+		FailoverVersionIncrement: 10,
+		MasterClusterName:        clusterName,
+		CurrentClusterName:       clusterName,
+		ClusterInformation: map[string]cluster.ClusterInformation{
+			clusterName: {
+				Enabled:                true,
+				InitialFailoverVersion: 1,
+				RPCAddress:             frontendAddr,
+			},
+		},
+	}
+	cfg.DCRedirectionPolicy.Policy = "noop"
+	cfg.Services = map[string]config.Service{
+		"frontend": {RPC: config.RPC{GRPCPort: p.frontend, BindOnIP: ip}},
+		"history":  internal(p.history),
+		"matching": internal(p.matching),
+		"worker":   internal(p.worker),
+	}
+	cfg.Archival.History.State = "disabled"
+	cfg.Archival.Visibility.State = "disabled"
+	cfg.NamespaceDefaults.Archival.History.State = "disabled"
+	cfg.NamespaceDefaults.Archival.Visibility.State = "disabled"
+	// The server's internal SDK clients (worker service) connect here.
+	cfg.PublicClient.HostPort = frontendAddr
+	return &cfg
+}
+
+// dynamicConfig returns dynamic config values suited to a single-user dev
+// server and to tests.
+func dynamicConfig() dynamicconfig.StaticClient {
+	return dynamicconfig.StaticClient{
+		// Keep the mutable state cache small; the default is sized for
+		// production hosts.
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): 8192,
+		// The UI and tests poll visibility a lot; the default is 10 rps.
+		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
+		// Pick up namespace changes (search attribute aliases) quickly.
+		dynamicconfig.NamespaceCacheRefreshInterval.Key(): namespaceRefreshInterval,
+		// Visibility tasks are normally pushed immediately; shorten the
+		// fallback poll so a missed notification costs little.
+		dynamicconfig.VisibilityProcessorMaxPollInterval.Key(): 5 * time.Second,
+	}
+}
+
+const loopback = "127.0.0.1"
+
+// dialHost returns a host to dial for a server bound to ip: the loopback
+// address when ip is unspecified (0.0.0.0 or ::), ip otherwise.
+func dialHost(ip string) string {
+	if parsed := net.ParseIP(ip); parsed != nil && parsed.IsUnspecified() {
+		if parsed.To4() == nil {
+			return "::1"
+		}
+		return loopback
+	}
+	return ip
+}
+
+// freePort asks the kernel for a free TCP port on ip. The port is released
+// before returning, so another process could take it in between; that race
+// is acceptable for dev and tests.
+func freePort(ip string) (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// checkPortFree reports an error when ip:port cannot be bound right now.
+func checkPortFree(ip string, port int) error {
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
+	if err != nil {
+		return err
+	}
+	return l.Close()
+}

@@ -1,0 +1,105 @@
+// Package temporalx holds the platform's Temporal conventions shared by every role: the client
+// connection, the search attributes that make turns findable in the Temporal UI, and their
+// registration on a namespace.
+package temporalx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+
+	"mcp-platform/internal/logging"
+)
+
+// Search attributes of the platform's workflows (DESIGN section 8).
+var (
+	ConversationID = temporal.NewSearchAttributeKeyKeyword("ConversationId")
+	UserID         = temporal.NewSearchAttributeKeyKeyword("UserId")
+	Domains        = temporal.NewSearchAttributeKeyKeywordList("Domains")
+	Tools          = temporal.NewSearchAttributeKeyKeywordList("Tools")
+	TurnStatus     = temporal.NewSearchAttributeKeyKeyword("TurnStatus")
+)
+
+// SearchAttributes maps each platform search attribute to its type, for registration.
+func SearchAttributes() map[string]enumspb.IndexedValueType {
+	return map[string]enumspb.IndexedValueType{
+		ConversationID.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		UserID.GetName():         enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		Domains.GetName():        enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+		Tools.GetName():          enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+		TurnStatus.GetName():     enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	}
+}
+
+// ErrUnreachable means no Temporal frontend answered at the configured address.
+var ErrUnreachable = errors.New("temporal unreachable")
+
+// Dial connects to the Temporal frontend at address, retrying until wait has passed so that
+// roles may start in any order. Temporal's own logs go to logger at warn level and above.
+func Dial(ctx context.Context, address, namespace string, logger *slog.Logger, wait time.Duration) (client.Client, error) {
+	opts := client.Options{
+		HostPort:  address,
+		Namespace: namespace,
+		Logger:    tlog.NewStructuredLogger(slog.New(logging.AtLeast(logger.Handler(), slog.LevelWarn))),
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		c, err := client.DialContext(dctx, opts)
+		cancel()
+		if err == nil {
+			return c, nil
+		}
+		if ctx.Err() != nil || time.Now().After(deadline) {
+			return nil, fmt.Errorf("%w: no Temporal server answered at %s (namespace %s); start one or set TEMPORAL_ADDRESS: %v",
+				ErrUnreachable, address, namespace, err)
+		}
+		logger.Info("waiting for Temporal", "address", address)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// EnsureSearchAttributes registers the platform's search attributes on the namespace when they
+// are missing. It is idempotent and safe to call from every worker at start.
+func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
+	have, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if err != nil {
+		return fmt.Errorf("list search attributes: %w", err)
+	}
+	missing := map[string]enumspb.IndexedValueType{}
+	for name, typ := range SearchAttributes() {
+		if _, ok := have.GetCustomAttributes()[name]; !ok {
+			missing[name] = typ
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		Namespace:        namespace,
+		SearchAttributes: missing,
+	})
+	if err != nil {
+		return fmt.Errorf("add search attributes: %w", err)
+	}
+	return nil
+}
+
+// CheckHealth probes the frontend, for /health.
+func CheckHealth(c client.Client) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		_, err := c.CheckHealth(ctx, &client.CheckHealthRequest{})
+		return err
+	}
+}
