@@ -3,18 +3,32 @@
 package mcpserver
 
 import (
+	"log/slog"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"mcp-platform/api/httpapi"
+	"mcp-platform/authz"
+	"mcp-platform/domains/registry"
+	"mcp-platform/internal/audit"
 	"mcp-platform/internal/health"
 )
 
 // Deps are the MCP server's dependencies. The zero value builds the API for its OpenAPI
 // document only.
 type Deps struct {
-	Health []health.Check
+	Health   []health.Check
+	Verifier httpapi.Verifier
+	// Issuer signs demo users' tokens; nil outside dev.
+	Issuer   *authz.Issuer
+	Catalog  *registry.Catalog
+	Authz    *authz.Enforcer
+	Audit    *audit.Log
+	Executor *Executor
+	Logger   *slog.Logger
+	// PublicURL is how clients reach this server (for OAuth protected-resource metadata).
+	PublicURL string
 }
 
 // Spec describes the MCP server's OpenAPI document.
@@ -22,13 +36,30 @@ var Spec = httpapi.Spec{
 	Title: "MCP Platform MCP Server",
 	Description: "The tool registry and execution authority: lists the tools a caller may use, " +
 		"authorizes, validates, audits and executes them. The same tools are served over the " +
-		"Model Context Protocol at /mcp. Errors are RFC 9457 problem details.",
+		"Model Context Protocol at /mcp (Streamable HTTP). Errors are RFC 9457 problem details.",
+	Tags: []*huma.Tag{
+		{Name: "Tools", Description: "The tools the caller may use, and their execution."},
+		{Name: "Domains", Description: "Registered business domains and the health of their workers."},
+		{Name: "Audit", Description: "Every tool execution attempt, for auditors."},
+		{Name: "Auth", Description: "Dev-mode sign-in for demo users."},
+	},
 }
 
 // New builds the MCP server's routes and returns its Huma API and HTTP handler.
 func New(deps Deps) (huma.API, http.Handler) {
 	mux := http.NewServeMux()
 	api := httpapi.New(mux, Spec)
+	metadataURL := deps.PublicURL + protectedResourcePath
+	if deps.Verifier != nil {
+		api.UseMiddleware(httpapi.RequireAuth(api, deps.Verifier, metadataURL))
+	}
 	httpapi.AddHealth(api, "mcp-server", deps.Health)
+	httpapi.AddDevAuth(api, deps.Issuer)
+	addToolRoutes(api, deps)
+	addDomainRoutes(api, deps)
+	addAuditRoutes(api, deps)
+	if deps.Verifier != nil && deps.Executor != nil {
+		addMCP(mux, deps)
+	}
 	return api, mux
 }

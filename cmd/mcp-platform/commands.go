@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"mcp-platform/api/gateway"
@@ -66,7 +67,28 @@ var (
 )
 
 func runWorker(ctx context.Context, c *cli, args []string) error {
-	return errors.New("worker: not available yet")
+	fs := c.flags("worker", "worker [-orchestrator] [-domains hr,erp,...]")
+	orchestrator := fs.Bool("orchestrator", false, "run the orchestrator worker (ChatTurn workflows, LLM and history activities)")
+	list := fs.String("domains", "", "comma-separated domains whose workers to run (default with no flag: every enabled domain and the orchestrator)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	sel := roles.WorkerSelection{Orchestrator: *orchestrator}
+	for _, d := range strings.Split(*list, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			sel.Domains = append(sel.Domains, d)
+		}
+	}
+	if !sel.Orchestrator && len(sel.Domains) == 0 {
+		sel.Orchestrator = true
+	}
+	env, err := c.connect(ctx, "worker")
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	env.Getenv = c.getenv
+	return roles.RunWorkers(ctx, env, sel, adapters())
 }
 
 func runMigrate(ctx context.Context, c *cli, args []string) error {
@@ -177,5 +199,5 @@ func runDev(ctx context.Context, c *cli, args []string) error {
 	if !cfg.IsDev() {
 		return errors.New("dev: MCP_ENVIRONMENT is production; the dev stack (demo users, embedded servers) is for development only")
 	}
-	return devstack.Run(ctx, cfg, logger, c.stdout)
+	return devstack.Run(ctx, cfg, logger, c.stdout, adapters())
 }

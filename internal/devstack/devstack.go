@@ -35,11 +35,12 @@ type Stack struct {
 	temporal    *temporalserver.Server
 	apiListener net.Listener
 	mcpListener net.Listener
+	adapters    roles.Adapters
 }
 
 // Run starts the stack, prints its URLs to out, serves until ctx ends, then stops everything.
-func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Writer) (err error) {
-	s, err := Start(ctx, cfg, logger)
+func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Writer, adapters roles.Adapters) (err error) {
+	s, err := Start(ctx, cfg, logger, adapters)
 	if err != nil {
 		return err
 	}
@@ -54,8 +55,8 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 
 // Start brings up the dependencies and binds the servers' ports, but serves nothing yet.
 // On failure it stops whatever it had started.
-func Start(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *Stack, err error) {
-	s := &Stack{}
+func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, adapters roles.Adapters) (_ *Stack, err error) {
+	s := &Stack{adapters: adapters}
 	defer func() {
 		if err != nil {
 			_ = s.Stop()
@@ -157,15 +158,26 @@ Press Ctrl-C to stop.
 // Serve runs the servers and workers until ctx ends or one of them fails.
 func (s *Stack) Serve(ctx context.Context) error {
 	e := s.Env
+	svc, err := roles.NewServices(ctx, e)
+	if err != nil {
+		return err
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	drain := e.Cfg.Server.ShutdownTimeout
 	g.Go(func() error {
-		return httpapi.ServeListener(gctx, e.Logger, "gateway API", s.apiListener, roles.APIHandler(e), drain)
+		svc.Catalog.Run(gctx)
+		return nil
 	})
 	g.Go(func() error {
-		return httpapi.ServeListener(gctx, e.Logger, "MCP server", s.mcpListener, roles.MCPHandler(e), drain)
+		return roles.RunWorkers(gctx, e, roles.WorkerSelection{Orchestrator: true}, s.adapters)
 	})
-	err := g.Wait()
+	g.Go(func() error {
+		return httpapi.ServeListener(gctx, e.Logger, "gateway API", s.apiListener, roles.APIHandler(e, svc), drain)
+	})
+	g.Go(func() error {
+		return httpapi.ServeListener(gctx, e.Logger, "MCP server", s.mcpListener, roles.MCPHandler(e, svc), drain)
+	})
+	err = g.Wait()
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}

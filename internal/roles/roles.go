@@ -18,6 +18,9 @@ import (
 	"mcp-platform/api/gateway"
 	"mcp-platform/api/httpapi"
 	"mcp-platform/api/mcpserver"
+	"mcp-platform/authz"
+	"mcp-platform/domains/registry"
+	"mcp-platform/internal/audit"
 	"mcp-platform/internal/config"
 	"mcp-platform/internal/health"
 	"mcp-platform/internal/store"
@@ -30,6 +33,9 @@ type Env struct {
 	Logger   *slog.Logger
 	Pool     *pgxpool.Pool
 	Temporal client.Client
+	// Getenv reads the environment for secrets that only one role holds (a domain's database
+	// URL or API token); nil means os.Getenv.
+	Getenv func(string) string
 }
 
 // Connect opens the database (failing fast when it does not answer) and the Temporal client
@@ -66,26 +72,85 @@ func (e *Env) Addr(port int) string {
 	return net.JoinHostPort(e.Cfg.Server.Host, strconv.Itoa(port))
 }
 
+// Services are what the API and MCP server share in one process: the registry catalog (kept
+// fresh by Run), the Casbin enforcer it feeds, token verification and the audit log.
+type Services struct {
+	Catalog  *registry.Catalog
+	Authz    *authz.Enforcer
+	Verifier *authz.Verifier
+	// Issuer signs demo users' tokens in dev; nil otherwise.
+	Issuer *authz.Issuer
+	Audit  *audit.Log
+}
+
+// NewServices builds the shared services and loads the registry once.
+func NewServices(ctx context.Context, e *Env) (*Services, error) {
+	enf, err := authz.NewEnforcer()
+	if err != nil {
+		return nil, err
+	}
+	ver, err := authz.NewVerifier(ctx, e.Cfg.JWT)
+	if err != nil {
+		return nil, fmt.Errorf("token verification (JWT settings): %w", err)
+	}
+	s := &Services{
+		Catalog:  registry.NewCatalog(registry.New(e.Pool), enf, e.Logger),
+		Authz:    enf,
+		Verifier: ver,
+		Audit:    audit.New(e.Pool),
+	}
+	if e.Cfg.IsDev() {
+		if s.Issuer, err = authz.NewIssuer(e.Cfg.JWT, true); err != nil {
+			return nil, fmt.Errorf("dev token issuer: %w", err)
+		}
+	}
+	if err := s.Catalog.Refresh(ctx); err != nil {
+		return nil, fmt.Errorf("load tool registry: %w", err)
+	}
+	return s, nil
+}
+
 // APIHandler builds the gateway API's HTTP handler.
-func APIHandler(e *Env) http.Handler {
+func APIHandler(e *Env, s *Services) http.Handler {
 	_, h := gateway.New(gateway.Deps{Health: e.HealthChecks()})
 	return h
 }
 
 // MCPHandler builds the MCP server's HTTP handler.
-func MCPHandler(e *Env) http.Handler {
-	_, h := mcpserver.New(mcpserver.Deps{Health: e.HealthChecks()})
+func MCPHandler(e *Env, s *Services) http.Handler {
+	_, h := mcpserver.New(mcpserver.Deps{
+		Health:    e.HealthChecks(),
+		Verifier:  s.Verifier,
+		Issuer:    s.Issuer,
+		Catalog:   s.Catalog,
+		Authz:     s.Authz,
+		Audit:     s.Audit,
+		Executor:  &mcpserver.Executor{Catalog: s.Catalog, Authz: s.Authz, Audit: s.Audit, Temporal: e.Temporal, Logger: e.Logger},
+		Logger:    e.Logger,
+		PublicURL: e.URL(e.Cfg.Server.MCPPort),
+	})
 	return h
+}
+
+// serveWithServices runs a server that needs the shared services, refreshing the catalog
+// while it serves.
+func serveWithServices(ctx context.Context, e *Env, name string, port int, handler func(*Env, *Services) http.Handler) error {
+	s, err := NewServices(ctx, e)
+	if err != nil {
+		return err
+	}
+	go s.Catalog.Run(ctx)
+	return httpapi.Serve(ctx, e.Logger, name, e.Addr(port), handler(e, s), e.Cfg.Server.ShutdownTimeout)
 }
 
 // RunAPI serves the gateway API until ctx is done.
 func RunAPI(ctx context.Context, e *Env) error {
-	return httpapi.Serve(ctx, e.Logger, "gateway API", e.Addr(e.Cfg.Server.APIPort), APIHandler(e), e.Cfg.Server.ShutdownTimeout)
+	return serveWithServices(ctx, e, "gateway API", e.Cfg.Server.APIPort, APIHandler)
 }
 
 // RunMCP serves the MCP server until ctx is done.
 func RunMCP(ctx context.Context, e *Env) error {
-	return httpapi.Serve(ctx, e.Logger, "MCP server", e.Addr(e.Cfg.Server.MCPPort), MCPHandler(e), e.Cfg.Server.ShutdownTimeout)
+	return serveWithServices(ctx, e, "MCP server", e.Cfg.Server.MCPPort, MCPHandler)
 }
 
 // URL is the http URL of a server of this process, for messages.

@@ -66,9 +66,9 @@ func (s serverLogger) Panic(msg string, tags ...tag.Tag) {
 	panic(msg)
 }
 
-// Fatal logs at error level and panics. The server's own logger would exit the
-// process; panicking keeps a stack trace and still ends the process unless a
-// caller recovers.
+// Fatal logs at error level and panics. The server's own logger would exit
+// the process; a panic keeps the stack trace and lets Start turn fatal errors
+// raised while building or starting the server into an error.
 func (s serverLogger) Fatal(msg string, tags ...tag.Tag) {
 	s.log(slog.LevelError, msg, tags)
 	panic("temporal server fatal: " + msg)

@@ -83,7 +83,11 @@ type Server struct {
 // search attributes are registered and usable. When ctx ends first, Start
 // stops what it started and returns an error.
 func Start(ctx context.Context, opts Options) (*Server, error) {
+	began := time.Now()
 	opts = opts.withDefaults()
+	if net.ParseIP(opts.IP) == nil {
+		return nil, fmt.Errorf("temporalserver: IP %q is not an IP address", opts.IP)
+	}
 	logLevel := new(slog.LevelVar)
 	logLevel.Set(opts.LogLevel)
 	if opts.LogLevel == slog.LevelInfo {
@@ -116,7 +120,6 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	began := time.Now()
 	if err := recoverFatal(ts.Start); err != nil {
 		_ = recoverFatal(ts.Stop)
 		return nil, fmt.Errorf("temporalserver: starting server: %w", err)

@@ -1,0 +1,178 @@
+package mcpserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/modelcontextprotocol/go-sdk/oauthex"
+
+	"mcp-platform/authz"
+	"mcp-platform/domains"
+	"mcp-platform/domains/registry"
+	"mcp-platform/internal/version"
+)
+
+// protectedResourcePath serves the OAuth protected-resource metadata of /mcp (RFC 9728).
+const protectedResourcePath = "/.well-known/oauth-protected-resource"
+
+// mcpPageSize is how many tools one tools/list page holds.
+const mcpPageSize = 50
+
+const instructions = "MCP Platform exposes business systems (HR, ERP, DevOps and more) as governed tools. " +
+	"Tool names are <domain>__<tool>. You only see the tools your identity may use; every call is " +
+	"authorized, validated and audited, and a failed call returns isError with an explanation you can act on."
+
+// addMCP serves the Model Context Protocol at /mcp (Streamable HTTP, stateless) behind bearer
+// authentication as an OAuth resource server.
+func addMCP(mux *http.ServeMux, deps Deps) {
+	handler := mcp.NewStreamableHTTPHandler(func(r *http.Request) *mcp.Server {
+		p, _ := principalOf(r.Context())
+		return newToolServer(deps, p)
+	}, &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true, Logger: deps.Logger})
+
+	verify := func(ctx context.Context, token string, _ *http.Request) (*auth.TokenInfo, error) {
+		p, err := deps.Verifier.Verify(ctx, token)
+		if err != nil {
+			return nil, fmt.Errorf("%w: the bearer token is not valid", auth.ErrInvalidToken)
+		}
+		return &auth.TokenInfo{UserID: p.Subject, Scopes: p.Scopes, Extra: map[string]any{principalExtra: p}}, nil
+	}
+	metadataURL := deps.PublicURL + protectedResourcePath + "/mcp"
+	protected := auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{
+		ResourceMetadataURL: metadataURL,
+		// The verifier has already checked the token's expiry.
+		AllowMissingExpiration: true,
+	})(handler)
+	mux.Handle("/mcp", protected)
+
+	meta := auth.ProtectedResourceMetadataHandler(&oauthex.ProtectedResourceMetadata{
+		Resource:               deps.PublicURL + "/mcp",
+		ResourceName:           "MCP Platform tools",
+		BearerMethodsSupported: []string{"header"},
+		ScopesSupported:        []string{"tools:*"},
+	})
+	mux.Handle("GET "+protectedResourcePath+"/mcp", meta)
+	mux.Handle("GET "+protectedResourcePath, meta)
+}
+
+const principalExtra = "principal"
+
+func principalOf(ctx context.Context) (authz.Principal, bool) {
+	ti := auth.TokenInfoFromContext(ctx)
+	if ti == nil {
+		return authz.Principal{}, false
+	}
+	p, ok := ti.Extra[principalExtra].(authz.Principal)
+	return p, ok
+}
+
+// newToolServer builds the MCP server one request sees: the tools the principal may use whose
+// domain has a running worker, in name order. Calls to other known tools still reach the
+// executor, so a denied call is refused plainly and audited rather than reported as unknown.
+func newToolServer(deps Deps, p authz.Principal) *mcp.Server {
+	s := mcp.NewServer(&mcp.Implementation{Name: "mcp-platform", Title: "MCP Platform", Version: version.Version},
+		&mcp.ServerOptions{PageSize: mcpPageSize, Instructions: instructions, Logger: deps.Logger})
+	listed := map[string]bool{}
+	for _, e := range deps.Catalog.Tools() {
+		if !deps.Catalog.Live(e.Domain.Config.Name) || !deps.Authz.Can(p, domains.ActionExecute, e.Tool.Name) {
+			continue
+		}
+		s.AddTool(mcpTool(e), toolHandler(deps, p, e.Tool.Name))
+		listed[domains.SafeName(e.Tool.Name)] = true
+	}
+	s.AddReceivingMiddleware(func(next mcp.MethodHandler) mcp.MethodHandler {
+		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+			if method != "tools/call" {
+				return next(ctx, method, req)
+			}
+			params, ok := req.GetParams().(*mcp.CallToolParamsRaw)
+			if !ok || listed[params.Name] {
+				return next(ctx, method, req)
+			}
+			name, ok := domains.FromSafeName(params.Name)
+			if _, known := deps.Catalog.Lookup(name); !ok || !known {
+				return next(ctx, method, req)
+			}
+			return toolHandler(deps, p, name)(ctx, &mcp.CallToolRequest{Params: params})
+		}
+	})
+	return s
+}
+
+// mcpTool publishes a tool with our own annotations (never an upstream's).
+func mcpTool(e registry.Entry) *mcp.Tool {
+	t := e.Tool
+	destructive, openWorld := t.Annotations.Destructive, t.Annotations.OpenWorld
+	title := t.Title
+	if title == "" {
+		title = t.Name
+	}
+	desc := t.Description
+	if t.Annotations.RequiresApproval {
+		desc += " (Requires human approval before it runs.)"
+	}
+	mt := &mcp.Tool{
+		Name:        domains.SafeName(t.Name),
+		Title:       title,
+		Description: desc,
+		InputSchema: t.InputSchema,
+		Annotations: &mcp.ToolAnnotations{
+			Title:           title,
+			ReadOnlyHint:    t.Annotations.ReadOnly,
+			DestructiveHint: &destructive,
+			IdempotentHint:  t.Annotations.Idempotent,
+			OpenWorldHint:   &openWorld,
+		},
+	}
+	if t.OutputSchema != nil {
+		mt.OutputSchema = t.OutputSchema
+	}
+	return mt
+}
+
+// toolHandler runs a tools/call through the executor. Tool failures are results with isError
+// and a message the model can act on, not protocol errors.
+func toolHandler(deps Deps, p authz.Principal, tool string) mcp.ToolHandler {
+	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		var args map[string]any
+		if raw := req.Params.Arguments; len(raw) > 0 && string(raw) != "null" {
+			if err := json.Unmarshal(raw, &args); err != nil {
+				return errorResult("the arguments must be a JSON object"), nil
+			}
+		}
+		res, err := deps.Executor.Execute(ctx, p, tool, args)
+		if err != nil {
+			var ee *ExecError
+			if errors.As(err, &ee) {
+				return errorResult(describe(ee)), nil
+			}
+			return errorResult("the tool call failed"), nil
+		}
+		b, err := json.Marshal(res.Output)
+		if err != nil {
+			return errorResult("the tool returned a result that is not JSON"), nil
+		}
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: string(b)}}, StructuredContent: res.Output}, nil
+	}
+}
+
+func describe(e *ExecError) string {
+	if len(e.Problems) == 0 {
+		return e.Message
+	}
+	parts := make([]string, 0, len(e.Problems))
+	for _, p := range e.Problems {
+		parts = append(parts, fmt.Sprintf("%s: %s", p.Field, p.Message))
+	}
+	return "invalid arguments: " + strings.Join(parts, "; ")
+}
+
+func errorResult(msg string) *mcp.CallToolResult {
+	return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: msg}}}
+}

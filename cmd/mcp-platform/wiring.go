@@ -1,0 +1,15 @@
+package main
+
+import (
+	"mcp-platform/domains"
+	"mcp-platform/internal/roles"
+)
+
+// adapters wires every domain adapter built into this binary: the builtin domains by name and
+// the configuration-only kinds (mcp, http) by kind.
+func adapters() roles.Adapters {
+	return roles.Adapters{
+		Builtin: map[string]domains.Factory{},
+		Kinds:   map[string]domains.Factory{},
+	}
+}

@@ -1,0 +1,111 @@
+package domains_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"mcp-platform/domains"
+)
+
+const validYAML = `
+name: shop
+description: A shop.
+permissions:
+  - role: clerk
+    tools: ["shop.*"]
+tools:
+  - name: get_item
+    description: Get an item.
+    input_schema:
+      type: object
+      required: [sku]
+      properties:
+        sku: {type: string, pattern: "^[A-Z]{3}-[0-9]{3}$"}
+        quantity: {type: integer, minimum: 1}
+`
+
+func TestParse(t *testing.T) {
+	t.Run("OK defaults and namespacing", func(t *testing.T) {
+		c, err := domains.Parse("shop.yaml", []byte(validYAML))
+		require.NoError(t, err)
+		require.Equal(t, "domain-shop", c.TaskQueue)
+		require.Equal(t, "shop.get_item", c.Tools[0].Name)
+		require.Equal(t, domains.KindBuiltin, c.Kind)
+		require.Equal(t, []string{domains.ActionExecute}, c.Permissions[0].Actions)
+		require.Equal(t, domains.DefaultTimeout, c.ToolTimeout(&c.Tools[0]))
+		require.True(t, c.IsEnabled())
+	})
+
+	tests := []struct {
+		name, yaml, field, problem string
+	}{
+		{"ErrYAML", "name: [", "(yaml)", ""},
+		{"ErrUnknownKey", validYAML + "colour: red\n", "(yaml)", "colour"},
+		{"ErrNameMismatch", "name: other\ndescription: x\n", "name", "does not match the file name"},
+		{"ErrKind", "name: shop\nkind: soap\n", "kind", "builtin, mcp, http"},
+		{"ErrForeignTool", "name: shop\ntools:\n  - name: hr.get_employee\n    description: x\n", "tools[0].name", "outside the domain's namespace"},
+		{"ErrForeignPermission", "name: shop\npermissions:\n  - role: clerk\n    tools: [\"hr.*\"]\n", "permissions[0].tools[0]", "inside the domain's namespace"},
+		{"ErrNoDescription", "name: shop\ntools:\n  - name: a\n", "tools[0].description", "required"},
+		{"ErrBadSchema", "name: shop\ntools:\n  - name: a\n    description: x\n    input_schema: {type: object, properties: {n: {type: integr}}}\n", "tools[0].input_schema", "not a valid JSON Schema"},
+		{"ErrAction", "name: shop\npermissions:\n  - role: clerk\n    tools: [\"shop.*\"]\n    actions: [delete]\n", "permissions[0].actions[0]", "not one of"},
+		{"ErrMCPWithoutSource", "name: shop\nkind: mcp\n", "mcp", "exactly one of"},
+		{"ErrDuration", "name: shop\ntimeout: soon\n", "(yaml)", "not a duration"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := domains.Parse("shop.yaml", []byte(tt.yaml))
+			var fe *domains.FieldError
+			require.ErrorAs(t, err, &fe)
+			require.Equal(t, "shop.yaml", fe.File)
+			require.Equal(t, tt.field, fe.Field)
+			require.Contains(t, fe.Problem, tt.problem)
+		})
+	}
+}
+
+func TestLoadDirSkipsBrokenFiles(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "shop.yaml"), []byte(validYAML), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "broken.yaml"), []byte("name: broken\nkind: soap\n"), 0o600))
+	cfgs, errs := domains.LoadDir(dir)
+	require.Len(t, cfgs, 1)
+	require.Equal(t, "shop", cfgs[0].Name)
+	require.Len(t, errs, 1)
+	require.Contains(t, errs[0].Error(), "broken.yaml")
+	require.Contains(t, errs[0].Error(), "kind")
+}
+
+func TestValidateArgs(t *testing.T) {
+	c, err := domains.Parse("shop.yaml", []byte(validYAML))
+	require.NoError(t, err)
+	tool := &c.Tools[0]
+	require.NoError(t, tool.ValidateArgs(map[string]any{"sku": "ABC-123", "quantity": 2}))
+
+	err = tool.ValidateArgs(map[string]any{"sku": "abc", "quantity": 0})
+	var ve *domains.ValidationError
+	require.ErrorAs(t, err, &ve)
+	require.Len(t, ve.Problems, 2)
+	require.Equal(t, "quantity", ve.Problems[0].Field)
+	require.Equal(t, "sku", ve.Problems[1].Field)
+	require.Contains(t, err.Error(), "sku:")
+
+	err = tool.ValidateArgs(nil)
+	require.ErrorContains(t, err, "sku")
+}
+
+func TestSafeNames(t *testing.T) {
+	require.Equal(t, "hr__get_employee", domains.SafeName("hr.get_employee"))
+	for _, in := range []string{"hr__get_employee", "hr.get_employee"} {
+		got, ok := domains.FromSafeName(in)
+		require.True(t, ok)
+		require.Equal(t, "hr.get_employee", got)
+	}
+	got, ok := domains.FromSafeName("my_app__do__it")
+	require.True(t, ok)
+	require.Equal(t, "my_app.do__it", got)
+	_, ok = domains.FromSafeName("plain")
+	require.False(t, ok)
+}

@@ -1,0 +1,106 @@
+// Package domains is the contract between the platform and the business systems it acts on: a
+// domain's configuration (namespaced tools with JSON Schemas and annotations, permissions,
+// timeouts, retries), the Adapter that executes its tools, and the typed errors adapters return.
+// It imports nothing else of the platform; each domains/<x> implements it and cmd/ wires them.
+package domains
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Call is one tool execution handed to an adapter.
+type Call struct {
+	// Tool is the namespaced tool name, such as "hr.get_employee".
+	Tool string
+	// Args are the parameters, already validated against the tool's input schema.
+	Args map[string]any
+	// IdempotencyKey is the same on every retry of one logical call (workflow ID + tool call
+	// ID). Adapters with side effects must not repeat them for a key they have seen.
+	IdempotencyKey string
+	// Subject is who the call is made for, for adapters that record it.
+	Subject string
+}
+
+// Adapter executes a domain's tools.
+//
+// Call returns the tool's structured result (a JSON-encodable value, normally an object) or an
+// *Error: CodeNotFound, CodeInvalid, CodeConflict for the caller's mistakes (never retried),
+// CodeUnavailable for transient failures (retried). Any other error is treated as transient.
+type Adapter interface {
+	Call(ctx context.Context, call Call) (any, error)
+}
+
+// ToolSource is implemented by adapters whose tools come from elsewhere (a remote MCP server):
+// the worker asks it for the tools at start and registers them under the domain's namespace.
+type ToolSource interface {
+	DiscoverTools(ctx context.Context) ([]Tool, error)
+}
+
+// Closer is implemented by adapters holding connections or processes to release on stop.
+type Closer interface {
+	Close() error
+}
+
+// Deps is what a domain's worker gives its adapter: its own configuration, its own database
+// pool (with the domain's own credentials), a logger and the environment for secrets.
+type Deps struct {
+	Config *Config
+	Pool   *pgxpool.Pool
+	Logger *slog.Logger
+	Getenv func(string) string
+}
+
+// Factory builds an adapter for a builtin domain.
+type Factory func(ctx context.Context, deps Deps) (Adapter, error)
+
+// ErrorCode classifies a tool failure.
+type ErrorCode string
+
+// Error codes adapters and the platform use.
+const (
+	CodeNotFound    ErrorCode = "not_found"   // the thing asked for does not exist
+	CodeInvalid     ErrorCode = "invalid"     // the arguments are wrong
+	CodeConflict    ErrorCode = "conflict"    // the request contradicts current state
+	CodeDenied      ErrorCode = "denied"      // the caller may not do this
+	CodeUnavailable ErrorCode = "unavailable" // the backend is down or timed out; retried
+	CodeInternal    ErrorCode = "internal"    // a bug or unexpected failure
+)
+
+// Error is a tool failure with a code and a message that is safe to show to the caller and the
+// LLM (it must not contain secrets or internal addresses).
+type Error struct {
+	Code    ErrorCode
+	Message string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Retryable reports whether retrying the call may succeed.
+func (e *Error) Retryable() bool { return e.Code == CodeUnavailable || e.Code == CodeInternal }
+
+// Errorf builds an *Error with a formatted, caller-safe message.
+func Errorf(code ErrorCode, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// CodeOf returns the code of err, CodeInternal when it carries none.
+func CodeOf(err error) ErrorCode {
+	var de *Error
+	if errors.As(err, &de) {
+		return de.Code
+	}
+	return CodeInternal
+}

@@ -1,0 +1,195 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"sort"
+	"sync"
+	"time"
+
+	"mcp-platform/domains"
+)
+
+// RefreshInterval is how often a Catalog re-reads the registry.
+const RefreshInterval = 2 * time.Second
+
+// PolicySink receives each domain's permissions when the catalog sees them change (the Casbin
+// enforcer). SetDomainPolicies must reject patterns outside the domain's namespace.
+type PolicySink interface {
+	SetDomainPolicies(domain string, perms []domains.Permission) error
+	RemoveDomain(domain string)
+}
+
+// Entry is one tool as the catalog knows it.
+type Entry struct {
+	Tool   *domains.Tool
+	Domain *Domain
+}
+
+// Catalog is an in-memory view of the registry, refreshed in the background, that the API and
+// MCP server consult on every request. It is safe for concurrent use.
+type Catalog struct {
+	reg    *Registry
+	sink   PolicySink
+	logger *slog.Logger
+
+	mu       sync.RWMutex
+	domains  map[string]*Domain
+	tools    map[string]Entry
+	now      time.Time
+	onChange []func()
+}
+
+// NewCatalog returns an empty catalog; call Refresh or Run to fill it.
+func NewCatalog(reg *Registry, sink PolicySink, logger *slog.Logger) *Catalog {
+	return &Catalog{reg: reg, sink: sink, logger: logger, domains: map[string]*Domain{}, tools: map[string]Entry{}}
+}
+
+// OnChange registers f to be called after a refresh that changed the domains or tools.
+func (c *Catalog) OnChange(f func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.onChange = append(c.onChange, f)
+}
+
+// Run refreshes the catalog every RefreshInterval until ctx ends.
+func (c *Catalog) Run(ctx context.Context) {
+	t := time.NewTicker(RefreshInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := c.Refresh(ctx); err != nil && ctx.Err() == nil {
+				c.logger.Warn("tool registry refresh failed; serving the previous view", "error", err)
+			}
+		}
+	}
+}
+
+// Refresh re-reads the registry. A domain whose stored configuration is invalid (for example a
+// tool or permission outside its namespace) is left out and logged, never trusted.
+func (c *Catalog) Refresh(ctx context.Context) error {
+	list, now, err := c.reg.Domains(ctx)
+	if err != nil {
+		return err
+	}
+	next := map[string]*Domain{}
+	tools := map[string]Entry{}
+	for _, d := range list {
+		name := d.Config.Name
+		if err := d.Config.Normalize(); err != nil {
+			c.logger.Error("ignoring invalid registered domain", "domain", name, "error", err)
+			continue
+		}
+		if !d.Config.IsEnabled() {
+			continue
+		}
+		next[name] = d
+		for i := range d.Config.Tools {
+			t := &d.Config.Tools[i]
+			tools[t.Name] = Entry{Tool: t, Domain: d}
+		}
+	}
+
+	c.mu.Lock()
+	changed := c.applyPolicies(next)
+	changed = changed || c.liveness(now) != liveness(next, now)
+	c.domains, c.tools, c.now = next, tools, now
+	hooks := append([]func(){}, c.onChange...)
+	c.mu.Unlock()
+	if changed {
+		c.logger.Info("tool registry changed", "domains", len(next), "tools", len(tools))
+		for _, f := range hooks {
+			f()
+		}
+	}
+	return nil
+}
+
+// applyPolicies pushes changed permissions to the sink and reports whether any domain was
+// added, removed or changed. Callers hold c.mu.
+func (c *Catalog) applyPolicies(next map[string]*Domain) bool {
+	changed := false
+	for name, d := range next {
+		old, ok := c.domains[name]
+		if ok && reflect.DeepEqual(old.Config, d.Config) {
+			continue
+		}
+		changed = true
+		if c.sink == nil {
+			continue
+		}
+		if err := c.sink.SetDomainPolicies(name, d.Config.Permissions); err != nil {
+			c.logger.Error("refusing domain permissions", "domain", name, "error", err)
+			c.sink.RemoveDomain(name)
+		}
+	}
+	for name := range c.domains {
+		if _, ok := next[name]; !ok {
+			changed = true
+			if c.sink != nil {
+				c.sink.RemoveDomain(name)
+			}
+		}
+	}
+	return changed
+}
+
+func (c *Catalog) liveness(now time.Time) string { return liveness(c.domains, now) }
+
+func liveness(ds map[string]*Domain, now time.Time) string {
+	names := make([]string, 0, len(ds))
+	for n, d := range ds {
+		if d.Live(now) {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return fmt.Sprint(names)
+}
+
+// Domains returns the enabled domains, ordered by name, and the registry clock of the last
+// refresh (for liveness).
+func (c *Catalog) Domains() ([]*Domain, time.Time) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]*Domain, 0, len(c.domains))
+	for _, d := range c.domains {
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Config.Name < out[j].Config.Name })
+	return out, c.now
+}
+
+// Lookup finds a tool by namespaced name.
+func (c *Catalog) Lookup(tool string) (Entry, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	e, ok := c.tools[tool]
+	return e, ok
+}
+
+// Live reports whether the domain has a worker that heartbeat recently, judged at the time
+// of the last refresh, plus the time since then.
+func (c *Catalog) Live(domain string) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	d, ok := c.domains[domain]
+	return ok && d.Live(c.now)
+}
+
+// Tools returns every tool of the enabled domains, ordered by name.
+func (c *Catalog) Tools() []Entry {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]Entry, 0, len(c.tools))
+	for _, e := range c.tools {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Tool.Name < out[j].Tool.Name })
+	return out
+}

@@ -1,0 +1,257 @@
+package roles
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/worker"
+	"golang.org/x/sync/errgroup"
+
+	"mcp-platform/activities"
+	"mcp-platform/authz"
+	"mcp-platform/domains"
+	"mcp-platform/domains/registry"
+	"mcp-platform/internal/audit"
+	"mcp-platform/workflows"
+)
+
+// Adapters says how to build each domain's adapter: builtin domains by name, the mcp and http
+// kinds by kind. cmd/ wires it, so no domain package depends on another.
+type Adapters struct {
+	Builtin map[string]domains.Factory
+	Kinds   map[string]domains.Factory
+}
+
+// Factory returns the adapter factory for a domain.
+func (a Adapters) Factory(cfg *domains.Config) (domains.Factory, error) {
+	var f domains.Factory
+	if cfg.Kind == domains.KindBuiltin {
+		f = a.Builtin[cfg.Name]
+	} else {
+		f = a.Kinds[cfg.Kind]
+	}
+	if f == nil {
+		return nil, fmt.Errorf("domain %s (%s): no %s adapter is built into this binary", cfg.Name, cfg.File, cfg.Kind)
+	}
+	return f, nil
+}
+
+// WorkerSelection says which workers a process runs.
+type WorkerSelection struct {
+	Orchestrator bool
+	// Domains to run; empty means every enabled domain.
+	Domains []string
+}
+
+// RunWorkers runs the selected workers until ctx ends. Domain configurations come from the
+// domains directory; a broken file is logged and skipped unless its domain was asked for.
+func RunWorkers(ctx context.Context, e *Env, sel WorkerSelection, adapters Adapters) error {
+	cfgs, errs := domains.LoadDir(e.Cfg.DomainsDir)
+	for _, err := range errs {
+		e.Logger.Error("skipping broken domain configuration", "error", err)
+	}
+	var run []*domains.Config
+	for _, c := range cfgs {
+		if len(sel.Domains) == 0 && c.IsEnabled() || slices.Contains(sel.Domains, c.Name) {
+			run = append(run, c)
+		}
+	}
+	for _, want := range sel.Domains {
+		if !slices.ContainsFunc(run, func(c *domains.Config) bool { return c.Name == want }) {
+			return fmt.Errorf("domain %q: no valid configuration %s/%s.yaml (see errors above)", want, e.Cfg.DomainsDir, want)
+		}
+	}
+	if len(run) == 0 && !sel.Orchestrator {
+		return fmt.Errorf("no enabled domain in %s (MCP_DOMAINS_DIR) and no orchestrator: nothing to run", e.Cfg.DomainsDir)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, c := range run {
+		f, err := adapters.Factory(c)
+		if err != nil {
+			return err
+		}
+		g.Go(func() error { return superviseDomain(gctx, e, c, f) })
+	}
+	return g.Wait()
+}
+
+// domainRestartDelay is how long a failed domain worker waits before starting again.
+const domainRestartDelay = 10 * time.Second
+
+// superviseDomain runs a domain worker and restarts it after a failure (an upstream that is not
+// up yet, a database hiccup), so one domain's trouble never takes the others down.
+func superviseDomain(ctx context.Context, e *Env, cfg *domains.Config, f domains.Factory) error {
+	for {
+		err := RunDomainWorker(ctx, e, cfg, f)
+		if ctx.Err() != nil {
+			return nil
+		}
+		e.Logger.Error("domain worker failed; restarting", "domain", cfg.Name, "in", domainRestartDelay, "error", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(domainRestartDelay):
+		}
+	}
+}
+
+// RunDomainWorker runs one domain's worker until ctx ends: it builds the adapter with the
+// domain's own database credentials, polls only the domain's task queue, registers the domain
+// and its tools, and heartbeats. On a clean stop it deregisters first, so callers see at once
+// that the domain has no worker.
+func RunDomainWorker(ctx context.Context, e *Env, cfg *domains.Config, factory domains.Factory) error {
+	logger := e.Logger.With("domain", cfg.Name, "task_queue", cfg.TaskQueue)
+	pool, err := domainPool(ctx, e, cfg.Name)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	adapter, err := factory(ctx, domains.Deps{Config: cfg, Pool: pool, Logger: logger, Getenv: e.getenv()})
+	if err != nil {
+		return fmt.Errorf("start domain %s: %w", cfg.Name, err)
+	}
+	if c, ok := adapter.(domains.Closer); ok {
+		defer c.Close()
+	}
+	if src, ok := adapter.(domains.ToolSource); ok {
+		if err := importTools(ctx, cfg, src); err != nil {
+			return err
+		}
+	}
+	enforcer, err := authz.NewEnforcer()
+	if err != nil {
+		return err
+	}
+	if err := enforcer.SetDomainPolicies(cfg.Name, cfg.Permissions); err != nil {
+		return fmt.Errorf("domain %s permissions: %w", cfg.Name, err)
+	}
+
+	identity := workerIdentity(cfg.Name)
+	w := worker.New(e.Temporal, cfg.TaskQueue, worker.Options{Identity: identity, WorkerStopTimeout: e.Cfg.Server.ShutdownTimeout})
+	w.RegisterActivity(&activities.ToolExecutor{Domain: cfg, Adapter: adapter, Authz: enforcer, Audit: audit.New(e.Pool), Logger: logger})
+	w.RegisterWorkflow(workflows.ToolRun)
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker for domain %s: %w", cfg.Name, err)
+	}
+	defer w.Stop()
+
+	reg := registry.New(e.Pool)
+	if err := reg.Register(ctx, cfg, identity); err != nil {
+		return err
+	}
+	logger.Info("domain worker ready", "tools", len(cfg.Tools), "identity", identity)
+	heartbeat(ctx, reg, cfg, identity, logger)
+
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := reg.Deregister(dctx, cfg.Name, identity); err != nil {
+		logger.Warn("deregister failed; the registry will notice the missing heartbeat", "error", err)
+	}
+	logger.Info("domain worker stopping")
+	return nil
+}
+
+// heartbeat keeps the worker alive in the registry until ctx ends, registering again when its
+// row has vanished.
+func heartbeat(ctx context.Context, reg *registry.Registry, cfg *domains.Config, identity string, logger *slog.Logger) {
+	t := time.NewTicker(registry.HeartbeatInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		err := reg.Heartbeat(ctx, cfg.Name, identity)
+		if errors.Is(err, registry.ErrNotRegistered) {
+			err = reg.Register(ctx, cfg, identity)
+		}
+		if err != nil && ctx.Err() == nil {
+			logger.Warn("registry heartbeat failed", "error", err)
+		}
+	}
+}
+
+// importTools adds the tools a ToolSource discovers to the domain's configuration, keeping any
+// annotations and permissions the configuration declares for them.
+func importTools(ctx context.Context, cfg *domains.Config, src domains.ToolSource) error {
+	found, err := src.DiscoverTools(ctx)
+	if err != nil {
+		return fmt.Errorf("discover tools of domain %s: %w", cfg.Name, err)
+	}
+	declared := map[string]domains.Tool{}
+	for _, t := range cfg.Tools {
+		declared[t.Name] = t
+	}
+	merged := make([]domains.Tool, 0, len(found))
+	for _, t := range found {
+		name := cfg.Name + "." + strings.TrimPrefix(t.Name, cfg.Name+".")
+		if d, ok := declared[name]; ok {
+			// Our configuration wins over what the upstream says about itself.
+			t.Annotations, t.SensitiveFields, t.Timeout = d.Annotations, d.SensitiveFields, d.Timeout
+			if d.Description != "" {
+				t.Description = d.Description
+			}
+		}
+		t.Name = name
+		merged = append(merged, t)
+	}
+	cfg.Tools = merged
+	return cfg.Normalize()
+}
+
+// domainPool opens the domain's own database pool: <DOMAIN>_DATABASE_URL when set, otherwise
+// the platform's, and in both cases it switches to the domain's database role
+// (mcp_domain_<name>) when one exists, so the domain reaches only its own schema.
+func domainPool(ctx context.Context, e *Env, name string) (*pgxpool.Pool, error) {
+	url := e.Cfg.Database.URL
+	if v := e.getenv()(strings.ToUpper(name) + "_DATABASE_URL"); v != "" {
+		url = v
+	}
+	pcfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("domain %s: invalid %s_DATABASE_URL", name, strings.ToUpper(name))
+	}
+	pcfg.MaxConns = 4
+	role := "mcp_domain_" + name
+	var exists bool
+	if err := e.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)`, role).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("domain %s: look up database role: %w", name, err)
+	}
+	if exists {
+		stmt := "SET ROLE " + pgx.Identifier{role}.Sanitize()
+		pcfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+			_, err := c.Exec(ctx, stmt)
+			return err
+		}
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("domain %s: open database: %w", name, err)
+	}
+	return pool, nil
+}
+
+func workerIdentity(domain string) string {
+	host, _ := os.Hostname()
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s@%s:%d:%s", domain, host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+func (e *Env) getenv() func(string) string {
+	if e.Getenv != nil {
+		return e.Getenv
+	}
+	return os.Getenv
+}
