@@ -160,6 +160,9 @@ func (s *Stack) Serve(ctx context.Context) error {
 	e := s.Env
 	svc, err := roles.NewServices(ctx, e)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
 		return err
 	}
 	g, gctx := errgroup.WithContext(ctx)

@@ -70,21 +70,36 @@ func Dial(ctx context.Context, address, namespace string, logger *slog.Logger, w
 	}
 }
 
-// EnsureSearchAttributes registers the platform's search attributes on the namespace when they
-// are missing. It is idempotent and safe to call from every worker at start.
-func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
+// ErrSearchAttributeType means a search attribute exists on the namespace with another type;
+// it cannot be fixed by registering it again.
+var ErrSearchAttributeType = errors.New("search attribute registered with another type")
+
+// MissingSearchAttributes returns the attributes of want that the namespace lacks. An attribute
+// registered with a different type is an error wrapping ErrSearchAttributeType.
+func MissingSearchAttributes(ctx context.Context, c client.Client, namespace string, want map[string]enumspb.IndexedValueType) (map[string]enumspb.IndexedValueType, error) {
 	have, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
 	if err != nil {
-		return fmt.Errorf("list search attributes: %w", err)
+		return nil, fmt.Errorf("list search attributes: %w", err)
 	}
 	missing := map[string]enumspb.IndexedValueType{}
-	for name, typ := range SearchAttributes() {
-		if _, ok := have.GetCustomAttributes()[name]; !ok {
+	for name, typ := range want {
+		got, ok := have.GetCustomAttributes()[name]
+		switch {
+		case !ok:
 			missing[name] = typ
+		case got != typ:
+			return nil, fmt.Errorf("%w: %s is %s, want %s", ErrSearchAttributeType, name, got, typ)
 		}
 	}
-	if len(missing) == 0 {
-		return nil
+	return missing, nil
+}
+
+// EnsureSearchAttributes registers the attributes of want that the namespace lacks. It is
+// idempotent and safe to call from every worker at start.
+func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace string, want map[string]enumspb.IndexedValueType) error {
+	missing, err := MissingSearchAttributes(ctx, c, namespace, want)
+	if err != nil || len(missing) == 0 {
+		return err
 	}
 	_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
 		Namespace:        namespace,

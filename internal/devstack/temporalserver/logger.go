@@ -12,32 +12,9 @@ import (
 	"go.temporal.io/server/common/log/tag"
 )
 
-// levelSilent is above every real level: a minLevelHandler set to it drops
+// levelSilent is above every real level: a logging.AtLeast handler set to it drops
 // everything. Stop uses it for the goroutines the server leaves behind.
 const levelSilent = slog.Level(1 << 20)
-
-// minLevelHandler is an slog.Handler that drops records below a minimum level
-// before handing them to the wrapped handler.
-type minLevelHandler struct {
-	min   slog.Leveler
-	inner slog.Handler
-}
-
-func (h *minLevelHandler) Enabled(ctx context.Context, level slog.Level) bool {
-	return level >= h.min.Level() && h.inner.Enabled(ctx, level)
-}
-
-func (h *minLevelHandler) Handle(ctx context.Context, r slog.Record) error {
-	return h.inner.Handle(ctx, r)
-}
-
-func (h *minLevelHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return &minLevelHandler{min: h.min, inner: h.inner.WithAttrs(attrs)}
-}
-
-func (h *minLevelHandler) WithGroup(name string) slog.Handler {
-	return &minLevelHandler{min: h.min, inner: h.inner.WithGroup(name)}
-}
 
 // serverLogger adapts an *slog.Logger to the Temporal server's log.Logger
 // interface. Tags become slog attributes; the source location points at the

@@ -27,6 +27,9 @@ import (
 	"go.temporal.io/server/common/primitives"
 	sqliteschema "go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
+
+	"mcp-platform/internal/logging"
+	"mcp-platform/internal/temporalx"
 )
 
 // startTimeout bounds how long Start waits for the server to become usable
@@ -93,7 +96,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if opts.LogLevel == slog.LevelInfo {
 		logLevel.Set(slog.LevelWarn)
 	}
-	logger := slog.New(&minLevelHandler{min: logLevel, inner: opts.Logger.Handler()})
+	logger := slog.New(logging.AtLeast(opts.Logger.Handler(), logLevel))
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 
@@ -312,22 +315,11 @@ func (s *Server) ensureSearchAttributes(ctx context.Context, c client.Client, wa
 		return nil
 	}
 	missing := func(ctx context.Context) (map[string]enumspb.IndexedValueType, error) {
-		resp, err := c.OperatorService().ListSearchAttributes(ctx,
-			&operatorservice.ListSearchAttributesRequest{Namespace: s.namespace})
-		if err != nil {
-			return nil, err
+		m, err := temporalx.MissingSearchAttributes(ctx, c, s.namespace, want)
+		if errors.Is(err, temporalx.ErrSearchAttributeType) {
+			return nil, permanent(err)
 		}
-		out := map[string]enumspb.IndexedValueType{}
-		for name, typ := range want {
-			got, ok := resp.GetCustomAttributes()[name]
-			switch {
-			case !ok:
-				out[name] = typ
-			case got != typ:
-				return nil, permanent(fmt.Errorf("search attribute %s is registered as %s, want %s", name, got, typ))
-			}
-		}
-		return out, nil
+		return m, err
 	}
 
 	var toAdd map[string]enumspb.IndexedValueType

@@ -10,22 +10,16 @@ import (
 	"testing"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
 	"mcp-platform/internal/devstack/temporalserver"
+	"mcp-platform/internal/temporalx"
 )
 
-// SearchAttributes are the platform's custom search attributes, registered on
-// the shared server's namespace. Treat the map as read-only.
-var SearchAttributes = map[string]enumspb.IndexedValueType{
-	"ConversationId": enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-	"UserId":         enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-	"Domains":        enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST,
-	"Tools":          enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST,
-	"TurnStatus":     enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-}
+// SearchAttributes are the platform's custom search attributes, registered on the shared
+// server's namespace.
+var SearchAttributes = temporalx.SearchAttributes()
 
 // startTimeout bounds the first start; a cold server takes a few seconds.
 const startTimeout = 2 * time.Minute
