@@ -69,6 +69,8 @@ type Tool struct {
 	SensitiveFields []string       `yaml:"sensitive_fields" json:"sensitive_fields,omitempty"`
 	// Timeout overrides the domain's timeout for this tool.
 	Timeout Duration `yaml:"timeout" json:"timeout,omitempty"`
+	// Approval is the tool's human-approval policy (see NeedsApproval).
+	Approval *Approval `yaml:"approval" json:"approval,omitempty"`
 	// HTTP describes the call for a domain of kind http.
 	HTTP *HTTPCall `yaml:"http" json:"http,omitempty"`
 	// Remote is the tool's name on the remote server for a domain of kind mcp (default: the
@@ -335,6 +337,21 @@ func (c *Config) Normalize() error {
 			}
 			if _, err := CompileSchema(t.OutputSchema); err != nil {
 				return fail(field+".output_schema", "not a valid JSON Schema: %v", err)
+			}
+		}
+		if a := t.Approval; a != nil {
+			if a.When != "" {
+				if _, err := compileCondition(a.When); err != nil {
+					return fail(field+".approval.when", "not a valid CEL condition over args and user: %v", err)
+				}
+			}
+			for j, r := range a.Approvers {
+				if !roleRE.MatchString(r) {
+					return fail(fmt.Sprintf("%s.approval.approvers[%d]", field, j), "%q is not a role name", r)
+				}
+			}
+			if a.Timeout < 0 {
+				return fail(field+".approval.timeout", "must be positive")
 			}
 		}
 		if c.Kind == KindHTTP && t.HTTP == nil {

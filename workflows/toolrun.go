@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"mcp-platform/activities"
+	"mcp-platform/internal/approvals"
 )
 
 // ToolRunInput is one tool call to run on its domain's task queue.
@@ -15,26 +16,54 @@ type ToolRunInput struct {
 	Policy activities.ToolPolicy       `json:"policy"`
 	// Summary is shown for the activity in the Temporal UI (arguments redacted).
 	Summary string `json:"summary"`
+	// Approval is set when a person must approve the call first; Domain and Sensitive
+	// describe the call to approvers.
+	Approval  *activities.ApprovalPlan `json:"approval,omitempty"`
+	Domain    string                   `json:"domain,omitempty"`
+	Sensitive []string                 `json:"sensitive,omitempty"`
 }
 
-// ToolRunResult is the tool's result.
+// ToolRunResult is the tool's result, or why it did not run.
 type ToolRunResult struct {
 	Result activities.ExecuteToolResult `json:"result"`
+	// Status is "ok", or approvals.StatusRejected / StatusExpired when a person did not
+	// approve the call; Error then says so.
+	Status   string `json:"status"`
+	Error    string `json:"error,omitempty"`
+	Approver string `json:"approver,omitempty"`
 }
 
 // ToolRunWorkflowID is the ID of a tool run: "tool-<request id>".
 func ToolRunWorkflowID(requestID string) string { return "tool-" + requestID }
 
 // ToolRun executes one tool call through the ExecuteTool activity, with the tool's timeout and
-// retry policy. Its errors are the activity's: denied, invalid and not-found calls fail at once.
+// retry policy, after a person approved it when it needs approval. Its errors are the
+// activity's: denied, invalid and not-found calls fail at once.
 func ToolRun(ctx workflow.Context, in ToolRunInput) (ToolRunResult, error) {
+	if in.Approval != nil {
+		book, err := newApprovalBook(ctx)
+		if err != nil {
+			return ToolRunResult{}, err
+		}
+		call := activities.PlannedCall{ID: in.Call.ToolCallID, Tool: in.Call.Tool, Domain: in.Domain, Args: in.Call.Args, Sensitive: in.Sensitive}
+		decision, err := book.await(ctx, activities.RequestApprovalInput{
+			Plan: *in.Approval, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, ToolCallID: in.Call.ToolCallID,
+			Call: call, Requester: in.Call.Principal,
+		})
+		if err != nil {
+			return ToolRunResult{}, err
+		}
+		if decision.status != approvals.StatusApproved {
+			return ToolRunResult{Status: decision.status, Error: decision.refusal(call).Error, Approver: decision.approver}, nil
+		}
+		in.Call.Approver = decision.approver
+	}
 	ctx = workflow.WithActivityOptions(ctx, ToolActivityOptions(in.Policy, in.Summary))
-	var x *activities.ToolExecutor
 	var res activities.ExecuteToolResult
-	if err := workflow.ExecuteActivity(ctx, x.ExecuteTool, in.Call).Get(ctx, &res); err != nil {
+	if err := workflow.ExecuteActivity(ctx, toolExecutor.ExecuteTool, in.Call).Get(ctx, &res); err != nil {
 		return ToolRunResult{}, err
 	}
-	return ToolRunResult{Result: res}, nil
+	return ToolRunResult{Result: res, Status: "ok", Approver: in.Call.Approver}, nil
 }
 
 // ToolActivityOptions schedules a tool activity on its domain's queue with its policy.

@@ -3,18 +3,49 @@
 package gateway
 
 import (
+	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+	"go.temporal.io/sdk/client"
 
+	"mcp-platform/api/approvalsapi"
 	"mcp-platform/api/httpapi"
+	"mcp-platform/authz"
+	"mcp-platform/domains/registry"
+	"mcp-platform/internal/approvals"
+	"mcp-platform/internal/audit"
+	"mcp-platform/internal/conversations"
+	"mcp-platform/internal/events"
 	"mcp-platform/internal/health"
 )
 
 // Deps are the gateway's dependencies. The zero value builds the API for its OpenAPI document
 // only.
 type Deps struct {
-	Health []health.Check
+	Health   []health.Check
+	Verifier httpapi.Verifier
+	// Issuer signs demo users' tokens; nil outside dev.
+	Issuer        *authz.Issuer
+	Catalog       *registry.Catalog
+	Authz         *authz.Enforcer
+	Conversations *conversations.Store
+	Events        *events.Store
+	Hub           *events.Hub
+	Temporal      client.Client
+	Approvals     *approvals.Store
+	Audit         *audit.Log
+	Logger        *slog.Logger
+	// MaxSteps bounds the LLM ↔ tools loop of a turn.
+	MaxSteps int
+	// TemporalUIURL links turns to their runs ("" when unknown).
+	TemporalUIURL string
+	// Namespace is the Temporal namespace, for links.
+	Namespace string
+	// PollInterval is how often an idle event stream re-reads the table in case a notification
+	// was lost (default 5s).
+	PollInterval time.Duration
 }
 
 // Spec describes the gateway's OpenAPI document.
@@ -22,12 +53,31 @@ var Spec = httpapi.Spec{
 	Title: "MCP Platform Gateway API",
 	Description: "Chat with an assistant that acts on business systems through governed tools. " +
 		"Every chat turn is a durable Temporal workflow; errors are RFC 9457 problem details.",
+	Tags: []*huma.Tag{
+		{Name: "Chat", Description: "Start chat turns and follow them."},
+		{Name: "Conversations", Description: "The caller's conversations and their history."},
+		{Name: "Tools", Description: "The tools the caller may use."},
+		approvalsapi.Tag,
+		{Name: "Auth", Description: "Dev-mode sign-in for demo users."},
+	},
 }
 
 // New builds the gateway's routes and returns its Huma API and HTTP handler.
 func New(deps Deps) (huma.API, http.Handler) {
 	mux := http.NewServeMux()
 	api := httpapi.New(mux, Spec)
+	if deps.Verifier != nil {
+		api.UseMiddleware(httpapi.RequireAuth(api, deps.Verifier, ""))
+	}
+	if deps.PollInterval <= 0 {
+		deps.PollInterval = 5 * time.Second
+	}
 	httpapi.AddHealth(api, "gateway", deps.Health)
+	httpapi.AddDevAuth(api, deps.Issuer)
+	httpapi.AddToolList(api, deps.Catalog, deps.Authz)
+	addChatRoutes(api, deps)
+	addConversationRoutes(api, deps)
+	addStreamRoute(api, deps)
+	approvalsapi.Register(api, approvalsapi.Deps{Approvals: deps.Approvals, Temporal: deps.Temporal, Audit: deps.Audit, Logger: deps.Logger})
 	return api, mux
 }

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"mcp-platform/activities"
@@ -45,10 +47,40 @@ type ExecError struct {
 
 func (e *ExecError) Error() string { return e.Message }
 
-// ExecResult is a tool call's result.
+// ExecResult is a tool call's result, or the approval it waits for.
 type ExecResult struct {
 	activities.ExecuteToolResult
 	WorkflowID string
+	// Pending is set when the call waits for a person's approval; it has not run yet.
+	Pending *activities.ApprovalPlan
+	// Status is "completed", or "running" for a followed call that has not finished.
+	Status string
+}
+
+// Follow returns the outcome of a call p made earlier (admins may follow anyone's): its result,
+// or Status "running" while it waits for approval or runs.
+func (x *Executor) Follow(ctx context.Context, p authz.Principal, workflowID string) (*ExecResult, error) {
+	desc, err := x.Temporal.DescribeWorkflowExecution(ctx, workflowID, "")
+	if err != nil {
+		return nil, &ExecError{Status: http.StatusNotFound, Type: activities.ErrTypeNotFound, Message: "no tool call " + workflowID}
+	}
+	info := desc.GetWorkflowExecutionInfo()
+	var owner string
+	if f := info.GetSearchAttributes().GetIndexedFields()[temporalx.UserID.GetName()]; f != nil {
+		_ = converter.GetDefaultDataConverter().FromPayload(f, &owner)
+	}
+	if owner != p.Subject && !p.HasRole("admin") {
+		return nil, &ExecError{Status: http.StatusNotFound, Type: activities.ErrTypeNotFound, Message: "no tool call " + workflowID}
+	}
+	var tools []string
+	if f := info.GetSearchAttributes().GetIndexedFields()[temporalx.Tools.GetName()]; f != nil {
+		_ = converter.GetDefaultDataConverter().FromPayload(f, &tools)
+	}
+	tool := strings.Join(tools, ",")
+	if info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return &ExecResult{ExecuteToolResult: activities.ExecuteToolResult{Tool: tool}, WorkflowID: workflowID, Status: "running"}, nil
+	}
+	return x.result(ctx, tool, domains.DomainOf(tool), x.Temporal.GetWorkflow(ctx, workflowID, ""))
 }
 
 // Execute runs one tool call for p and waits for its result.
@@ -82,14 +114,20 @@ func (x *Executor) Execute(ctx context.Context, p authz.Principal, toolName stri
 
 	policy := activities.PolicyFor(dom, tool)
 	id := workflows.ToolRunWorkflowID(uuid.NewString())
+	const toolCallID = "call-1"
+	plan := activities.PlanApproval(x.Authz, tool, args, p, id, toolCallID)
 	summary := activities.Summary(tool.Name, args, dom.Sensitive(tool))
 	// The whole run is bounded, so a worker that dies mid-call cannot leave it pending forever.
 	bound := time.Duration(max(policy.MaxAttempts, 1))*(policy.Timeout+policy.MaxInterval) + 30*time.Second
+	runBound := bound
+	if plan != nil {
+		runBound += plan.Timeout
+	}
 	run, err := x.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       id,
 		TaskQueue:                policy.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowExecutionTimeout: bound,
+		WorkflowExecutionTimeout: runBound,
 		StaticSummary:            summary,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			temporalx.UserID.ValueSet(p.Subject),
@@ -97,21 +135,34 @@ func (x *Executor) Execute(ctx context.Context, p authz.Principal, toolName stri
 			temporalx.Tools.ValueSet([]string{tool.Name}),
 		),
 	}, workflows.ToolRun, workflows.ToolRunInput{
-		Call:    activities.ExecuteToolInput{Principal: p, Tool: tool.Name, Args: args, ToolCallID: "call-1"},
-		Policy:  policy,
-		Summary: summary,
+		Call:     activities.ExecuteToolInput{Principal: p, Tool: tool.Name, Args: args, ToolCallID: toolCallID},
+		Policy:   policy,
+		Summary:  summary,
+		Approval: plan, Domain: dom.Name, Sensitive: dom.Sensitive(tool),
 	})
 	if err != nil {
 		x.Logger.Error("start tool run failed", "tool", tool.Name, "error", err)
 		return nil, &ExecError{Status: http.StatusServiceUnavailable, Type: activities.ErrTypeUnavailable, Message: "the workflow service is unavailable; try again shortly"}
 	}
+	if plan != nil {
+		// Never hang on a person: the caller follows the run and the approval instead.
+		return &ExecResult{ExecuteToolResult: activities.ExecuteToolResult{Tool: tool.Name}, WorkflowID: id, Pending: plan}, nil
+	}
 	wctx, cancel := context.WithTimeout(ctx, bound)
 	defer cancel()
+	return x.result(wctx, tool.Name, dom.Name, run)
+}
+
+// result waits for a tool run and maps its outcome.
+func (x *Executor) result(ctx context.Context, tool, domain string, run client.WorkflowRun) (*ExecResult, error) {
 	var res workflows.ToolRunResult
-	if err := run.Get(wctx, &res); err != nil {
-		return nil, x.runError(tool.Name, dom.Name, id, err)
+	if err := run.Get(ctx, &res); err != nil {
+		return nil, x.runError(tool, domain, run.GetID(), err)
 	}
-	return &ExecResult{ExecuteToolResult: res.Result, WorkflowID: id}, nil
+	if res.Status != "ok" {
+		return nil, &ExecError{Status: http.StatusConflict, Type: res.Status, Message: res.Error}
+	}
+	return &ExecResult{ExecuteToolResult: res.Result, WorkflowID: run.GetID(), Status: "completed"}, nil
 }
 
 // runError maps a failed tool run to the caller's error.

@@ -7,10 +7,13 @@ import (
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
+	"go.temporal.io/sdk/client"
 
+	"mcp-platform/api/approvalsapi"
 	"mcp-platform/api/httpapi"
 	"mcp-platform/authz"
 	"mcp-platform/domains/registry"
+	"mcp-platform/internal/approvals"
 	"mcp-platform/internal/audit"
 	"mcp-platform/internal/health"
 )
@@ -26,7 +29,10 @@ type Deps struct {
 	Authz    *authz.Enforcer
 	Audit    *audit.Log
 	Executor *Executor
-	Logger   *slog.Logger
+	// Approvals serves the approval routes (decisions on calls waiting from /execute and MCP).
+	Approvals *approvals.Store
+	Temporal  client.Client
+	Logger    *slog.Logger
 	// PublicURL is how clients reach this server (for OAuth protected-resource metadata).
 	PublicURL string
 }
@@ -41,6 +47,7 @@ var Spec = httpapi.Spec{
 		{Name: "Tools", Description: "The tools the caller may use, and their execution."},
 		{Name: "Domains", Description: "Registered business domains and the health of their workers."},
 		{Name: "Audit", Description: "Every tool execution attempt, for auditors."},
+		approvalsapi.Tag,
 		{Name: "Auth", Description: "Dev-mode sign-in for demo users."},
 	},
 }
@@ -58,6 +65,7 @@ func New(deps Deps) (huma.API, http.Handler) {
 	addToolRoutes(api, deps)
 	addDomainRoutes(api, deps)
 	addAuditRoutes(api, deps)
+	approvalsapi.Register(api, approvalsapi.Deps{Approvals: deps.Approvals, Temporal: deps.Temporal, Audit: deps.Audit, Logger: deps.Logger})
 	if deps.Verifier != nil && deps.Executor != nil {
 		addMCP(mux, deps)
 	}

@@ -14,44 +14,12 @@ import (
 	"mcp-platform/internal/audit"
 )
 
-// ToolInfo describes one tool to a caller.
-type ToolInfo struct {
-	Name         string              `json:"name" example:"hr.get_employee" doc:"Namespaced tool name"`
-	MCPName      string              `json:"mcp_name" example:"hr__get_employee" doc:"Name published over MCP and to LLMs (only [a-z0-9_])"`
-	Domain       string              `json:"domain" example:"hr"`
-	Title        string              `json:"title,omitempty"`
-	Description  string              `json:"description"`
-	InputSchema  map[string]any      `json:"input_schema" doc:"JSON Schema of the arguments"`
-	OutputSchema map[string]any      `json:"output_schema,omitempty" doc:"JSON Schema of the result"`
-	Annotations  domains.Annotations `json:"annotations"`
-	Available    bool                `json:"available" doc:"Whether the tool's domain has a running worker"`
-}
-
-func toolInfo(e registry.Entry, live bool) ToolInfo {
-	t := e.Tool
-	return ToolInfo{
-		Name: t.Name, MCPName: domains.SafeName(t.Name), Domain: e.Domain.Config.Name, Title: t.Title,
-		Description: t.Description, InputSchema: t.InputSchema, OutputSchema: t.OutputSchema,
-		Annotations: t.Annotations, Available: live,
-	}
-}
-
-type listToolsInput struct {
-	Domain string `query:"domain" maxLength:"32" doc:"Only the tools of this domain"`
-}
-
-type listToolsOutput struct {
-	Body struct {
-		Tools []ToolInfo `json:"tools" doc:"The tools the caller may use, ordered by name"`
-	}
-}
-
 type getToolInput struct {
 	Name string `path:"name" maxLength:"100" example:"hr.get_employee" doc:"Namespaced (hr.get_employee) or MCP (hr__get_employee) name"`
 }
 
 type getToolOutput struct {
-	Body ToolInfo
+	Body httpapi.ToolInfo
 }
 
 // ExecuteRequest is a tool call.
@@ -62,43 +30,48 @@ type ExecuteRequest struct {
 	}
 }
 
-// ExecuteResponse is a tool call's result.
+// ExecuteResponse is a tool call's result (200), or a call waiting for approval (202).
 type ExecuteResponse struct {
-	Body struct {
-		Tool       string `json:"tool" example:"hr.get_employee"`
-		Result     any    `json:"result" doc:"The tool's structured result (matches its output schema)"`
-		Redacted   bool   `json:"redacted" doc:"True when sensitive fields were masked because the caller may not see them"`
-		DurationMS int64  `json:"duration_ms"`
-		WorkflowID string `json:"workflow_id" doc:"The Temporal run that executed the call"`
+	Status int
+	Body   ExecutionBody
+}
+
+// ExecutionBody describes a tool call's result or where it stands.
+type ExecutionBody struct {
+	Tool       string           `json:"tool" example:"hr.get_employee"`
+	Status     string           `json:"status" enum:"completed,pending_approval,running" doc:"completed with a result, or waiting"`
+	Result     any              `json:"result,omitempty" doc:"The tool's structured result (matches its output schema)"`
+	Redacted   bool             `json:"redacted,omitempty" doc:"True when sensitive fields were masked because the caller may not see them"`
+	DurationMS int64            `json:"duration_ms,omitempty"`
+	WorkflowID string           `json:"workflow_id" doc:"The Temporal run that executes the call"`
+	Approval   *PendingApproval `json:"approval,omitempty" doc:"The approval the call waits for"`
+	FollowURL  string           `json:"follow_url" doc:"GET it for the outcome (202 while waiting)"`
+}
+
+// PendingApproval tells a caller whose call waits for a person what to do next.
+type PendingApproval struct {
+	ID          string    `json:"id" example:"apr-3f9c2a7d1b0e4c55"`
+	Reason      string    `json:"reason"`
+	Approvers   []string  `json:"approver_roles" doc:"Roles that may decide"`
+	ExpiresIn   string    `json:"expires_in" example:"24h0m0s"`
+	DecisionURL string    `json:"decision_url" doc:"POST a decision here (GET /approvals lists what you may decide)"`
+	ArgsHash    string    `json:"args_hash" doc:"Quote it in the decision"`
+	RequestedAt time.Time `json:"requested_at"`
+}
+
+func executionBody(res *ExecResult) ExecutionBody {
+	b := ExecutionBody{Tool: res.Tool, Status: "completed", Result: res.Output, Redacted: res.Redacted,
+		DurationMS: res.DurationMS, WorkflowID: res.WorkflowID, FollowURL: "/executions/" + res.WorkflowID}
+	if p := res.Pending; p != nil {
+		b.Status, b.Result = "pending_approval", nil
+		b.Approval = &PendingApproval{ID: p.ID, Reason: p.Reason, Approvers: p.Approvers, ExpiresIn: p.Timeout.String(),
+			DecisionURL: "/approvals/" + p.ID + "/decision", ArgsHash: p.ArgsHash, RequestedAt: time.Now().UTC()}
 	}
+	return b
 }
 
 func addToolRoutes(api huma.API, deps Deps) {
-	huma.Register(api, huma.Operation{
-		OperationID: "list-tools",
-		Method:      http.MethodGet,
-		Path:        "/tools",
-		Summary:     "List the caller's tools",
-		Description: "Every tool the caller's roles and token scopes allow, with schemas and annotations.",
-		Tags:        []string{"Tools"},
-		Errors:      []int{http.StatusUnauthorized},
-	}, func(ctx context.Context, in *listToolsInput) (*listToolsOutput, error) {
-		p, err := httpapi.Principal(ctx)
-		if err != nil {
-			return nil, err
-		}
-		out := &listToolsOutput{}
-		out.Body.Tools = []ToolInfo{}
-		for _, e := range deps.Catalog.Tools() {
-			if in.Domain != "" && e.Domain.Config.Name != in.Domain {
-				continue
-			}
-			if deps.Authz.Can(p, domains.ActionExecute, e.Tool.Name) {
-				out.Body.Tools = append(out.Body.Tools, toolInfo(e, deps.Catalog.Live(e.Domain.Config.Name)))
-			}
-		}
-		return out, nil
-	})
+	httpapi.AddToolList(api, deps.Catalog, deps.Authz)
 
 	huma.Register(api, huma.Operation{
 		OperationID: "get-tool",
@@ -120,7 +93,7 @@ func addToolRoutes(api huma.API, deps Deps) {
 		if !deps.Authz.Can(p, domains.ActionExecute, e.Tool.Name) {
 			return nil, huma.Error403Forbidden("you are not allowed to use " + e.Tool.Name)
 		}
-		return &getToolOutput{Body: toolInfo(e, deps.Catalog.Live(e.Domain.Config.Name))}, nil
+		return &getToolOutput{Body: httpapi.NewToolInfo(e, deps.Catalog.Live(e.Domain.Config.Name))}, nil
 	})
 
 	huma.Register(api, huma.Operation{
@@ -131,7 +104,8 @@ func addToolRoutes(api huma.API, deps Deps) {
 		Description: "Authorizes, validates, audits and runs one tool call through Temporal on the tool's domain " +
 			"queue, and returns its result. 422 lists each invalid argument; 403 when the caller may not use " +
 			"the tool; 404 for an unknown tool or a thing the tool did not find; 503 when the domain has no " +
-			"running worker; 502/504 when the backend failed or did not answer in time.",
+			"running worker; 502/504 when the backend failed or did not answer in time. A tool that needs a " +
+			"person's approval answers 202 at once with the pending approval and a follow_url; it never hangs.",
 		Tags: []string{"Tools"},
 		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusConflict,
 			http.StatusUnprocessableEntity, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout},
@@ -148,9 +122,39 @@ func addToolRoutes(api huma.API, deps Deps) {
 		if err != nil {
 			return nil, problem(err)
 		}
-		out := &ExecuteResponse{}
-		out.Body.Tool, out.Body.Result, out.Body.Redacted = res.Tool, res.Output, res.Redacted
-		out.Body.DurationMS, out.Body.WorkflowID = res.DurationMS, res.WorkflowID
+		out := &ExecuteResponse{Status: http.StatusOK, Body: executionBody(res)}
+		if res.Pending != nil {
+			out.Status = http.StatusAccepted
+		}
+		return out, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "get-execution",
+		Method:      http.MethodGet,
+		Path:        "/executions/{id}",
+		Summary:     "Follow a tool call",
+		Description: "The outcome of a call made with POST /execute: 200 with the result once it ran, 202 while it " +
+			"waits for approval or runs, 409 when a person rejected it or the request expired, and the errors of " +
+			"POST /execute when it failed. Only the caller who made it may follow it.",
+		Tags:   []string{"Tools"},
+		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusConflict, http.StatusBadGateway},
+	}, func(ctx context.Context, in *struct {
+		ID string `path:"id" maxLength:"100" pattern:"^tool-[0-9a-f-]+$" doc:"workflow_id of the call"`
+	}) (*ExecuteResponse, error) {
+		p, err := httpapi.Principal(ctx)
+		if err != nil {
+			return nil, err
+		}
+		res, err := deps.Executor.Follow(ctx, p, in.ID)
+		if err != nil {
+			return nil, problem(err)
+		}
+		out := &ExecuteResponse{Status: http.StatusOK, Body: executionBody(res)}
+		if res.Pending != nil || res.Status == "running" {
+			out.Status = http.StatusAccepted
+			out.Body.Status = res.Status
+		}
 		return out, nil
 	})
 }

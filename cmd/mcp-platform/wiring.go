@@ -2,6 +2,9 @@ package main
 
 import (
 	"mcp-platform/domains"
+	"mcp-platform/domains/devops"
+	"mcp-platform/domains/erp"
+	"mcp-platform/domains/hr"
 	"mcp-platform/internal/roles"
 )
 
@@ -9,7 +12,11 @@ import (
 // the configuration-only kinds (mcp, http) by kind.
 func adapters() roles.Adapters {
 	return roles.Adapters{
-		Builtin: map[string]domains.Factory{},
-		Kinds:   map[string]domains.Factory{},
+		Builtin: map[string]domains.Factory{
+			"hr":     hr.New,
+			"erp":    erp.New,
+			"devops": devops.New,
+		},
+		Kinds: map[string]domains.Factory{},
 	}
 }

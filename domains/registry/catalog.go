@@ -174,7 +174,7 @@ func (c *Catalog) Lookup(tool string) (Entry, bool) {
 }
 
 // Live reports whether the domain has a worker that heartbeat recently, judged at the time
-// of the last refresh, plus the time since then.
+// of the last refresh.
 func (c *Catalog) Live(domain string) bool {
 	c.mu.RLock()
 	defer c.mu.RUnlock()

@@ -67,6 +67,8 @@ type Temporal struct {
 	Address   string `yaml:"address"`
 	Namespace string `yaml:"namespace"`
 	UIPort    int    `yaml:"ui_port"`
+	// UIURL is where people open the Temporal UI; turns link to their runs there.
+	UIURL string `yaml:"ui_url"`
 }
 
 // LLM configures the language model provider.
@@ -98,7 +100,7 @@ func Default() Config {
 		DataDir:     ".data",
 		DomainsDir:  "config/domains",
 		Server:      Server{Host: "127.0.0.1", APIPort: 8000, MCPPort: 8001, ShutdownTimeout: 15 * time.Second},
-		Temporal:    Temporal{Address: "127.0.0.1:7233", Namespace: "default", UIPort: 8233},
+		Temporal:    Temporal{Address: "127.0.0.1:7233", Namespace: "default", UIPort: 8233, UIURL: "http://localhost:8233"},
 		LLM:         LLM{Provider: "mock"},
 		JWT:         JWT{Issuer: "mcp-platform", Audience: "mcp-platform", TokenTTL: 8 * time.Hour},
 	}
@@ -181,6 +183,7 @@ var bindings = func() []binding {
 	add("temporal.address", "TEMPORAL_ADDRESS", str(func(c *Config) *string { return &c.Temporal.Address }))
 	add("temporal.namespace", "TEMPORAL_NAMESPACE", str(func(c *Config) *string { return &c.Temporal.Namespace }))
 	add("temporal.ui_port", "TEMPORAL_UI_PORT", port(func(c *Config) *int { return &c.Temporal.UIPort }))
+	add("temporal.ui_url", "TEMPORAL_UI_URL", str(func(c *Config) *string { return &c.Temporal.UIURL }))
 	add("llm.provider", "LLM_PROVIDER", str(func(c *Config) *string { return &c.LLM.Provider }))
 	add("llm.api_key", "LLM_API_KEY", str(func(c *Config) *string { return &c.LLM.APIKey }))
 	add("llm.api_base", "LLM_API_BASE", str(func(c *Config) *string { return &c.LLM.APIBase }))

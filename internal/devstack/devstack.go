@@ -119,6 +119,7 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, adapters
 	}
 	cfg.Temporal.Address = s.temporal.Address()
 	s.TemporalUI = s.temporal.UIURL()
+	cfg.Temporal.UIURL = s.TemporalUI
 
 	tc, err := temporalx.Dial(ctx, cfg.Temporal.Address, cfg.Temporal.Namespace, logger, 30*time.Second)
 	if err != nil {
@@ -168,7 +169,7 @@ func (s *Stack) Serve(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	drain := e.Cfg.Server.ShutdownTimeout
 	g.Go(func() error {
-		svc.Catalog.Run(gctx)
+		svc.Run(gctx)
 		return nil
 	})
 	g.Go(func() error {

@@ -20,8 +20,11 @@ import (
 	"mcp-platform/api/mcpserver"
 	"mcp-platform/authz"
 	"mcp-platform/domains/registry"
+	"mcp-platform/internal/approvals"
 	"mcp-platform/internal/audit"
 	"mcp-platform/internal/config"
+	"mcp-platform/internal/conversations"
+	"mcp-platform/internal/events"
 	"mcp-platform/internal/health"
 	"mcp-platform/internal/store"
 	"mcp-platform/internal/temporalx"
@@ -81,6 +84,8 @@ type Services struct {
 	// Issuer signs demo users' tokens in dev; nil otherwise.
 	Issuer *authz.Issuer
 	Audit  *audit.Log
+	// Hub wakes event streams when a worker publishes (LISTEN/NOTIFY).
+	Hub *events.Hub
 }
 
 // NewServices builds the shared services and loads the registry once.
@@ -98,6 +103,7 @@ func NewServices(ctx context.Context, e *Env) (*Services, error) {
 		Authz:    enf,
 		Verifier: ver,
 		Audit:    audit.New(e.Pool),
+		Hub:      events.NewHub(e.Pool, e.Logger),
 	}
 	if e.Cfg.IsDev() {
 		if s.Issuer, err = authz.NewIssuer(e.Cfg.JWT, true); err != nil {
@@ -110,9 +116,30 @@ func NewServices(ctx context.Context, e *Env) (*Services, error) {
 	return s, nil
 }
 
+// Run keeps the services fresh until ctx ends: the registry catalog and the event hub.
+func (s *Services) Run(ctx context.Context) {
+	go s.Hub.Run(ctx)
+	s.Catalog.Run(ctx)
+}
+
 // APIHandler builds the gateway API's HTTP handler.
 func APIHandler(e *Env, s *Services) http.Handler {
-	_, h := gateway.New(gateway.Deps{Health: e.HealthChecks()})
+	_, h := gateway.New(gateway.Deps{
+		Health:        e.HealthChecks(),
+		Verifier:      s.Verifier,
+		Issuer:        s.Issuer,
+		Catalog:       s.Catalog,
+		Authz:         s.Authz,
+		Conversations: conversations.NewStore(e.Pool),
+		Events:        events.NewStore(e.Pool),
+		Hub:           s.Hub,
+		Temporal:      e.Temporal,
+		Approvals:     approvals.NewStore(e.Pool),
+		Audit:         s.Audit,
+		Logger:        e.Logger,
+		TemporalUIURL: e.Cfg.Temporal.UIURL,
+		Namespace:     e.Cfg.Temporal.Namespace,
+	})
 	return h
 }
 
@@ -139,7 +166,7 @@ func serveWithServices(ctx context.Context, e *Env, name string, port int, handl
 	if err != nil {
 		return err
 	}
-	go s.Catalog.Run(ctx)
+	go s.Run(ctx)
 	return httpapi.Serve(ctx, e.Logger, name, e.Addr(port), handler(e, s), e.Cfg.Server.ShutdownTimeout)
 }
 

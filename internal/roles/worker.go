@@ -21,6 +21,7 @@ import (
 	"mcp-platform/authz"
 	"mcp-platform/domains"
 	"mcp-platform/domains/registry"
+	"mcp-platform/internal/approvals"
 	"mcp-platform/internal/audit"
 	"mcp-platform/workflows"
 )
@@ -75,6 +76,13 @@ func RunWorkers(ctx context.Context, e *Env, sel WorkerSelection, adapters Adapt
 		return fmt.Errorf("no enabled domain in %s (MCP_DOMAINS_DIR) and no orchestrator: nothing to run", e.Cfg.DomainsDir)
 	}
 	g, gctx := errgroup.WithContext(ctx)
+	if sel.Orchestrator {
+		provider, err := NewLLM(e)
+		if err != nil {
+			return err
+		}
+		g.Go(func() error { return RunOrchestrator(gctx, e, provider) })
+	}
 	for _, c := range run {
 		f, err := adapters.Factory(c)
 		if err != nil {
@@ -139,6 +147,7 @@ func RunDomainWorker(ctx context.Context, e *Env, cfg *domains.Config, factory d
 	identity := workerIdentity(cfg.Name)
 	w := worker.New(e.Temporal, cfg.TaskQueue, worker.Options{Identity: identity, WorkerStopTimeout: e.Cfg.Server.ShutdownTimeout})
 	w.RegisterActivity(&activities.ToolExecutor{Domain: cfg, Adapter: adapter, Authz: enforcer, Audit: audit.New(e.Pool), Logger: logger})
+	w.RegisterActivity(&activities.ApprovalActivities{Approvals: approvals.NewStore(e.Pool), Audit: audit.New(e.Pool), Logger: logger})
 	w.RegisterWorkflow(workflows.ToolRun)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker for domain %s: %w", cfg.Name, err)

@@ -1,0 +1,148 @@
+package activities
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
+	"time"
+
+	"mcp-platform/authz"
+	"mcp-platform/domains"
+	"mcp-platform/internal/approvals"
+	"mcp-platform/internal/audit"
+	"mcp-platform/internal/conversations"
+	"mcp-platform/internal/events"
+)
+
+// ApprovalPlan is the approval a planned call needs before it runs.
+type ApprovalPlan struct {
+	ID        string        `json:"id"`
+	Reason    string        `json:"reason"`
+	Approvers []string      `json:"approvers"`
+	AllowSelf bool          `json:"allow_self"`
+	Timeout   time.Duration `json:"timeout"`
+	// ArgsHash binds the decision to exactly the arguments shown.
+	ArgsHash string `json:"args_hash"`
+}
+
+// ApprovalID names the approval of one tool call of a workflow; it is stable across retries
+// and replays.
+func ApprovalID(workflowID, toolCallKey string) string {
+	sum := sha256.Sum256([]byte(workflowID + "/" + toolCallKey))
+	return "apr-" + hex.EncodeToString(sum[:8])
+}
+
+// PlanApproval decides whether a call of tool needs approval and on what terms: the tool's
+// policy, with approvers defaulting to the roles the domain grants "approve" on the tool.
+func PlanApproval(enf *authz.Enforcer, tool *domains.Tool, args map[string]any, p authz.Principal, workflowID, toolCallKey string) *ApprovalPlan {
+	d := tool.NeedsApproval(args, p.Subject, p.Roles)
+	if !d.Required {
+		return nil
+	}
+	approvers := d.Approvers
+	if len(approvers) == 0 {
+		approvers = enf.Approvers(tool.Name)
+	}
+	return &ApprovalPlan{
+		ID: ApprovalID(workflowID, toolCallKey), Reason: d.Reason, Approvers: approvers,
+		AllowSelf: d.AllowSelfApproval, Timeout: d.Timeout, ArgsHash: domains.ArgsHash(args),
+	}
+}
+
+// ApprovalActivities record approval requests and decisions, on the orchestrator queue (chat
+// turns) and on domain queues (tool runs from /execute and MCP).
+type ApprovalActivities struct {
+	Approvals *approvals.Store
+	// Events and Conversations may be nil on domain workers; requests outside a conversation
+	// publish no events.
+	Events        *events.Store
+	Conversations *conversations.Store
+	Audit         *audit.Log
+	Logger        *slog.Logger
+}
+
+// RequestApprovalInput is a call that waits for a person.
+type RequestApprovalInput struct {
+	Plan           ApprovalPlan    `json:"plan"`
+	WorkflowID     string          `json:"workflow_id"`
+	ConversationID string          `json:"conversation_id,omitempty"`
+	Turn           int             `json:"turn,omitempty"`
+	ToolCallID     string          `json:"tool_call_id"`
+	Call           PlannedCall     `json:"call"`
+	Requester      authz.Principal `json:"requester"`
+	RequestedAt    time.Time       `json:"requested_at"`
+}
+
+// RequestApproval records the request where approvers can find it, marks the turn as awaiting
+// approval and publishes approval_requested with the arguments redacted.
+func (a *ApprovalActivities) RequestApproval(ctx context.Context, in RequestApprovalInput) error {
+	shown := redactedArgs(in.Call)
+	err := a.Approvals.Create(ctx, approvals.Request{
+		ID: in.Plan.ID, WorkflowID: in.WorkflowID, ConversationID: in.ConversationID, Turn: in.Turn,
+		ToolCallID: in.ToolCallID, Tool: in.Call.Tool, Domain: in.Call.Domain, Arguments: shown, ArgsHash: in.Plan.ArgsHash,
+		Requester: in.Requester.Subject, ApproverRoles: in.Plan.Approvers, AllowSelf: in.Plan.AllowSelf,
+		Reason: in.Plan.Reason, ExpiresAt: in.RequestedAt.Add(in.Plan.Timeout),
+	})
+	if err != nil || in.ConversationID == "" || a.Events == nil {
+		return err
+	}
+	if err := a.Conversations.SetTurnStatus(ctx, in.ConversationID, in.Turn, conversations.StatusAwaitingApproval, ""); err != nil {
+		return err
+	}
+	_, err = a.Events.Publish(ctx, in.ConversationID, in.Turn, events.TypeApprovalRequested, map[string]any{
+		"approval_id": in.Plan.ID, "tool": in.Call.Tool, "domain": in.Call.Domain, "tool_call_id": in.Call.ID,
+		"arguments": shown, "args_hash": in.Plan.ArgsHash, "reason": in.Plan.Reason, "approver_roles": in.Plan.Approvers,
+		"allow_self_approval": in.Plan.AllowSelf, "requester": in.Requester.Subject,
+		"expires_at": in.RequestedAt.Add(in.Plan.Timeout),
+	})
+	return err
+}
+
+// RecordDecisionInput is how an approval ended.
+type RecordDecisionInput struct {
+	Plan           ApprovalPlan    `json:"plan"`
+	WorkflowID     string          `json:"workflow_id"`
+	ConversationID string          `json:"conversation_id,omitempty"`
+	Turn           int             `json:"turn,omitempty"`
+	Call           PlannedCall     `json:"call"`
+	Requester      authz.Principal `json:"requester"`
+	// Status is approvals.StatusApproved, StatusRejected or StatusExpired.
+	Status   string `json:"status"`
+	Approver string `json:"approver,omitempty"`
+	Comment  string `json:"comment,omitempty"`
+}
+
+// RecordDecision records the outcome, audits rejections and expiries (an approved call is
+// audited with its approver when it runs), and publishes approval_decided.
+func (a *ApprovalActivities) RecordDecision(ctx context.Context, in RecordDecisionInput) error {
+	if err := a.Approvals.Decide(ctx, in.Plan.ID, in.Status, in.Approver, in.Comment); err != nil {
+		return err
+	}
+	if in.Status != approvals.StatusApproved {
+		outcome := audit.OutcomeRejected
+		if in.Status == approvals.StatusExpired {
+			outcome = audit.OutcomeExpired
+		}
+		msg := in.Status
+		if in.Comment != "" {
+			msg += ": " + in.Comment
+		}
+		if _, err := a.Audit.Record(ctx, audit.Entry{UserID: in.Requester.Subject, Roles: in.Requester.Roles, Tool: in.Call.Tool,
+			Domain: in.Call.Domain, Params: in.Call.Args, Sensitive: in.Call.Sensitive, Outcome: outcome, Error: msg,
+			WorkflowID: in.WorkflowID, ToolCallID: in.Call.ID, Approver: in.Approver}); err != nil {
+			return err
+		}
+	}
+	if in.ConversationID == "" || a.Events == nil {
+		return nil
+	}
+	if err := a.Conversations.SetTurnStatus(ctx, in.ConversationID, in.Turn, conversations.StatusRunning, ""); err != nil {
+		return err
+	}
+	_, err := a.Events.Publish(ctx, in.ConversationID, in.Turn, events.TypeApprovalDecided, map[string]any{
+		"approval_id": in.Plan.ID, "tool": in.Call.Tool, "tool_call_id": in.Call.ID, "status": in.Status,
+		"approver": in.Approver, "comment": in.Comment,
+	})
+	return err
+}

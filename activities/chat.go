@@ -1,0 +1,391 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"mcp-platform/authz"
+	"mcp-platform/domains"
+	"mcp-platform/domains/registry"
+	"mcp-platform/internal/audit"
+	"mcp-platform/internal/conversations"
+	"mcp-platform/internal/events"
+	"mcp-platform/internal/llm"
+	"mcp-platform/internal/redact"
+)
+
+// Error types of the chat activities that must not be retried.
+const (
+	ErrTypeLLMAuth          = "llm_auth"
+	ErrTypeLLMBadRequest    = "llm_bad_request"
+	ErrTypeConversationGone = "conversation_gone"
+	ErrTypeLLMUnavailable   = "llm_unavailable"
+)
+
+// systemPrompt frames every conversation for the LLM.
+const systemPrompt = "You are the MCP Platform assistant. You help employees with HR, ERP, DevOps and other " +
+	"business systems by calling the tools you are given; you can only use those tools. Call a tool when " +
+	"the user asks for data or an action; never invent data. If a tool returns an error, explain it " +
+	"plainly or correct the arguments and try again. Some actions need a person's approval before they run."
+
+// ChatActivities are the orchestrator's activities for chat turns: they load and save the
+// conversation in Postgres, call the LLM, and publish events. Workflows pass IDs, never history.
+type ChatActivities struct {
+	Conversations *conversations.Store
+	Events        *events.Store
+	LLM           llm.Provider
+	Catalog       *registry.Catalog
+	Authz         *authz.Enforcer
+	Audit         *audit.Log
+	Logger        *slog.Logger
+}
+
+// CompleteInput asks for the LLM's next step in a turn.
+type CompleteInput struct {
+	ConversationID string          `json:"conversation_id"`
+	Turn           int             `json:"turn"`
+	Step           int             `json:"step"`
+	Principal      authz.Principal `json:"principal"`
+}
+
+// PlannedCall is a tool call the LLM asked for, checked against the registry and the user's
+// permissions, with what the workflow needs to run it.
+type PlannedCall struct {
+	// ID is the LLM's tool call ID.
+	ID     string         `json:"id"`
+	Tool   string         `json:"tool"`
+	Domain string         `json:"domain,omitempty"`
+	Args   map[string]any `json:"args"`
+	// Policy and Summary schedule the ExecuteTool activity.
+	Policy  ToolPolicy `json:"policy"`
+	Summary string     `json:"summary"`
+	// Annotations are the tool's configured annotations (approval, destructive...).
+	Annotations domains.Annotations `json:"annotations"`
+	// Sensitive lists the tool's sensitive fields, for redacting what is shown.
+	Sensitive []string `json:"sensitive,omitempty"`
+	// Approval is set when a person must approve the call before it runs.
+	Approval *ApprovalPlan `json:"approval,omitempty"`
+	// Refused explains why the call will not run (unknown tool, not allowed, unreadable
+	// arguments); RefusedType is its error type. Empty when the call may run.
+	Refused     string `json:"refused,omitempty"`
+	RefusedType string `json:"refused_type,omitempty"`
+}
+
+// CompleteResult is the LLM's step: text and the tool calls to run.
+type CompleteResult struct {
+	Content string        `json:"content"`
+	Calls   []PlannedCall `json:"calls"`
+}
+
+// MessageSeq is the position of a step's assistant message within its turn; tool results of
+// the step follow it. The user message is seq 0.
+func MessageSeq(step, index int) int { return step*100 + index }
+
+// Complete loads the conversation, offers the LLM exactly the tools this user may call, streams
+// its answer as delta events, saves the assistant message and returns its tool calls, each
+// checked: a tool the user may not call, or that does not exist, is refused and audited here.
+func (a *ChatActivities) Complete(ctx context.Context, in CompleteInput) (CompleteResult, error) {
+	ok, err := a.Conversations.Exists(ctx, in.ConversationID)
+	if err != nil {
+		return CompleteResult{}, err
+	}
+	if !ok {
+		return CompleteResult{}, temporal.NewNonRetryableApplicationError("the conversation was deleted", ErrTypeConversationGone, nil)
+	}
+	// Read the registry now: the tools offered must be exactly those this user may call at
+	// this moment, including a domain that registered a second ago.
+	if err := a.Catalog.Refresh(ctx); err != nil {
+		a.Logger.Warn("tool registry refresh failed; using the previous view", "error", err)
+	}
+	history, err := a.Conversations.Messages(ctx, in.ConversationID)
+	if err != nil {
+		return CompleteResult{}, err
+	}
+	req := llm.Request{Messages: []llm.Message{{Role: llm.RoleSystem, Content: systemPrompt}}, Tools: a.toolDefs(in.Principal)}
+	for _, m := range history {
+		if m.Turn > in.Turn || (m.Turn == in.Turn && m.Seq >= MessageSeq(in.Step, 0)) {
+			continue // written by a later step or a previous attempt of this one
+		}
+		req.Messages = append(req.Messages, llmMessage(m))
+	}
+
+	attempt := activity.GetInfo(ctx).Attempt
+	// Heartbeats let Temporal notice within seconds that a worker died mid-call, and retry
+	// the step on another worker.
+	stop := keepAlive(ctx)
+	defer stop()
+	onDelta := func(text string) {
+		if _, err := a.Events.Publish(ctx, in.ConversationID, in.Turn, events.TypeDelta,
+			map[string]any{"step": in.Step, "attempt": attempt, "text": text}); err != nil {
+			a.Logger.Warn("publish delta failed", "error", err)
+		}
+	}
+	resp, err := a.LLM.Complete(ctx, req, onDelta)
+	if err != nil {
+		return CompleteResult{}, llmFailure(err)
+	}
+
+	res := CompleteResult{Content: resp.Content}
+	msg := conversations.Message{Turn: in.Turn, Seq: MessageSeq(in.Step, 0), Role: conversations.RoleAssistant, Content: resp.Content}
+	for _, tc := range resp.ToolCalls {
+		call := a.plan(ctx, in, tc)
+		res.Calls = append(res.Calls, call)
+		msg.ToolCalls = append(msg.ToolCalls, conversations.ToolCall{ID: call.ID, Tool: call.Tool,
+			Arguments: redactedArgs(call)})
+	}
+	if err := a.Conversations.SaveMessage(ctx, in.ConversationID, msg); err != nil {
+		return CompleteResult{}, err
+	}
+	if _, err := a.Events.Publish(ctx, in.ConversationID, in.Turn, events.TypeMessage, map[string]any{
+		"step": in.Step, "role": conversations.RoleAssistant, "content": resp.Content, "tool_calls": msg.ToolCalls,
+	}); err != nil {
+		return CompleteResult{}, err
+	}
+	return res, nil
+}
+
+// heartbeatEvery is how often a long activity tells Temporal it is alive.
+const heartbeatEvery = 2 * time.Second
+
+// keepAlive heartbeats until the returned function is called or the worker stops (then the
+// step is retried on another worker once the heartbeat times out).
+func keepAlive(ctx context.Context) func() {
+	done := make(chan struct{})
+	stopping := activity.GetWorkerStopChannel(ctx)
+	go func() {
+		t := time.NewTicker(heartbeatEvery)
+		defer t.Stop()
+		for {
+			activity.RecordHeartbeat(ctx)
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-stopping:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+// toolDefs are the tools offered to the LLM: registered, live, and allowed for the user.
+func (a *ChatActivities) toolDefs(p authz.Principal) []llm.ToolDef {
+	var defs []llm.ToolDef
+	for _, e := range a.Catalog.Tools() {
+		if !a.Catalog.Live(e.Domain.Config.Name) || !a.Authz.Can(p, domains.ActionExecute, e.Tool.Name) {
+			continue
+		}
+		desc := e.Tool.Description
+		if e.Tool.Annotations.RequiresApproval {
+			desc += " Requires human approval before it runs."
+		}
+		defs = append(defs, llm.ToolDef{Name: e.Tool.Name, Description: desc, Parameters: e.Tool.InputSchema})
+	}
+	return defs
+}
+
+// plan checks one tool call of the LLM. Refusals are audited: the LLM only suggests.
+func (a *ChatActivities) plan(ctx context.Context, in CompleteInput, tc llm.ToolCall) PlannedCall {
+	call := PlannedCall{ID: tc.ID, Tool: tc.Name, Domain: domains.DomainOf(tc.Name)}
+	refuse := func(typ, outcome, msg string) PlannedCall {
+		call.Refused, call.RefusedType = msg, typ
+		info := activity.GetInfo(ctx)
+		if _, err := a.Audit.Record(ctx, audit.Entry{UserID: in.Principal.Subject, Roles: in.Principal.Roles, Tool: orUnknown(call.Tool),
+			Domain: call.Domain, Params: call.Args, Sensitive: call.Sensitive, Outcome: audit.Outcome(outcome), Error: msg,
+			WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID, ToolCallID: tc.ID}); err != nil {
+			a.Logger.Error("audit write failed", "error", err)
+		}
+		return call
+	}
+	if strings.TrimSpace(tc.Arguments) != "" {
+		if err := json.Unmarshal([]byte(tc.Arguments), &call.Args); err != nil {
+			return refuse(ErrTypeInvalid, string(audit.OutcomeInvalid), "the arguments are not a JSON object")
+		}
+	}
+	if call.Args == nil {
+		call.Args = map[string]any{}
+	}
+	e, ok := a.Catalog.Lookup(tc.Name)
+	if !ok {
+		return refuse(ErrTypeNotFound, string(audit.OutcomeInvalid), fmt.Sprintf("there is no tool named %q", tc.Name))
+	}
+	call.Domain, call.Annotations = e.Domain.Config.Name, e.Tool.Annotations
+	call.Sensitive = e.Domain.Config.Sensitive(e.Tool)
+	call.Policy = PolicyFor(e.Domain.Config, e.Tool)
+	call.Summary = Summary(e.Tool.Name, call.Args, call.Sensitive)
+	if !a.Authz.Can(in.Principal, domains.ActionExecute, e.Tool.Name) {
+		return refuse(ErrTypeDenied, string(audit.OutcomeDenied), fmt.Sprintf("you are not allowed to use %s", e.Tool.Name))
+	}
+	call.Approval = PlanApproval(a.Authz, e.Tool, call.Args, in.Principal,
+		activity.GetInfo(ctx).WorkflowExecution.ID, ToolCallKey(in.Step, tc.ID))
+	return call
+}
+
+// ToolCallKey identifies a tool call within a turn: the LLM's IDs are only unique within one
+// of its messages.
+func ToolCallKey(step int, llmCallID string) string { return fmt.Sprintf("step%d-%s", step, llmCallID) }
+
+func orUnknown(tool string) string {
+	if tool == "" {
+		return "(none)"
+	}
+	return tool
+}
+
+func redactedArgs(c PlannedCall) map[string]any {
+	m, _ := redact.Value(c.Args, c.Sensitive...).(map[string]any)
+	return m
+}
+
+// llmFailure maps a provider error to the activity error: retried unless the configuration
+// is wrong.
+func llmFailure(err error) error {
+	var le *llm.Error
+	if !errors.As(err, &le) {
+		return temporal.NewApplicationError("the LLM call failed", ErrTypeLLMUnavailable)
+	}
+	switch {
+	case le.Retryable():
+		return temporal.NewApplicationError(le.Message, ErrTypeLLMUnavailable)
+	case le.Kind == llm.KindAuth:
+		return temporal.NewNonRetryableApplicationError(le.Message, ErrTypeLLMAuth, nil)
+	default:
+		return temporal.NewNonRetryableApplicationError(le.Message, ErrTypeLLMBadRequest, nil)
+	}
+}
+
+// llmMessage turns a stored message into the LLM's form.
+func llmMessage(m conversations.Message) llm.Message {
+	out := llm.Message{Role: llm.Role(m.Role), Content: m.Content, ToolCallID: m.ToolCallID, Name: m.ToolName}
+	for _, c := range m.ToolCalls {
+		args, _ := json.Marshal(c.Arguments)
+		out.ToolCalls = append(out.ToolCalls, llm.ToolCall{ID: c.ID, Name: c.Tool, Arguments: string(args)})
+	}
+	return out
+}
+
+// ToolOutcome is how a tool call of a turn ended.
+type ToolOutcome struct {
+	Call PlannedCall `json:"call"`
+	// Status is "ok" or the error type (denied, invalid, not_found, conflict, unavailable,
+	// rejected, expired).
+	Status     string `json:"status"`
+	Output     any    `json:"output,omitempty"`
+	Error      string `json:"error,omitempty"`
+	DurationMS int64  `json:"duration_ms"`
+	Approver   string `json:"approver,omitempty"`
+}
+
+// SaveToolResultInput records one tool call's outcome in the conversation.
+type SaveToolResultInput struct {
+	ConversationID string      `json:"conversation_id"`
+	Turn           int         `json:"turn"`
+	Step           int         `json:"step"`
+	Index          int         `json:"index"`
+	Outcome        ToolOutcome `json:"outcome"`
+}
+
+// SaveToolResult saves the tool message the LLM reads next (the result, or the error it can act
+// on) and publishes tool_finished with the result redacted.
+func (a *ChatActivities) SaveToolResult(ctx context.Context, in SaveToolResultInput) error {
+	o := in.Outcome
+	var content any = o.Output
+	if o.Status != "ok" {
+		content = map[string]any{"error": o.Error, "type": o.Status}
+	}
+	b, err := json.Marshal(content)
+	if err != nil {
+		return fmt.Errorf("encode tool result: %w", err)
+	}
+	shown := redact.Value(o.Output, o.Call.Sensitive...)
+	data := map[string]any{"status": o.Status, "duration_ms": o.DurationMS, "domain": o.Call.Domain,
+		"arguments": redactedArgs(o.Call), "output": shown, "error": o.Error, "approver": o.Approver}
+	err = a.Conversations.SaveMessage(ctx, in.ConversationID, conversations.Message{
+		Turn: in.Turn, Seq: MessageSeq(in.Step, in.Index+1), Role: conversations.RoleTool, Content: string(b),
+		ToolCallID: o.Call.ID, ToolName: o.Call.Tool, ToolStatus: o.Status, Data: data,
+	})
+	if err != nil {
+		return err
+	}
+	data["tool"], data["tool_call_id"], data["step"] = o.Call.Tool, o.Call.ID, in.Step
+	_, err = a.Events.Publish(ctx, in.ConversationID, in.Turn, events.TypeToolFinished, data)
+	return err
+}
+
+// PublishInput is an event of a turn.
+type PublishInput struct {
+	ConversationID string         `json:"conversation_id"`
+	Turn           int            `json:"turn"`
+	Type           string         `json:"type"`
+	Data           map[string]any `json:"data"`
+}
+
+// Publish appends an event to the conversation's stream. Data must already be redacted.
+func (a *ChatActivities) Publish(ctx context.Context, in PublishInput) error {
+	_, err := a.Events.Publish(ctx, in.ConversationID, in.Turn, in.Type, in.Data)
+	return err
+}
+
+// FinishTurnInput records how a turn ended.
+type FinishTurnInput struct {
+	ConversationID string `json:"conversation_id"`
+	Turn           int    `json:"turn"`
+	Status         string `json:"status"`
+	Answer         string `json:"answer,omitempty"`
+	Error          string `json:"error,omitempty"`
+	Step           int    `json:"step"`
+}
+
+// FinishTurn saves the turn's final status (and a final message when the turn ended without
+// one) and publishes turn_completed, turn_failed or turn_cancelled.
+func (a *ChatActivities) FinishTurn(ctx context.Context, in FinishTurnInput) error {
+	if ok, err := a.Conversations.Exists(ctx, in.ConversationID); err != nil || !ok {
+		return err // a deleted conversation has nothing left to update
+	}
+	if in.Status != conversations.StatusCompleted && in.Error != "" {
+		msg := conversations.Message{Turn: in.Turn, Seq: MessageSeq(in.Step+1, 0), Role: conversations.RoleAssistant,
+			Content: "Sorry, I could not finish: " + in.Error}
+		if in.Status == conversations.StatusCancelled {
+			msg.Content = "The request was cancelled."
+		}
+		if err := a.Conversations.SaveMessage(ctx, in.ConversationID, msg); err != nil {
+			return err
+		}
+	}
+	if err := a.Conversations.SetTurnStatus(ctx, in.ConversationID, in.Turn, in.Status, in.Error); err != nil {
+		return err
+	}
+	typ := map[string]string{
+		conversations.StatusCompleted: events.TypeTurnCompleted,
+		conversations.StatusFailed:    events.TypeTurnFailed,
+		conversations.StatusCancelled: events.TypeTurnCancelled,
+	}[in.Status]
+	if typ == "" {
+		return temporal.NewNonRetryableApplicationError("unknown final status "+in.Status, "bug", nil)
+	}
+	_, err := a.Events.Publish(ctx, in.ConversationID, in.Turn, typ, map[string]any{"status": in.Status, "answer": in.Answer, "error": in.Error})
+	return err
+}
+
+// SetTurnStatusInput records an intermediate status (awaiting approval, running again).
+type SetTurnStatusInput struct {
+	ConversationID string `json:"conversation_id"`
+	Turn           int    `json:"turn"`
+	Status         string `json:"status"`
+}
+
+// SetTurnStatus records an intermediate turn status.
+func (a *ChatActivities) SetTurnStatus(ctx context.Context, in SetTurnStatusInput) error {
+	return a.Conversations.SetTurnStatus(ctx, in.ConversationID, in.Turn, in.Status, "")
+}

@@ -1,0 +1,183 @@
+// Package approvalsapi serves human approval of tool calls on both servers: what the caller may
+// decide, and the decision, which goes to the waiting workflow as a Temporal Update whose
+// validator has the final word.
+package approvalsapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"mcp-platform/api/httpapi"
+	"mcp-platform/authz"
+	"mcp-platform/internal/approvals"
+	"mcp-platform/internal/audit"
+	"mcp-platform/workflows"
+)
+
+// Deps are the approval routes' dependencies.
+type Deps struct {
+	Approvals *approvals.Store
+	Temporal  client.Client
+	Audit     *audit.Log
+	Logger    *slog.Logger
+}
+
+// Tag is the OpenAPI tag of the approval routes.
+var Tag = &huma.Tag{Name: "Approvals", Description: "Human approval of consequential tool calls."}
+
+type listOutput struct {
+	Body struct {
+		Approvals []approvals.Request `json:"approvals" doc:"Pending requests the caller may decide, newest first"`
+	}
+}
+
+type idInput struct {
+	ID string `path:"id" pattern:"^apr-[0-9a-f]{16}$" doc:"Approval request ID"`
+}
+
+type getOutput struct {
+	Body approvals.Request
+}
+
+// DecisionRequest approves or rejects a pending call.
+type DecisionRequest struct {
+	ID   string `path:"id" pattern:"^apr-[0-9a-f]{16}$" doc:"Approval request ID"`
+	Body struct {
+		Decision string `json:"decision" enum:"approve,reject" doc:"approve runs the call; reject tells the requester and the assistant it will not run"`
+		Comment  string `json:"comment,omitempty" maxLength:"1000" doc:"Shown to the requester and recorded"`
+		ArgsHash string `json:"args_hash" minLength:"64" maxLength:"64" doc:"args_hash of the request as shown: binds the decision to those exact arguments"`
+	}
+}
+
+type decisionOutput struct {
+	Body workflows.DecisionResult
+}
+
+// Register adds the approval routes to api.
+func Register(api huma.API, deps Deps) {
+	huma.Register(api, huma.Operation{
+		OperationID: "list-pending-approvals",
+		Method:      http.MethodGet,
+		Path:        "/approvals",
+		Summary:     "List approvals I may decide",
+		Description: "Pending requests for approval, across conversations, that the caller may decide: they hold an " +
+			"approver role and, unless the policy allows it, did not make the request themselves.",
+		Tags:   []string{Tag.Name},
+		Errors: []int{http.StatusUnauthorized},
+	}, func(ctx context.Context, _ *struct{}) (*listOutput, error) {
+		p, err := httpapi.Principal(ctx)
+		if err != nil {
+			return nil, err
+		}
+		list, err := deps.Approvals.Pending(ctx, p.Subject, p.Roles)
+		if err != nil {
+			deps.Logger.Error("list approvals failed", "error", err)
+			return nil, huma.Error503ServiceUnavailable("could not read the approvals")
+		}
+		out := &listOutput{}
+		out.Body.Approvals = list
+		return out, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "get-approval",
+		Method:      http.MethodGet,
+		Path:        "/approvals/{id}",
+		Summary:     "Get an approval request",
+		Description: "One request with its status and decision. Visible to its requester, to those who may decide it, and to admins.",
+		Tags:        []string{Tag.Name},
+		Errors:      []int{http.StatusUnauthorized, http.StatusNotFound},
+	}, func(ctx context.Context, in *idInput) (*getOutput, error) {
+		p, err := httpapi.Principal(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r, err := deps.visible(ctx, p, in.ID)
+		if err != nil {
+			return nil, err
+		}
+		return &getOutput{Body: r}, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "decide-approval",
+		Method:      http.MethodPost,
+		Path:        "/approvals/{id}/decision",
+		Summary:     "Approve or reject a call",
+		Description: "Sends the decision to the waiting workflow. 403 when the caller may not decide (not an approver, " +
+			"or their own request under four eyes) — such attempts are audited; 409 when the request is no longer " +
+			"pending or the arguments differ from those shown.",
+		Tags:   []string{Tag.Name},
+		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusConflict, http.StatusServiceUnavailable},
+	}, func(ctx context.Context, in *DecisionRequest) (*decisionOutput, error) {
+		p, err := httpapi.Principal(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r, err := deps.Approvals.Get(ctx, in.ID)
+		if errors.Is(err, approvals.ErrNotFound) {
+			return nil, huma.Error404NotFound("no approval request " + in.ID)
+		}
+		if err != nil {
+			return nil, huma.Error503ServiceUnavailable("could not read the approval request")
+		}
+		handle, err := deps.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+			WorkflowID:   r.WorkflowID,
+			UpdateName:   workflows.UpdateDecideApproval,
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+			Args: []any{workflows.Decision{ApprovalID: r.ID, Approve: in.Body.Decision == "approve", Comment: in.Body.Comment,
+				ArgsHash: in.Body.ArgsHash, Decider: p}},
+		})
+		var res workflows.DecisionResult
+		if err == nil {
+			err = handle.Get(ctx, &res)
+		}
+		if err != nil {
+			return nil, deps.refused(ctx, r, p, err)
+		}
+		return &decisionOutput{Body: res}, nil
+	})
+}
+
+// visible returns a request the caller may see; others are 404.
+func (deps Deps) visible(ctx context.Context, p authz.Principal, id string) (approvals.Request, error) {
+	r, err := deps.Approvals.Get(ctx, id)
+	if errors.Is(err, approvals.ErrNotFound) {
+		return r, huma.Error404NotFound("no approval request " + id)
+	}
+	if err != nil {
+		return r, huma.Error503ServiceUnavailable("could not read the approval request")
+	}
+	if r.Requester != p.Subject && !p.HasRole("admin") && approvals.CheckDecider(p.Subject, p.Roles, "", r.ApproverRoles, false) != nil {
+		return r, huma.Error404NotFound("no approval request " + id)
+	}
+	return r, nil
+}
+
+// refused maps a decision the workflow's validator refused to problem details, auditing
+// attempts by people who may not decide.
+func (deps Deps) refused(ctx context.Context, r approvals.Request, p authz.Principal, err error) error {
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) {
+		// The workflow has ended (decided, expired or cancelled), or Temporal is unreachable.
+		deps.Logger.Info("approval decision not delivered", "approval", r.ID, "error", err)
+		return huma.Error409Conflict("the call is no longer waiting for a decision (status " + r.Status + ")")
+	}
+	switch appErr.Type() {
+	case workflows.ErrTypeNotApprover, workflows.ErrTypeOwnRequest:
+		if _, aerr := deps.Audit.Record(context.WithoutCancel(ctx), audit.Entry{UserID: p.Subject, Roles: p.Roles, Tool: r.Tool,
+			Domain: r.Domain, Params: r.Arguments, Outcome: audit.OutcomeDenied, Error: "approval decision refused: " + appErr.Message(),
+			WorkflowID: r.WorkflowID, ToolCallID: r.ToolCallID, Approver: p.Subject}); aerr != nil {
+			deps.Logger.Error("audit write failed", "error", aerr)
+		}
+		return huma.Error403Forbidden(appErr.Message())
+	default:
+		return huma.Error409Conflict(appErr.Message())
+	}
+}

@@ -1,0 +1,203 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"mcp-platform/api/httpapi"
+	"mcp-platform/internal/conversations"
+	"mcp-platform/internal/temporalx"
+	"mcp-platform/workflows"
+)
+
+// ChatRequest starts a chat turn.
+type ChatRequest struct {
+	Body struct {
+		ConversationID string `json:"conversation_id,omitempty" format:"uuid" doc:"Continue this conversation; omit to start a new one"`
+		Message        string `json:"message" minLength:"1" maxLength:"8000" example:"Get employee E001" doc:"What the user says"`
+		Wait           bool   `json:"wait,omitempty" doc:"Wait for the answer (up to timeout_seconds) instead of returning at once"`
+		TimeoutSeconds int    `json:"timeout_seconds,omitempty" minimum:"1" maximum:"300" default:"60" doc:"How long wait=true waits"`
+	}
+}
+
+// TurnInfo identifies a turn and says where it stands.
+type TurnInfo struct {
+	ConversationID string `json:"conversation_id" format:"uuid"`
+	Turn           int    `json:"turn" example:"1"`
+	WorkflowID     string `json:"workflow_id" example:"chat-6f1c…-1" doc:"The Temporal workflow running the turn"`
+	Status         string `json:"status" enum:"running,awaiting_approval,completed,failed,cancelled"`
+	Answer         string `json:"answer,omitempty" doc:"The assistant's final answer, when the turn completed"`
+	Error          string `json:"error,omitempty" doc:"Why the turn failed"`
+	EventsURL      string `json:"events_url" doc:"Server-sent events of the conversation"`
+	TemporalURL    string `json:"temporal_url,omitempty" doc:"The turn's run in the Temporal UI"`
+}
+
+// ChatResponse is a started (202) or finished (200) turn.
+type ChatResponse struct {
+	Status int
+	Body   TurnInfo
+}
+
+func addChatRoutes(api huma.API, deps Deps) {
+	huma.Register(api, huma.Operation{
+		OperationID: "create-chat-turn",
+		Method:      http.MethodPost,
+		Path:        "/chat",
+		Summary:     "Send a message",
+		Description: "Records the message and starts a durable chat turn (Temporal workflow chat-<conversation>-<turn>). " +
+			"By default answers 202 at once with the IDs; follow the turn on events_url. With wait=true it waits up " +
+			"to timeout_seconds and answers 200 with the answer when the turn completed, or 202 when it is still " +
+			"running or waiting for an approval; a turn that failed (for example a misconfigured LLM) answers 200 with " +
+			"status failed and the reason. 409 when the conversation already has a turn in progress.",
+		Tags:          []string{"Chat"},
+		DefaultStatus: http.StatusAccepted,
+		Responses: map[string]*huma.Response{
+			"200": {Description: "The turn finished (wait=true)"},
+		},
+		Errors: []int{http.StatusUnauthorized, http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity,
+			http.StatusServiceUnavailable},
+	}, func(ctx context.Context, in *ChatRequest) (*ChatResponse, error) {
+		p, err := httpapi.Principal(ctx)
+		if err != nil {
+			return nil, err
+		}
+		conv, turn, err := deps.Conversations.StartTurn(ctx, p.Subject, in.Body.ConversationID, in.Body.Message, workflows.ChatTurnWorkflowID)
+		switch {
+		case errors.Is(err, conversations.ErrNotFound):
+			return nil, huma.Error404NotFound("no such conversation")
+		case errors.Is(err, conversations.ErrTurnInProgress):
+			return nil, huma.Error409Conflict("this conversation already has a turn in progress; wait for it or cancel it")
+		case err != nil:
+			deps.Logger.Error("start turn failed", "error", err)
+			return nil, huma.Error503ServiceUnavailable("could not record the message; try again")
+		}
+		run, err := deps.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+			ID:                    turn.WorkflowID,
+			TaskQueue:             workflows.OrchestratorQueue,
+			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+			StaticSummary:         "Chat: " + conv.Title,
+			TypedSearchAttributes: temporal.NewSearchAttributes(
+				temporalx.ConversationID.ValueSet(conv.ID),
+				temporalx.UserID.ValueSet(p.Subject),
+				temporalx.TurnStatus.ValueSet(conversations.StatusRunning),
+			),
+		}, workflows.ChatTurn, workflows.ChatTurnInput{ConversationID: conv.ID, Turn: turn.Turn, Principal: p, MaxSteps: deps.MaxSteps})
+		if err != nil {
+			deps.Logger.Error("start chat workflow failed", "workflow_id", turn.WorkflowID, "error", err)
+			_ = deps.Conversations.SetTurnStatus(context.WithoutCancel(ctx), conv.ID, turn.Turn, conversations.StatusFailed, "the workflow service was unavailable")
+			return nil, huma.Error503ServiceUnavailable("the workflow service is unavailable; try again shortly")
+		}
+		out := &ChatResponse{Status: http.StatusAccepted, Body: deps.turnInfo(conv.ID, turn.Turn, turn.WorkflowID, conversations.StatusRunning)}
+		if !in.Body.Wait {
+			return out, nil
+		}
+		return deps.wait(ctx, run, out, time.Duration(in.Body.TimeoutSeconds)*time.Second)
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID:   "cancel-chat-turn",
+		Method:        http.MethodPost,
+		Path:          "/conversations/{id}/turns/{turn}/cancel",
+		Summary:       "Cancel a turn",
+		Description:   "Asks a running turn to stop. It ends as cancelled; tool calls already made stay made.",
+		Tags:          []string{"Chat"},
+		DefaultStatus: http.StatusAccepted,
+		Errors:        []int{http.StatusUnauthorized, http.StatusNotFound, http.StatusConflict},
+	}, func(ctx context.Context, in *struct {
+		ID   string `path:"id" format:"uuid"`
+		Turn int    `path:"turn" minimum:"1"`
+	}) (*ChatResponse, error) {
+		p, err := httpapi.Principal(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := deps.Conversations.Get(ctx, p.Subject, in.ID); err != nil {
+			return nil, notFound(err, deps)
+		}
+		turns, err := deps.Conversations.Turns(ctx, in.ID)
+		if err != nil {
+			return nil, huma.Error503ServiceUnavailable("could not read the conversation")
+		}
+		for _, t := range turns {
+			if t.Turn != in.Turn {
+				continue
+			}
+			if t.Status != conversations.StatusRunning && t.Status != conversations.StatusAwaitingApproval {
+				return nil, huma.Error409Conflict("the turn is already " + t.Status)
+			}
+			if err := deps.Temporal.CancelWorkflow(ctx, t.WorkflowID, ""); err != nil {
+				deps.Logger.Error("cancel turn failed", "workflow_id", t.WorkflowID, "error", err)
+				return nil, huma.Error503ServiceUnavailable("could not cancel the turn; try again")
+			}
+			return &ChatResponse{Status: http.StatusAccepted, Body: deps.turnInfo(in.ID, t.Turn, t.WorkflowID, t.Status)}, nil
+		}
+		return nil, huma.Error404NotFound("no such turn")
+	})
+}
+
+// wait waits for the turn's result, answering 200 when it finished and 202 when it is still
+// going (or waiting for an approval) at the deadline.
+func (deps Deps) wait(ctx context.Context, run client.WorkflowRun, out *ChatResponse, timeout time.Duration) (*ChatResponse, error) {
+	if timeout <= 0 {
+		timeout = 60 * time.Second
+	}
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var res workflows.ChatTurnResult
+	err := run.Get(wctx, &res)
+	if err == nil {
+		out.Status, out.Body.Status, out.Body.Answer = http.StatusOK, res.Status, res.Answer
+		return out, nil
+	}
+	if wctx.Err() != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if turns, terr := deps.Conversations.Turns(ctx, out.Body.ConversationID); terr == nil && len(turns) > 0 {
+			out.Body.Status = turns[len(turns)-1].Status
+		}
+		return out, nil
+	}
+	var canceled *temporal.CanceledError
+	if errors.As(err, &canceled) {
+		out.Status, out.Body.Status = http.StatusOK, conversations.StatusCancelled
+		return out, nil
+	}
+	var appErr *temporal.ApplicationError
+	out.Status, out.Body.Status = http.StatusOK, conversations.StatusFailed
+	out.Body.Error = "the assistant could not answer; see the conversation for details"
+	if errors.As(err, &appErr) {
+		out.Body.Error = appErr.Message()
+	}
+	return out, nil
+}
+
+// turnInfo builds the identifiers and links of a turn.
+func (deps Deps) turnInfo(conv string, turn int, workflowID, status string) TurnInfo {
+	info := TurnInfo{ConversationID: conv, Turn: turn, WorkflowID: workflowID, Status: status,
+		EventsURL: "/conversations/" + conv + "/events"}
+	if deps.TemporalUIURL != "" {
+		info.TemporalURL = fmt.Sprintf("%s/namespaces/%s/workflows/%s", strings.TrimRight(deps.TemporalUIURL, "/"),
+			url.PathEscape(deps.Namespace), url.PathEscape(workflowID))
+	}
+	return info
+}
+
+// notFound maps a store error to 404 (someone else's conversation is 404 too) or 503.
+func notFound(err error, deps Deps) error {
+	if errors.Is(err, conversations.ErrNotFound) {
+		return huma.Error404NotFound("no such conversation")
+	}
+	deps.Logger.Error("conversation store failed", "error", err)
+	return huma.Error503ServiceUnavailable("could not read the conversation")
+}

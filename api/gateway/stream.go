@@ -1,0 +1,100 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/sse"
+
+	"mcp-platform/api/httpapi"
+)
+
+// StreamEvent is one event of a conversation's stream (the SSE "message" event); its id is the
+// SSE id, so a reconnecting client resumes with Last-Event-ID.
+type StreamEvent struct {
+	ID        int64           `json:"id"`
+	Turn      int             `json:"turn"`
+	Type      string          `json:"type" enum:"turn_started,delta,message,tool_started,tool_finished,approval_requested,approval_decided,turn_completed,turn_failed,turn_cancelled"`
+	Data      json.RawMessage `json:"data" doc:"Event payload; its shape depends on type"`
+	CreatedAt time.Time       `json:"created_at"`
+}
+
+// Ping keeps an idle stream open through proxies (the SSE "ping" event).
+type Ping struct {
+	Time time.Time `json:"time"`
+}
+
+type streamInput struct {
+	ID          string `path:"id" format:"uuid" doc:"Conversation ID"`
+	LastEventID string `header:"Last-Event-ID" maxLength:"20" doc:"Resume after this event (sent by EventSource on reconnect)"`
+	After       int64  `query:"after" minimum:"0" doc:"Resume after this event ID (for clients that cannot set headers)"`
+}
+
+// pingInterval is how often an idle stream sends a ping.
+const pingInterval = 15 * time.Second
+
+// batch bounds how many events one read returns.
+const batch = 500
+
+func addStreamRoute(api huma.API, deps Deps) {
+	sse.Register(api, huma.Operation{
+		OperationID: "stream-conversation-events",
+		Method:      http.MethodGet,
+		Path:        "/conversations/{id}/events",
+		Summary:     "Follow a conversation",
+		Description: "Server-sent events of the conversation: token deltas, tool started/finished, approvals, turn " +
+			"completed/failed, in order. Replays from Last-Event-ID (or ?after=) and then follows live, whichever " +
+			"API process the turn was started on.",
+		Tags:   []string{"Conversations"},
+		Errors: []int{http.StatusUnauthorized, http.StatusNotFound},
+	}, map[string]any{"message": StreamEvent{}, "ping": Ping{}}, func(ctx context.Context, in *streamInput, send sse.Sender) {
+		p, err := httpapi.Principal(ctx)
+		if err != nil {
+			return
+		}
+		if _, err := deps.Conversations.Get(ctx, p.Subject, in.ID); err != nil {
+			// The stream has started; the client sees it end at once. An existence check
+			// before streaming would leak nothing more, so keep it simple.
+			return
+		}
+		last := in.After
+		if n, err := strconv.ParseInt(in.LastEventID, 10, 64); err == nil && n > last {
+			last = n
+		}
+		wake, unsubscribe := deps.Hub.Subscribe(in.ID)
+		defer unsubscribe()
+		poll := time.NewTicker(deps.PollInterval)
+		defer poll.Stop()
+		ping := time.NewTicker(pingInterval)
+		defer ping.Stop()
+		for {
+			evs, err := deps.Events.After(ctx, in.ID, last, batch)
+			if err != nil {
+				return
+			}
+			for _, e := range evs {
+				if err := send(sse.Message{ID: int(e.ID), Data: StreamEvent{ID: e.ID, Turn: e.Turn, Type: e.Type, Data: e.Data, CreatedAt: e.CreatedAt}}); err != nil {
+					return
+				}
+				last = e.ID
+			}
+			if len(evs) == batch {
+				continue
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-wake:
+			case <-poll.C:
+			case t := <-ping.C:
+				if err := send.Data(Ping{Time: t.UTC()}); err != nil {
+					return
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,114 @@
+package domains
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/cel-go/cel"
+)
+
+// DefaultApprovalTimeout is how long a request for approval waits before it expires.
+const DefaultApprovalTimeout = 24 * time.Hour
+
+// Approval is a tool's human-approval policy. A tool needs approval when its annotations say
+// requires_approval, or when it has an approval block, and then only when When holds.
+type Approval struct {
+	// When is a CEL expression over the call's arguments (args) and the requester (user, with
+	// user.id and user.roles); empty means always. Example:
+	// `args.replicas > 5 || args.namespace == "production"`.
+	When string `yaml:"when" json:"when,omitempty"`
+	// Approvers are the roles that may decide; empty means every role granted the approve
+	// action on the tool by the domain's permissions (and admins).
+	Approvers []string `yaml:"approvers" json:"approvers,omitempty"`
+	// AllowSelfApproval lets the requester approve their own call; by default another person
+	// must (four eyes).
+	AllowSelfApproval bool `yaml:"allow_self_approval" json:"allow_self_approval,omitempty"`
+	// Timeout is how long the request waits before it expires.
+	Timeout Duration `yaml:"timeout" json:"timeout,omitempty"`
+	// Reason is shown to approvers.
+	Reason string `yaml:"reason" json:"reason,omitempty"`
+}
+
+// ApprovalDecision is whether one call needs approval, and under what terms.
+type ApprovalDecision struct {
+	Required          bool
+	Reason            string
+	Approvers         []string
+	AllowSelfApproval bool
+	Timeout           time.Duration
+}
+
+// celEnv is the environment approval conditions are written in.
+var celEnv = func() *cel.Env {
+	env, err := cel.NewEnv(
+		cel.Variable("args", cel.MapType(cel.StringType, cel.DynType)),
+		cel.Variable("user", cel.MapType(cel.StringType, cel.DynType)),
+	)
+	if err != nil {
+		panic(err)
+	}
+	return env
+}()
+
+// compileCondition checks a condition and returns its program.
+func compileCondition(expr string) (cel.Program, error) {
+	ast, iss := celEnv.Compile(expr)
+	if iss.Err() != nil {
+		return nil, iss.Err()
+	}
+	if ast.OutputType() != cel.BoolType && ast.OutputType() != cel.DynType {
+		return nil, fmt.Errorf("the condition must be true or false, not %s", ast.OutputType())
+	}
+	return celEnv.Program(ast)
+}
+
+// NeedsApproval decides whether a call of t with args by the given user needs approval. A
+// condition that cannot be evaluated (a missing argument) requires approval: when in doubt, a
+// person decides.
+func (t *Tool) NeedsApproval(args map[string]any, userID string, roles []string) ApprovalDecision {
+	if !t.Annotations.RequiresApproval && t.Approval == nil {
+		return ApprovalDecision{}
+	}
+	d := ApprovalDecision{Required: true, Timeout: DefaultApprovalTimeout, Reason: t.Name + " changes a business system"}
+	if a := t.Approval; a != nil {
+		d.Approvers, d.AllowSelfApproval = a.Approvers, a.AllowSelfApproval
+		if a.Timeout > 0 {
+			d.Timeout = a.Timeout.Std()
+		}
+		if a.Reason != "" {
+			d.Reason = a.Reason
+		}
+		if a.When != "" {
+			prg, err := compileCondition(a.When)
+			if err != nil {
+				return d
+			}
+			if args == nil {
+				args = map[string]any{}
+			}
+			out, _, err := prg.Eval(map[string]any{"args": args, "user": map[string]any{"id": userID, "roles": roles}})
+			if err == nil {
+				if b, ok := out.Value().(bool); ok && !b {
+					return ApprovalDecision{}
+				}
+			}
+			if d.Reason == t.Name+" changes a business system" {
+				d.Reason = "policy: " + a.When
+			}
+		}
+	}
+	return d
+}
+
+// ArgsHash fingerprints a call's arguments, so an approval binds to exactly what was shown.
+func ArgsHash(args map[string]any) string {
+	if args == nil {
+		args = map[string]any{}
+	}
+	b, _ := json.Marshal(args) // map keys are sorted: the encoding is canonical enough
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,453 @@
+// Package mcpkind is the adapter of domains of kind mcp: a remote MCP server, reached over
+// Streamable HTTP or started as a stdio command, whose tools the platform imports under the
+// domain's namespace. Configuration alone onboards such a server: the worker asks the adapter
+// for the upstream tools (DiscoverTools), merges them with the annotations and permissions the
+// domain's YAML declares, and registers them.
+//
+// Annotations are never taken from the upstream server: what a tool may do is our
+// configuration's call, not the remote's claim about itself.
+package mcpkind
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os/exec"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"mcp-platform/domains"
+	"mcp-platform/internal/version"
+)
+
+// IdempotencyMetaKey is the request _meta key under which Call passes the call's idempotency
+// key, so an upstream server with side effects can recognise a retried call.
+const IdempotencyMetaKey = "mcp-platform/idempotency-key"
+
+// Adapter calls the tools of one remote MCP server. It keeps one session and opens a new one
+// on the next call after a transport failure. It is safe for concurrent use.
+type Adapter struct {
+	cfg    *domains.Config
+	logger *slog.Logger
+	client *mcp.Client
+	// transport builds the transport of a new session (a stdio command cannot be restarted,
+	// so every connection gets a fresh one).
+	transport func() mcp.Transport
+
+	mu      sync.Mutex
+	session *mcp.ClientSession
+	closed  bool
+	// remotes maps namespaced tool names to upstream names, from the last discovery.
+	remotes map[string]string
+}
+
+// New connects to the MCP server of deps.Config.MCP and returns its adapter. It fails when the
+// configuration is not of kind mcp, when the variable named by bearer_token_env is not set,
+// when the server cannot be reached or refuses the platform's credentials.
+func New(ctx context.Context, deps domains.Deps) (domains.Adapter, error) {
+	cfg := deps.Config
+	if cfg == nil || cfg.MCP == nil {
+		return nil, errors.New("mcpkind: the domain configuration has no mcp section")
+	}
+	getenv := deps.Getenv
+	if getenv == nil {
+		return nil, errors.New("mcpkind: no Getenv in the adapter's dependencies")
+	}
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	a := &Adapter{
+		cfg:    cfg,
+		logger: logger,
+		client: mcp.NewClient(&mcp.Implementation{Name: "mcp-platform", Version: version.Version}, nil),
+	}
+	src := cfg.MCP
+	switch {
+	case src.URL != "" && src.Command != "":
+		return nil, fmt.Errorf("mcpkind: domain %s: set mcp.url or mcp.command, not both", cfg.Name)
+	case src.URL != "":
+		t, err := httpTransport(cfg.Name, src, getenv)
+		if err != nil {
+			return nil, err
+		}
+		a.transport = t
+	case src.Command != "":
+		a.transport = commandTransport(src, getenv, logger)
+	default:
+		return nil, fmt.Errorf("mcpkind: domain %s: mcp.url or mcp.command is required", cfg.Name)
+	}
+	if _, err := a.connect(ctx); err != nil {
+		if errors.Is(err, errRefused) {
+			return nil, fmt.Errorf("mcpkind: domain %s: the MCP server refused the platform's credentials (check %s): %w", cfg.Name, orNone(src.BearerTokenEnv), err)
+		}
+		return nil, fmt.Errorf("mcpkind: domain %s: connect to the MCP server: %w", cfg.Name, err)
+	}
+	return a, nil
+}
+
+func orNone(env string) string {
+	if env == "" {
+		return "mcp.bearer_token_env, which is not set"
+	}
+	return env
+}
+
+// httpTransport returns the Streamable HTTP transport of src, with the bearer token read now so
+// that a missing secret fails the start rather than the first call.
+func httpTransport(domain string, src *domains.MCPSource, getenv func(string) string) (func() mcp.Transport, error) {
+	u, err := url.Parse(src.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("mcpkind: domain %s: mcp.url %q is not an http(s) URL", domain, src.URL)
+	}
+	var token string
+	if src.BearerTokenEnv != "" {
+		token = getenv(src.BearerTokenEnv)
+		if token == "" {
+			return nil, fmt.Errorf("mcpkind: domain %s: environment variable %s (mcp.bearer_token_env) is not set", domain, src.BearerTokenEnv)
+		}
+	}
+	// No client timeout: responses may be streams; each call is bounded by its context.
+	hc := &http.Client{Transport: &authTransport{base: http.DefaultTransport, token: token}}
+	return func() mcp.Transport {
+		// The standalone SSE stream only carries server notifications, which the platform
+		// does not use; without it a server that goes away costs no background retries.
+		return &mcp.StreamableClientTransport{Endpoint: src.URL, HTTPClient: hc, DisableStandaloneSSE: true}
+	}, nil
+}
+
+// commandTransport returns a transport that starts src.Command with only PATH, HOME and the
+// variables src.Env lists in its environment: the worker's other secrets stay out of it.
+func commandTransport(src *domains.MCPSource, getenv func(string) string, logger *slog.Logger) func() mcp.Transport {
+	return func() mcp.Transport {
+		env := make([]string, 0, len(src.Env)+2)
+		for _, k := range append([]string{"PATH", "HOME"}, src.Env...) {
+			if v := getenv(k); v != "" {
+				env = append(env, k+"="+v)
+			} else if k != "PATH" && k != "HOME" {
+				logger.Warn("environment variable listed in mcp.env is not set", "variable", k)
+			}
+		}
+		cmd := exec.Command(src.Command, src.Args...)
+		cmd.Env = env
+		cmd.Stderr = &stderrLog{logger: logger}
+		return &mcp.CommandTransport{Command: cmd}
+	}
+}
+
+// errRefused reports that the server answered 401 or 403: the platform's credentials are
+// wrong, which no retry fixes.
+var errRefused = errors.New("the server refused the platform's credentials")
+
+// authTransport adds the bearer token to every request and turns 401/403 answers into
+// errRefused, so that they are told apart from an unreachable server.
+type authTransport struct {
+	base  http.RoundTripper
+	token string
+}
+
+func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.token != "" {
+		req = req.Clone(req.Context())
+		req.Header.Set("Authorization", "Bearer "+t.token)
+	}
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+		resp.Body.Close()
+		return nil, fmt.Errorf("HTTP %d: %w", resp.StatusCode, errRefused)
+	}
+	return resp, nil
+}
+
+// stderrLog logs what a stdio server writes on its standard error, one record per write.
+type stderrLog struct {
+	logger *slog.Logger
+}
+
+func (w *stderrLog) Write(p []byte) (int, error) {
+	if s := strings.TrimRight(string(p), "\r\n"); s != "" {
+		w.logger.Info("mcp server stderr", "output", s)
+	}
+	return len(p), nil
+}
+
+// connect returns the current session, opening one when there is none.
+func (a *Adapter) connect(ctx context.Context) (*mcp.ClientSession, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return nil, errors.New("the adapter is closed")
+	}
+	if a.session != nil {
+		return a.session, nil
+	}
+	s, err := a.client.Connect(ctx, a.transport(), nil)
+	if err != nil {
+		return nil, err
+	}
+	a.session = s
+	return s, nil
+}
+
+// drop closes s and forgets it when it is still the current session, so that the next call
+// connects again.
+func (a *Adapter) drop(s *mcp.ClientSession) {
+	a.mu.Lock()
+	current := a.session == s
+	if current {
+		a.session = nil
+	}
+	a.mu.Unlock()
+	if current {
+		_ = s.Close()
+	}
+}
+
+// Close ends the session (and stops a stdio server). Calls after Close fail.
+func (a *Adapter) Close() error {
+	a.mu.Lock()
+	s := a.session
+	a.session, a.closed = nil, true
+	a.mu.Unlock()
+	if s == nil {
+		return nil
+	}
+	return s.Close()
+}
+
+// DiscoverTools lists every tool of the upstream server, following pagination. Each becomes a
+// tool of the domain named by its sanitised upstream name (lower case, anything but [a-z0-9_]
+// replaced by "_"), unless the configuration declares a tool with that upstream name as
+// remote, whose name then wins. Annotations are left unset: the configuration provides them.
+// It fails when two upstream tools end up with one name, when a name does not start with a
+// letter, when an input schema is not of type object, or when the server cannot be listed.
+func (a *Adapter) DiscoverTools(ctx context.Context) ([]domains.Tool, error) {
+	s, err := a.connect(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("connect to the %s MCP server: %w", a.cfg.Name, err)
+	}
+	declared := map[string]string{} // upstream name → short name chosen by the configuration
+	for _, t := range a.cfg.Tools {
+		if t.Remote != "" {
+			declared[t.Remote] = strings.TrimPrefix(t.Name, a.cfg.Name+".")
+		}
+	}
+	var tools []domains.Tool
+	remotes := map[string]string{}
+	for up, err := range s.Tools(ctx, nil) {
+		if err != nil {
+			if transportFailure(ctx, err) {
+				a.drop(s)
+			}
+			return nil, fmt.Errorf("list the tools of the %s MCP server: %w", a.cfg.Name, err)
+		}
+		t, err := a.importTool(up, declared)
+		if err != nil {
+			return nil, err
+		}
+		if other, dup := remotes[t.Name]; dup {
+			return nil, fmt.Errorf("upstream tools %q and %q of domain %s both become %q: declare one of them in the domain's tools with another name and remote: <upstream name>", other, up.Name, a.cfg.Name, t.Name)
+		}
+		remotes[t.Name] = up.Name
+		tools = append(tools, t)
+	}
+	sort.Slice(tools, func(i, j int) bool { return tools[i].Name < tools[j].Name })
+	a.mu.Lock()
+	a.remotes = remotes
+	a.mu.Unlock()
+	return tools, nil
+}
+
+// importTool turns one upstream tool into a tool of the domain.
+func (a *Adapter) importTool(up *mcp.Tool, declared map[string]string) (domains.Tool, error) {
+	short, ok := declared[up.Name]
+	if !ok {
+		short = SanitizeName(up.Name)
+		if short == "" || short[0] < 'a' || short[0] > 'z' {
+			return domains.Tool{}, fmt.Errorf("upstream tool %q of domain %s becomes %q, which does not start with a letter: declare it in the domain's tools with a name and remote: %q", up.Name, a.cfg.Name, short, up.Name)
+		}
+	}
+	in, err := schemaMap(up.InputSchema)
+	if err != nil {
+		return domains.Tool{}, fmt.Errorf("upstream tool %q of domain %s: input schema: %w", up.Name, a.cfg.Name, err)
+	}
+	if in == nil {
+		in = map[string]any{}
+	}
+	if typ, ok := in["type"]; !ok {
+		in["type"] = "object"
+	} else if typ != "object" {
+		return domains.Tool{}, fmt.Errorf("upstream tool %q of domain %s: input schema type is %v, not object", up.Name, a.cfg.Name, typ)
+	}
+	out, err := schemaMap(up.OutputSchema)
+	if err != nil || out["type"] != "object" {
+		out = nil // MCP structured content is an object; anything else is not published
+	}
+	desc := strings.TrimSpace(up.Description)
+	if desc == "" {
+		desc = strings.TrimSpace(up.Title)
+	}
+	if desc == "" {
+		desc = fmt.Sprintf("Tool %s of the %s MCP server.", up.Name, a.cfg.Name)
+	}
+	return domains.Tool{
+		Name:         a.cfg.Name + "." + short,
+		Title:        up.Title,
+		Description:  desc,
+		InputSchema:  in,
+		OutputSchema: out,
+		Remote:       up.Name,
+	}, nil
+}
+
+// schemaMap returns a copy of a schema as a map (nil for none).
+func schemaMap(v any) (map[string]any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, errors.New("not a JSON object")
+	}
+	return m, nil
+}
+
+// SanitizeName maps an upstream tool name to a short tool name: lower case, every character
+// outside [a-z0-9_] replaced by "_".
+func SanitizeName(remote string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(remote) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}
+
+// remote returns the upstream name of a namespaced tool: from the last discovery, else from
+// the configuration, else its short name.
+func (a *Adapter) remote(tool string) string {
+	a.mu.Lock()
+	r, ok := a.remotes[tool]
+	a.mu.Unlock()
+	if ok {
+		return r
+	}
+	if t := a.cfg.Tool(tool); t != nil && t.Remote != "" {
+		return t.Remote
+	}
+	return strings.TrimPrefix(tool, a.cfg.Name+".")
+}
+
+// Call calls the upstream tool behind call.Tool with call.Args, passing the idempotency key in
+// the request's _meta under IdempotencyMetaKey. It returns the structured content (wrapped as
+// {"result": v} when not an object) or {"text": <the text content>}. Errors: CodeInvalid when
+// the upstream tool reports an error or rejects the arguments, CodeDenied when the server
+// refuses the platform's credentials, CodeUnavailable when it cannot be reached or does not
+// answer in time (the next call connects again).
+func (a *Adapter) Call(ctx context.Context, call domains.Call) (any, error) {
+	params := &mcp.CallToolParams{Name: a.remote(call.Tool), Arguments: call.Args}
+	if call.Args == nil {
+		params.Arguments = map[string]any{}
+	}
+	if call.IdempotencyKey != "" {
+		params.Meta = mcp.Meta{IdempotencyMetaKey: call.IdempotencyKey}
+	}
+	for attempt := 0; ; attempt++ {
+		s, err := a.connect(ctx)
+		if err != nil {
+			return nil, a.failure(ctx, err)
+		}
+		res, err := s.CallTool(ctx, params)
+		if err != nil {
+			if transportFailure(ctx, err) {
+				a.drop(s)
+			}
+			// A server that restarted has forgotten the session without running the call:
+			// open a new session and send it once more.
+			if errors.Is(err, mcp.ErrSessionMissing) && attempt == 0 {
+				continue
+			}
+			return nil, a.failure(ctx, err)
+		}
+		return result(res)
+	}
+}
+
+// transportFailure reports whether err means the session is no longer usable, as opposed to
+// an answer from the server or the caller giving up.
+func transportFailure(ctx context.Context, err error) bool {
+	var we *jsonrpc.Error
+	return !errors.As(err, &we) && !errors.Is(err, errRefused) && ctx.Err() == nil
+}
+
+// failure turns an error of the MCP client into a domain error.
+func (a *Adapter) failure(ctx context.Context, err error) error {
+	var we *jsonrpc.Error
+	switch {
+	case errors.Is(err, errRefused):
+		return &domains.Error{Code: domains.CodeDenied, Message: fmt.Sprintf("the %s service refused the platform's credentials", a.cfg.Name), Err: err}
+	case errors.As(err, &we) && (we.Code == jsonrpc.CodeInvalidParams || we.Code == jsonrpc.CodeMethodNotFound):
+		return &domains.Error{Code: domains.CodeInvalid, Message: fmt.Sprintf("the %s MCP server rejected the call: %s", a.cfg.Name, clip(we.Message)), Err: err}
+	case ctx.Err() != nil:
+		return &domains.Error{Code: domains.CodeUnavailable, Message: fmt.Sprintf("the %s MCP server did not answer in time", a.cfg.Name), Err: err}
+	default:
+		return &domains.Error{Code: domains.CodeUnavailable, Message: fmt.Sprintf("the %s MCP server is unavailable", a.cfg.Name), Err: err}
+	}
+}
+
+// result maps a tools/call result to the tool's result.
+func result(res *mcp.CallToolResult) (any, error) {
+	if res.IsError {
+		msg := text(res)
+		if msg == "" {
+			msg = "the tool failed without saying why"
+		}
+		return nil, domains.Errorf(domains.CodeInvalid, "%s", clip(msg))
+	}
+	if res.StructuredContent != nil {
+		if m, ok := res.StructuredContent.(map[string]any); ok {
+			return m, nil
+		}
+		return map[string]any{"result": res.StructuredContent}, nil
+	}
+	return map[string]any{"text": text(res)}, nil
+}
+
+// text joins the text contents of a result.
+func text(res *mcp.CallToolResult) string {
+	var parts []string
+	for _, c := range res.Content {
+		if t, ok := c.(*mcp.TextContent); ok {
+			parts = append(parts, t.Text)
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+// maxMessage bounds upstream messages passed on to callers and the LLM.
+const maxMessage = 2000
+
+func clip(s string) string {
+	if len(s) <= maxMessage {
+		return s
+	}
+	return strings.ToValidUTF8(s[:maxMessage], "") + "…"
+}

@@ -1,0 +1,168 @@
+// Package approvals records requests for human approval of tool calls, so that people can find
+// the ones they may decide across conversations. The decision itself goes to the waiting
+// workflow as a Temporal Update, whose validator has the final word.
+package approvals
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Statuses of a request.
+const (
+	StatusPending   = "pending"
+	StatusApproved  = "approved"
+	StatusRejected  = "rejected"
+	StatusExpired   = "expired"
+	StatusCancelled = "cancelled"
+)
+
+// ErrNotFound means no such request.
+var ErrNotFound = errors.New("approval request not found")
+
+// Request is one tool call waiting for (or decided by) a person.
+type Request struct {
+	ID             string         `json:"id" example:"apr-3f9c2a7d1b0e4c55"`
+	WorkflowID     string         `json:"workflow_id"`
+	ConversationID string         `json:"conversation_id,omitempty"`
+	Turn           int            `json:"turn,omitempty"`
+	ToolCallID     string         `json:"tool_call_id"`
+	Tool           string         `json:"tool" example:"devops.scale_deployment"`
+	Domain         string         `json:"domain" example:"devops"`
+	Arguments      map[string]any `json:"arguments" doc:"The call's arguments as the approver may see them (sensitive values redacted)"`
+	ArgsHash       string         `json:"args_hash" doc:"Fingerprint of the exact arguments; a decision must quote it"`
+	Requester      string         `json:"requester"`
+	ApproverRoles  []string       `json:"approver_roles"`
+	AllowSelf      bool           `json:"allow_self_approval"`
+	Reason         string         `json:"reason"`
+	Status         string         `json:"status" enum:"pending,approved,rejected,expired,cancelled"`
+	RequestedAt    time.Time      `json:"requested_at"`
+	ExpiresAt      time.Time      `json:"expires_at"`
+	DecidedBy      string         `json:"decided_by,omitempty"`
+	Comment        string         `json:"comment,omitempty"`
+	DecidedAt      *time.Time     `json:"decided_at,omitempty"`
+}
+
+// Reasons a person may not decide a request.
+var (
+	ErrOwnRequest  = errors.New("four eyes: you cannot decide your own request")
+	ErrNotApprover = errors.New("you do not hold a role that may decide this request")
+)
+
+// CheckDecider says whether someone with subject and roles may decide a request made by
+// requester: they need one of the approver roles (admins always may), and another person must
+// decide unless self-approval is allowed. It is pure, so workflows use it in their validators.
+func CheckDecider(subject string, roles []string, requester string, approverRoles []string, allowSelf bool) error {
+	if subject == requester && !allowSelf {
+		return ErrOwnRequest
+	}
+	if slices.Contains(roles, "admin") {
+		return nil
+	}
+	for _, role := range roles {
+		if slices.Contains(approverRoles, role) {
+			return nil
+		}
+	}
+	return ErrNotApprover
+}
+
+// MayDecide reports whether someone with subject and roles may decide the request.
+func (r *Request) MayDecide(subject string, roles []string) bool {
+	return CheckDecider(subject, roles, r.Requester, r.ApproverRoles, r.AllowSelf) == nil
+}
+
+// Store reads and writes approval requests.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// NewStore returns a store on the platform database.
+func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// Create records a pending request; recording the same request again changes nothing.
+func (s *Store) Create(ctx context.Context, r Request) error {
+	var conv any
+	if r.ConversationID != "" {
+		conv = r.ConversationID
+	}
+	_, err := s.pool.Exec(ctx, `
+		INSERT INTO approvals (id, workflow_id, conversation_id, turn, tool_call_id, tool, domain, arguments, args_hash,
+			requester, approver_roles, allow_self, reason, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+		ON CONFLICT (id) DO NOTHING`,
+		r.ID, r.WorkflowID, conv, r.Turn, r.ToolCallID, r.Tool, r.Domain, r.Arguments, r.ArgsHash,
+		r.Requester, r.ApproverRoles, r.AllowSelf, r.Reason, r.ExpiresAt)
+	if err != nil {
+		return fmt.Errorf("record approval request: %w", err)
+	}
+	return nil
+}
+
+// Decide records the outcome of a request.
+func (s *Store) Decide(ctx context.Context, id, status, by, comment string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE approvals SET status = $2, decided_by = $3, comment = $4, decided_at = now() WHERE id = $1`,
+		id, status, by, comment)
+	if err != nil {
+		return fmt.Errorf("record approval decision: %w", err)
+	}
+	return nil
+}
+
+const columns = `id, workflow_id, coalesce(conversation_id::text, ''), turn, tool_call_id, tool, domain, arguments, args_hash,
+	requester, approver_roles, allow_self, reason, status, requested_at, expires_at, decided_by, comment, decided_at`
+
+func scan(row pgx.CollectableRow) (Request, error) {
+	var r Request
+	err := row.Scan(&r.ID, &r.WorkflowID, &r.ConversationID, &r.Turn, &r.ToolCallID, &r.Tool, &r.Domain, &r.Arguments, &r.ArgsHash,
+		&r.Requester, &r.ApproverRoles, &r.AllowSelf, &r.Reason, &r.Status, &r.RequestedAt, &r.ExpiresAt, &r.DecidedBy, &r.Comment, &r.DecidedAt)
+	return r, err
+}
+
+// Get returns one request.
+func (s *Store) Get(ctx context.Context, id string) (Request, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+columns+` FROM approvals WHERE id = $1`, id)
+	if err != nil {
+		return Request{}, fmt.Errorf("load approval: %w", err)
+	}
+	r, err := pgx.CollectExactlyOneRow(rows, scan)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Request{}, ErrNotFound
+	}
+	return r, err
+}
+
+// Pending returns the pending requests that subject (with roles) may decide, newest first.
+func (s *Store) Pending(ctx context.Context, subject string, roles []string) ([]Request, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+columns+` FROM approvals WHERE status = 'pending' AND expires_at > now()
+		ORDER BY requested_at DESC LIMIT 200`)
+	if err != nil {
+		return nil, fmt.Errorf("list approvals: %w", err)
+	}
+	all, err := pgx.CollectRows(rows, scan)
+	if err != nil {
+		return nil, fmt.Errorf("list approvals: %w", err)
+	}
+	out := []Request{}
+	for _, r := range all {
+		if r.MayDecide(subject, roles) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// ForConversation returns every request of a conversation, oldest first.
+func (s *Store) ForConversation(ctx context.Context, conversationID string) ([]Request, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+columns+` FROM approvals WHERE conversation_id = $1 ORDER BY requested_at`, conversationID)
+	if err != nil {
+		return nil, fmt.Errorf("list approvals: %w", err)
+	}
+	return pgx.CollectRows(rows, scan)
+}

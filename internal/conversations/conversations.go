@@ -1,0 +1,324 @@
+// Package conversations stores chat conversations, their turns and messages in Postgres. A
+// conversation belongs to one user; every read and delete is scoped to its owner.
+package conversations
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Errors the store returns.
+var (
+	// ErrNotFound means no conversation with that ID belongs to the user.
+	ErrNotFound = errors.New("conversation not found")
+	// ErrTurnInProgress means the conversation already has a turn running.
+	ErrTurnInProgress = errors.New("a turn is still in progress in this conversation")
+	// ErrBadCursor means a pagination cursor was not one this store issued.
+	ErrBadCursor = errors.New("invalid cursor")
+)
+
+// Turn statuses.
+const (
+	StatusRunning          = "running"
+	StatusAwaitingApproval = "awaiting_approval"
+	StatusCompleted        = "completed"
+	StatusFailed           = "failed"
+	StatusCancelled        = "cancelled"
+)
+
+// Message roles.
+const (
+	RoleUser      = "user"
+	RoleAssistant = "assistant"
+	RoleTool      = "tool"
+)
+
+// Conversation is a chat thread.
+type Conversation struct {
+	ID        string    `json:"id"`
+	UserID    string    `json:"user_id"`
+	Title     string    `json:"title"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	LastTurn  int       `json:"last_turn"`
+}
+
+// Turn is one user message and everything the assistant did to answer it.
+type Turn struct {
+	Turn       int        `json:"turn"`
+	WorkflowID string     `json:"workflow_id"`
+	Status     string     `json:"status"`
+	Error      string     `json:"error,omitempty"`
+	StartedAt  time.Time  `json:"started_at"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+}
+
+// ToolCall is a tool call the assistant made.
+type ToolCall struct {
+	ID        string         `json:"id"`
+	Tool      string         `json:"tool"`
+	Arguments map[string]any `json:"arguments"`
+}
+
+// Message is one message of a conversation.
+type Message struct {
+	ID         int64      `json:"id"`
+	Turn       int        `json:"turn"`
+	Seq        int        `json:"seq"`
+	Role       string     `json:"role"`
+	Content    string     `json:"content"`
+	ToolCalls  []ToolCall `json:"tool_calls,omitempty"`
+	ToolCallID string     `json:"tool_call_id,omitempty"`
+	ToolName   string     `json:"tool_name,omitempty"`
+	ToolStatus string     `json:"tool_status,omitempty"`
+	// Data is structured detail of a tool message (redacted result, error type, duration).
+	Data      map[string]any `json:"data,omitempty"`
+	CreatedAt time.Time      `json:"created_at"`
+}
+
+// Store reads and writes conversations.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// NewStore returns a store on the platform database.
+func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// maxTitle bounds a conversation title derived from its first message.
+const maxTitle = 80
+
+// StartTurn records a user message as a new turn: in a new conversation when conversationID is
+// empty, otherwise in the user's existing one (ErrNotFound if it is not theirs,
+// ErrTurnInProgress if a turn is still running). workflowID names the turn's workflow.
+func (s *Store) StartTurn(ctx context.Context, userID, conversationID, text string, workflowID func(conv string, turn int) string) (Conversation, Turn, error) {
+	var c Conversation
+	var t Turn
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if conversationID == "" {
+			c = Conversation{ID: uuid.NewString(), UserID: userID, Title: title(text)}
+			if _, err := tx.Exec(ctx, `INSERT INTO conversations (id, user_id, title) VALUES ($1, $2, $3)`, c.ID, userID, c.Title); err != nil {
+				return fmt.Errorf("create conversation: %w", err)
+			}
+		} else {
+			if _, err := uuid.Parse(conversationID); err != nil {
+				return ErrNotFound
+			}
+			err := tx.QueryRow(ctx, `SELECT id::text, user_id, title FROM conversations WHERE id = $1 AND user_id = $2 FOR UPDATE`,
+				conversationID, userID).Scan(&c.ID, &c.UserID, &c.Title)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return ErrNotFound
+			}
+			if err != nil {
+				return fmt.Errorf("load conversation: %w", err)
+			}
+			var busy bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM turns WHERE conversation_id = $1 AND status IN ('running', 'awaiting_approval'))`,
+				c.ID).Scan(&busy); err != nil {
+				return fmt.Errorf("check running turns: %w", err)
+			}
+			if busy {
+				return ErrTurnInProgress
+			}
+		}
+		if err := tx.QueryRow(ctx, `UPDATE conversations SET last_turn = last_turn + 1, updated_at = now() WHERE id = $1
+			RETURNING last_turn, created_at, updated_at`, c.ID).Scan(&c.LastTurn, &c.CreatedAt, &c.UpdatedAt); err != nil {
+			return fmt.Errorf("advance turn: %w", err)
+		}
+		t = Turn{Turn: c.LastTurn, WorkflowID: workflowID(c.ID, c.LastTurn), Status: StatusRunning}
+		if err := tx.QueryRow(ctx, `INSERT INTO turns (conversation_id, turn, workflow_id) VALUES ($1, $2, $3) RETURNING started_at`,
+			c.ID, t.Turn, t.WorkflowID).Scan(&t.StartedAt); err != nil {
+			return fmt.Errorf("record turn: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO messages (conversation_id, turn, seq, role, content) VALUES ($1, $2, 0, 'user', $3)`,
+			c.ID, t.Turn, text); err != nil {
+			return fmt.Errorf("record user message: %w", err)
+		}
+		return nil
+	})
+	return c, t, err
+}
+
+func title(text string) string {
+	t := strings.Join(strings.Fields(text), " ")
+	if r := []rune(t); len(r) > maxTitle {
+		t = string(r[:maxTitle-1]) + "…"
+	}
+	return t
+}
+
+// Get returns the user's conversation.
+func (s *Store) Get(ctx context.Context, userID, id string) (Conversation, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return Conversation{}, ErrNotFound
+	}
+	var c Conversation
+	err := s.pool.QueryRow(ctx, `SELECT id::text, user_id, title, created_at, updated_at, last_turn FROM conversations WHERE id = $1 AND user_id = $2`,
+		id, userID).Scan(&c.ID, &c.UserID, &c.Title, &c.CreatedAt, &c.UpdatedAt, &c.LastTurn)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Conversation{}, ErrNotFound
+	}
+	if err != nil {
+		return Conversation{}, fmt.Errorf("load conversation: %w", err)
+	}
+	return c, nil
+}
+
+type cursor struct {
+	UpdatedAt time.Time `json:"u"`
+	ID        string    `json:"i"`
+}
+
+// List returns the user's conversations, most recently active first, limit at a time, and
+// the cursor of the next page ("" on the last).
+func (s *Store) List(ctx context.Context, userID string, limit int, after string) ([]Conversation, string, error) {
+	cur := cursor{UpdatedAt: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), ID: "ffffffff-ffff-ffff-ffff-ffffffffffff"}
+	if after != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(after)
+		if err != nil || json.Unmarshal(raw, &cur) != nil {
+			return nil, "", ErrBadCursor
+		}
+		if _, err := uuid.Parse(cur.ID); err != nil {
+			return nil, "", ErrBadCursor
+		}
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT id::text, user_id, title, created_at, updated_at, last_turn FROM conversations
+		WHERE user_id = $1 AND (updated_at, id) < ($2, $3::uuid)
+		ORDER BY updated_at DESC, id DESC LIMIT $4`, userID, cur.UpdatedAt, cur.ID, limit+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("list conversations: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Conversation, error) {
+		var c Conversation
+		err := r.Scan(&c.ID, &c.UserID, &c.Title, &c.CreatedAt, &c.UpdatedAt, &c.LastTurn)
+		return c, err
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("list conversations: %w", err)
+	}
+	next := ""
+	if len(list) > limit {
+		list = list[:limit]
+		last := list[len(list)-1]
+		b, _ := json.Marshal(cursor{UpdatedAt: last.UpdatedAt, ID: last.ID})
+		next = base64.RawURLEncoding.EncodeToString(b)
+	}
+	return list, next, nil
+}
+
+// Messages returns every message of a conversation in order.
+func (s *Store) Messages(ctx context.Context, conversationID string) ([]Message, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT id, turn, seq, role, content, tool_calls, tool_call_id, tool_name, tool_status, data, created_at
+		FROM messages WHERE conversation_id = $1 ORDER BY turn, seq`, conversationID)
+	if err != nil {
+		return nil, fmt.Errorf("load messages: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Message, error) {
+		var m Message
+		var calls []byte
+		err := r.Scan(&m.ID, &m.Turn, &m.Seq, &m.Role, &m.Content, &calls, &m.ToolCallID, &m.ToolName, &m.ToolStatus, &m.Data, &m.CreatedAt)
+		if err == nil && len(calls) > 0 {
+			err = json.Unmarshal(calls, &m.ToolCalls)
+		}
+		return m, err
+	})
+}
+
+// Turns returns every turn of a conversation in order.
+func (s *Store) Turns(ctx context.Context, conversationID string) ([]Turn, error) {
+	rows, err := s.pool.Query(ctx, `SELECT turn, workflow_id, status, error, started_at, finished_at FROM turns
+		WHERE conversation_id = $1 ORDER BY turn`, conversationID)
+	if err != nil {
+		return nil, fmt.Errorf("load turns: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Turn, error) {
+		var t Turn
+		err := r.Scan(&t.Turn, &t.WorkflowID, &t.Status, &t.Error, &t.StartedAt, &t.FinishedAt)
+		return t, err
+	})
+}
+
+// SaveMessage writes a message at its (turn, seq) position, replacing what a previous attempt
+// wrote there, so retried activities never duplicate messages.
+func (s *Store) SaveMessage(ctx context.Context, conversationID string, m Message) error {
+	var calls, data any
+	if len(m.ToolCalls) > 0 {
+		calls = m.ToolCalls
+	}
+	if m.Data != nil {
+		data = m.Data
+	}
+	_, err := s.pool.Exec(ctx, `
+		INSERT INTO messages (conversation_id, turn, seq, role, content, tool_calls, tool_call_id, tool_name, tool_status, data)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		ON CONFLICT (conversation_id, turn, seq) DO UPDATE SET role = $4, content = $5, tool_calls = $6,
+			tool_call_id = $7, tool_name = $8, tool_status = $9, data = $10`,
+		conversationID, m.Turn, m.Seq, m.Role, m.Content, calls, m.ToolCallID, m.ToolName, m.ToolStatus, data)
+	if err != nil {
+		return fmt.Errorf("save message: %w", err)
+	}
+	_, err = s.pool.Exec(ctx, `UPDATE conversations SET updated_at = now() WHERE id = $1`, conversationID)
+	return err
+}
+
+// SetTurnStatus records a turn's status (and error text for failures); final statuses also
+// record when the turn finished.
+func (s *Store) SetTurnStatus(ctx context.Context, conversationID string, turn int, status, errText string) error {
+	final := status == StatusCompleted || status == StatusFailed || status == StatusCancelled
+	_, err := s.pool.Exec(ctx, `UPDATE turns SET status = $3, error = $4,
+		finished_at = CASE WHEN $5 THEN now() ELSE NULL END WHERE conversation_id = $1 AND turn = $2`,
+		conversationID, turn, status, errText, final)
+	if err != nil {
+		return fmt.Errorf("set turn status: %w", err)
+	}
+	return nil
+}
+
+// Delete removes the user's conversation with its messages and events, and returns the
+// workflow IDs of turns that were still running, for the caller to cancel.
+func (s *Store) Delete(ctx context.Context, userID, id string) ([]string, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return nil, ErrNotFound
+	}
+	var running []string
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT workflow_id FROM turns WHERE conversation_id = $1 AND status IN ('running', 'awaiting_approval')
+			AND EXISTS (SELECT 1 FROM conversations WHERE id = $1 AND user_id = $2)`, id, userID)
+		if err != nil {
+			return err
+		}
+		if running, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM conversations WHERE id = $1 AND user_id = $2`, id, userID)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("delete conversation: %w", err)
+	}
+	return running, err
+}
+
+// Exists reports whether the conversation still exists (activities of a deleted conversation
+// stop quietly).
+func (s *Store) Exists(ctx context.Context, id string) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM conversations WHERE id = $1)`, id).Scan(&ok)
+	return ok, err
+}

@@ -1,0 +1,200 @@
+package roles_test
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"mcp-platform/domains"
+	"mcp-platform/domains/hr"
+	"mcp-platform/internal/llm"
+	"mcp-platform/internal/roles"
+	"mcp-platform/internal/testutil/fakeopenai"
+	"mcp-platform/internal/testutil/stack"
+	"mcp-platform/internal/testutil/temporaltest"
+)
+
+// ledgerYAML is a test domain with one side-effecting tool.
+const ledgerYAML = `
+name: ledger
+description: A ledger whose entries count how often a side effect really happened.
+permissions:
+  - role: clerk
+    tools: ["ledger.*"]
+retry: {max_attempts: 3, initial_interval: 200ms}
+tools:
+  - name: add_entry
+    description: Adds an entry to the ledger.
+    annotations: {idempotent: true}
+    input_schema:
+      type: object
+      required: [amount]
+      properties:
+        amount: {type: integer}
+`
+
+// ledger is the test domain's backend: it applies each idempotency key once.
+type ledger struct {
+	mu      sync.Mutex
+	applied map[string]int
+}
+
+func (l *ledger) Call(_ context.Context, c domains.Call) (any, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, done := l.applied[c.IdempotencyKey]; !done {
+		l.applied[c.IdempotencyKey] = int(c.Args["amount"].(float64))
+	}
+	return map[string]any{"entries": len(l.applied)}, nil
+}
+
+func (l *ledger) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.applied)
+}
+
+func ledgerDomain(t *testing.T, l *ledger) stack.Domain {
+	t.Helper()
+	dc, err := domains.Parse("ledger.yaml", []byte(ledgerYAML))
+	require.NoError(t, err)
+	return stack.Domain{Config: dc, Factory: func(context.Context, domains.Deps) (domains.Adapter, error) { return l, nil }}
+}
+
+func compatible(t *testing.T, fake *fakeopenai.Server) llm.Provider {
+	t.Helper()
+	p, err := llm.New(llm.Config{Provider: "openai_compatible", APIBase: fake.BaseURL(), Model: "fake-model"})
+	require.NoError(t, err)
+	return p
+}
+
+func chat(t *testing.T, s *stack.Stack, token, message string) map[string]any {
+	t.Helper()
+	code, _, body := stack.Do(t, s.API.URL, http.MethodPost, "/chat", token, map[string]any{"message": message, "wait": true, "timeout_seconds": 120})
+	require.Equal(t, http.StatusOK, code, body)
+	return body
+}
+
+func messageRoles(t *testing.T, s *stack.Stack, conv string) []string {
+	t.Helper()
+	rows, err := s.Env.Pool.Query(context.Background(), `SELECT role FROM messages WHERE conversation_id = $1 ORDER BY turn, seq`, conv)
+	require.NoError(t, err)
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var r string
+		require.NoError(t, rows.Scan(&r))
+		out = append(out, r)
+	}
+	return out
+}
+
+// TestOpenAICompatibleTurn runs a turn through the openai_compatible provider against a server
+// speaking the real protocol: two tool calls in one message, arguments split across deltas.
+func TestOpenAICompatibleTurn(t *testing.T) {
+	fake := fakeopenai.New(t,
+		fakeopenai.Reply{Text: "Let me look.", ToolCalls: []fakeopenai.ToolCall{
+			{Name: "hr__get_employee", Arguments: `{"employee_id": "E001"}`},
+			{Name: "ledger__add_entry", Arguments: `{"amount": 42}`},
+		}},
+		fakeopenai.Reply{Text: "E001 is Sarah Johnson; the ledger has 1 entry."},
+	)
+	l := &ledger{applied: map[string]int{}}
+	s := stack.Start(t, stack.Options{LLM: compatible(t, fake), Domains: map[string]domains.Factory{"hr": hr.New}, Extra: []stack.Domain{ledgerDomain(t, l)}})
+
+	body := chat(t, s, s.Token(t, "pat", "hr_manager", "clerk"), "Who is E001? And add 42 to the ledger.")
+	require.Equal(t, "completed", body["status"])
+	require.Equal(t, "E001 is Sarah Johnson; the ledger has 1 entry.", body["answer"])
+	require.Equal(t, 1, l.count())
+	require.Equal(t, []string{"user", "assistant", "tool", "tool", "assistant"}, messageRoles(t, s, body["conversation_id"].(string)))
+
+	reqs := fake.Requests()
+	require.Len(t, reqs, 2)
+	var offered []string
+	for _, tl := range reqs[0]["tools"].([]any) {
+		offered = append(offered, tl.(map[string]any)["function"].(map[string]any)["name"].(string))
+	}
+	require.Contains(t, offered, "hr__get_employee")
+	require.Contains(t, offered, "ledger__add_entry")
+	msgs := reqs[1]["messages"].([]any)
+	last := msgs[len(msgs)-1].(map[string]any)
+	require.Equal(t, "tool", last["role"])
+	require.Equal(t, "call_1_1", last["tool_call_id"])
+}
+
+// TestLLMFailures: transient errors are retried until the model answers; bad credentials fail
+// the turn with a message that names the LLM configuration.
+func TestLLMFailures(t *testing.T) {
+	t.Run("OK two 503s then an answer", func(t *testing.T) {
+		fake := fakeopenai.New(t, fakeopenai.Reply{Status: 503}, fakeopenai.Reply{Status: 503}, fakeopenai.Reply{Text: "Hello after retries."})
+		s := stack.Start(t, stack.Options{LLM: compatible(t, fake)})
+		body := chat(t, s, s.Token(t, "pat", "clerk"), "hi")
+		require.Equal(t, "completed", body["status"])
+		require.Equal(t, "Hello after retries.", body["answer"])
+		require.Len(t, fake.Requests(), 3)
+	})
+	t.Run("ErrUnauthorized fails the turn naming the LLM settings", func(t *testing.T) {
+		fake := fakeopenai.New(t, fakeopenai.Reply{Status: 401})
+		s := stack.Start(t, stack.Options{LLM: compatible(t, fake)})
+		body := chat(t, s, s.Token(t, "pat", "clerk"), "hi")
+		require.Equal(t, "failed", body["status"])
+		require.Contains(t, body["error"], "LLM_API_KEY")
+		require.Len(t, fake.Requests(), 1, "bad credentials are not retried")
+	})
+}
+
+// TestOrchestratorCrashMidTurn stops the orchestrator worker while the LLM's second step is in
+// flight (after a tool ran) and starts a new one: the turn completes, the side effect happened
+// once and no message is duplicated.
+func TestOrchestratorCrashMidTurn(t *testing.T) {
+	hold := make(chan struct{})
+	t.Cleanup(func() { close(hold) })
+	fake := fakeopenai.New(t,
+		fakeopenai.Reply{ToolCalls: []fakeopenai.ToolCall{{Name: "ledger__add_entry", Arguments: `{"amount": 7}`}}},
+		fakeopenai.Reply{Hold: hold}, // the crashed worker's step never returns
+		fakeopenai.Reply{Text: "Added 7 to the ledger."},
+	)
+	l := &ledger{applied: map[string]int{}}
+	s := stack.Start(t, stack.Options{Extra: []stack.Domain{ledgerDomain(t, l)}})
+	provider := compatible(t, fake)
+
+	// The first orchestrator has its own connection to Temporal, lost with it as in a crash.
+	crashCtx, crash := context.WithCancel(context.Background())
+	crashEnv := *s.Env
+	crashEnv.Temporal = temporaltest.Client(t)
+	crashed := make(chan error, 1)
+	go func() { crashed <- roles.RunOrchestrator(crashCtx, &crashEnv, provider) }()
+
+	code, _, body := stack.Do(t, s.API.URL, http.MethodPost, "/chat", s.Token(t, "pat", "clerk"), map[string]any{"message": "add 7"})
+	require.Equal(t, http.StatusAccepted, code, body)
+	conv, workflowID := body["conversation_id"].(string), body["workflow_id"].(string)
+
+	for n := range fake.Arrived() {
+		if n == 2 {
+			break // the tool has run and the second LLM step is in flight
+		}
+	}
+	require.Equal(t, 1, l.count())
+	crash()
+	require.NoError(t, <-crashed)
+	crashEnv.Temporal.Close()
+
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	go func() { _ = roles.RunOrchestrator(ctx, s.Env, provider) }()
+
+	run := s.Env.Temporal.GetWorkflow(context.Background(), workflowID, "")
+	wctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	var res struct{ Status, Answer string }
+	require.NoError(t, run.Get(wctx, &res))
+	require.Equal(t, "completed", res.Status)
+	require.Equal(t, "Added 7 to the ledger.", res.Answer)
+	require.Equal(t, 1, l.count(), "the side effect happened once")
+	require.Equal(t, []string{"user", "assistant", "tool", "assistant"}, messageRoles(t, s, conv), "no message duplicated")
+	require.Len(t, fake.Requests(), 3)
+}

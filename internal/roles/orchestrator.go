@@ -1,0 +1,77 @@
+package roles
+
+import (
+	"context"
+	"fmt"
+
+	"go.temporal.io/sdk/worker"
+
+	"mcp-platform/activities"
+	"mcp-platform/authz"
+	"mcp-platform/domains/registry"
+	"mcp-platform/internal/approvals"
+	"mcp-platform/internal/audit"
+	"mcp-platform/internal/conversations"
+	"mcp-platform/internal/events"
+	"mcp-platform/internal/llm"
+	"mcp-platform/internal/temporalx"
+	"mcp-platform/workflows"
+)
+
+// NewLLM builds the configured LLM provider.
+func NewLLM(e *Env) (llm.Provider, error) {
+	p, err := llm.New(llm.Config{Provider: e.Cfg.LLM.Provider, APIKey: e.Cfg.LLM.APIKey, APIBase: e.Cfg.LLM.APIBase, Model: e.Cfg.LLM.Model})
+	if err != nil {
+		return nil, fmt.Errorf("LLM provider (LLM_PROVIDER=%s): %w", e.Cfg.LLM.Provider, err)
+	}
+	return p, nil
+}
+
+// RunOrchestrator runs the orchestrator worker until ctx ends: ChatTurn workflows and their
+// LLM, history and event activities, on the orchestrator task queue. It keeps its own view of
+// the tool registry, so the LLM is offered exactly the tools each user may call right now.
+func RunOrchestrator(ctx context.Context, e *Env, provider llm.Provider) error {
+	logger := e.Logger.With("worker", "orchestrator")
+	if err := temporalx.EnsureSearchAttributes(ctx, e.Temporal, e.Cfg.Temporal.Namespace, temporalx.SearchAttributes()); err != nil {
+		return fmt.Errorf("register search attributes: %w", err)
+	}
+	enf, err := authz.NewEnforcer()
+	if err != nil {
+		return err
+	}
+	cat := registry.NewCatalog(registry.New(e.Pool), enf, logger)
+	if err := cat.Refresh(ctx); err != nil {
+		return fmt.Errorf("load tool registry: %w", err)
+	}
+	go cat.Run(ctx)
+
+	w := worker.New(e.Temporal, workflows.OrchestratorQueue, worker.Options{
+		Identity:          workerIdentity("orchestrator"),
+		WorkerStopTimeout: e.Cfg.Server.ShutdownTimeout,
+	})
+	w.RegisterWorkflow(workflows.ChatTurn)
+	w.RegisterActivity(&activities.ApprovalActivities{
+		Approvals:     approvals.NewStore(e.Pool),
+		Events:        events.NewStore(e.Pool),
+		Conversations: conversations.NewStore(e.Pool),
+		Audit:         audit.New(e.Pool),
+		Logger:        logger,
+	})
+	w.RegisterActivity(&activities.ChatActivities{
+		Conversations: conversations.NewStore(e.Pool),
+		Events:        events.NewStore(e.Pool),
+		LLM:           provider,
+		Catalog:       cat,
+		Authz:         enf,
+		Audit:         audit.New(e.Pool),
+		Logger:        logger,
+	})
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start orchestrator worker: %w", err)
+	}
+	logger.Info("orchestrator worker ready", "task_queue", workflows.OrchestratorQueue)
+	<-ctx.Done()
+	logger.Info("orchestrator worker stopping")
+	w.Stop()
+	return nil
+}

@@ -1,0 +1,153 @@
+package workflows
+
+import (
+	"errors"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"mcp-platform/activities"
+	"mcp-platform/authz"
+	"mcp-platform/internal/approvals"
+)
+
+// UpdateDecideApproval is the Temporal Update that carries a person's decision on a pending
+// tool call, to ChatTurn and ToolRun workflows alike.
+const UpdateDecideApproval = "decide-approval"
+
+// Error types of refused decisions (the Update's validator).
+const (
+	ErrTypeNotPending   = "not_pending"
+	ErrTypeArgsMismatch = "args_mismatch"
+	ErrTypeNotApprover  = "not_approver"
+	ErrTypeOwnRequest   = "own_request"
+)
+
+// Decision is a person's answer to a request for approval.
+type Decision struct {
+	ApprovalID string          `json:"approval_id"`
+	Approve    bool            `json:"approve"`
+	Comment    string          `json:"comment,omitempty"`
+	ArgsHash   string          `json:"args_hash"`
+	Decider    authz.Principal `json:"decider"`
+}
+
+// DecisionResult acknowledges an accepted decision.
+type DecisionResult struct {
+	ApprovalID string `json:"approval_id"`
+	Status     string `json:"status"`
+}
+
+// pendingApproval is a request the workflow waits on.
+type pendingApproval struct {
+	plan      activities.ApprovalPlan
+	requester string
+	decided   bool
+	decision  Decision
+}
+
+// approvalBook holds a workflow's pending approvals and answers the decide Update. Several
+// pending calls are decided independently.
+type approvalBook struct {
+	pending map[string]*pendingApproval
+}
+
+func newApprovalBook(ctx workflow.Context) (*approvalBook, error) {
+	b := &approvalBook{pending: map[string]*pendingApproval{}}
+	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateDecideApproval, b.decide, workflow.UpdateHandlerOptions{Validator: b.validate})
+	return b, err
+}
+
+// validate refuses, before anything is written to the history, decisions for calls that are
+// not pending, for arguments other than those shown, and by people who may not decide.
+func (b *approvalBook) validate(_ workflow.Context, d Decision) error {
+	p, ok := b.pending[d.ApprovalID]
+	if !ok || p.decided {
+		return temporal.NewApplicationError("this call is not waiting for a decision", ErrTypeNotPending)
+	}
+	if d.ArgsHash != p.plan.ArgsHash {
+		return temporal.NewApplicationError("the arguments differ from those shown for approval", ErrTypeArgsMismatch)
+	}
+	err := approvals.CheckDecider(d.Decider.Subject, d.Decider.Roles, p.requester, p.plan.Approvers, p.plan.AllowSelf)
+	switch {
+	case errors.Is(err, approvals.ErrOwnRequest):
+		return temporal.NewApplicationError(err.Error(), ErrTypeOwnRequest)
+	case err != nil:
+		return temporal.NewApplicationError(err.Error(), ErrTypeNotApprover)
+	}
+	return nil
+}
+
+func (b *approvalBook) decide(_ workflow.Context, d Decision) (DecisionResult, error) {
+	p := b.pending[d.ApprovalID]
+	p.decided, p.decision = true, d
+	status := approvals.StatusRejected
+	if d.Approve {
+		status = approvals.StatusApproved
+	}
+	return DecisionResult{ApprovalID: d.ApprovalID, Status: status}, nil
+}
+
+// approvalOutcome is how a wait ended.
+type approvalOutcome struct {
+	status   string // approvals.StatusApproved, StatusRejected or StatusExpired
+	approver string
+	comment  string
+}
+
+// await records the request, waits for a decision or the timeout, and records the outcome.
+// tag describes where the call comes from for the records.
+func (b *approvalBook) await(ctx workflow.Context, req activities.RequestApprovalInput) (approvalOutcome, error) {
+	plan := req.Plan
+	p := &pendingApproval{plan: plan, requester: req.Requester.Subject}
+	b.pending[plan.ID] = p
+	req.RequestedAt = workflow.Now(ctx)
+	actx := workflow.WithActivityOptions(ctx, recordOptions())
+	if err := workflow.ExecuteActivity(actx, approvalActivities.RequestApproval, req).Get(ctx, nil); err != nil {
+		return approvalOutcome{}, err
+	}
+	decided, err := workflow.AwaitWithTimeout(ctx, plan.Timeout, func() bool { return p.decided })
+	if err != nil {
+		return approvalOutcome{}, err // cancelled
+	}
+	out := approvalOutcome{status: approvals.StatusExpired}
+	if decided {
+		out = approvalOutcome{status: approvals.StatusRejected, approver: p.decision.Decider.Subject, comment: p.decision.Comment}
+		if p.decision.Approve {
+			out.status = approvals.StatusApproved
+		}
+	} else {
+		p.decided = true // a late decision is refused
+	}
+	err = workflow.ExecuteActivity(actx, approvalActivities.RecordDecision, activities.RecordDecisionInput{
+		Plan: plan, WorkflowID: req.WorkflowID, ConversationID: req.ConversationID, Turn: req.Turn, Call: req.Call,
+		Requester: req.Requester, Status: out.status, Approver: out.approver, Comment: out.comment,
+	}).Get(ctx, nil)
+	return out, err
+}
+
+// refusal is the tool outcome the LLM and the caller see for a call that did not run.
+func (o approvalOutcome) refusal(call activities.PlannedCall) activities.ToolOutcome {
+	out := activities.ToolOutcome{Call: call, Status: o.status, Approver: o.approver}
+	switch o.status {
+	case approvals.StatusExpired:
+		out.Error = "the request for approval expired before anyone decided; " + call.Tool + " was not run"
+	default:
+		out.Error = "the request was rejected by " + o.approver + "; " + call.Tool + " was not run"
+		if o.comment != "" {
+			out.Error += " (comment: " + o.comment + ")"
+		}
+	}
+	return out
+}
+
+var approvalActivities *activities.ApprovalActivities
+
+// recordOptions are the options of the quick bookkeeping activities.
+func recordOptions() workflow.ActivityOptions {
+	return workflow.ActivityOptions{
+		StartToCloseTimeout: 15 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 500 * time.Millisecond, MaximumInterval: 10 * time.Second, MaximumAttempts: 20},
+	}
+}

@@ -1,0 +1,265 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"mcp-platform/activities"
+	"mcp-platform/authz"
+	"mcp-platform/internal/approvals"
+	"mcp-platform/internal/conversations"
+	"mcp-platform/internal/events"
+	"mcp-platform/internal/temporalx"
+)
+
+// OrchestratorQueue is the task queue of ChatTurn workflows and their LLM/history activities.
+const OrchestratorQueue = "orchestrator"
+
+// DefaultMaxSteps bounds the LLM ↔ tools loop of one turn when the input does not say.
+const DefaultMaxSteps = 8
+
+// ChatTurnWorkflowID is the ID of a turn's workflow: chat-<conversation>-<turn>.
+func ChatTurnWorkflowID(conversationID string, turn int) string {
+	return fmt.Sprintf("chat-%s-%d", conversationID, turn)
+}
+
+// ChatTurnInput names the turn; the conversation itself stays in Postgres.
+type ChatTurnInput struct {
+	ConversationID string          `json:"conversation_id"`
+	Turn           int             `json:"turn"`
+	Principal      authz.Principal `json:"principal"`
+	MaxSteps       int             `json:"max_steps"`
+}
+
+// ChatTurnResult is how the turn ended.
+type ChatTurnResult struct {
+	Status string `json:"status"`
+	Answer string `json:"answer"`
+	Steps  int    `json:"steps"`
+}
+
+// ChatTurn runs one chat turn: ask the LLM, run the tool calls it suggests on their domains'
+// queues (each authorized, validated and audited there), give it the results, and repeat until
+// it answers or the step limit is reached.
+func ChatTurn(ctx workflow.Context, in ChatTurnInput) (ChatTurnResult, error) {
+	if in.MaxSteps <= 0 {
+		in.MaxSteps = DefaultMaxSteps
+	}
+	book, err := newApprovalBook(ctx)
+	if err != nil {
+		return ChatTurnResult{}, err
+	}
+	t := &chatTurn{in: in, logger: workflow.GetLogger(ctx), approvals: book}
+	return t.run(ctx)
+}
+
+// chatTurn is the state of one turn.
+type chatTurn struct {
+	in        ChatTurnInput
+	logger    interface{ Info(string, ...any) }
+	domains   []string
+	tools     []string
+	answer    string
+	step      int
+	approvals *approvalBook
+}
+
+// Typed nil pointers name the activities; the worker registers the real structs.
+var (
+	chatActivities *activities.ChatActivities
+	toolExecutor   *activities.ToolExecutor
+)
+
+func (t *chatTurn) run(ctx workflow.Context) (ChatTurnResult, error) {
+	err := t.loop(ctx)
+	switch {
+	case err == nil:
+		t.finish(ctx, conversations.StatusCompleted, "")
+		return ChatTurnResult{Status: conversations.StatusCompleted, Answer: t.answer, Steps: t.step}, nil
+	case temporal.IsCanceledError(err):
+		t.finish(ctx, conversations.StatusCancelled, "the turn was cancelled")
+		return ChatTurnResult{}, err
+	default:
+		t.finish(ctx, conversations.StatusFailed, failureMessage(err))
+		return ChatTurnResult{}, err
+	}
+}
+
+// loop alternates LLM steps and tool calls.
+func (t *chatTurn) loop(ctx workflow.Context) error {
+	for t.step = 1; t.step <= t.in.MaxSteps; t.step++ {
+		res, err := t.complete(ctx)
+		if err != nil {
+			return err
+		}
+		t.answer = res.Content
+		if len(res.Calls) == 0 {
+			return nil
+		}
+		for i, call := range res.Calls {
+			if err := t.runTool(ctx, i, call); err != nil {
+				return err
+			}
+		}
+	}
+	return temporal.NewNonRetryableApplicationError(
+		fmt.Sprintf("the assistant did not finish within %d steps", t.in.MaxSteps), "step_limit", nil)
+}
+
+// complete asks the LLM for the next step.
+func (t *chatTurn) complete(ctx workflow.Context) (activities.CompleteResult, error) {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 3 * time.Minute,
+		HeartbeatTimeout:    10 * time.Second,
+		Summary:             fmt.Sprintf("LLM step %d", t.step),
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        30 * time.Second,
+			MaximumAttempts:        6,
+			NonRetryableErrorTypes: []string{activities.ErrTypeLLMAuth, activities.ErrTypeLLMBadRequest, activities.ErrTypeConversationGone},
+		},
+	})
+	var res activities.CompleteResult
+	err := workflow.ExecuteActivity(ctx, chatActivities.Complete, activities.CompleteInput{
+		ConversationID: t.in.ConversationID, Turn: t.in.Turn, Step: t.step, Principal: t.in.Principal,
+	}).Get(ctx, &res)
+	return res, err
+}
+
+// runTool runs one planned call and records its outcome; only a failure to record is an error.
+func (t *chatTurn) runTool(ctx workflow.Context, index int, call activities.PlannedCall) error {
+	outcome, err := t.decideAndRun(ctx, call)
+	if err != nil {
+		return err
+	}
+	return workflow.ExecuteActivity(t.bookkeeping(ctx), chatActivities.SaveToolResult, activities.SaveToolResultInput{
+		ConversationID: t.in.ConversationID, Turn: t.in.Turn, Step: t.step, Index: index, Outcome: outcome,
+	}).Get(ctx, nil)
+}
+
+// decideAndRun runs a call the user may make, after a person approved it when it needs
+// approval; a refused, rejected or expired call becomes an outcome without running.
+func (t *chatTurn) decideAndRun(ctx workflow.Context, call activities.PlannedCall) (activities.ToolOutcome, error) {
+	if call.Refused != "" {
+		return activities.ToolOutcome{Call: call, Status: call.RefusedType, Error: call.Refused}, nil
+	}
+	t.noteTool(ctx, call)
+	approver := ""
+	if call.Approval != nil {
+		_ = workflow.UpsertTypedSearchAttributes(ctx, temporalx.TurnStatus.ValueSet(conversations.StatusAwaitingApproval))
+		decision, err := t.approvals.await(ctx, activities.RequestApprovalInput{
+			Plan: *call.Approval, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, ConversationID: t.in.ConversationID,
+			Turn: t.in.Turn, ToolCallID: activities.ToolCallKey(t.step, call.ID), Call: call, Requester: t.in.Principal,
+		})
+		if err != nil {
+			return activities.ToolOutcome{}, err
+		}
+		_ = workflow.UpsertTypedSearchAttributes(ctx, temporalx.TurnStatus.ValueSet(conversations.StatusRunning))
+		if decision.status != approvals.StatusApproved {
+			return decision.refusal(call), nil
+		}
+		approver = decision.approver
+	}
+	t.publish(ctx, events.TypeToolStarted, map[string]any{
+		"tool": call.Tool, "tool_call_id": call.ID, "step": t.step, "domain": call.Domain, "summary": call.Summary, "approver": approver,
+	})
+	return t.execute(ctx, call, approver), nil
+}
+
+// execute runs ExecuteTool on the tool's domain queue. Tool errors become outcomes the LLM
+// reads and can correct; they do not fail the turn.
+func (t *chatTurn) execute(ctx workflow.Context, call activities.PlannedCall, approver string) activities.ToolOutcome {
+	start := workflow.Now(ctx)
+	actx := workflow.WithActivityOptions(ctx, ToolActivityOptions(call.Policy, call.Summary))
+	var res activities.ExecuteToolResult
+	err := workflow.ExecuteActivity(actx, toolExecutor.ExecuteTool, activities.ExecuteToolInput{
+		Principal: t.in.Principal, Tool: call.Tool, Args: call.Args, Approver: approver,
+		ToolCallID: activities.ToolCallKey(t.step, call.ID),
+	}).Get(ctx, &res)
+	out := activities.ToolOutcome{Call: call, Approver: approver, DurationMS: workflow.Now(ctx).Sub(start).Milliseconds()}
+	if err != nil {
+		out.Status, out.Error = toolErrorType(err), toolErrorMessage(err)
+		return out
+	}
+	out.Status, out.Output = "ok", res.Output
+	return out
+}
+
+// noteTool records the domain and tool in the turn's search attributes.
+func (t *chatTurn) noteTool(ctx workflow.Context, call activities.PlannedCall) {
+	changed := false
+	if !slices.Contains(t.domains, call.Domain) {
+		t.domains, changed = append(t.domains, call.Domain), true
+	}
+	if !slices.Contains(t.tools, call.Tool) {
+		t.tools, changed = append(t.tools, call.Tool), true
+	}
+	if changed {
+		_ = workflow.UpsertTypedSearchAttributes(ctx, temporalx.Domains.ValueSet(t.domains), temporalx.Tools.ValueSet(t.tools))
+	}
+}
+
+// publish appends an event; losing one is not worth failing the turn for.
+func (t *chatTurn) publish(ctx workflow.Context, typ string, data map[string]any) {
+	err := workflow.ExecuteActivity(t.bookkeeping(ctx), chatActivities.Publish, activities.PublishInput{
+		ConversationID: t.in.ConversationID, Turn: t.in.Turn, Type: typ, Data: data,
+	}).Get(ctx, nil)
+	if err != nil {
+		t.logger.Info("event not published", "type", typ, "error", err)
+	}
+}
+
+// finish records the final status, even when the turn was cancelled.
+func (t *chatTurn) finish(ctx workflow.Context, status, errText string) {
+	if status != conversations.StatusCompleted {
+		ctx, _ = workflow.NewDisconnectedContext(ctx)
+	}
+	_ = workflow.UpsertTypedSearchAttributes(ctx, temporalx.TurnStatus.ValueSet(status))
+	err := workflow.ExecuteActivity(t.bookkeeping(ctx), chatActivities.FinishTurn, activities.FinishTurnInput{
+		ConversationID: t.in.ConversationID, Turn: t.in.Turn, Status: status, Answer: t.answer, Error: errText, Step: t.step,
+	}).Get(ctx, nil)
+	if err != nil {
+		t.logger.Info("turn status not recorded", "error", err)
+	}
+}
+
+// bookkeeping is the options of the quick history and event activities.
+func (t *chatTurn) bookkeeping(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, recordOptions())
+}
+
+// toolErrorType is the error type of a failed tool activity ("unavailable" after retries).
+func toolErrorType(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && slices.Contains(activities.NonRetryableErrorTypes, appErr.Type()) {
+		return appErr.Type()
+	}
+	return activities.ErrTypeUnavailable
+}
+
+func toolErrorMessage(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Message()
+	}
+	var timeoutErr *temporal.TimeoutError
+	if errors.As(err, &timeoutErr) {
+		return "the tool did not answer in time"
+	}
+	return "the tool failed"
+}
+
+// failureMessage is what the user is told when the turn fails.
+func failureMessage(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Message()
+	}
+	return "the assistant is unavailable; try again later"
+}
