@@ -137,8 +137,12 @@ func (a *ApprovalActivities) RecordDecision(ctx context.Context, in RecordDecisi
 	if in.ConversationID == "" || a.Events == nil {
 		return nil
 	}
-	if err := a.Conversations.SetTurnStatus(ctx, in.ConversationID, in.Turn, conversations.StatusRunning, ""); err != nil {
+	if n, err := a.Approvals.PendingCount(ctx, in.WorkflowID); err != nil {
 		return err
+	} else if n == 0 {
+		if err := a.Conversations.SetTurnStatus(ctx, in.ConversationID, in.Turn, conversations.StatusRunning, ""); err != nil {
+			return err
+		}
 	}
 	_, err := a.Events.Publish(ctx, in.ConversationID, in.Turn, events.TypeApprovalDecided, map[string]any{
 		"approval_id": in.Plan.ID, "tool": in.Call.Tool, "tool_call_id": in.Call.ID, "status": in.Status,

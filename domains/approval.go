@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/common/types/traits"
 )
 
 // DefaultApprovalTimeout is how long a request for approval waits before it expires.
@@ -41,17 +44,42 @@ type ApprovalDecision struct {
 	Timeout           time.Duration
 }
 
-// celEnv is the environment approval conditions are written in.
+// celEnv is the environment approval conditions are written in: args, user, and sum(list)
+// for totals such as sum(args.items.map(i, i.quantity * i.unit_price)).
 var celEnv = func() *cel.Env {
 	env, err := cel.NewEnv(
 		cel.Variable("args", cel.MapType(cel.StringType, cel.DynType)),
 		cel.Variable("user", cel.MapType(cel.StringType, cel.DynType)),
+		cel.Function("sum", cel.Overload("sum_list", []*cel.Type{cel.ListType(cel.DynType)}, cel.DoubleType,
+			cel.UnaryBinding(sumList))),
 	)
 	if err != nil {
 		panic(err)
 	}
 	return env
 }()
+
+// sumList adds the numbers of a CEL list.
+func sumList(v ref.Val) ref.Val {
+	l, ok := v.(traits.Lister)
+	if !ok {
+		return types.NewErr("sum needs a list")
+	}
+	total := 0.0
+	for it := l.Iterator(); it.HasNext() == types.True; {
+		switch n := it.Next().(type) {
+		case types.Double:
+			total += float64(n)
+		case types.Int:
+			total += float64(n)
+		case types.Uint:
+			total += float64(n)
+		default:
+			return types.NewErr("sum needs numbers")
+		}
+	}
+	return types.Double(total)
+}
 
 // compileCondition checks a condition and returns its program.
 func compileCondition(expr string) (cel.Program, error) {

@@ -67,6 +67,8 @@ type chatTurn struct {
 	answer    string
 	step      int
 	approvals *approvalBook
+	// waiting counts calls waiting for approval, for the TurnStatus search attribute.
+	waiting int
 }
 
 // Typed nil pointers name the activities; the worker registers the real structs.
@@ -101,10 +103,8 @@ func (t *chatTurn) loop(ctx workflow.Context) error {
 		if len(res.Calls) == 0 {
 			return nil
 		}
-		for i, call := range res.Calls {
-			if err := t.runTool(ctx, i, call); err != nil {
-				return err
-			}
+		if err := t.runTools(ctx, res.Calls); err != nil {
+			return err
 		}
 	}
 	return temporal.NewNonRetryableApplicationError(
@@ -133,6 +133,27 @@ func (t *chatTurn) complete(ctx workflow.Context) (activities.CompleteResult, er
 }
 
 // runTool runs one planned call and records its outcome; only a failure to record is an error.
+// runTools runs a step's calls concurrently, so that several calls waiting for approval are
+// pending (and decided) independently, and returns the first failure to record one.
+func (t *chatTurn) runTools(ctx workflow.Context, calls []activities.PlannedCall) error {
+	errs := make([]error, len(calls))
+	wg := workflow.NewWaitGroup(ctx)
+	for i, call := range calls {
+		wg.Add(1)
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			defer wg.Done()
+			errs[i] = t.runTool(ctx, i, call)
+		})
+	}
+	wg.Wait(ctx)
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (t *chatTurn) runTool(ctx workflow.Context, index int, call activities.PlannedCall) error {
 	outcome, err := t.decideAndRun(ctx, call)
 	if err != nil {
@@ -152,6 +173,7 @@ func (t *chatTurn) decideAndRun(ctx workflow.Context, call activities.PlannedCal
 	t.noteTool(ctx, call)
 	approver := ""
 	if call.Approval != nil {
+		t.waiting++
 		_ = workflow.UpsertTypedSearchAttributes(ctx, temporalx.TurnStatus.ValueSet(conversations.StatusAwaitingApproval))
 		decision, err := t.approvals.await(ctx, activities.RequestApprovalInput{
 			Plan: *call.Approval, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, ConversationID: t.in.ConversationID,
@@ -160,7 +182,9 @@ func (t *chatTurn) decideAndRun(ctx workflow.Context, call activities.PlannedCal
 		if err != nil {
 			return activities.ToolOutcome{}, err
 		}
-		_ = workflow.UpsertTypedSearchAttributes(ctx, temporalx.TurnStatus.ValueSet(conversations.StatusRunning))
+		if t.waiting--; t.waiting == 0 {
+			_ = workflow.UpsertTypedSearchAttributes(ctx, temporalx.TurnStatus.ValueSet(conversations.StatusRunning))
+		}
 		if decision.status != approvals.StatusApproved {
 			return decision.refusal(call), nil
 		}

@@ -159,7 +159,8 @@ func (deps Deps) wait(ctx context.Context, run client.WorkflowRun, out *ChatResp
 		out.Status, out.Body.Status, out.Body.Answer = http.StatusOK, res.Status, res.Answer
 		return out, nil
 	}
-	if wctx.Err() != nil {
+	// The long poll may report the deadline a moment before wctx does.
+	if wctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}

@@ -5,6 +5,8 @@ import (
 	"mcp-platform/domains/devops"
 	"mcp-platform/domains/erp"
 	"mcp-platform/domains/hr"
+	"mcp-platform/domains/httpkind"
+	"mcp-platform/domains/mcpkind"
 	"mcp-platform/internal/roles"
 )
 
@@ -17,6 +19,9 @@ func adapters() roles.Adapters {
 			"erp":    erp.New,
 			"devops": devops.New,
 		},
-		Kinds: map[string]domains.Factory{},
+		Kinds: map[string]domains.Factory{
+			domains.KindMCP:  mcpkind.New,
+			domains.KindHTTP: httpkind.New,
+		},
 	}
 }

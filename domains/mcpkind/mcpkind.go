@@ -262,6 +262,11 @@ func (a *Adapter) DiscoverTools(ctx context.Context) ([]domains.Tool, error) {
 		remotes[t.Name] = up.Name
 		tools = append(tools, t)
 	}
+	for _, t := range a.cfg.Tools {
+		if _, ok := remotes[t.Name]; !ok {
+			a.logger.Warn("the configuration declares a tool the MCP server does not offer; it is left out", "tool", t.Name, "remote", t.Remote)
+		}
+	}
 	sort.Slice(tools, func(i, j int) bool { return tools[i].Name < tools[j].Name })
 	a.mu.Lock()
 	a.remotes = remotes

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,8 +44,10 @@ func TestMain(m *testing.M) {
 // upstream is the MCP server the tests import: it records the _meta of the calls it gets.
 type upstream struct {
 	server *mcp.Server
-	mu     sync.Mutex
-	metas  []map[string]any
+	// deny makes the HTTP handler answer 403, as a server that stopped accepting our token.
+	deny  atomic.Bool
+	mu    sync.Mutex
+	metas []map[string]any
 }
 
 type searchIn struct {
@@ -115,6 +118,10 @@ func (u *upstream) lastMeta() map[string]any {
 func (u *upstream) handler() http.Handler {
 	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return u.server }, nil)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u.deny.Load() {
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
 		if r.Header.Get("Authorization") != "Bearer "+testToken {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
@@ -242,6 +249,16 @@ func TestHTTP(t *testing.T) {
 		_, err := call(a, "wiki.delete_page", map[string]any{"id": "7"})
 		requireCode(t, err, domains.CodeInvalid)
 		require.Contains(t, err.Error(), "page 7 is protected")
+	})
+
+	t.Run("ErrCredentialsRefused", func(t *testing.T) {
+		u.deny.Store(true)
+		_, err := call(a, "wiki.search_pages", map[string]any{"query": "x"})
+		u.deny.Store(false)
+		requireCode(t, err, domains.CodeDenied)
+		require.Contains(t, err.Error(), "the wiki service refused the platform's credentials")
+		_, err = call(a, "wiki.search_pages", map[string]any{"query": "x"})
+		require.NoError(t, err, "the session survives a refused call")
 	})
 
 	t.Run("ErrUnknownUpstreamTool", func(t *testing.T) {

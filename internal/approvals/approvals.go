@@ -166,3 +166,13 @@ func (s *Store) ForConversation(ctx context.Context, conversationID string) ([]R
 	}
 	return pgx.CollectRows(rows, scan)
 }
+
+// PendingCount is how many requests of a workflow are still pending.
+func (s *Store) PendingCount(ctx context.Context, workflowID string) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM approvals WHERE workflow_id = $1 AND status = 'pending'`, workflowID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count pending approvals: %w", err)
+	}
+	return n, nil
+}

@@ -153,6 +153,8 @@ func MCPHandler(e *Env, s *Services) http.Handler {
 		Authz:     s.Authz,
 		Audit:     s.Audit,
 		Executor:  &mcpserver.Executor{Catalog: s.Catalog, Authz: s.Authz, Audit: s.Audit, Temporal: e.Temporal, Logger: e.Logger},
+		Approvals: approvals.NewStore(e.Pool),
+		Temporal:  e.Temporal,
 		Logger:    e.Logger,
 		PublicURL: e.URL(e.Cfg.Server.MCPPort),
 	})

@@ -119,11 +119,17 @@ func superviseDomain(ctx context.Context, e *Env, cfg *domains.Config, f domains
 // that the domain has no worker.
 func RunDomainWorker(ctx context.Context, e *Env, cfg *domains.Config, factory domains.Factory) error {
 	logger := e.Logger.With("domain", cfg.Name, "task_queue", cfg.TaskQueue)
-	pool, err := domainPool(ctx, e, cfg.Name)
-	if err != nil {
-		return err
+	var pool *pgxpool.Pool
+	if cfg.Kind == domains.KindBuiltin {
+		// Only builtin domains keep data in the platform's database; the mcp and http kinds
+		// reach their own services and get no database credentials at all.
+		p, err := domainPool(ctx, e, cfg.Name)
+		if err != nil {
+			return err
+		}
+		defer p.Close()
+		pool = p
 	}
-	defer pool.Close()
 	adapter, err := factory(ctx, domains.Deps{Config: cfg, Pool: pool, Logger: logger, Getenv: e.getenv()})
 	if err != nil {
 		return fmt.Errorf("start domain %s: %w", cfg.Name, err)
@@ -207,9 +213,12 @@ func importTools(ctx context.Context, cfg *domains.Config, src domains.ToolSourc
 		name := cfg.Name + "." + strings.TrimPrefix(t.Name, cfg.Name+".")
 		if d, ok := declared[name]; ok {
 			// Our configuration wins over what the upstream says about itself.
-			t.Annotations, t.SensitiveFields, t.Timeout = d.Annotations, d.SensitiveFields, d.Timeout
+			t.Annotations, t.SensitiveFields, t.Timeout, t.Approval = d.Annotations, d.SensitiveFields, d.Timeout, d.Approval
 			if d.Description != "" {
 				t.Description = d.Description
+			}
+			if d.Title != "" {
+				t.Title = d.Title
 			}
 		}
 		t.Name = name
