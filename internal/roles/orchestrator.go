@@ -31,6 +31,14 @@ func NewLLM(e *Env) (llm.Provider, error) {
 // LLM, history and event activities, on the orchestrator task queue. It keeps its own view of
 // the tool registry, so the LLM is offered exactly the tools each user may call right now.
 func RunOrchestrator(ctx context.Context, e *Env, provider llm.Provider) error {
+	err := runOrchestrator(ctx, e, provider)
+	if ctx.Err() != nil {
+		return nil // stopped, possibly while starting
+	}
+	return err
+}
+
+func runOrchestrator(ctx context.Context, e *Env, provider llm.Provider) error {
 	logger := e.Logger.With("worker", "orchestrator")
 	if err := temporalx.EnsureSearchAttributes(ctx, e.Temporal, e.Cfg.Temporal.Namespace, temporalx.SearchAttributes()); err != nil {
 		return fmt.Errorf("register search attributes: %w", err)
