@@ -123,12 +123,14 @@ func (x *ToolExecutor) ExecuteTool(ctx context.Context, in ExecuteToolInput) (Ex
 		return ExecuteToolResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalid, nil, details)
 	}
 
+	stop := keepAlive(ctx)
 	out, err := x.Adapter.Call(ctx, domains.Call{
 		Tool:           tool.Name,
 		Args:           in.Args,
 		IdempotencyKey: IdempotencyKey(info.WorkflowExecution.ID, in.ToolCallID, info.ActivityID),
 		Subject:        in.Principal.Subject,
 	})
+	stop()
 	if err != nil {
 		return ExecuteToolResult{}, x.failure(err, finish)
 	}

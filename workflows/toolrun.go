@@ -4,6 +4,8 @@
 package workflows
 
 import (
+	"time"
+
 	"go.temporal.io/sdk/workflow"
 
 	"mcp-platform/activities"
@@ -66,12 +68,18 @@ func ToolRun(ctx workflow.Context, in ToolRunInput) (ToolRunResult, error) {
 	return ToolRunResult{Result: res, Status: "ok", Approver: in.Call.Approver}, nil
 }
 
+// ToolHeartbeatTimeout is how long a tool activity may go without a heartbeat before Temporal
+// retries it on another worker.
+const ToolHeartbeatTimeout = 10 * time.Second
+
 // ToolActivityOptions schedules a tool activity on its domain's queue with its policy.
 func ToolActivityOptions(p activities.ToolPolicy, summary string) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		TaskQueue:           p.TaskQueue,
 		StartToCloseTimeout: p.Timeout,
-		RetryPolicy:         p.RetryPolicy(),
-		Summary:             summary,
+		// Heartbeats let a call on a worker that died be retried elsewhere within seconds.
+		HeartbeatTimeout: ToolHeartbeatTimeout,
+		RetryPolicy:      p.RetryPolicy(),
+		Summary:          summary,
 	}
 }

@@ -75,7 +75,8 @@ type healthOutput struct {
 }
 
 // AddHealth registers GET /health, which probes the given dependencies and answers 200 when all
-// answer and 503, naming the failing ones, otherwise. It needs no token.
+// answer and 503, naming the failing ones, otherwise; GET /readyz, the same for orchestrators;
+// and GET /livez, which only says the process serves. They need no token.
 func AddHealth(api huma.API, service string, checks []health.Check) {
 	bodySchema := api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[HealthBody](), true, "")
 	huma.Register(api, huma.Operation{
@@ -98,7 +99,45 @@ func AddHealth(api huma.API, service string, checks []health.Check) {
 				Content:     map[string]*huma.MediaType{"application/json": {Schema: bodySchema}},
 			},
 		},
-	}, func(ctx context.Context, _ *struct{}) (*healthOutput, error) {
+	}, healthHandler(service, checks))
+
+	huma.Register(api, huma.Operation{
+		OperationID: "get-readiness",
+		Method:      http.MethodGet,
+		Path:        "/readyz",
+		Summary:     "Check readiness",
+		Description: "For orchestrators such as Kubernetes: 200 when this instance can serve (its dependencies answer), " +
+			"503 otherwise, so traffic goes elsewhere. Same body as /health.",
+		Tags:      []string{"Health"},
+		Security:  []map[string][]string{},
+		Responses: map[string]*huma.Response{"503": {Description: "Not ready", Content: map[string]*huma.MediaType{"application/json": {Schema: bodySchema}}}},
+	}, healthHandler(service, checks))
+
+	huma.Register(api, huma.Operation{
+		OperationID: "get-liveness",
+		Method:      http.MethodGet,
+		Path:        "/livez",
+		Summary:     "Check liveness",
+		Description: "For orchestrators such as Kubernetes: 200 while the process serves requests. It checks no " +
+			"dependency, so a database outage makes instances unready, not restarted.",
+		Tags:     []string{"Health"},
+		Security: []map[string][]string{},
+	}, func(ctx context.Context, _ *struct{}) (*livenessOutput, error) {
+		out := &livenessOutput{}
+		out.Body.Status, out.Body.Service = "ok", service
+		return out, nil
+	})
+}
+
+type livenessOutput struct {
+	Body struct {
+		Status  string `json:"status" enum:"ok"`
+		Service string `json:"service"`
+	}
+}
+
+func healthHandler(service string, checks []health.Check) func(context.Context, *struct{}) (*healthOutput, error) {
+	return func(ctx context.Context, _ *struct{}) (*healthOutput, error) {
 		results, ok := health.RunAll(ctx, 3*time.Second, checks)
 		out := &healthOutput{Status: http.StatusOK, Body: HealthBody{Status: "ok", Service: service, Version: version.Version, Checks: []HealthCheck{}}}
 		if !ok {
@@ -109,7 +148,7 @@ func AddHealth(api huma.API, service string, checks []health.Check) {
 			out.Body.Checks = append(out.Body.Checks, HealthCheck{Name: r.Name, OK: r.OK, Error: r.Error, LatencyMS: r.Took.Milliseconds()})
 		}
 		return out, nil
-	})
+	}
 }
 
 // Serve runs handler on addr until ctx is done, then stops accepting connections and lets

@@ -42,6 +42,8 @@ func TestHealth(t *testing.T) {
 				}
 			}
 			require.NotContains(t, resp.Body.String(), "10.0.0.7", "internal addresses are not shown to anonymous callers")
+			require.Equal(t, tt.wantStatus, api.Get("/readyz").Code, "readiness follows the dependencies")
+			require.Equal(t, http.StatusOK, api.Get("/livez").Code, "liveness does not")
 		})
 	}
 }

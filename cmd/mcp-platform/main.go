@@ -62,6 +62,8 @@ func init() {
 		{"worker", "Run Temporal workers: the orchestrator and/or domain workers", runWorker},
 		{"migrate", "Apply or inspect database migrations: migrate up | down | status", runMigrate},
 		{"openapi", "Print the OpenAPI 3.1 document of the gateway API or the MCP server", runOpenAPI},
+		{"temporal", "Run only the embedded Temporal dev server and its UI (for running roles as separate processes)", runTemporal},
+		{"healthcheck", "Probe a server's /readyz (or -url) and exit 0 when it is ready (for container health checks)", runHealthcheck},
 		{"version", "Print the version", runVersion},
 	}
 }
@@ -83,7 +85,7 @@ Quick start: 'mcp-platform dev', then open http://localhost:8000.
 func usage(w io.Writer) {
 	fmt.Fprint(w, usageHeader)
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, usageFooter)
 }

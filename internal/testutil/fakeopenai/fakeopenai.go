@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // ToolCall is a tool call the fake model makes; Name is the wire (safe) name, e.g.
@@ -31,15 +32,29 @@ type Reply struct {
 	ToolCalls []ToolCall
 	// Hold, when set, is waited on before answering (to keep a request in flight).
 	Hold <-chan struct{}
+	// Delay is waited before answering, as a real model thinks.
+	Delay time.Duration
 }
 
-// Server serves scripted replies in order; once the script is used up it repeats the last one.
+// Server serves scripted replies in order (once the script is used up it repeats the last
+// one), or asks a responder for each reply.
 type Server struct {
 	*httptest.Server
-	mu       sync.Mutex
-	script   []Reply
-	requests []map[string]any
-	arrived  chan int
+	mu        sync.Mutex
+	script    []Reply
+	responder func(request map[string]any) Reply
+	requests  []map[string]any
+	arrived   chan int
+}
+
+// NewResponder starts a fake server whose replies respond computes from each request (for
+// concurrent conversations, where no fixed order exists).
+func NewResponder(t *testing.T, respond func(request map[string]any) Reply) *Server {
+	t.Helper()
+	s := &Server{responder: respond, arrived: make(chan int, 100)}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.handle))
+	t.Cleanup(s.Close)
+	return s
 }
 
 // New starts a fake server that answers with replies, in order.
@@ -75,12 +90,28 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests = append(s.requests, body)
 	n := len(s.requests)
-	reply := s.script[min(n, len(s.script))-1]
+	var reply Reply
+	if s.responder == nil {
+		reply = s.script[min(n, len(s.script))-1]
+	}
 	s.mu.Unlock()
-	s.arrived <- n
+	if s.responder != nil {
+		reply = s.responder(body)
+	}
+	select {
+	case s.arrived <- n:
+	default: // nobody is counting
+	}
 	if reply.Hold != nil {
 		select {
 		case <-reply.Hold:
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if reply.Delay > 0 {
+		select {
+		case <-time.After(reply.Delay):
 		case <-r.Context().Done():
 			return
 		}
