@@ -327,11 +327,7 @@ func TestExecuteNeedsApproval(t *testing.T) {
 	require.Equal(t, 1, v.count("vault.transfer"))
 
 	t.Run("OK MCP tools/call answers at once with the pending approval", func(t *testing.T) {
-		client := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil)
-		cs, err := client.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: s.MCP.URL + "/mcp",
-			HTTPClient: &http.Client{Transport: bearer{tim, http.DefaultTransport}}}, nil)
-		require.NoError(t, err)
-		defer cs.Close()
+		cs := stack.MCPSession(t, s.MCP.URL+"/mcp", tim)
 		call, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "vault__transfer", Arguments: map[string]any{"amount": 800}})
 		require.NoError(t, err)
 		require.True(t, call.IsError)
@@ -339,16 +335,4 @@ func TestExecuteNeedsApproval(t *testing.T) {
 		require.Equal(t, 1, v.count("vault.transfer"), "nothing ran")
 		pendingFor(t, s, ted, 1)
 	})
-}
-
-// bearer adds a token to every request of a real MCP client.
-type bearer struct {
-	token string
-	next  http.RoundTripper
-}
-
-func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+b.token)
-	return b.next.RoundTrip(r)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -159,8 +160,9 @@ func (deps Deps) wait(ctx context.Context, run client.WorkflowRun, out *ChatResp
 		out.Status, out.Body.Status, out.Body.Answer = http.StatusOK, res.Status, res.Answer
 		return out, nil
 	}
-	// The long poll may report the deadline a moment before wctx does.
-	if wctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
+	// The long poll may report the deadline (as a gRPC status) a moment before wctx does.
+	var deadline *serviceerror.DeadlineExceeded
+	if wctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &deadline) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}

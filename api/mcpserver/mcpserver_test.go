@@ -1,12 +1,9 @@
 package mcpserver_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -21,11 +18,9 @@ import (
 	"mcp-platform/authz"
 	"mcp-platform/domains"
 	"mcp-platform/domains/registry"
-	"mcp-platform/internal/config"
 	"mcp-platform/internal/redact"
 	"mcp-platform/internal/roles"
-	"mcp-platform/internal/testutil/dbtest"
-	"mcp-platform/internal/testutil/temporaltest"
+	"mcp-platform/internal/testutil/stack"
 )
 
 // demoYAML is a small domain whose backend is a stand-in for a business system.
@@ -99,48 +94,19 @@ func (b *backend) Call(_ context.Context, c domains.Call) (any, error) {
 }
 
 type fixture struct {
+	*stack.Stack
 	env     *roles.Env
 	svc     *roles.Services
 	srv     *httptest.Server
 	backend *backend
-	logs    *syncBuffer
+	logs    *stack.Buffer
 	issuer  *authz.Issuer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	db := dbtest.New(t)
-	cfg := config.Default()
-	require.NoError(t, cfg.Validate())
-	logs := &syncBuffer{}
-	logger := slog.New(redact.Handler(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	env := &roles.Env{Cfg: cfg, Logger: logger, Pool: db.Pool, Temporal: temporaltest.Client(t)}
-	svc, err := roles.NewServices(context.Background(), env)
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	go svc.Catalog.Run(ctx)
-	f := &fixture{env: env, svc: svc, backend: &backend{seen: map[string]int{}}, logs: logs, issuer: svc.Issuer}
-	f.srv = httptest.NewServer(roles.MCPHandler(env, svc))
-	t.Cleanup(f.srv.Close)
-	return f
+	s := stack.Start(t, stack.Options{})
+	return &fixture{Stack: s, env: s.Env, svc: s.Services, srv: s.MCP, backend: &backend{seen: map[string]int{}}, logs: s.Logs, issuer: s.Services.Issuer}
 }
 
 // startDomain runs a worker for a demo domain named name until the test ends, and waits until
@@ -186,30 +152,7 @@ func (f *fixture) token(t *testing.T, sub string, roles ...string) string {
 
 func (f *fixture) do(t *testing.T, method, path, token string, body any) (int, http.Header, map[string]any) {
 	t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		require.NoError(t, err)
-		r = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, f.srv.URL+path, r)
-	require.NoError(t, err)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	var out map[string]any
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	if len(raw) > 0 {
-		require.NoError(t, json.Unmarshal(raw, &out), string(raw))
-	}
-	return resp.StatusCode, resp.Header, out
+	return stack.Do(t, f.srv.URL, method, path, token, body)
 }
 
 func toolNames(body map[string]any) []string {
@@ -340,26 +283,9 @@ func TestMCPServerREST(t *testing.T) {
 	})
 }
 
-// bearer adds a token to every request of a real MCP client.
-type bearer struct {
-	token string
-	next  http.RoundTripper
-}
-
-func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+b.token)
-	return b.next.RoundTrip(r)
-}
-
 func connectMCP(t *testing.T, f *fixture, token string) *mcp.ClientSession {
 	t.Helper()
-	client := mcp.NewClient(&mcp.Implementation{Name: "test-client", Version: "1.0"}, nil)
-	transport := &mcp.StreamableClientTransport{Endpoint: f.srv.URL + "/mcp", HTTPClient: &http.Client{Transport: bearer{token, http.DefaultTransport}}}
-	cs, err := client.Connect(context.Background(), transport, nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { cs.Close() })
-	return cs
+	return stack.MCPSession(t, f.srv.URL+"/mcp", token)
 }
 
 func TestMCPEndpoint(t *testing.T) {

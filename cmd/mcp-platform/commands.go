@@ -80,7 +80,7 @@ func runWorker(ctx context.Context, c *cli, args []string) error {
 		}
 	}
 	if !sel.Orchestrator && len(sel.Domains) == 0 {
-		sel.Orchestrator = true
+		sel.Orchestrator, sel.AllDomains = true, true
 	}
 	env, err := c.connect(ctx, "worker")
 	if err != nil {

@@ -9,14 +9,11 @@ package devops
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -47,11 +44,7 @@ const (
 const requestTimeout = 30 * time.Second
 
 // ToolNames returns the namespaced names of the tools the adapter serves, sorted.
-func ToolNames() []string {
-	names := []string{ToolListPods, ToolGetPodLogs, ToolListDeployments, ToolScaleDeployment}
-	sort.Strings(names)
-	return names
-}
+func ToolNames() []string { return (&Adapter{}).routes().Names() }
 
 // Adapter executes the DevOps tools against a cluster. It is safe for concurrent use.
 type Adapter struct {
@@ -65,6 +58,7 @@ type Adapter struct {
 	// idempotency key cannot both apply it.
 	scaleSem chan struct{}
 	ledger   *ledger
+	router   domains.Router
 }
 
 // New builds the adapter: against the cluster of the kubeconfig named by DEVOPS_KUBECONFIG or
@@ -80,7 +74,7 @@ func New(ctx context.Context, deps domains.Deps) (domains.Adapter, error) {
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
-	if err := checkDeclared(deps.Config); err != nil {
+	if err := (&Adapter{}).routes().CheckServes(deps.Config); err != nil {
 		return nil, err
 	}
 	paths, err := kubeconfigPaths(getenv)
@@ -113,7 +107,7 @@ func newAdapter(client kubernetes.Interface, logs LogSource, now func() time.Tim
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Adapter{
+	a := &Adapter{
 		client:   client,
 		logs:     logs,
 		now:      now,
@@ -121,6 +115,8 @@ func newAdapter(client kubernetes.Interface, logs LogSource, now func() time.Tim
 		scaleSem: make(chan struct{}, 1),
 		ledger:   newLedger(ledgerSize),
 	}
+	a.router = a.routes()
+	return a
 }
 
 // kubeconfigPaths returns the kubeconfig files to load: DEVOPS_KUBECONFIG, which must exist
@@ -146,24 +142,6 @@ func isFile(p string) bool {
 	return err == nil && fi.Mode().IsRegular()
 }
 
-// checkDeclared fails when the configuration declares a tool this adapter does not serve, so a
-// typo in the YAML is found when the worker starts rather than on the first call.
-func checkDeclared(cfg *domains.Config) error {
-	if cfg == nil {
-		return nil
-	}
-	served := map[string]bool{}
-	for _, n := range ToolNames() {
-		served[n] = true
-	}
-	for _, t := range cfg.Tools {
-		if !served[t.Name] {
-			return fmt.Errorf("domain config %s declares tool %q, which the devops adapter does not serve", cfg.File, t.Name)
-		}
-	}
-	return nil
-}
-
 // Call executes one tool. Errors are *domains.Error: CodeInvalid for bad arguments,
 // CodeNotFound for an unknown tool, namespace, pod or deployment, CodeConflict for a reused
 // idempotency key or a pod without logs yet, CodeDenied when the cluster refuses, and
@@ -174,54 +152,74 @@ func (a *Adapter) Call(ctx context.Context, call domains.Call) (any, error) {
 		// worker does not grow.
 		defer a.sim.client.ClearActions()
 	}
-	args := call.Args
-	switch call.Tool {
-	case ToolListPods:
-		ns, err := nameArg(args, "namespace", "", true, validation.IsDNS1123Label)
-		if err != nil {
-			return nil, err
-		}
-		return a.listPods(ctx, ns)
-	case ToolGetPodLogs:
-		pod, err := nameArg(args, "pod_name", "", true, validation.IsDNS1123Subdomain)
-		if err != nil {
-			return nil, err
-		}
-		ns, err := nameArg(args, "namespace", DefaultNamespace, false, validation.IsDNS1123Label)
-		if err != nil {
-			return nil, err
-		}
-		tail, err := intArg(args, "tail", DefaultTailLines, 1, MaxTailLines)
-		if err != nil {
-			return nil, err
-		}
-		return a.podLogs(ctx, ns, pod, tail)
-	case ToolListDeployments:
-		ns, err := nameArg(args, "namespace", "", false, validation.IsDNS1123Label)
-		if err != nil {
-			return nil, err
-		}
-		return a.listDeployments(ctx, ns)
-	case ToolScaleDeployment:
-		name, err := nameArg(args, "deployment_name", "", true, validation.IsDNS1123Subdomain)
-		if err != nil {
-			return nil, err
-		}
-		ns, err := nameArg(args, "namespace", DefaultNamespace, false, validation.IsDNS1123Label)
-		if err != nil {
-			return nil, err
-		}
-		if _, ok := args["replicas"]; !ok {
-			return nil, domains.Errorf(domains.CodeInvalid, "replicas is required")
-		}
-		replicas, err := intArg(args, "replicas", 0, 0, MaxReplicas)
-		if err != nil {
-			return nil, err
-		}
-		return a.scale(ctx, scaleRequest{Namespace: ns, Deployment: name, Replicas: replicas}, call.IdempotencyKey)
-	default:
-		return nil, domains.Errorf(domains.CodeNotFound, "the devops domain has no tool %q", call.Tool)
+	return a.router.Call(ctx, call)
+}
+
+// routes maps each tool name to its handler.
+func (a *Adapter) routes() domains.Router {
+	return domains.Router{Domain: "devops", Handlers: map[string]domains.Handler{
+		ToolListPods:        a.serveListPods,
+		ToolGetPodLogs:      a.serveGetPodLogs,
+		ToolListDeployments: a.serveListDeployments,
+		ToolScaleDeployment: a.serveScaleDeployment,
+	}}
+}
+
+// serveListPods reads the arguments of devops.list_pods and lists the pods.
+func (a *Adapter) serveListPods(ctx context.Context, call domains.Call) (any, error) {
+	ns, err := nameArg(call.Args, "namespace", "", true, validation.IsDNS1123Label)
+	if err != nil {
+		return nil, err
 	}
+	return a.listPods(ctx, ns)
+}
+
+// serveGetPodLogs reads the arguments of devops.get_pod_logs and tails the pod's logs.
+func (a *Adapter) serveGetPodLogs(ctx context.Context, call domains.Call) (any, error) {
+	pod, err := nameArg(call.Args, "pod_name", "", true, validation.IsDNS1123Subdomain)
+	if err != nil {
+		return nil, err
+	}
+	ns, err := nameArg(call.Args, "namespace", DefaultNamespace, false, validation.IsDNS1123Label)
+	if err != nil {
+		return nil, err
+	}
+	tail, err := domains.IntArg(call.Args, "tail", DefaultTailLines, 1, MaxTailLines)
+	if err != nil {
+		return nil, err
+	}
+	return a.podLogs(ctx, ns, pod, tail)
+}
+
+// serveListDeployments reads the arguments of devops.list_deployments and lists the
+// deployments, of every namespace when none is given.
+func (a *Adapter) serveListDeployments(ctx context.Context, call domains.Call) (any, error) {
+	ns, err := nameArg(call.Args, "namespace", "", false, validation.IsDNS1123Label)
+	if err != nil {
+		return nil, err
+	}
+	return a.listDeployments(ctx, ns)
+}
+
+// serveScaleDeployment reads the arguments of devops.scale_deployment and scales, once per
+// idempotency key.
+func (a *Adapter) serveScaleDeployment(ctx context.Context, call domains.Call) (any, error) {
+	name, err := nameArg(call.Args, "deployment_name", "", true, validation.IsDNS1123Subdomain)
+	if err != nil {
+		return nil, err
+	}
+	ns, err := nameArg(call.Args, "namespace", DefaultNamespace, false, validation.IsDNS1123Label)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := call.Args["replicas"]; !ok {
+		return nil, domains.Errorf(domains.CodeInvalid, "replicas is required")
+	}
+	replicas, err := domains.IntArg(call.Args, "replicas", 0, 0, MaxReplicas)
+	if err != nil {
+		return nil, err
+	}
+	return a.scale(ctx, scaleRequest{Namespace: ns, Deployment: name, Replicas: replicas}, call.IdempotencyKey)
 }
 
 // nameArg reads a Kubernetes object name argument, def when absent (an error when required).
@@ -244,41 +242,6 @@ func nameArg(args map[string]any, key, def string, required bool, check func(str
 		return "", domains.Errorf(domains.CodeInvalid, "%s %q is not a valid Kubernetes name: %s", key, s, problems[0])
 	}
 	return s, nil
-}
-
-// intArg reads an integer argument in [lo, hi], def when absent. JSON numbers arrive as float64
-// or json.Number, Go callers pass ints.
-func intArg(args map[string]any, key string, def, lo, hi int) (int, error) {
-	v, ok := args[key]
-	if !ok || v == nil {
-		return def, nil
-	}
-	var f float64
-	switch n := v.(type) {
-	case int:
-		f = float64(n)
-	case int32:
-		f = float64(n)
-	case int64:
-		f = float64(n)
-	case float64:
-		f = n
-	case json.Number:
-		x, err := n.Float64()
-		if err != nil {
-			return 0, domains.Errorf(domains.CodeInvalid, "%s must be an integer", key)
-		}
-		f = x
-	default:
-		return 0, domains.Errorf(domains.CodeInvalid, "%s must be an integer", key)
-	}
-	if f != math.Trunc(f) {
-		return 0, domains.Errorf(domains.CodeInvalid, "%s must be an integer", key)
-	}
-	if f < float64(lo) || f > float64(hi) {
-		return 0, domains.Errorf(domains.CodeInvalid, "%s must be between %d and %d", key, lo, hi)
-	}
-	return int(f), nil
 }
 
 // isDomainError reports whether err already carries a domain code.

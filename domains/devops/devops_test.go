@@ -283,7 +283,7 @@ func TestScaleDeployment(t *testing.T) {
 			}
 			res, err := call(t, a, ToolScaleDeployment, args)
 			require.NoError(t, err)
-			want, _ := intArg(args, "replicas", 0, 0, MaxReplicas)
+			want, _ := domains.IntArg(args, "replicas", 0, 0, MaxReplicas)
 			require.Equal(t, &ScaleResult{Deployment: tc.deployment, Namespace: tc.ns, PreviousReplicas: tc.previous, Replicas: want}, res)
 
 			pods := podsOf(listPods(t, a, tc.ns), tc.deployment)

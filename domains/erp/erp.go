@@ -11,7 +11,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -33,11 +32,9 @@ const taxRateBasisPoints = 825
 
 // Adapter executes the ERP tools against the erp schema.
 type Adapter struct {
-	pool     *pgxpool.Pool
-	handlers map[string]handler
+	pool   *pgxpool.Pool
+	router domains.Router
 }
-
-type handler func(ctx context.Context, call domains.Call) (any, error)
 
 // querier is what both the pool and a transaction offer, so reads can run in either.
 type querier interface {
@@ -53,13 +50,9 @@ func New(ctx context.Context, deps domains.Deps) (domains.Adapter, error) {
 		return nil, errors.New("erp: no database pool")
 	}
 	a := &Adapter{pool: deps.Pool}
-	a.handlers = a.routes()
-	if deps.Config != nil {
-		for _, t := range deps.Config.Tools {
-			if _, ok := a.handlers[t.Name]; !ok {
-				return nil, fmt.Errorf("erp: configuration %s declares tool %q, which the erp adapter does not serve", deps.Config.File, t.Name)
-			}
-		}
+	a.router = a.routes()
+	if err := a.router.CheckServes(deps.Config); err != nil {
+		return nil, fmt.Errorf("erp: %w", err)
 	}
 	var n int
 	if err := a.pool.QueryRow(ctx, `SELECT count(*) FROM erp.customers`).Scan(&n); err != nil {
@@ -69,36 +62,22 @@ func New(ctx context.Context, deps domains.Deps) (domains.Adapter, error) {
 }
 
 // routes maps each namespaced tool name to its handler.
-func (a *Adapter) routes() map[string]handler {
-	return map[string]handler{
+func (a *Adapter) routes() domains.Router {
+	return domains.Router{Domain: "erp", Handlers: map[string]domains.Handler{
 		"erp.get_invoice":        a.getInvoice,
 		"erp.list_invoices":      a.listInvoices,
 		"erp.create_invoice":     a.createInvoice,
 		"erp.check_low_stock":    a.checkLowStock,
 		"erp.get_inventory_item": a.getInventoryItem,
-	}
+	}}
 }
 
 // Tools returns the names of the tools the ERP adapter serves, sorted.
-func Tools() []string {
-	names := make([]string, 0, 8)
-	for name := range (&Adapter{}).routes() {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	return names
-}
+func Tools() []string { return (&Adapter{}).routes().Names() }
 
 // Call executes one ERP tool. Unknown tools, customers, invoices and SKUs are CodeNotFound,
 // malformed arguments CodeInvalid, an idempotency key reused for a different invoice
 // CodeConflict, database failures CodeUnavailable (retried).
 func (a *Adapter) Call(ctx context.Context, call domains.Call) (any, error) {
-	h, ok := a.handlers[call.Tool]
-	if !ok {
-		return nil, domains.Errorf(domains.CodeNotFound, "the erp domain has no tool %q", call.Tool)
-	}
-	if call.Args == nil {
-		call.Args = map[string]any{}
-	}
-	return h(ctx, call)
+	return a.router.Call(ctx, call)
 }

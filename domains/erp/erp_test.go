@@ -2,52 +2,30 @@ package erp_test
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"mcp-platform/domains"
+	"mcp-platform/domains/domaintest"
 	"mcp-platform/domains/erp"
 	"mcp-platform/internal/testutil/dbtest"
 )
 
 const configDir = "../../config/domains"
 
-// rolePool opens a pool on the test database whose connections run as role, the way the
-// domain worker opens its pool, so tests exercise the real privileges.
-func rolePool(tb testing.TB, dbURL, role string) *pgxpool.Pool {
-	tb.Helper()
-	cfg, err := pgxpool.ParseConfig(dbURL)
-	require.NoError(tb, err)
-	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
-		_, err := conn.Exec(ctx, "SET ROLE "+pgx.Identifier{role}.Sanitize())
-		return err
-	}
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	require.NoError(tb, err)
-	tb.Cleanup(pool.Close)
-	return pool
-}
+// domain is the ERP domain as the shared domain tests see it.
+var domain = domaintest.Domain{Name: "erp", ConfigDir: configDir, Role: erp.DBRole, New: erp.New}
 
 // newAdapter migrates a fresh database and builds the ERP adapter on a pool running as
 // erp.DBRole, with the repository's configuration. It returns the database too, whose admin
 // pool lets tests count rows behind the adapter's back.
 func newAdapter(tb testing.TB) (domains.Adapter, *dbtest.Database) {
 	tb.Helper()
-	db := dbtest.New(tb)
-	cfg, err := domains.Load(configDir, "erp")
-	require.NoError(tb, err)
-	a, err := erp.New(context.Background(), domains.Deps{Config: cfg, Pool: rolePool(tb, db.URL, erp.DBRole)})
-	require.NoError(tb, err)
-	return a, db
+	return domain.Adapter(tb)
 }
 
 func callKey(tb testing.TB, a domains.Adapter, tool, key string, args map[string]any) (any, error) {
@@ -60,12 +38,6 @@ func call(tb testing.TB, a domains.Adapter, tool string, args map[string]any) (a
 	return callKey(tb, a, tool, "wf-1/call-1", args)
 }
 
-func requireCode(tb testing.TB, err error, code domains.ErrorCode) {
-	tb.Helper()
-	require.Error(tb, err)
-	require.Equal(tb, code, domains.CodeOf(err), "error: %v", err)
-}
-
 func countRows(tb testing.TB, db *dbtest.Database, sql string, args ...any) int {
 	tb.Helper()
 	var n int
@@ -75,8 +47,7 @@ func countRows(tb testing.TB, db *dbtest.Database, sql string, args ...any) int 
 
 func TestIsolation(t *testing.T) {
 	ctx := context.Background()
-	db := dbtest.New(t)
-	pool := rolePool(t, db.URL, erp.DBRole)
+	pool := domain.Pool(t)
 
 	t.Run("OK reads its own schema", func(t *testing.T) {
 		var n int
@@ -84,7 +55,7 @@ func TestIsolation(t *testing.T) {
 		require.Equal(t, 25, n)
 	})
 
-	denied := map[string]string{
+	domaintest.CheckDenied(t, pool, map[string]string{
 		"ErrOtherDomainsData":  `SELECT count(*) FROM hr.employees`,
 		"ErrPlatformAuditLog":  `SELECT count(*) FROM public.audit_log`,
 		"ErrPlatformRegistry":  `SELECT count(*) FROM public.domains`,
@@ -93,15 +64,7 @@ func TestIsolation(t *testing.T) {
 		"ErrDeleteInvoice":     `DELETE FROM erp.invoices WHERE id = 'INV-001'`,
 		"ErrAddCustomer":       `INSERT INTO erp.customers (id, name, contact_name, email, city) VALUES ('C099', 'X', 'Y', 'z@x', 'W')`,
 		"ErrCreateInOwnSchema": `CREATE TABLE erp.backdoor (x int)`,
-	}
-	for name, sql := range denied {
-		t.Run(name, func(t *testing.T) {
-			_, err := pool.Exec(ctx, sql)
-			var pgErr *pgconn.PgError
-			require.True(t, errors.As(err, &pgErr), "want a Postgres error, got %v", err)
-			require.Equal(t, "42501", pgErr.Code, "want permission denied, got %v", err)
-		})
-	}
+	})
 }
 
 func TestSeed(t *testing.T) {
@@ -171,12 +134,12 @@ func TestGetInvoice(t *testing.T) {
 
 	t.Run("ErrNotFound", func(t *testing.T) {
 		_, err := call(t, a, "erp.get_invoice", map[string]any{"invoice_id": "INV-999"})
-		requireCode(t, err, domains.CodeNotFound)
+		domaintest.RequireCode(t, err, domains.CodeNotFound)
 		require.Contains(t, err.Error(), `no invoice with id "INV-999"`)
 	})
 	t.Run("ErrMissingID", func(t *testing.T) {
 		_, err := call(t, a, "erp.get_invoice", nil)
-		requireCode(t, err, domains.CodeInvalid)
+		domaintest.RequireCode(t, err, domains.CodeInvalid)
 	})
 }
 
@@ -225,7 +188,7 @@ func TestListInvoices(t *testing.T) {
 	for _, tc := range errs {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := call(t, a, "erp.list_invoices", tc.args)
-			requireCode(t, err, tc.code)
+			domaintest.RequireCode(t, err, tc.code)
 		})
 	}
 }
@@ -253,7 +216,7 @@ func TestInventory(t *testing.T) {
 	})
 	t.Run("ErrUnknownSKU", func(t *testing.T) {
 		_, err := call(t, a, "erp.get_inventory_item", map[string]any{"sku": "CMP-999"})
-		requireCode(t, err, domains.CodeNotFound)
+		domaintest.RequireCode(t, err, domains.CodeNotFound)
 		require.Contains(t, err.Error(), `"CMP-999"`)
 	})
 
@@ -291,7 +254,7 @@ func TestInventory(t *testing.T) {
 	}
 	t.Run("ErrUnknownCategory", func(t *testing.T) {
 		_, err := call(t, a, "erp.check_low_stock", map[string]any{"category": "furniture"})
-		requireCode(t, err, domains.CodeInvalid)
+		domaintest.RequireCode(t, err, domains.CodeInvalid)
 	})
 }
 
@@ -412,7 +375,7 @@ func TestCreateInvoice(t *testing.T) {
 		other := args()
 		other["customer"] = "Fabrikam Inc"
 		_, err = callKey(t, a, "erp.create_invoice", "wf-e/call-1", other)
-		requireCode(t, err, domains.CodeConflict)
+		domaintest.RequireCode(t, err, domains.CodeConflict)
 		require.Contains(t, err.Error(), "INV-026")
 		require.Equal(t, 26, countRows(t, db, `SELECT count(*) FROM erp.invoices`))
 	})
@@ -446,7 +409,7 @@ func TestCreateInvoice(t *testing.T) {
 	for _, tc := range errs {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := callKey(t, a, "erp.create_invoice", tc.key, tc.args)
-			requireCode(t, err, tc.code)
+			domaintest.RequireCode(t, err, tc.code)
 			require.Contains(t, err.Error(), tc.msg)
 		})
 	}
@@ -458,16 +421,11 @@ func TestCreateInvoice(t *testing.T) {
 // TestConfig checks the repository's config/domains/erp.yaml against the adapter: the same
 // tools, sample arguments valid for each input schema, and results valid for each output schema.
 func TestConfig(t *testing.T) {
-	cfg, err := domains.Load(configDir, "erp")
-	require.NoError(t, err)
+	cfg := domain.Config(t)
 	a, _ := newAdapter(t)
 
 	t.Run("OK declares exactly the served tools", func(t *testing.T) {
-		declared := make([]string, 0, len(cfg.Tools))
-		for _, tool := range cfg.Tools {
-			declared = append(declared, tool.Name)
-		}
-		require.Equal(t, erp.Tools(), declared)
+		require.Equal(t, erp.Tools(), domaintest.DeclaredTools(cfg))
 	})
 
 	t.Run("OK annotations", func(t *testing.T) {
@@ -487,15 +445,7 @@ func TestConfig(t *testing.T) {
 	})
 
 	t.Run("OK required output fields are declared", func(t *testing.T) {
-		for _, tool := range cfg.Tools {
-			props, _ := tool.OutputSchema["properties"].(map[string]any)
-			required, _ := tool.OutputSchema["required"].([]any)
-			require.NotEmpty(t, required, tool.Name)
-			for _, r := range required {
-				require.Contains(t, props, r, tool.Name)
-			}
-			require.NotContains(t, props, "<<", tool.Name)
-		}
+		domaintest.RequireOutputFieldsDeclared(t, cfg)
 	})
 
 	samples := map[string][]map[string]any{
@@ -512,19 +462,7 @@ func TestConfig(t *testing.T) {
 			"due_in_days": 45,
 		}},
 	}
-	for _, tool := range cfg.Tools {
-		t.Run("OK results match the output schema of "+tool.Name, func(t *testing.T) {
-			out, err := domains.CompileSchema(tool.OutputSchema)
-			require.NoError(t, err)
-			require.NotEmpty(t, samples[tool.Name], "add sample arguments for %s", tool.Name)
-			for i, args := range samples[tool.Name] {
-				require.NoError(t, tool.ValidateArgs(args), "sample arguments %v", args)
-				res, err := callKey(t, a, tool.Name, fmt.Sprintf("schema-%s-%d", tool.Name, i), args)
-				require.NoError(t, err)
-				require.NoError(t, out.Validate(res), "result of %s %v", tool.Name, args)
-			}
-		})
-	}
+	domaintest.RequireResultsMatchOutputSchemas(t, cfg, a, samples)
 
 	t.Run("ErrInputSchemaRejectsMixedItem", func(t *testing.T) {
 		tool := cfg.Tool("erp.create_invoice")
@@ -546,31 +484,5 @@ func today(tb testing.TB, db *dbtest.Database) time.Time {
 }
 
 func TestNew(t *testing.T) {
-	ctx := context.Background()
-
-	t.Run("ErrNoPool", func(t *testing.T) {
-		_, err := erp.New(ctx, domains.Deps{})
-		require.Error(t, err)
-	})
-
-	t.Run("ErrUndeclaredTool", func(t *testing.T) {
-		db := dbtest.New(t)
-		cfg, err := domains.Load(configDir, "erp")
-		require.NoError(t, err)
-		cfg.Tools = append(cfg.Tools, domains.Tool{Name: "erp.delete_invoice"})
-		_, err = erp.New(ctx, domains.Deps{Config: cfg, Pool: rolePool(t, db.URL, erp.DBRole)})
-		require.ErrorContains(t, err, "erp.delete_invoice")
-	})
-
-	t.Run("ErrSchemaNotReadable", func(t *testing.T) {
-		db := dbtest.New(t)
-		_, err := erp.New(ctx, domains.Deps{Pool: rolePool(t, db.URL, "mcp_domain_hr")})
-		require.ErrorContains(t, err, "read the erp schema")
-	})
-
-	t.Run("ErrUnknownTool", func(t *testing.T) {
-		a, _ := newAdapter(t)
-		_, err := call(t, a, "erp.delete_invoice", map[string]any{"invoice_id": "INV-001"})
-		requireCode(t, err, domains.CodeNotFound)
-	})
+	domain.CheckNew(t, "erp.delete_invoice", "mcp_domain_hr")
 }

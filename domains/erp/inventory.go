@@ -55,7 +55,7 @@ func scanItem(row pgx.Row) (InventoryItem, error) {
 
 // getInventoryItem serves erp.get_inventory_item.
 func (a *Adapter) getInventoryItem(ctx context.Context, call domains.Call) (any, error) {
-	sku, err := stringArg(call.Args, "sku", true)
+	sku, err := domains.StringArg(call.Args, "sku", true)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func (a *Adapter) getInventoryItem(ctx context.Context, call domains.Call) (any,
 
 // checkLowStock serves erp.check_low_stock.
 func (a *Adapter) checkLowStock(ctx context.Context, call domains.Call) (any, error) {
-	category, err := stringArg(call.Args, "category", false)
+	category, err := domains.StringArg(call.Args, "category", false)
 	if err != nil {
 		return nil, err
 	}

@@ -100,7 +100,7 @@ type InvoiceList struct {
 
 // getInvoice serves erp.get_invoice.
 func (a *Adapter) getInvoice(ctx context.Context, call domains.Call) (any, error) {
-	id, err := stringArg(call.Args, "invoice_id", true)
+	id, err := domains.StringArg(call.Args, "invoice_id", true)
 	if err != nil {
 		return nil, err
 	}
@@ -167,11 +167,11 @@ func resolveCustomer(ctx context.Context, q querier, key string) (*Customer, err
 
 // listInvoices serves erp.list_invoices.
 func (a *Adapter) listInvoices(ctx context.Context, call domains.Call) (any, error) {
-	customer, err := stringArg(call.Args, "customer", false)
+	customer, err := domains.StringArg(call.Args, "customer", false)
 	if err != nil {
 		return nil, err
 	}
-	status, err := stringArg(call.Args, "status", false)
+	status, err := domains.StringArg(call.Args, "status", false)
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +179,7 @@ func (a *Adapter) listInvoices(ctx context.Context, call domains.Call) (any, err
 	if status != "" && !invoiceStatuses[status] {
 		return nil, domains.Errorf(domains.CodeInvalid, "status %q is not one of draft, sent, paid, overdue", status)
 	}
-	limit, err := intArg(call.Args, "limit", 25, 1, 100)
+	limit, err := domains.IntArg(call.Args, "limit", 25, 1, 100)
 	if err != nil {
 		return nil, err
 	}
@@ -246,11 +246,11 @@ func (r *createRequest) hash() string {
 func parseCreate(args map[string]any) (*createRequest, error) {
 	var r createRequest
 	var err error
-	if r.Customer, err = stringArg(args, "customer", true); err != nil {
+	if r.Customer, err = domains.StringArg(args, "customer", true); err != nil {
 		return nil, err
 	}
 	if v, ok := args["due_in_days"]; ok && v != nil {
-		d, err := intValue(v, "due_in_days", 0, maxDueInDays)
+		d, err := domains.IntValue(v, "due_in_days", 0, maxDueInDays)
 		if err != nil {
 			return nil, err
 		}
@@ -279,13 +279,13 @@ func parseCreate(args map[string]any) (*createRequest, error) {
 	for i, it := range items {
 		field := fmt.Sprintf("items[%d]", i)
 		var l lineRequest
-		if l.Quantity, err = intValue(it["quantity"], field+".quantity", 1, maxQuantity); err != nil {
+		if l.Quantity, err = domains.IntValue(it["quantity"], field+".quantity", 1, maxQuantity); err != nil {
 			return nil, err
 		}
-		if l.SKU, err = stringArg(it, "sku", false); err != nil {
+		if l.SKU, err = domains.StringArg(it, "sku", false); err != nil {
 			return nil, domains.Errorf(domains.CodeInvalid, "%s.sku must be a string", field)
 		}
-		if l.Description, err = stringArg(it, "description", false); err != nil {
+		if l.Description, err = domains.StringArg(it, "description", false); err != nil {
 			return nil, domains.Errorf(domains.CodeInvalid, "%s.description must be a string", field)
 		}
 		_, hasPrice := it["unit_price"]

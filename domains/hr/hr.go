@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -23,11 +22,9 @@ const DBRole = "mcp_domain_hr"
 
 // Adapter executes the HR tools against the hr schema.
 type Adapter struct {
-	pool     *pgxpool.Pool
-	handlers map[string]handler
+	pool   *pgxpool.Pool
+	router domains.Router
 }
-
-type handler func(ctx context.Context, args map[string]any) (any, error)
 
 // New builds the HR adapter on deps.Pool, which must run as DBRole. It fails when the pool is
 // missing, when the hr schema cannot be read (migrations not applied, wrong role), or when
@@ -37,13 +34,9 @@ func New(ctx context.Context, deps domains.Deps) (domains.Adapter, error) {
 		return nil, errors.New("hr: no database pool")
 	}
 	a := &Adapter{pool: deps.Pool}
-	a.handlers = a.routes()
-	if deps.Config != nil {
-		for _, t := range deps.Config.Tools {
-			if _, ok := a.handlers[t.Name]; !ok {
-				return nil, fmt.Errorf("hr: configuration %s declares tool %q, which the hr adapter does not serve", deps.Config.File, t.Name)
-			}
-		}
+	a.router = a.routes()
+	if err := a.router.CheckServes(deps.Config); err != nil {
+		return nil, fmt.Errorf("hr: %w", err)
 	}
 	var n int
 	if err := a.pool.QueryRow(ctx, `SELECT count(*) FROM hr.departments`).Scan(&n); err != nil {
@@ -53,37 +46,22 @@ func New(ctx context.Context, deps domains.Deps) (domains.Adapter, error) {
 }
 
 // routes maps each namespaced tool name to its handler.
-func (a *Adapter) routes() map[string]handler {
-	return map[string]handler{
+func (a *Adapter) routes() domains.Router {
+	return domains.Router{Domain: "hr", Handlers: map[string]domains.Handler{
 		"hr.get_employee":     a.getEmployee,
 		"hr.search_employees": a.searchEmployees,
 		"hr.list_departments": a.listDepartments,
 		"hr.get_department":   a.getDepartment,
 		"hr.get_manager":      a.getManager,
 		"hr.list_reports":     a.listReports,
-	}
+	}}
 }
 
 // Tools returns the names of the tools the HR adapter serves, sorted.
-func Tools() []string {
-	names := make([]string, 0, 8)
-	for name := range (&Adapter{}).routes() {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	return names
-}
+func Tools() []string { return (&Adapter{}).routes().Names() }
 
 // Call executes one HR tool. Unknown tools and employees or departments that do not exist are
 // CodeNotFound, malformed arguments CodeInvalid, database failures CodeUnavailable (retried).
 func (a *Adapter) Call(ctx context.Context, call domains.Call) (any, error) {
-	h, ok := a.handlers[call.Tool]
-	if !ok {
-		return nil, domains.Errorf(domains.CodeNotFound, "the hr domain has no tool %q", call.Tool)
-	}
-	args := call.Args
-	if args == nil {
-		args = map[string]any{}
-	}
-	return h(ctx, args)
+	return a.router.Call(ctx, call)
 }

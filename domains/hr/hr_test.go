@@ -2,58 +2,31 @@ package hr_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"mcp-platform/domains"
+	"mcp-platform/domains/domaintest"
 	"mcp-platform/domains/hr"
-	"mcp-platform/internal/testutil/dbtest"
 )
 
 const configDir = "../../config/domains"
 
-// rolePool opens a pool on the test database whose connections run as role, the way the
-// domain worker opens its pool, so tests exercise the real privileges.
-func rolePool(tb testing.TB, dbURL, role string) *pgxpool.Pool {
-	tb.Helper()
-	cfg, err := pgxpool.ParseConfig(dbURL)
-	require.NoError(tb, err)
-	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
-		_, err := conn.Exec(ctx, "SET ROLE "+pgx.Identifier{role}.Sanitize())
-		return err
-	}
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	require.NoError(tb, err)
-	tb.Cleanup(pool.Close)
-	return pool
-}
+// domain is the HR domain as the shared domain tests see it.
+var domain = domaintest.Domain{Name: "hr", ConfigDir: configDir, Role: hr.DBRole, New: hr.New}
 
 // newAdapter migrates a fresh database and builds the HR adapter on a pool running as
 // hr.DBRole, with the repository's configuration.
 func newAdapter(tb testing.TB) domains.Adapter {
 	tb.Helper()
-	db := dbtest.New(tb)
-	cfg, err := domains.Load(configDir, "hr")
-	require.NoError(tb, err)
-	a, err := hr.New(context.Background(), domains.Deps{Config: cfg, Pool: rolePool(tb, db.URL, hr.DBRole)})
-	require.NoError(tb, err)
+	a, _ := domain.Adapter(tb)
 	return a
 }
 
 func call(tb testing.TB, a domains.Adapter, tool string, args map[string]any) (any, error) {
 	tb.Helper()
 	return a.Call(context.Background(), domains.Call{Tool: tool, Args: args, IdempotencyKey: "test", Subject: "tester"})
-}
-
-func requireCode(tb testing.TB, err error, code domains.ErrorCode) {
-	tb.Helper()
-	require.Error(tb, err)
-	require.Equal(tb, code, domains.CodeOf(err), "error: %v", err)
 }
 
 func ids(es []hr.EmployeeSummary) []string {
@@ -66,8 +39,7 @@ func ids(es []hr.EmployeeSummary) []string {
 
 func TestIsolation(t *testing.T) {
 	ctx := context.Background()
-	db := dbtest.New(t)
-	pool := rolePool(t, db.URL, hr.DBRole)
+	pool := domain.Pool(t)
 
 	t.Run("OK reads its own schema", func(t *testing.T) {
 		var n int
@@ -75,7 +47,7 @@ func TestIsolation(t *testing.T) {
 		require.Equal(t, 40, n)
 	})
 
-	denied := map[string]string{
+	domaintest.CheckDenied(t, pool, map[string]string{
 		"ErrOtherDomainsData":   `SELECT count(*) FROM erp.invoices`,
 		"ErrOtherDomainsTables": `SELECT count(*) FROM erp.customers`,
 		"ErrPlatformAuditLog":   `SELECT count(*) FROM public.audit_log`,
@@ -83,16 +55,7 @@ func TestIsolation(t *testing.T) {
 		"ErrWriteOwnSchema":     `UPDATE hr.employees SET salary = salary * 2 WHERE id = 'E040'`,
 		"ErrDeleteOwnSchema":    `DELETE FROM hr.employees WHERE id = 'E040'`,
 		"ErrCreateInOwnSchema":  `CREATE TABLE hr.backdoor (x int)`,
-	}
-	for name, sql := range denied {
-		t.Run(name, func(t *testing.T) {
-			_, err := pool.Exec(ctx, sql)
-			var pgErr *pgconn.PgError
-			require.True(t, errors.As(err, &pgErr), "want a Postgres error, got %v", err)
-			require.Equal(t, "42501", pgErr.Code, "want permission denied, got %v", err)
-			require.Contains(t, pgErr.Message, "permission denied")
-		})
-	}
+	})
 
 	t.Run("OK every connection runs as the role", func(t *testing.T) {
 		var role string
@@ -103,8 +66,7 @@ func TestIsolation(t *testing.T) {
 
 func TestSeed(t *testing.T) {
 	ctx := context.Background()
-	db := dbtest.New(t)
-	pool := rolePool(t, db.URL, hr.DBRole)
+	pool := domain.Pool(t)
 
 	t.Run("OK ids are E001 to E040", func(t *testing.T) {
 		var n int
@@ -185,7 +147,7 @@ func TestGetEmployee(t *testing.T) {
 	for _, tc := range errs {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := call(t, a, "hr.get_employee", tc.args)
-			requireCode(t, err, tc.code)
+			domaintest.RequireCode(t, err, tc.code)
 			require.Contains(t, err.Error(), tc.msg)
 		})
 	}
@@ -250,7 +212,7 @@ func TestSearchEmployees(t *testing.T) {
 	for _, tc := range errs {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := call(t, a, "hr.search_employees", tc.args)
-			requireCode(t, err, tc.code)
+			domaintest.RequireCode(t, err, tc.code)
 		})
 	}
 }
@@ -307,12 +269,12 @@ func TestDepartments(t *testing.T) {
 
 	t.Run("ErrNotFound", func(t *testing.T) {
 		_, err := call(t, a, "hr.get_department", map[string]any{"department": "Legal"})
-		requireCode(t, err, domains.CodeNotFound)
+		domaintest.RequireCode(t, err, domains.CodeNotFound)
 		require.Contains(t, err.Error(), `"Legal"`)
 	})
 	t.Run("ErrMissingDepartment", func(t *testing.T) {
 		_, err := call(t, a, "hr.get_department", map[string]any{"department": "  "})
-		requireCode(t, err, domains.CodeInvalid)
+		domaintest.RequireCode(t, err, domains.CodeInvalid)
 	})
 }
 
@@ -365,7 +327,7 @@ func TestReportingLines(t *testing.T) {
 	for _, tool := range []string{"hr.get_manager", "hr.list_reports"} {
 		t.Run("ErrNotFound "+tool, func(t *testing.T) {
 			_, err := call(t, a, tool, map[string]any{"employee_id": "E041"})
-			requireCode(t, err, domains.CodeNotFound)
+			domaintest.RequireCode(t, err, domains.CodeNotFound)
 			require.Contains(t, err.Error(), `no employee with id "E041"`)
 		})
 	}
@@ -374,16 +336,11 @@ func TestReportingLines(t *testing.T) {
 // TestConfig checks the repository's config/domains/hr.yaml against the adapter: the same
 // tools, sample arguments valid for each input schema, and results valid for each output schema.
 func TestConfig(t *testing.T) {
-	cfg, err := domains.Load(configDir, "hr")
-	require.NoError(t, err)
+	cfg := domain.Config(t)
 	a := newAdapter(t)
 
 	t.Run("OK declares exactly the served tools", func(t *testing.T) {
-		declared := make([]string, 0, len(cfg.Tools))
-		for _, tool := range cfg.Tools {
-			declared = append(declared, tool.Name)
-		}
-		require.Equal(t, hr.Tools(), declared)
+		require.Equal(t, hr.Tools(), domaintest.DeclaredTools(cfg))
 	})
 
 	t.Run("OK salary is sensitive", func(t *testing.T) {
@@ -401,14 +358,7 @@ func TestConfig(t *testing.T) {
 	})
 
 	t.Run("OK required output fields are declared", func(t *testing.T) {
-		for _, tool := range cfg.Tools {
-			props, _ := tool.OutputSchema["properties"].(map[string]any)
-			required, _ := tool.OutputSchema["required"].([]any)
-			require.NotEmpty(t, required, tool.Name)
-			for _, r := range required {
-				require.Contains(t, props, r, tool.Name)
-			}
-		}
+		domaintest.RequireOutputFieldsDeclared(t, cfg)
 	})
 
 	samples := map[string][]map[string]any{
@@ -419,19 +369,7 @@ func TestConfig(t *testing.T) {
 		"hr.get_manager":      {{"employee_id": "E014"}, {"employee_id": "E001"}},
 		"hr.list_reports":     {{"employee_id": "E002"}, {"employee_id": "E040"}},
 	}
-	for _, tool := range cfg.Tools {
-		t.Run("OK results match the output schema of "+tool.Name, func(t *testing.T) {
-			out, err := domains.CompileSchema(tool.OutputSchema)
-			require.NoError(t, err)
-			require.NotEmpty(t, samples[tool.Name], "add sample arguments for %s", tool.Name)
-			for _, args := range samples[tool.Name] {
-				require.NoError(t, tool.ValidateArgs(args), "sample arguments %v", args)
-				res, err := call(t, a, tool.Name, args)
-				require.NoError(t, err)
-				require.NoError(t, out.Validate(res), "result of %s %v", tool.Name, args)
-			}
-		})
-	}
+	domaintest.RequireResultsMatchOutputSchemas(t, cfg, a, samples)
 
 	t.Run("ErrInputSchemaRejectsBadID", func(t *testing.T) {
 		require.Error(t, cfg.Tool("hr.get_employee").ValidateArgs(map[string]any{"employee_id": "Sarah"}))
@@ -440,31 +378,5 @@ func TestConfig(t *testing.T) {
 }
 
 func TestNew(t *testing.T) {
-	ctx := context.Background()
-
-	t.Run("ErrNoPool", func(t *testing.T) {
-		_, err := hr.New(ctx, domains.Deps{})
-		require.Error(t, err)
-	})
-
-	t.Run("ErrUndeclaredTool", func(t *testing.T) {
-		db := dbtest.New(t)
-		cfg, err := domains.Load(configDir, "hr")
-		require.NoError(t, err)
-		cfg.Tools = append(cfg.Tools, domains.Tool{Name: "hr.fire_employee"})
-		_, err = hr.New(ctx, domains.Deps{Config: cfg, Pool: rolePool(t, db.URL, hr.DBRole)})
-		require.ErrorContains(t, err, "hr.fire_employee")
-	})
-
-	t.Run("ErrSchemaNotReadable", func(t *testing.T) {
-		db := dbtest.New(t)
-		_, err := hr.New(ctx, domains.Deps{Pool: rolePool(t, db.URL, "mcp_domain_erp")})
-		require.ErrorContains(t, err, "read the hr schema")
-	})
-
-	t.Run("ErrUnknownTool", func(t *testing.T) {
-		a := newAdapter(t)
-		_, err := call(t, a, "hr.fire_employee", map[string]any{"employee_id": "E040"})
-		requireCode(t, err, domains.CodeNotFound)
-	})
+	domain.CheckNew(t, "hr.fire_employee", "mcp_domain_erp")
 }

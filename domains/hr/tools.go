@@ -129,8 +129,8 @@ func (a *Adapter) summary(ctx context.Context, id string) (*EmployeeSummary, err
 }
 
 // getEmployee serves hr.get_employee.
-func (a *Adapter) getEmployee(ctx context.Context, args map[string]any) (any, error) {
-	id, err := employeeIDArg(args)
+func (a *Adapter) getEmployee(ctx context.Context, call domains.Call) (any, error) {
+	id, err := employeeIDArg(call.Args)
 	if err != nil {
 		return nil, err
 	}
@@ -156,16 +156,16 @@ func (a *Adapter) getEmployee(ctx context.Context, args map[string]any) (any, er
 }
 
 // searchEmployees serves hr.search_employees.
-func (a *Adapter) searchEmployees(ctx context.Context, args map[string]any) (any, error) {
-	dept, err := stringArg(args, "department", false)
+func (a *Adapter) searchEmployees(ctx context.Context, call domains.Call) (any, error) {
+	dept, err := domains.StringArg(call.Args, "department", false)
 	if err != nil {
 		return nil, err
 	}
-	query, err := stringArg(args, "query", false)
+	query, err := domains.StringArg(call.Args, "query", false)
 	if err != nil {
 		return nil, err
 	}
-	limit, err := intArg(args, "limit", 20, 1, 100)
+	limit, err := domains.IntArg(call.Args, "limit", 20, 1, 100)
 	if err != nil {
 		return nil, err
 	}
@@ -251,7 +251,7 @@ func (a *Adapter) departments(ctx context.Context, where string, args ...any) ([
 }
 
 // listDepartments serves hr.list_departments.
-func (a *Adapter) listDepartments(ctx context.Context, _ map[string]any) (any, error) {
+func (a *Adapter) listDepartments(ctx context.Context, _ domains.Call) (any, error) {
 	deps, err := a.departments(ctx, "")
 	if err != nil {
 		return nil, err
@@ -260,8 +260,8 @@ func (a *Adapter) listDepartments(ctx context.Context, _ map[string]any) (any, e
 }
 
 // getDepartment serves hr.get_department.
-func (a *Adapter) getDepartment(ctx context.Context, args map[string]any) (any, error) {
-	key, err := stringArg(args, "department", true)
+func (a *Adapter) getDepartment(ctx context.Context, call domains.Call) (any, error) {
+	key, err := domains.StringArg(call.Args, "department", true)
 	if err != nil {
 		return nil, err
 	}
@@ -278,8 +278,8 @@ func (a *Adapter) getDepartment(ctx context.Context, args map[string]any) (any, 
 }
 
 // getManager serves hr.get_manager.
-func (a *Adapter) getManager(ctx context.Context, args map[string]any) (any, error) {
-	id, err := employeeIDArg(args)
+func (a *Adapter) getManager(ctx context.Context, call domains.Call) (any, error) {
+	id, err := employeeIDArg(call.Args)
 	if err != nil {
 		return nil, err
 	}
@@ -297,8 +297,8 @@ func (a *Adapter) getManager(ctx context.Context, args map[string]any) (any, err
 }
 
 // listReports serves hr.list_reports.
-func (a *Adapter) listReports(ctx context.Context, args map[string]any) (any, error) {
-	id, err := employeeIDArg(args)
+func (a *Adapter) listReports(ctx context.Context, call domains.Call) (any, error) {
+	id, err := employeeIDArg(call.Args)
 	if err != nil {
 		return nil, err
 	}

@@ -173,7 +173,7 @@ func (s *Stack) Serve(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error {
-		return roles.RunWorkers(gctx, e, roles.WorkerSelection{Orchestrator: true}, s.adapters)
+		return roles.RunWorkers(gctx, e, roles.WorkerSelection{Orchestrator: true, AllDomains: true}, s.adapters)
 	})
 	g.Go(func() error {
 		return httpapi.ServeListener(gctx, e.Logger, "gateway API", s.apiListener, roles.APIHandler(e, svc), drain)

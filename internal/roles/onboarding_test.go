@@ -150,11 +150,7 @@ func TestOnboardingByConfiguration(t *testing.T) {
 	})
 
 	t.Run("OK over MCP", func(t *testing.T) {
-		client := mcp.NewClient(&mcp.Implementation{Name: "ide", Version: "1"}, nil)
-		cs, err := client.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: s.MCP.URL + "/mcp",
-			HTTPClient: &http.Client{Transport: bearerTransport{agent}}}, nil)
-		require.NoError(t, err)
-		defer cs.Close()
+		cs := stack.MCPSession(t, s.MCP.URL+"/mcp", agent)
 		list, err := cs.ListTools(context.Background(), nil)
 		require.NoError(t, err)
 		var names []string
@@ -182,14 +178,6 @@ func TestOnboardingByConfiguration(t *testing.T) {
 		require.Equal(t, "completed", body["status"])
 		require.Equal(t, 1, countRows(t, s, `SELECT count(*) FROM audit_log WHERE tool = 'helpdesk.lookup_ticket' AND outcome = 'succeeded' AND workflow_id LIKE 'chat-%'`))
 	})
-}
-
-type bearerTransport struct{ token string }
-
-func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+b.token)
-	return http.DefaultTransport.RoundTrip(r)
 }
 
 func countRows(t *testing.T, s *stack.Stack, query string) int {

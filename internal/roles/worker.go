@@ -50,8 +50,27 @@ func (a Adapters) Factory(cfg *domains.Config) (domains.Factory, error) {
 // WorkerSelection says which workers a process runs.
 type WorkerSelection struct {
 	Orchestrator bool
-	// Domains to run; empty means every enabled domain.
+	// Domains to run by name.
 	Domains []string
+	// AllDomains runs every enabled domain.
+	AllDomains bool
+}
+
+// pick returns the configurations of the selected domains: the named ones, or every enabled
+// one with AllDomains; an orchestrator-only selection picks none.
+func (sel WorkerSelection) pick(cfgs []*domains.Config) ([]*domains.Config, error) {
+	var run []*domains.Config
+	for _, c := range cfgs {
+		if sel.AllDomains && c.IsEnabled() || slices.Contains(sel.Domains, c.Name) {
+			run = append(run, c)
+		}
+	}
+	for _, want := range sel.Domains {
+		if !slices.ContainsFunc(run, func(c *domains.Config) bool { return c.Name == want }) {
+			return nil, fmt.Errorf("domain %q: no valid configuration %s.yaml", want, want)
+		}
+	}
+	return run, nil
 }
 
 // RunWorkers runs the selected workers until ctx ends. Domain configurations come from the
@@ -61,16 +80,9 @@ func RunWorkers(ctx context.Context, e *Env, sel WorkerSelection, adapters Adapt
 	for _, err := range errs {
 		e.Logger.Error("skipping broken domain configuration", "error", err)
 	}
-	var run []*domains.Config
-	for _, c := range cfgs {
-		if len(sel.Domains) == 0 && c.IsEnabled() || slices.Contains(sel.Domains, c.Name) {
-			run = append(run, c)
-		}
-	}
-	for _, want := range sel.Domains {
-		if !slices.ContainsFunc(run, func(c *domains.Config) bool { return c.Name == want }) {
-			return fmt.Errorf("domain %q: no valid configuration %s/%s.yaml (see errors above)", want, e.Cfg.DomainsDir, want)
-		}
+	run, err := sel.pick(cfgs)
+	if err != nil {
+		return fmt.Errorf("%w in %s (see errors above)", err, e.Cfg.DomainsDir)
 	}
 	if len(run) == 0 && !sel.Orchestrator {
 		return fmt.Errorf("no enabled domain in %s (MCP_DOMAINS_DIR) and no orchestrator: nothing to run", e.Cfg.DomainsDir)

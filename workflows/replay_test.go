@@ -1,0 +1,287 @@
+package workflows_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"mcp-platform/activities"
+	"mcp-platform/internal/approvals"
+	"mcp-platform/internal/conversations"
+	"mcp-platform/internal/testutil/temporaltest"
+	"mcp-platform/workflows"
+)
+
+// A recorded history and what it must cover, so that a history recorded again cannot quietly
+// lose the paths it is there to protect.
+type recordedHistory struct {
+	file string
+	// activities must each be scheduled at least once.
+	activities []string
+	// update is true when the history must hold an accepted decide-approval Update.
+	update bool
+}
+
+// histories are the committed histories in testdata/, written by TestRecordHistories.
+var histories = []recordedHistory{
+	{file: "chatturn_tool.json", activities: []string{"Complete", "Publish", "ExecuteTool", "SaveToolResult", "FinishTurn"}},
+	{file: "chatturn_approval.json", update: true, activities: []string{"Complete", "RequestApproval", "RecordDecision",
+		"Publish", "ExecuteTool", "SaveToolResult", "FinishTurn"}},
+	{file: "toolrun_approval.json", update: true, activities: []string{"RequestApproval", "RecordDecision", "ExecuteTool"}},
+}
+
+// TestReplay replays the committed histories against today's ChatTurn and ToolRun: a change
+// that would break running workflows (a reordered or removed activity, a new one not guarded by
+// workflow.GetVersion) fails it with a nondeterminism error.
+func TestReplay(t *testing.T) {
+	for _, h := range histories {
+		t.Run(h.file, func(t *testing.T) {
+			path := filepath.Join("testdata", h.file)
+			requireCovers(t, path, h)
+
+			r := worker.NewWorkflowReplayer()
+			r.RegisterWorkflow(workflows.ChatTurn)
+			r.RegisterWorkflow(workflows.ToolRun)
+			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(testLogger(t), path))
+		})
+	}
+}
+
+// requireCovers fails unless the history at path holds what h says it covers.
+func requireCovers(t *testing.T, path string, h recordedHistory) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err, "record it with UPDATE_HISTORIES=1 go test ./workflows -run TestRecordHistories")
+	hist, err := client.HistoryFromJSON(bytes.NewReader(b), client.HistoryJSONOptions{})
+	require.NoError(t, err)
+	var scheduled []string
+	updated := false
+	for _, e := range hist.GetEvents() {
+		switch e.GetEventType() {
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+			scheduled = append(scheduled, e.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName())
+		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+			updated = true
+		}
+	}
+	for _, name := range h.activities {
+		require.Contains(t, scheduled, name)
+	}
+	require.Equal(t, h.update, updated, "accepted decide-approval Update")
+	require.Equal(t, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, hist.GetEvents()[len(hist.GetEvents())-1].GetEventType())
+}
+
+// testLogger writes warnings and errors to the test's output.
+func testLogger(t *testing.T) log.Logger {
+	return log.NewStructuredLogger(slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})))
+}
+
+// TestRecordHistories runs real workflows on the embedded Temporal server and writes their
+// histories to testdata/. Run it only when a workflow change is meant to be incompatible (and
+// is released so that old workflows have drained):
+//
+//	UPDATE_HISTORIES=1 go test ./workflows -run TestRecordHistories
+func TestRecordHistories(t *testing.T) {
+	if os.Getenv("UPDATE_HISTORIES") == "" {
+		t.Skip("set UPDATE_HISTORIES=1 to record the histories in testdata/ again")
+	}
+	// A fixed identity keeps the host name and process ID out of the committed histories.
+	c, err := client.NewClientFromExisting(temporaltest.Client(t), client.Options{
+		Namespace: temporaltest.Server(t).Namespace(), Identity: "history-recorder", Logger: testLogger(t)})
+	require.NoError(t, err)
+	t.Cleanup(c.Close) // after the workers stop
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+
+	lookup := plannedCall("call-1", "hr.get_employee")
+	raise := needingApproval(plannedCall("call-1", "hr.update_salary"), activities.ApprovalID("chat-rec-approval-1", "step1-call-1"))
+	fake := &scriptedActivities{calls: map[string][]activities.PlannedCall{
+		"rec-tool": {lookup}, "rec-approval": {raise},
+	}, requested: make(chan activities.RequestApprovalInput, 4)}
+	startWorkers(t, c, fake)
+
+	t.Run("chatturn_tool.json", func(t *testing.T) {
+		in := workflows.ChatTurnInput{ConversationID: "rec-tool", Turn: 1, Principal: alice}
+		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ChatTurnWorkflowID(in.ConversationID, in.Turn),
+			TaskQueue: workflows.OrchestratorQueue}, workflows.ChatTurn, in)
+		require.NoError(t, err)
+		var res workflows.ChatTurnResult
+		require.NoError(t, run.Get(ctx, &res))
+		require.Equal(t, workflows.ChatTurnResult{Status: conversations.StatusCompleted, Answer: "Done.", Steps: 2}, res)
+		writeHistory(ctx, t, c, run, "chatturn_tool.json")
+	})
+
+	t.Run("chatturn_approval.json", func(t *testing.T) {
+		in := workflows.ChatTurnInput{ConversationID: "rec-approval", Turn: 1, Principal: alice}
+		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ChatTurnWorkflowID(in.ConversationID, in.Turn),
+			TaskQueue: workflows.OrchestratorQueue}, workflows.ChatTurn, in)
+		require.NoError(t, err)
+		awaitRequest(ctx, t, fake.requested)
+		// A refused decision leaves the call waiting (and, refused by the validator, no trace).
+		requireRefused(ctx, t, c, run.GetID(), decision(raise, true, alice), workflows.ErrTypeOwnRequest)
+		requireDecided(ctx, t, c, run.GetID(), decision(raise, true, bob), approvals.StatusApproved)
+		var res workflows.ChatTurnResult
+		require.NoError(t, run.Get(ctx, &res))
+		require.Equal(t, conversations.StatusCompleted, res.Status)
+		writeHistory(ctx, t, c, run, "chatturn_approval.json")
+	})
+
+	t.Run("toolrun_approval.json", func(t *testing.T) {
+		plan := *raise.Approval
+		plan.ID = activities.ApprovalID("tool-rec-1", "req-1")
+		in := workflows.ToolRunInput{Call: activities.ExecuteToolInput{Principal: alice, Tool: raise.Tool, Args: raise.Args,
+			ToolCallID: "req-1"}, Policy: hrPolicy, Summary: raise.Summary, Approval: &plan, Domain: raise.Domain}
+		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ToolRunWorkflowID("rec-1"),
+			TaskQueue: hrPolicy.TaskQueue}, workflows.ToolRun, in)
+		require.NoError(t, err)
+		awaitRequest(ctx, t, fake.requested)
+		requireDecided(ctx, t, c, run.GetID(), workflows.Decision{ApprovalID: plan.ID, Approve: true, ArgsHash: plan.ArgsHash,
+			Decider: bob}, approvals.StatusApproved)
+		var res workflows.ToolRunResult
+		require.NoError(t, run.Get(ctx, &res))
+		require.Equal(t, "ok", res.Status)
+		require.Equal(t, "bob", res.Approver)
+		writeHistory(ctx, t, c, run, "toolrun_approval.json")
+	})
+}
+
+// startWorkers runs the orchestrator worker (ChatTurn with the chat and approval activities)
+// and an HR domain worker (ToolRun, ExecuteTool and the approval activities), with fake's
+// activities registered under the names the workflows use.
+func startWorkers(t *testing.T, c client.Client, fake *scriptedActivities) {
+	t.Helper()
+	orchestrator := worker.New(c, workflows.OrchestratorQueue, worker.Options{})
+	orchestrator.RegisterWorkflow(workflows.ChatTurn)
+	register(orchestrator, map[string]any{"Complete": fake.Complete, "SaveToolResult": fake.SaveToolResult,
+		"Publish": fake.Publish, "FinishTurn": fake.FinishTurn, "RequestApproval": fake.RequestApproval,
+		"RecordDecision": fake.RecordDecision})
+	domain := worker.New(c, hrPolicy.TaskQueue, worker.Options{})
+	domain.RegisterWorkflow(workflows.ToolRun)
+	register(domain, map[string]any{"ExecuteTool": fake.ExecuteTool, "RequestApproval": fake.RequestApproval,
+		"RecordDecision": fake.RecordDecision})
+	for _, w := range []worker.Worker{orchestrator, domain} {
+		require.NoError(t, w.Start())
+		t.Cleanup(w.Stop)
+	}
+}
+
+// register registers each activity function under its name.
+func register(w worker.Worker, fns map[string]any) {
+	for name, fn := range fns {
+		w.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
+	}
+}
+
+// awaitRequest waits until a call asks for approval.
+func awaitRequest(ctx context.Context, t *testing.T, requested <-chan activities.RequestApprovalInput) {
+	t.Helper()
+	select {
+	case <-requested:
+	case <-ctx.Done():
+		t.Fatal("no request for approval")
+	}
+}
+
+// requireDecided sends d and requires the workflow to accept it with status.
+func requireDecided(ctx context.Context, t *testing.T, c client.Client, workflowID string, d workflows.Decision, status string) {
+	t.Helper()
+	var res workflows.DecisionResult
+	require.NoError(t, sendDecision(ctx, c, workflowID, d, &res))
+	require.Equal(t, workflows.DecisionResult{ApprovalID: d.ApprovalID, Status: status}, res)
+}
+
+// requireRefused sends d and requires the validator to refuse it with errType.
+func requireRefused(ctx context.Context, t *testing.T, c client.Client, workflowID string, d workflows.Decision, wantType string) {
+	t.Helper()
+	err := sendDecision(ctx, c, workflowID, d, nil)
+	require.Error(t, err)
+	require.Equal(t, wantType, errType(err))
+}
+
+// sendDecision is the decide-approval Update as the approvals API sends it.
+func sendDecision(ctx context.Context, c client.Client, workflowID string, d workflows.Decision, res *workflows.DecisionResult) error {
+	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: workflowID, UpdateName: workflows.UpdateDecideApproval,
+		WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{d}})
+	if err != nil {
+		return err
+	}
+	return h.Get(ctx, res)
+}
+
+// writeHistory writes the full history of run to testdata/name as JSON.
+func writeHistory(ctx context.Context, t *testing.T, c client.Client, run client.WorkflowRun, name string) {
+	t.Helper()
+	hist := &historypb.History{}
+	iter := c.GetWorkflowHistory(ctx, run.GetID(), run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		e, err := iter.Next()
+		require.NoError(t, err)
+		hist.Events = append(hist.Events, e)
+	}
+	b, err := protojson.Marshal(hist)
+	require.NoError(t, err)
+	// protojson's spacing varies on purpose; json.Indent makes the file stable and diffable.
+	var out bytes.Buffer
+	require.NoError(t, json.Indent(&out, b, "", "  "))
+	out.WriteByte('\n')
+	require.NoError(t, os.MkdirAll("testdata", 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join("testdata", name), out.Bytes(), 0o644))
+	t.Logf("wrote testdata/%s: %d events", name, len(hist.Events))
+}
+
+// scriptedActivities stand in for every activity of the recorded workflows: the LLM asks for
+// the conversation's calls in step 1 and answers in step 2, the tool returns toolOutput, and the
+// bookkeeping succeeds.
+type scriptedActivities struct {
+	// calls are the calls the LLM asks for, by conversation ID.
+	calls map[string][]activities.PlannedCall
+	// requested receives each request for approval.
+	requested chan activities.RequestApprovalInput
+}
+
+func (a *scriptedActivities) Complete(_ context.Context, in activities.CompleteInput) (activities.CompleteResult, error) {
+	if in.Step == 1 {
+		return activities.CompleteResult{Content: "Let me check.", Calls: a.calls[in.ConversationID]}, nil
+	}
+	return activities.CompleteResult{Content: "Done."}, nil
+}
+
+func (a *scriptedActivities) SaveToolResult(context.Context, activities.SaveToolResultInput) error {
+	return nil
+}
+
+func (a *scriptedActivities) Publish(context.Context, activities.PublishInput) error { return nil }
+
+func (a *scriptedActivities) FinishTurn(context.Context, activities.FinishTurnInput) error {
+	return nil
+}
+
+func (a *scriptedActivities) RequestApproval(_ context.Context, in activities.RequestApprovalInput) error {
+	select {
+	case a.requested <- in:
+	default: // a retry; the test already knows
+	}
+	return nil
+}
+
+func (a *scriptedActivities) RecordDecision(context.Context, activities.RecordDecisionInput) error {
+	return nil
+}
+
+func (a *scriptedActivities) ExecuteTool(_ context.Context, in activities.ExecuteToolInput) (activities.ExecuteToolResult, error) {
+	return activities.ExecuteToolResult{Tool: in.Tool, Output: toolOutput}, nil
+}
