@@ -1,5 +1,5 @@
 // Package logging builds the platform's structured logger: human-readable text in dev, JSON in
-// production, at the configured level.
+// production, at the configured level, with secrets and sensitive values masked.
 package logging
 
 import (
@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"mcp-platform/internal/config"
+	"mcp-platform/internal/redact"
 )
 
 // New returns a logger writing to w as the settings ask. An unknown level falls back to info;
@@ -22,10 +23,11 @@ func New(w io.Writer, cfg config.Config) *slog.Logger {
 			format = "json"
 		}
 	}
+	// Secrets and sensitive values are masked before anything is written.
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.New(redact.Handler(slog.NewJSONHandler(w, opts)))
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(redact.Handler(slog.NewTextHandler(w, opts)))
 }
 
 // ParseLevel maps a level name (debug, info, warn, error) to its slog level.

@@ -1,0 +1,43 @@
+package logging
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"mcp-platform/internal/config"
+)
+
+func TestNew(t *testing.T) {
+	dev, prod := config.Default(), config.Default()
+	prod.Environment = config.EnvProduction
+	t.Run("OK json in production, masked", func(t *testing.T) {
+		var b bytes.Buffer
+		New(&b, prod).Info("login", "user", "alice", "password", "hunter2")
+		var rec map[string]any
+		require.NoError(t, json.Unmarshal(b.Bytes(), &rec))
+		require.Equal(t, "alice", rec["user"])
+		require.NotContains(t, b.String(), "hunter2")
+	})
+	t.Run("OK text in dev at the configured level", func(t *testing.T) {
+		var b bytes.Buffer
+		dev.Log.Level = "warn"
+		l := New(&b, dev)
+		l.Info("hidden")
+		l.Warn("shown", "token", "abc.def.ghi")
+		require.NotContains(t, b.String(), "hidden")
+		require.Contains(t, b.String(), "level=WARN msg=shown")
+		require.NotContains(t, b.String(), "abc.def.ghi")
+	})
+	t.Run("OK AtLeast drops lower levels", func(t *testing.T) {
+		var b bytes.Buffer
+		l := slog.New(AtLeast(slog.NewTextHandler(&b, nil), slog.LevelWarn))
+		l.Info("quiet")
+		l.Error("loud")
+		require.NotContains(t, b.String(), "quiet")
+		require.Contains(t, b.String(), "loud")
+	})
+}
