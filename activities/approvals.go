@@ -107,7 +107,7 @@ type RecordDecisionInput struct {
 	Turn           int             `json:"turn,omitempty"`
 	Call           PlannedCall     `json:"call"`
 	Requester      authz.Principal `json:"requester"`
-	// Status is approvals.StatusApproved, StatusRejected or StatusExpired.
+	// Status is approvals.StatusApproved, StatusRejected, StatusExpired or StatusCancelled.
 	Status   string `json:"status"`
 	Approver string `json:"approver,omitempty"`
 	Comment  string `json:"comment,omitempty"`
@@ -119,7 +119,7 @@ func (a *ApprovalActivities) RecordDecision(ctx context.Context, in RecordDecisi
 	if err := a.Approvals.Decide(ctx, in.Plan.ID, in.Status, in.Approver, in.Comment); err != nil {
 		return err
 	}
-	if in.Status != approvals.StatusApproved {
+	if in.Status == approvals.StatusRejected || in.Status == approvals.StatusExpired {
 		outcome := audit.OutcomeRejected
 		if in.Status == approvals.StatusExpired {
 			outcome = audit.OutcomeExpired
@@ -136,6 +136,9 @@ func (a *ApprovalActivities) RecordDecision(ctx context.Context, in RecordDecisi
 	}
 	if in.ConversationID == "" || a.Events == nil {
 		return nil
+	}
+	if ok, err := a.Conversations.Exists(ctx, in.ConversationID); err != nil || !ok {
+		return err // a deleted conversation has no turn or stream left to update
 	}
 	if n, err := a.Approvals.PendingCount(ctx, in.WorkflowID); err != nil {
 		return err

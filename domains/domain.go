@@ -1,6 +1,8 @@
 // Package domains is the contract between the platform and the business systems it acts on: a
 // domain's configuration (namespaced tools with JSON Schemas and annotations, permissions,
-// timeouts, retries), the Adapter that executes its tools, and the typed errors adapters return.
+// timeouts, retries), the Adapter that executes its tools, and the typed errors adapters return,
+// with what builtin adapters share: argument readers (args.go), a Router dispatching calls to
+// handlers, and the classification of database failures (DBError).
 // It imports nothing else of the platform; each domains/<x> implements it and cmd/ wires them.
 package domains
 

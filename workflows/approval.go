@@ -63,12 +63,11 @@ func newApprovalBook(ctx workflow.Context) (*approvalBook, error) {
 // not pending, for arguments other than those shown, and by people who may not decide.
 func (b *approvalBook) validate(_ workflow.Context, d Decision) error {
 	p, ok := b.pending[d.ApprovalID]
-	if !ok || p.decided {
+	if !ok {
 		return temporal.NewApplicationError("this call is not waiting for a decision", ErrTypeNotPending)
 	}
-	if d.ArgsHash != p.plan.ArgsHash {
-		return temporal.NewApplicationError("the arguments differ from those shown for approval", ErrTypeArgsMismatch)
-	}
+	// Who decides is checked first, so that every attempt by someone who may not decide is
+	// refused as such (and audited by the API), whatever else is wrong with it.
 	err := approvals.CheckDecider(d.Decider.Subject, d.Decider.Roles, p.requester, p.plan.Approvers, p.plan.AllowSelf)
 	switch {
 	case errors.Is(err, approvals.ErrOwnRequest):
@@ -76,11 +75,21 @@ func (b *approvalBook) validate(_ workflow.Context, d Decision) error {
 	case err != nil:
 		return temporal.NewApplicationError(err.Error(), ErrTypeNotApprover)
 	}
+	if p.decided {
+		return temporal.NewApplicationError("this call is not waiting for a decision", ErrTypeNotPending)
+	}
+	if d.ArgsHash != p.plan.ArgsHash {
+		return temporal.NewApplicationError("the arguments differ from those shown for approval", ErrTypeArgsMismatch)
+	}
 	return nil
 }
 
 func (b *approvalBook) decide(_ workflow.Context, d Decision) (DecisionResult, error) {
 	p := b.pending[d.ApprovalID]
+	if p.decided {
+		// The request expired in the same workflow task as the decision was accepted.
+		return DecisionResult{}, temporal.NewApplicationError("this call is no longer waiting for a decision", ErrTypeNotPending)
+	}
 	p.decided, p.decision = true, d
 	status := approvals.StatusRejected
 	if d.Approve {
@@ -96,8 +105,8 @@ type approvalOutcome struct {
 	comment  string
 }
 
-// await records the request, waits for a decision or the timeout, and records the outcome.
-// tag describes where the call comes from for the records.
+// await records the request, waits for a decision or the timeout, and records the outcome
+// (cancelled too, when the workflow is cancelled while waiting).
 func (b *approvalBook) await(ctx workflow.Context, req activities.RequestApprovalInput) (approvalOutcome, error) {
 	plan := req.Plan
 	p := &pendingApproval{plan: plan, requester: req.Requester.Subject}
@@ -109,7 +118,14 @@ func (b *approvalBook) await(ctx workflow.Context, req activities.RequestApprova
 	}
 	decided, err := workflow.AwaitWithTimeout(ctx, plan.Timeout, func() bool { return p.decided })
 	if err != nil {
-		return approvalOutcome{}, err // cancelled
+		// Cancelled: take the request off the approvers' lists before giving up.
+		p.decided = true
+		dctx, _ := workflow.NewDisconnectedContext(ctx)
+		_ = workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, recordOptions()), approvalActivities.RecordDecision, activities.RecordDecisionInput{
+			Plan: plan, WorkflowID: req.WorkflowID, ConversationID: req.ConversationID, Turn: req.Turn, Call: req.Call,
+			Requester: req.Requester, Status: approvals.StatusCancelled,
+		}).Get(dctx, nil)
+		return approvalOutcome{}, err
 	}
 	out := approvalOutcome{status: approvals.StatusExpired}
 	if decided {

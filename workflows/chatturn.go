@@ -107,6 +107,7 @@ func (t *chatTurn) loop(ctx workflow.Context) error {
 			return err
 		}
 	}
+	t.step = t.in.MaxSteps
 	return temporal.NewNonRetryableApplicationError(
 		fmt.Sprintf("the assistant did not finish within %d steps", t.in.MaxSteps), "step_limit", nil)
 }

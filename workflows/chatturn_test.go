@@ -288,7 +288,7 @@ func TestChatTurn(t *testing.T) {
 		wantOutcomes: []outcome{{Step: 1, Index: 0, CallID: "call-1", Status: "ok", Output: toolOutput},
 			{Step: 2, Index: 0, CallID: "call-1", Status: "ok", Output: toolOutput}},
 		wantFinish: activities.FinishTurnInput{Status: conversations.StatusFailed, Answer: "Once more.",
-			Error: "the assistant did not finish within 2 steps", Step: 3},
+			Error: "the assistant did not finish within 2 steps", Step: 2},
 	}, {
 		name: "ErrLLMAuth",
 		llm: func(int) (activities.CompleteResult, error) {

@@ -43,7 +43,7 @@ func (d Domain) Config(tb testing.TB) *domains.Config {
 // Pool migrates a fresh database and opens a pool on it running as Role.
 func (d Domain) Pool(tb testing.TB) *pgxpool.Pool {
 	tb.Helper()
-	return RolePool(tb, dbtest.New(tb).URL, d.Role)
+	return rolePool(tb, dbtest.New(tb).URL, d.Role)
 }
 
 // Adapter migrates a fresh database and builds the domain's adapter on a pool running as Role,
@@ -52,7 +52,7 @@ func (d Domain) Pool(tb testing.TB) *pgxpool.Pool {
 func (d Domain) Adapter(tb testing.TB) (domains.Adapter, *dbtest.Database) {
 	tb.Helper()
 	db := dbtest.New(tb)
-	a, err := d.New(context.Background(), domains.Deps{Config: d.Config(tb), Pool: RolePool(tb, db.URL, d.Role)})
+	a, err := d.New(context.Background(), domains.Deps{Config: d.Config(tb), Pool: rolePool(tb, db.URL, d.Role)})
 	require.NoError(tb, err)
 	return a, db
 }
@@ -73,27 +73,27 @@ func (d Domain) CheckNew(t *testing.T, unservedTool, otherRole string) {
 		db := dbtest.New(t)
 		cfg := d.Config(t)
 		cfg.Tools = append(cfg.Tools, domains.Tool{Name: unservedTool})
-		_, err := d.New(ctx, domains.Deps{Config: cfg, Pool: RolePool(t, db.URL, d.Role)})
+		_, err := d.New(ctx, domains.Deps{Config: cfg, Pool: rolePool(t, db.URL, d.Role)})
 		require.ErrorContains(t, err, unservedTool)
 	})
 
 	t.Run("ErrSchemaNotReadable", func(t *testing.T) {
 		db := dbtest.New(t)
-		_, err := d.New(ctx, domains.Deps{Pool: RolePool(t, db.URL, otherRole)})
+		_, err := d.New(ctx, domains.Deps{Pool: rolePool(t, db.URL, otherRole)})
 		require.ErrorContains(t, err, "read the "+d.Name+" schema")
 	})
 
 	t.Run("ErrUnknownTool", func(t *testing.T) {
 		a, _ := d.Adapter(t)
-		_, err := a.Call(ctx, domains.Call{Tool: unservedTool, Args: map[string]any{}, IdempotencyKey: "test"})
+		_, err := a.Call(ctx, domains.Call{Tool: unservedTool, Args: map[string]any{}})
 		RequireCode(t, err, domains.CodeNotFound)
 	})
 }
 
-// RolePool opens a pool on the database at dbURL whose connections run as role, the way the
+// rolePool opens a pool on the database at dbURL whose connections run as role, the way the
 // domain worker opens a domain's pool, so tests exercise the role's real privileges. The pool
 // is closed when tb ends.
-func RolePool(tb testing.TB, dbURL, role string) *pgxpool.Pool {
+func rolePool(tb testing.TB, dbURL, role string) *pgxpool.Pool {
 	tb.Helper()
 	cfg, err := pgxpool.ParseConfig(dbURL)
 	require.NoError(tb, err)
@@ -155,11 +155,11 @@ func RequireOutputFieldsDeclared(tb testing.TB, cfg *domains.Config) {
 	}
 }
 
-// RequireResultsMatchOutputSchemas calls a, in a subtest per tool cfg declares, with each of the
-// tool's sample arguments, which must be valid for its input schema, and checks the result
-// against its output schema. Every declared tool needs samples. Each call has its own
+// CheckOutputSchemas runs a subtest per tool cfg declares, calling a with each of the tool's
+// sample arguments, which must be valid for its input schema, and checking the result against
+// its output schema. Every declared tool needs samples. Each call has its own
 // idempotency key, so tools with side effects run every sample.
-func RequireResultsMatchOutputSchemas(t *testing.T, cfg *domains.Config, a domains.Adapter, samples map[string][]map[string]any) {
+func CheckOutputSchemas(t *testing.T, cfg *domains.Config, a domains.Adapter, samples map[string][]map[string]any) {
 	t.Helper()
 	for _, tool := range cfg.Tools {
 		t.Run("OK results match the output schema of "+tool.Name, func(t *testing.T) {
