@@ -5,18 +5,36 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X mcp-platform/internal/version.Version=$(VERSION)
 export GOTOOLCHAIN := local
 
-.PHONY: dev build test test-go vet lint-openapi openapi tools clean
+.PHONY: dev build web test test-go test-web e2e vet lint-openapi openapi clean
 
-## dev: build and run the whole stack (private Postgres, Temporal + UI, API, MCP server, workers)
+## dev: build the UI and the binary, and run the whole stack (private Postgres, Temporal + UI,
+## API and web chat, MCP server, workers)
 dev: build
 	./$(BIN) dev
 
-## build: compile the single binary into bin/
-build:
+## build: compile the single binary (with the web UI embedded) into bin/
+build: web
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/mcp-platform
 
-## test: vet, all Go tests (unit + integration on real Postgres and Temporal), OpenAPI lint
-test: vet test-go lint-openapi
+web/node_modules: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## web: build the web UI into web/dist
+web: web/node_modules
+	cd web && npm run --silent build
+
+## test: vet, all Go tests (unit, integration on real Postgres and Temporal, scale-out with real
+## processes), OpenAPI lint, web unit tests, and the end-to-end suite in headless Chromium
+test: vet test-go lint-openapi test-web e2e
+
+## test-web: the generated API client is current, and the UI's unit tests pass
+test-web: web/node_modules
+	cd web && npm run --silent check:api && npm test
+
+## e2e: the web UI in headless Chromium against a real `mcp-platform dev` (screenshots in web/e2e/screenshots)
+e2e: web/node_modules
+	cd web && npm run --silent e2e
 
 vet:
 	$(GO) vet ./...
@@ -24,10 +42,11 @@ vet:
 test-go:
 	$(GO) test -count=1 -timeout 20m ./...
 
-## openapi: regenerate the committed OpenAPI documents from the code
-openapi: build
-	./$(BIN) openapi -server api -o openapi/gateway.json
-	./$(BIN) openapi -server mcp -o openapi/mcp-server.json
+## openapi: regenerate the committed OpenAPI documents and the web client from the code
+openapi:
+	$(GO) run ./cmd/mcp-platform openapi -server api -o openapi/gateway.json
+	$(GO) run ./cmd/mcp-platform openapi -server mcp -o openapi/mcp-server.json
+	cd web && npm run --silent gen:api
 
 tools/openapi-lint/node_modules: tools/openapi-lint/package-lock.json
 	cd tools/openapi-lint && npm ci --no-audit --no-fund --loglevel=error

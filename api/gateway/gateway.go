@@ -11,7 +11,9 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"mcp-platform/api/approvalsapi"
+	"mcp-platform/api/auditapi"
 	"mcp-platform/api/httpapi"
+	"mcp-platform/api/webui"
 	"mcp-platform/authz"
 	"mcp-platform/domains/registry"
 	"mcp-platform/internal/approvals"
@@ -58,6 +60,7 @@ var Spec = httpapi.Spec{
 		{Name: "Conversations", Description: "The caller's conversations and their history."},
 		{Name: "Tools", Description: "The tools the caller may use."},
 		approvalsapi.Tag,
+		auditapi.Tag,
 		{Name: "Auth", Description: "Dev-mode sign-in for demo users."},
 	},
 }
@@ -79,5 +82,7 @@ func New(deps Deps) (huma.API, http.Handler) {
 	addConversationRoutes(api, deps)
 	addStreamRoute(api, deps)
 	approvalsapi.Register(api, approvalsapi.Deps{Approvals: deps.Approvals, Temporal: deps.Temporal, Audit: deps.Audit, Logger: deps.Logger})
+	auditapi.Register(api, deps.Audit, deps.Authz, deps.Logger)
+	webui.Mount(mux, api)
 	return api, mux
 }

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"mcp-platform/api/approvalsapi"
+	"mcp-platform/api/auditapi"
 	"mcp-platform/api/httpapi"
 	"mcp-platform/authz"
 	"mcp-platform/domains/registry"
@@ -46,7 +47,7 @@ var Spec = httpapi.Spec{
 	Tags: []*huma.Tag{
 		{Name: "Tools", Description: "The tools the caller may use, and their execution."},
 		{Name: "Domains", Description: "Registered business domains and the health of their workers."},
-		{Name: "Audit", Description: "Every tool execution attempt, for auditors."},
+		auditapi.Tag,
 		approvalsapi.Tag,
 		{Name: "Auth", Description: "Dev-mode sign-in for demo users."},
 	},
@@ -64,7 +65,7 @@ func New(deps Deps) (huma.API, http.Handler) {
 	httpapi.AddDevAuth(api, deps.Issuer)
 	addToolRoutes(api, deps)
 	addDomainRoutes(api, deps)
-	addAuditRoutes(api, deps)
+	auditapi.Register(api, deps.Audit, deps.Authz, deps.Logger)
 	approvalsapi.Register(api, approvalsapi.Deps{Approvals: deps.Approvals, Temporal: deps.Temporal, Audit: deps.Audit, Logger: deps.Logger})
 	if deps.Verifier != nil && deps.Executor != nil {
 		addMCP(mux, deps)

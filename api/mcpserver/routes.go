@@ -11,7 +11,6 @@ import (
 	"mcp-platform/api/httpapi"
 	"mcp-platform/domains"
 	"mcp-platform/domains/registry"
-	"mcp-platform/internal/audit"
 )
 
 type getToolInput struct {
@@ -235,59 +234,6 @@ func addDomainRoutes(api huma.API, deps Deps) {
 				info.LastHeartbeat = &hb
 			}
 			out.Body.Domains = append(out.Body.Domains, info)
-		}
-		return out, nil
-	})
-}
-
-type auditInput struct {
-	User    string    `query:"user" maxLength:"128" doc:"Only this user's calls"`
-	Tool    string    `query:"tool" maxLength:"100" doc:"Only this tool; a trailing * matches a prefix (hr.*)"`
-	Outcome string    `query:"outcome" enum:"started,succeeded,denied,invalid,failed,rejected,expired" doc:"Only this outcome"`
-	Since   time.Time `query:"since" doc:"Only calls at or after this time (RFC 3339)"`
-	Until   time.Time `query:"until" doc:"Only calls before this time (RFC 3339)"`
-	Limit   int       `query:"limit" minimum:"1" maximum:"200" default:"50" doc:"Page size"`
-	Cursor  string    `query:"cursor" maxLength:"512" doc:"next_cursor of the previous page"`
-}
-
-type auditOutput struct {
-	Body struct {
-		Records    []audit.Record `json:"records" doc:"Newest first"`
-		NextCursor string         `json:"next_cursor,omitempty" doc:"Pass as cursor for the next page; absent on the last"`
-	}
-}
-
-func addAuditRoutes(api huma.API, deps Deps) {
-	huma.Register(api, huma.Operation{
-		OperationID: "list-audit-records",
-		Method:      http.MethodGet,
-		Path:        "/audit",
-		Summary:     "Read the audit log",
-		Description: "Every tool execution attempt (allowed, denied, invalid, failed), newest first, with " +
-			"sensitive values redacted. For auditors and admins.",
-		Tags:   []string{"Audit"},
-		Errors: []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden},
-	}, func(ctx context.Context, in *auditInput) (*auditOutput, error) {
-		p, err := httpapi.Principal(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if !deps.Authz.CanReadAudit(p) {
-			return nil, huma.Error403Forbidden("only auditors and admins may read the audit log")
-		}
-		page, err := deps.Audit.Query(ctx, audit.Filter{UserID: in.User, Tool: in.Tool, Outcome: in.Outcome,
-			Since: in.Since, Until: in.Until, Limit: in.Limit, Cursor: in.Cursor})
-		if errors.Is(err, audit.ErrBadCursor) {
-			return nil, huma.Error400BadRequest("the cursor is not valid; start again without it")
-		}
-		if err != nil {
-			deps.Logger.Error("audit query failed", "error", err)
-			return nil, huma.Error500InternalServerError("could not read the audit log")
-		}
-		out := &auditOutput{}
-		out.Body.Records, out.Body.NextCursor = page.Records, page.NextCursor
-		if out.Body.Records == nil {
-			out.Body.Records = []audit.Record{}
 		}
 		return out, nil
 	})

@@ -1,0 +1,2 @@
+export function apiPrefixes(): string[]
+export function isAPIPath(path: string, prefixes?: string[]): boolean

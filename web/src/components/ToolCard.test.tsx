@@ -1,0 +1,88 @@
+import { render, screen } from '@testing-library/react'
+import { describe, expect, it } from 'vitest'
+import type { ToolCallView } from '../chat/state'
+import { ToolCard } from './ToolCard'
+
+const alice = { sub: 'alice', name: 'Alice Martin', roles: ['hr_manager'] }
+
+function call(over: Partial<ToolCallView>): ToolCallView {
+  return { key: '1:c', id: 'c', step: 1, tool: 'hr.get_employee', domain: 'hr', arguments: { employee_id: 'E001' }, status: 'running', ...over }
+}
+
+describe('ToolCard', () => {
+  it('shows domain, tool, arguments and a running status', () => {
+    render(<ToolCard call={call({})} me={alice} />)
+    const card = screen.getByRole('article', { name: 'Tool call hr.get_employee: Running' })
+    expect(card).toHaveTextContent('hr')
+    expect(card).toHaveTextContent('hr.get_employee')
+    expect(screen.getByRole('rowheader', { name: 'Employee ID' })).toBeInTheDocument()
+    expect(screen.getByText('E001')).toBeInTheDocument()
+  })
+
+  it('shows a finished call with its duration and the result as a table', () => {
+    render(<ToolCard call={call({ status: 'ok', durationMs: 69, output: [{ id: 'E001', name: 'Sarah Johnson' }] })} me={alice} />)
+    expect(screen.getByRole('article', { name: 'Tool call hr.get_employee: OK' })).toBeInTheDocument()
+    expect(screen.getByText('69 ms')).toBeInTheDocument()
+    expect(screen.getByRole('columnheader', { name: 'Name' })).toBeInTheDocument()
+    expect(screen.getByRole('cell', { name: 'Sarah Johnson' })).toBeInTheDocument()
+  })
+
+  it('explains a denial in plain words', () => {
+    render(<ToolCard call={call({ status: 'denied', error: 'bob may not call hr.get_employee' })} me={alice} />)
+    expect(screen.getByRole('alert')).toHaveTextContent(
+      'You are not allowed to use hr.get_employee, so it did not run. Bob may not call hr.get_employee.',
+    )
+    expect(screen.getByRole('article', { name: 'Tool call hr.get_employee: Denied' })).toBeInTheDocument()
+  })
+
+  it('explains errors by type', () => {
+    render(<ToolCard call={call({ status: 'error', errorType: 'not_found', error: 'no employee E999' })} me={alice} />)
+    expect(screen.getByRole('article', { name: 'Tool call hr.get_employee: Not found' })).toHaveTextContent(
+      'Nothing was found. No employee E999.',
+    )
+  })
+
+  it('explains a rejection with the approver and comment', () => {
+    render(
+      <ToolCard
+        call={call({
+          status: 'rejected',
+          approval: {
+            id: 'apr-1', tool: 'hr.get_employee', arguments: {}, argsHash: 'h', approverRoles: ['sre_lead'], allowSelfApproval: false,
+            status: 'rejected', approver: 'dan', comment: 'not now',
+          },
+        })}
+        me={alice}
+      />,
+    )
+    expect(screen.getByText('dan rejected this request, so it did not run. They said: “not now”.')).toBeInTheDocument()
+  })
+
+  it('explains an expiry', () => {
+    render(<ToolCard call={call({ status: 'expired' })} me={alice} />)
+    expect(screen.getByText('Nobody approved this request in time, so it did not run.')).toBeInTheDocument()
+  })
+})
+
+describe('ToolCard after an approval', () => {
+  it('names the approver and their comment instead of the approval form', () => {
+    render(
+      <ToolCard
+        call={call({
+          tool: 'devops.scale_deployment',
+          domain: 'devops',
+          status: 'ok',
+          approver: 'dan',
+          output: { replicas: 3 },
+          approval: {
+            id: 'apr-1', tool: 'devops.scale_deployment', arguments: {}, argsHash: 'h', approverRoles: ['sre_lead'], allowSelfApproval: false,
+            status: 'approved', approver: 'dan', comment: 'for the launch',
+          },
+        })}
+        me={alice}
+      />,
+    )
+    expect(screen.getByText(/Approved by dan/)).toHaveTextContent('Approved by dan: “for the launch”')
+    expect(screen.queryByRole('region', { name: /Approval request/ })).not.toBeInTheDocument()
+  })
+})
