@@ -17,6 +17,8 @@ import (
 
 	"mcp-platform/api/httpapi"
 	"mcp-platform/internal/conversations"
+	"mcp-platform/internal/events"
+	"mcp-platform/internal/redact"
 	"mcp-platform/internal/temporalx"
 	"mcp-platform/workflows"
 )
@@ -97,6 +99,10 @@ func addChatRoutes(api huma.API, deps Deps) {
 			deps.Logger.Error("start chat workflow failed", "workflow_id", turn.WorkflowID, "error", err)
 			_ = deps.Conversations.SetTurnStatus(context.WithoutCancel(ctx), conv.ID, turn.Turn, conversations.StatusFailed, "the workflow service was unavailable")
 			return nil, huma.Error503ServiceUnavailable("the workflow service is unavailable; try again shortly")
+		}
+		if _, err := deps.Events.Publish(ctx, conv.ID, turn.Turn, events.TypeTurnStarted,
+			map[string]any{"workflow_id": turn.WorkflowID, "message": redact.String(in.Body.Message)}); err != nil {
+			deps.Logger.Warn("publish turn_started failed", "error", err)
 		}
 		out := &ChatResponse{Status: http.StatusAccepted, Body: deps.turnInfo(conv.ID, turn.Turn, turn.WorkflowID, conversations.StatusRunning)}
 		if !in.Body.Wait {

@@ -35,6 +35,8 @@ type ConversationDetail struct {
 	Messages []conversations.Message `json:"messages" doc:"User, assistant and tool messages in order, tool calls and results included"`
 	// Approvals are the conversation's requests for approval, pending and decided.
 	Approvals []approvals.Request `json:"approvals"`
+	// LastEventID is the newest event when the history was read: follow the stream from it.
+	LastEventID int64 `json:"last_event_id" doc:"Pass as Last-Event-ID (or ?after=) to follow the stream from this history"`
 }
 
 // TurnDetail is a turn with its links.
@@ -102,6 +104,12 @@ func addConversationRoutes(api huma.API, deps Deps) {
 		if err != nil {
 			return nil, notFound(err, deps)
 		}
+		// Read the stream position first: events published while the history is read are
+		// then replayed rather than missed.
+		last, err := deps.Events.LastID(ctx, c.ID)
+		if err != nil {
+			return nil, notFound(err, deps)
+		}
 		apr, err := deps.Approvals.ForConversation(ctx, c.ID)
 		if err != nil {
 			return nil, notFound(err, deps)
@@ -109,7 +117,7 @@ func addConversationRoutes(api huma.API, deps Deps) {
 		if apr == nil {
 			apr = []approvals.Request{}
 		}
-		out := &conversationOutput{Body: ConversationDetail{Conversation: c, Messages: msgs, Turns: []TurnDetail{}, Approvals: apr}}
+		out := &conversationOutput{Body: ConversationDetail{Conversation: c, Messages: msgs, Turns: []TurnDetail{}, Approvals: apr, LastEventID: last}}
 		for _, t := range turns {
 			out.Body.Turns = append(out.Body.Turns, TurnDetail{Turn: t, TemporalURL: deps.turnInfo(c.ID, t.Turn, t.WorkflowID, t.Status).TemporalURL})
 		}

@@ -106,7 +106,7 @@ func TestChat(t *testing.T) {
 
 	t.Run("OK stream shows deltas and tool events in order", func(t *testing.T) {
 		evs := readEvents(t, s, alice, conv, 0, isTurnEnd)
-		require.Equal(t, []string{"delta", "message", "tool_started", "tool_finished", "delta", "message", "turn_completed"}, types(evs))
+		require.Equal(t, []string{"turn_started", "delta", "message", "tool_started", "tool_finished", "delta", "message", "turn_completed"}, types(evs))
 		for i := 1; i < len(evs); i++ {
 			require.Greater(t, evs[i].ID, evs[i-1].ID)
 		}
@@ -150,6 +150,7 @@ func TestChat(t *testing.T) {
 		require.Equal(t, "hr.get_employee", call["tool"])
 		require.Equal(t, "ok", msgs[2].(map[string]any)["tool_status"])
 		require.Len(t, body["turns"], 1)
+		require.Positive(t, body["last_event_id"], "the stream position to follow from")
 	})
 
 	t.Run("ErrOthersConversation is 404", func(t *testing.T) {

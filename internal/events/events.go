@@ -85,3 +85,13 @@ func (s *Store) After(ctx context.Context, conversationID string, afterID int64,
 		return e, err
 	})
 }
+
+// LastID is the ID of the conversation's newest event (0 when it has none), so a client that
+// loaded the history can follow the stream from there.
+func (s *Store) LastID(ctx context.Context, conversationID string) (int64, error) {
+	var id int64
+	if err := s.pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM events WHERE conversation_id = $1`, conversationID).Scan(&id); err != nil {
+		return 0, fmt.Errorf("read last event: %w", err)
+	}
+	return id, nil
+}

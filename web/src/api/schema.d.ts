@@ -361,6 +361,11 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             id: string;
+            /**
+             * Format: int64
+             * @description Pass as Last-Event-ID (or ?after=) to follow the stream from this history
+             */
+            last_event_id: number;
             /** Format: int64 */
             last_turn: number;
             /** @description User, assistant and tool messages in order, tool calls and results included */
