@@ -59,6 +59,9 @@ func Register(api huma.API, log *audit.Log, enf *authz.Enforcer, logger *slog.Lo
 		if errors.Is(err, audit.ErrBadCursor) {
 			return nil, huma.Error400BadRequest("the cursor is not valid; start again without it")
 		}
+		if errors.Is(err, audit.ErrBadFilter) {
+			return nil, huma.Error400BadRequest("the filter is not valid: until must be after since")
+		}
 		if err != nil {
 			logger.Error("audit query failed", "error", err)
 			return nil, huma.Error500InternalServerError("could not read the audit log")

@@ -405,6 +405,73 @@ async function scenario(ui, proxy, gateway) {
       const overflow = await phonePage.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
       check(overflow <= 1, `the page scrolls sideways by ${overflow}px`)
     })
+
+    // Audrey, auditor: the audit log shows the calls of the steps above, with their approver.
+    const audrey = await newUser(browser, ui, consoleErrors)
+    await step('audrey: the audit log, filtered to devops.* and Succeeded, shows carol\'s scaling approved by dan', '10-audit.png', audrey.page, async () => {
+      const page = audrey.page
+      await signIn(page, 'Audrey Kim')
+      await page.getByRole('link', { name: 'Audit' }).click()
+      await page.waitForURL(/\/audit-log$/)
+      await page.getByRole('heading', { name: 'Audit log' }).waitFor({ timeout: WAIT })
+      // Unfiltered, the newest records include alice's lookup.
+      await page.getByRole('button', { name: /^Details of hr\.get_employee by alice/ }).first().waitFor({ timeout: WAIT })
+
+      const filters = page.getByRole('search', { name: 'Filter the audit log' })
+      await filters.getByLabel('Tool').fill('devops.*')
+      await filters.getByLabel('Outcome').selectOption('succeeded')
+      await filters.getByRole('button', { name: 'Apply filters' }).click()
+      // Wait for the filtered page: every row a successful devops call.
+      await page.waitForFunction(
+        () => {
+          const rows = [...document.querySelectorAll('tr.audit-row')]
+          return (
+            rows.length > 0 &&
+            rows.every((r) => r.querySelector('.badge.outcome-succeeded') && /^devops\./.test(r.querySelector('.tool-name')?.textContent ?? ''))
+          )
+        },
+        null,
+        { timeout: WAIT },
+      )
+      const carolRows = page.locator('tr.audit-row', { has: page.getByRole('button', { name: /^Details of devops\.scale_deployment by carol/ }) })
+      const rows = page.locator('tr.audit-row')
+      const n = await rows.count()
+      check(n >= 2, `carol's two approved scalings are listed (found ${n} rows)`)
+      for (let i = 0; i < n; i++) {
+        const cells = await rows.nth(i).locator('td').allInnerTexts()
+        check(/devops\.\w+/.test(cells[2]) && !/hr\./.test(cells[2]), `row ${i + 1} is a devops tool: ${cells[2]}`)
+        check(cells[3].trim() === 'Succeeded', `row ${i + 1} succeeded: ${cells[3]}`)
+      }
+      const carol = carolRows.first()
+      check((await carol.locator('td').nth(4).innerText()).trim() === 'dan', 'dan approved carol\'s call')
+      check((await carol.locator('.domain-chip').innerText()).toLowerCase() === 'devops', 'the row shows the devops domain')
+      check((await carol.locator('.badge.outcome-succeeded').count()) === 1, 'the outcome is a green pill')
+
+      // The row opens to the call's parameters, result and workflow.
+      await carol.getByRole('button', { name: /^Details of / }).click()
+      const detail = page.locator('tr.audit-detail').first()
+      await detail.getByRole('region', { name: 'Parameters of devops.scale_deployment' }).getByText('api-server').first().waitFor({ timeout: WAIT })
+      await detail.getByRole('region', { name: 'Result of devops.scale_deployment' }).waitFor({ timeout: WAIT })
+      const wf = (await detail.locator('dt', { hasText: 'Workflow ID' }).locator('xpath=following-sibling::dd').innerText()).trim()
+      check(wf.length > 3 && wf !== '—', `the workflow ID is shown (${wf})`)
+      await sleep(300) // let the row's chevron finish turning before the screenshot
+    })
+
+    const audreyPhone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true })
+    const audreyPhonePage = await audreyPhone.newPage()
+    audreyPhonePage.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`))
+    await step('audrey on a phone: the audit records fit the screen as cards', '11-audit-phone.png', audreyPhonePage, async () => {
+      const page = audreyPhonePage
+      await page.goto(ui)
+      await signIn(page, 'Audrey Kim')
+      await page.getByRole('link', { name: 'Audit' }).click()
+      await page.getByRole('button', { name: /^Details of devops\.scale_deployment by carol/ }).first().waitFor({ timeout: WAIT })
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+      check(overflow <= 1, `the page scrolls sideways by ${overflow}px`)
+      const wrap = await page.locator('.audit-wrap').evaluate((el) => el.scrollWidth - el.clientWidth)
+      check(wrap <= 1, `the audit table scrolls sideways by ${wrap}px`)
+    })
+    await audreyPhone.close()
   } finally {
     await browser.close()
   }
@@ -447,6 +514,8 @@ async function main() {
       for (const e of unexpected) console.log(`  ${e}`)
     }
     console.log(`\nUI served by: ${mode}`)
+    const passed = results.filter((r) => r.ok).length
+    console.log(`e2e: ${passed} passed, ${results.length - passed} failed`)
     if (results.some((r) => !r.ok) || unexpected.length) {
       if (stack) console.log(`stack log (last lines of ${stack.logFile}):\n${tail(stack.logFile, 15)}`)
       process.exitCode = 1

@@ -1,7 +1,7 @@
 // The application shell: sign-in, then the conversation list beside the current screen.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { createApi, must, type Api } from './api/client'
-import { AuditPlaceholder } from './components/AuditPlaceholder'
+import { AuditLog } from './components/AuditLog'
 import { ChatView } from './components/ChatView'
 import { ConversationList } from './components/ConversationList'
 import { ChatIcon, CloseIcon, LogIcon, LogoutIcon, MenuIcon, ShieldIcon } from './components/Icons'
@@ -176,7 +176,7 @@ function Shell({
             />
           )}
           {route.name === 'approvals' && <PendingApprovals api={api} me={me} onCount={setPending} onUnauthorized={onUnauthorized} />}
-          {route.name === 'audit' && <AuditPlaceholder />}
+          {route.name === 'audit' && <AuditLog api={api} onUnauthorized={onUnauthorized} />}
         </main>
       </div>
     </div>

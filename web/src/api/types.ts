@@ -16,6 +16,8 @@ export type ToolInfo = S['ToolInfo']
 export type StreamEvent = S['StreamEvent']
 export type StreamEventType = StreamEvent['type']
 export type Problem = S['ErrorModel']
+export type AuditRecord = S['Record']
+export type AuditPage = S['AuditOutputBody']
 
 /** Payload of a `delta` event: a piece of an LLM step's streamed text. */
 export interface DeltaData {

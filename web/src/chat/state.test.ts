@@ -210,6 +210,7 @@ describe('chat state from history', () => {
     created_at: '2026-11-24T08:02:58Z',
     updated_at: '2026-11-24T08:02:58Z',
     last_turn: 2,
+    last_event_id: 0,
     turns: [
       { turn: 1, workflow_id: 'chat-x-1', status: 'completed', started_at: '', temporal_url: 'http://t/1' },
       { turn: 2, workflow_id: 'chat-x-2', status: 'awaiting_approval', started_at: '', temporal_url: 'http://t/2' },

@@ -79,3 +79,8 @@ export const LogoutIcon = () => (
     <path d="M9 21H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h4M16 17l5-5-5-5M21 12H9" />
   </Svg>
 )
+export const ChevronIcon = () => (
+  <Svg width="16" height="16">
+    <path d="m9 6 6 6-6 6" />
+  </Svg>
+)

@@ -40,3 +40,12 @@ export function absolute(iso: string | undefined): string {
   const t = new Date(iso)
   return Number.isNaN(t.getTime()) ? '' : t.toLocaleString()
 }
+
+const stamp = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' })
+
+/** timestamp formats a time to the second, in the browser's time zone: "May 1, 2026, 9:30:05 AM". */
+export function timestamp(iso: string | undefined): string {
+  if (!iso) return ''
+  const t = new Date(iso)
+  return Number.isNaN(t.getTime()) ? '' : stamp.format(t)
+}
