@@ -377,15 +377,3 @@ func (a *ChatActivities) FinishTurn(ctx context.Context, in FinishTurnInput) err
 	_, err := a.Events.Publish(ctx, in.ConversationID, in.Turn, typ, map[string]any{"status": in.Status, "answer": in.Answer, "error": in.Error})
 	return err
 }
-
-// SetTurnStatusInput records an intermediate status (awaiting approval, running again).
-type SetTurnStatusInput struct {
-	ConversationID string `json:"conversation_id"`
-	Turn           int    `json:"turn"`
-	Status         string `json:"status"`
-}
-
-// SetTurnStatus records an intermediate turn status.
-func (a *ChatActivities) SetTurnStatus(ctx context.Context, in SetTurnStatusInput) error {
-	return a.Conversations.SetTurnStatus(ctx, in.ConversationID, in.Turn, in.Status, "")
-}

@@ -56,21 +56,9 @@ type stringList []string
 
 // UnmarshalJSON reads an array of strings, a single string or null.
 func (l *stringList) UnmarshalJSON(b []byte) error {
-	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
-		*l = nil
-		return nil
-	}
-	var one string
-	if err := json.Unmarshal(b, &one); err == nil {
-		*l = stringList{one}
-		return nil
-	}
-	var many []string
-	if err := json.Unmarshal(b, &many); err != nil {
-		return errors.New("want a string or an array of strings")
-	}
-	*l = many
-	return nil
+	v, err := decodeList(b, func(one string) []string { return []string{one} }, "want a string or an array of strings")
+	*l = v
+	return err
 }
 
 // spaceList is a scope claim: a space-separated string (RFC 8693 "scope") or an array.
@@ -78,21 +66,26 @@ type spaceList []string
 
 // UnmarshalJSON reads a space-separated string, an array of strings or null.
 func (l *spaceList) UnmarshalJSON(b []byte) error {
+	v, err := decodeList(b, strings.Fields, "want a space-separated string or an array of strings")
+	*l = v
+	return err
+}
+
+// decodeList reads a claim that is null, a JSON array of strings, or a single string that
+// split turns into a list.
+func decodeList(b []byte, split func(string) []string, want string) ([]string, error) {
 	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
-		*l = nil
-		return nil
+		return nil, nil
 	}
 	var one string
 	if err := json.Unmarshal(b, &one); err == nil {
-		*l = strings.Fields(one)
-		return nil
+		return split(one), nil
 	}
 	var many []string
 	if err := json.Unmarshal(b, &many); err != nil {
-		return errors.New("want a space-separated string or an array of strings")
+		return nil, errors.New(want)
 	}
-	*l = many
-	return nil
+	return many, nil
 }
 
 // MarshalJSON writes the OAuth form, a space-separated string.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,7 +14,6 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/stretchr/testify/require"
 
-	"mcp-platform/authz"
 	"mcp-platform/domains"
 	"mcp-platform/domains/registry"
 	"mcp-platform/internal/redact"
@@ -95,18 +93,13 @@ func (b *backend) Call(_ context.Context, c domains.Call) (any, error) {
 
 type fixture struct {
 	*stack.Stack
-	env     *roles.Env
-	svc     *roles.Services
-	srv     *httptest.Server
 	backend *backend
-	logs    *stack.Buffer
-	issuer  *authz.Issuer
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	s := stack.Start(t, stack.Options{})
-	return &fixture{Stack: s, env: s.Env, svc: s.Services, srv: s.MCP, backend: &backend{seen: map[string]int{}}, logs: s.Logs, issuer: s.Services.Issuer}
+	return &fixture{Stack: s, backend: &backend{seen: map[string]int{}}}
 }
 
 // startDomain runs a worker for a demo domain named name until the test ends, and waits until
@@ -125,7 +118,7 @@ func (f *fixture) runDomain(t *testing.T, name string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- roles.RunDomainWorker(ctx, f.env, dc, func(context.Context, domains.Deps) (domains.Adapter, error) { return f.backend, nil })
+		done <- roles.RunDomainWorker(ctx, f.Env, dc, func(context.Context, domains.Deps) (domains.Adapter, error) { return f.backend, nil })
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -137,22 +130,15 @@ func (f *fixture) runDomain(t *testing.T, name string) {
 func (f *fixture) waitTool(t *testing.T, tool string, live bool) {
 	t.Helper()
 	require.Eventually(t, func() bool {
-		require.NoError(t, f.svc.Catalog.Refresh(context.Background()))
-		_, ok := f.svc.Catalog.Lookup(tool)
-		return ok && f.svc.Catalog.Live(domains.DomainOf(tool)) == live
+		require.NoError(t, f.Services.Catalog.Refresh(context.Background()))
+		_, ok := f.Services.Catalog.Lookup(tool)
+		return ok && f.Services.Catalog.Live(domains.DomainOf(tool)) == live
 	}, 20*time.Second, 100*time.Millisecond)
-}
-
-func (f *fixture) token(t *testing.T, sub string, roles ...string) string {
-	t.Helper()
-	tok, _, err := f.issuer.Issue(authz.Principal{Subject: sub, Roles: roles})
-	require.NoError(t, err)
-	return tok
 }
 
 func (f *fixture) do(t *testing.T, method, path, token string, body any) (int, http.Header, map[string]any) {
 	t.Helper()
-	return stack.Do(t, f.srv.URL, method, path, token, body)
+	return stack.Do(t, f.MCP.URL, method, path, token, body)
 }
 
 func toolNames(body map[string]any) []string {
@@ -166,16 +152,16 @@ func toolNames(body map[string]any) []string {
 func auditRows(t *testing.T, f *fixture, where string, args ...any) int {
 	t.Helper()
 	var n int
-	require.NoError(t, f.env.Pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_log WHERE "+where, args...).Scan(&n))
+	require.NoError(t, f.Env.Pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_log WHERE "+where, args...).Scan(&n))
 	return n
 }
 
 func TestMCPServerREST(t *testing.T) {
 	f := newFixture(t)
 	f.startDomain(t, "demo")
-	clerk := f.token(t, "carl", "clerk")
-	viewer := f.token(t, "vera", "viewer")
-	officer := f.token(t, "olga", "officer")
+	clerk := f.Token(t, "carl", "clerk")
+	viewer := f.Token(t, "vera", "viewer")
+	officer := f.Token(t, "olga", "officer")
 
 	t.Run("ErrNoToken is 401 with a challenge", func(t *testing.T) {
 		code, h, body := f.do(t, http.MethodGet, "/tools", "", nil)
@@ -264,7 +250,7 @@ func TestMCPServerREST(t *testing.T) {
 	t.Run("OK audit for auditors only, filtered", func(t *testing.T) {
 		code, _, _ := f.do(t, http.MethodGet, "/audit", clerk, nil)
 		require.Equal(t, http.StatusForbidden, code)
-		auditor := f.token(t, "audrey", "auditor")
+		auditor := f.Token(t, "audrey", "auditor")
 		code, _, body := f.do(t, http.MethodGet, "/audit?outcome=denied&user=vera", auditor, nil)
 		require.Equal(t, http.StatusOK, code, body)
 		recs := body["records"].([]any)
@@ -274,18 +260,18 @@ func TestMCPServerREST(t *testing.T) {
 
 	t.Run("OK secrets never stored or logged", func(t *testing.T) {
 		var all string
-		require.NoError(t, f.env.Pool.QueryRow(context.Background(), `SELECT coalesce(string_agg(row_to_json(a)::text, ' '), '') FROM audit_log a`).Scan(&all))
+		require.NoError(t, f.Env.Pool.QueryRow(context.Background(), `SELECT coalesce(string_agg(row_to_json(a)::text, ' '), '') FROM audit_log a`).Scan(&all))
 		require.NotContains(t, all, "hunter2")
 		require.NotContains(t, all, "TOPSECRET-42")
 		require.Contains(t, all, redact.Mask)
-		require.NotContains(t, f.logs.String(), "hunter2")
-		require.NotContains(t, f.logs.String(), "TOPSECRET-42")
+		require.NotContains(t, f.Logs.String(), "hunter2")
+		require.NotContains(t, f.Logs.String(), "TOPSECRET-42")
 	})
 }
 
 func connectMCP(t *testing.T, f *fixture, token string) *mcp.ClientSession {
 	t.Helper()
-	return stack.MCPSession(t, f.srv.URL+"/mcp", token)
+	return stack.MCPSession(t, f.MCP.URL+"/mcp", token)
 }
 
 func TestMCPEndpoint(t *testing.T) {
@@ -294,21 +280,21 @@ func TestMCPEndpoint(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("ErrNoToken is 401 with resource metadata", func(t *testing.T) {
-		resp, err := http.Post(f.srv.URL+"/mcp", "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
+		resp, err := http.Post(f.MCP.URL+"/mcp", "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
 		require.NoError(t, err)
 		resp.Body.Close()
 		require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 		require.Contains(t, resp.Header.Get("WWW-Authenticate"), "resource_metadata=")
-		meta, err := http.Get(f.srv.URL + "/.well-known/oauth-protected-resource/mcp")
+		meta, err := http.Get(f.MCP.URL + "/.well-known/oauth-protected-resource/mcp")
 		require.NoError(t, err)
 		defer meta.Body.Close()
 		var m map[string]any
 		require.NoError(t, json.NewDecoder(meta.Body).Decode(&m))
-		require.Equal(t, f.env.URL(f.env.Cfg.Server.MCPPort)+"/mcp", m["resource"])
+		require.Equal(t, f.Env.URL(f.Env.Cfg.Server.MCPPort)+"/mcp", m["resource"])
 	})
 
 	t.Run("OK list and call with our annotations", func(t *testing.T) {
-		cs := connectMCP(t, f, f.token(t, "carl", "clerk"))
+		cs := connectMCP(t, f, f.Token(t, "carl", "clerk"))
 		res, err := cs.ListTools(ctx, nil)
 		require.NoError(t, err)
 		var names []string
@@ -329,7 +315,7 @@ func TestMCPEndpoint(t *testing.T) {
 	})
 
 	t.Run("ErrToolFailure is an isError result", func(t *testing.T) {
-		cs := connectMCP(t, f, f.token(t, "carl", "clerk"))
+		cs := connectMCP(t, f, f.Token(t, "carl", "clerk"))
 		call, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "demo__get_record", Arguments: map[string]any{"record_id": "bad"}})
 		require.NoError(t, err)
 		require.True(t, call.IsError)
@@ -337,7 +323,7 @@ func TestMCPEndpoint(t *testing.T) {
 	})
 
 	t.Run("ErrDenied hidden from list, refused and audited on call", func(t *testing.T) {
-		cs := connectMCP(t, f, f.token(t, "vera", "viewer"))
+		cs := connectMCP(t, f, f.Token(t, "vera", "viewer"))
 		res, err := cs.ListTools(ctx, nil)
 		require.NoError(t, err)
 		require.Len(t, res.Tools, 1)
@@ -351,7 +337,7 @@ func TestMCPEndpoint(t *testing.T) {
 
 func TestDomainLifecycle(t *testing.T) {
 	f := newFixture(t)
-	clerk := f.token(t, "carl", "clerk")
+	clerk := f.Token(t, "carl", "clerk")
 
 	t.Run("OK a worker started while serving adds its tools within seconds", func(t *testing.T) {
 		_, _, body := f.do(t, http.MethodGet, "/tools", clerk, nil)
@@ -367,7 +353,7 @@ func TestDomainLifecycle(t *testing.T) {
 	t.Run("ErrNoWorker is 503 without waiting", func(t *testing.T) {
 		dc, err := domains.Parse("offline.yaml", []byte(fmt.Sprintf(demoYAML, "offline")))
 		require.NoError(t, err)
-		reg := registry.New(f.env.Pool)
+		reg := registry.New(f.Env.Pool)
 		require.NoError(t, reg.Register(context.Background(), dc, "gone-worker"))
 		require.NoError(t, reg.Deregister(context.Background(), "offline", "gone-worker"))
 		f.waitTool(t, "offline.get_record", false)
@@ -380,6 +366,6 @@ func TestDomainLifecycle(t *testing.T) {
 		dc, err := domains.Parse("late.yaml", []byte(fmt.Sprintf(demoYAML, "late")))
 		require.NoError(t, err)
 		dc.Tools[0].Name = "demo.get_record"
-		require.Error(t, registry.New(f.env.Pool).Register(context.Background(), dc, "rogue"))
+		require.Error(t, registry.New(f.Env.Pool).Register(context.Background(), dc, "rogue"))
 	})
 }

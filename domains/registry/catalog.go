@@ -35,23 +35,15 @@ type Catalog struct {
 	sink   PolicySink
 	logger *slog.Logger
 
-	mu       sync.RWMutex
-	domains  map[string]*Domain
-	tools    map[string]Entry
-	now      time.Time
-	onChange []func()
+	mu      sync.RWMutex
+	domains map[string]*Domain
+	tools   map[string]Entry
+	now     time.Time
 }
 
 // NewCatalog returns an empty catalog; call Refresh or Run to fill it.
 func NewCatalog(reg *Registry, sink PolicySink, logger *slog.Logger) *Catalog {
 	return &Catalog{reg: reg, sink: sink, logger: logger, domains: map[string]*Domain{}, tools: map[string]Entry{}}
-}
-
-// OnChange registers f to be called after a refresh that changed the domains or tools.
-func (c *Catalog) OnChange(f func()) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.onChange = append(c.onChange, f)
 }
 
 // Run refreshes the catalog every RefreshInterval until ctx ends.
@@ -99,13 +91,9 @@ func (c *Catalog) Refresh(ctx context.Context) error {
 	changed := c.applyPolicies(next)
 	changed = changed || c.liveness(now) != liveness(next, now)
 	c.domains, c.tools, c.now = next, tools, now
-	hooks := append([]func(){}, c.onChange...)
 	c.mu.Unlock()
 	if changed {
 		c.logger.Info("tool registry changed", "domains", len(next), "tools", len(tools))
-		for _, f := range hooks {
-			f()
-		}
 	}
 	return nil
 }
