@@ -9,6 +9,7 @@ import (
 
 	"mcp-platform/authz"
 	"mcp-platform/domains"
+	"mcp-platform/domains/policy"
 	"mcp-platform/internal/approvals"
 	"mcp-platform/internal/audit"
 	"mcp-platform/internal/conversations"
@@ -36,7 +37,7 @@ func ApprovalID(workflowID, toolCallKey string) string {
 // PlanApproval decides whether a call of tool needs approval and on what terms: the tool's
 // policy, with approvers defaulting to the roles the domain grants "approve" on the tool.
 func PlanApproval(enf *authz.Enforcer, tool *domains.Tool, args map[string]any, p authz.Principal, workflowID, toolCallKey string) *ApprovalPlan {
-	d := tool.NeedsApproval(args, p.Subject, p.Roles)
+	d := policy.NeedsApproval(tool, args, p.Subject, p.Roles)
 	if !d.Required {
 		return nil
 	}
@@ -46,7 +47,7 @@ func PlanApproval(enf *authz.Enforcer, tool *domains.Tool, args map[string]any, 
 	}
 	return &ApprovalPlan{
 		ID: ApprovalID(workflowID, toolCallKey), Reason: d.Reason, Approvers: approvers,
-		AllowSelf: d.AllowSelfApproval, Timeout: d.Timeout, ArgsHash: domains.ArgsHash(args),
+		AllowSelf: d.AllowSelfApproval, Timeout: d.Timeout, ArgsHash: policy.ArgsHash(args),
 	}
 }
 

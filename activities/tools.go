@@ -15,6 +15,7 @@ import (
 
 	"mcp-platform/authz"
 	"mcp-platform/domains"
+	"mcp-platform/domains/policy"
 	"mcp-platform/internal/audit"
 	"mcp-platform/internal/redact"
 )
@@ -113,7 +114,7 @@ func (x *ToolExecutor) ExecuteTool(ctx context.Context, in ExecuteToolInput) (Ex
 		finish(audit.OutcomeDenied, msg, nil)
 		return ExecuteToolResult{}, temporal.NewNonRetryableApplicationError(msg, ErrTypeDenied, nil)
 	}
-	if err := tool.ValidateArgs(in.Args); err != nil {
+	if err := policy.ValidateArgs(tool, in.Args); err != nil {
 		var ve *domains.ValidationError
 		details := ToolErrorDetails{}
 		if errors.As(err, &ve) {

@@ -1,18 +1,18 @@
 // Package domains is the contract between the platform and the business systems it acts on: a
-// domain's configuration (namespaced tools with JSON Schemas and annotations, permissions,
-// timeouts, retries), the Adapter that executes its tools, and the typed errors adapters return,
-// with what builtin adapters share: argument readers (args.go), a Router dispatching calls to
-// handlers, and the classification of database failures (DBError).
-// It imports nothing else of the platform; each domains/<x> implements it and cmd/ wires them.
+// domain's configuration types (namespaced tools with JSON Schemas and annotations, permissions,
+// timeouts, retries, approval policy), the Adapter that executes its tools, and the typed errors
+// adapters return. It imports nothing else of the platform and no third-party module.
+//
+// Around it: domains/domainconfig reads and validates the YAML files, domains/policy evaluates
+// schemas and approval conditions, domains/kit is what builtin adapters share (Deps, Router,
+// argument readers, database errors); each domains/<x> implements the contract and platform/
+// wires them.
 package domains
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Call is one tool execution handed to an adapter.
@@ -47,18 +47,6 @@ type ToolSource interface {
 type Closer interface {
 	Close() error
 }
-
-// Deps is what a domain's worker gives its adapter: its own configuration, its own database
-// pool (with the domain's own credentials), a logger and the environment for secrets.
-type Deps struct {
-	Config *Config
-	Pool   *pgxpool.Pool
-	Logger *slog.Logger
-	Getenv func(string) string
-}
-
-// Factory builds an adapter for a builtin domain.
-type Factory func(ctx context.Context, deps Deps) (Adapter, error)
 
 // ErrorCode classifies a tool failure.
 type ErrorCode string

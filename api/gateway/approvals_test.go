@@ -15,16 +15,18 @@ import (
 	"mcp-platform/api/gateway"
 	"mcp-platform/domains"
 	"mcp-platform/domains/devops"
+	"mcp-platform/domains/domainconfig"
+	"mcp-platform/domains/kit"
 	"mcp-platform/internal/llm"
-	"mcp-platform/internal/roles"
 	"mcp-platform/internal/testutil/fakeopenai"
-	"mcp-platform/internal/testutil/stack"
 	"mcp-platform/internal/testutil/temporaltest"
+	"mcp-platform/platform"
+	"mcp-platform/platform/platformtest"
 )
 
-func chatFor(t *testing.T, s *stack.Stack, token string, body map[string]any) map[string]any {
+func chatFor(t *testing.T, s *platformtest.Stack, token string, body map[string]any) map[string]any {
 	t.Helper()
-	code, _, out := stack.Do(t, s.API.URL, http.MethodPost, "/chat", token, body)
+	code, _, out := platformtest.Do(t, s.API.URL, http.MethodPost, "/chat", token, body)
 	require.Contains(t, []int{http.StatusOK, http.StatusAccepted}, code, out)
 	return out
 }
@@ -40,11 +42,11 @@ func waitTurn(t *testing.T, workflowID string) map[string]any {
 }
 
 // pendingFor waits until the user has exactly n approvals to decide and returns them.
-func pendingFor(t *testing.T, s *stack.Stack, token string, n int) []map[string]any {
+func pendingFor(t *testing.T, s *platformtest.Stack, token string, n int) []map[string]any {
 	t.Helper()
 	var list []map[string]any
 	require.Eventually(t, func() bool {
-		_, _, body := stack.Do(t, s.API.URL, http.MethodGet, "/approvals", token, nil)
+		_, _, body := platformtest.Do(t, s.API.URL, http.MethodGet, "/approvals", token, nil)
 		list = nil
 		for _, a := range body["approvals"].([]any) {
 			list = append(list, a.(map[string]any))
@@ -54,9 +56,9 @@ func pendingFor(t *testing.T, s *stack.Stack, token string, n int) []map[string]
 	return list
 }
 
-func decide(t *testing.T, s *stack.Stack, token string, a map[string]any, decision, comment string) (int, map[string]any) {
+func decide(t *testing.T, s *platformtest.Stack, token string, a map[string]any, decision, comment string) (int, map[string]any) {
 	t.Helper()
-	code, _, body := stack.Do(t, s.API.URL, http.MethodPost, "/approvals/"+a["id"].(string)+"/decision", token,
+	code, _, body := platformtest.Do(t, s.API.URL, http.MethodPost, "/approvals/"+a["id"].(string)+"/decision", token,
 		map[string]any{"decision": decision, "comment": comment, "args_hash": a["args_hash"]})
 	return code, body
 }
@@ -70,9 +72,9 @@ func searchAttr(t *testing.T, workflowID, name string) any {
 	return v
 }
 
-func replicas(t *testing.T, s *stack.Stack, token, deployment string) float64 {
+func replicas(t *testing.T, s *platformtest.Stack, token, deployment string) float64 {
 	t.Helper()
-	code, _, body := stack.Do(t, s.MCP.URL, http.MethodPost, "/execute", token, map[string]any{"tool": "devops.list_deployments", "arguments": map[string]any{"namespace": "production"}})
+	code, _, body := platformtest.Do(t, s.MCP.URL, http.MethodPost, "/execute", token, map[string]any{"tool": "devops.list_deployments", "arguments": map[string]any{"namespace": "production"}})
 	require.Equal(t, http.StatusOK, code, body)
 	for _, d := range body["result"].(map[string]any)["deployments"].([]any) {
 		if d := d.(map[string]any); d["name"] == deployment {
@@ -83,7 +85,7 @@ func replicas(t *testing.T, s *stack.Stack, token, deployment string) float64 {
 	return 0
 }
 
-func countAudit(t *testing.T, s *stack.Stack, where string, args ...any) int {
+func countAudit(t *testing.T, s *platformtest.Stack, where string, args ...any) int {
 	t.Helper()
 	var n int
 	require.NoError(t, s.Env.Pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_log WHERE "+where, args...).Scan(&n))
@@ -94,7 +96,7 @@ func countAudit(t *testing.T, s *stack.Stack, where string, args ...any) int {
 func TestApprovalDevOps(t *testing.T) {
 	mock, err := llm.New(llm.Config{Provider: "mock"})
 	require.NoError(t, err)
-	s := stack.Start(t, stack.Options{LLM: mock, Domains: map[string]domains.Factory{"devops": devops.New}})
+	s := platformtest.Start(t, platformtest.Options{LLM: mock, Domains: map[string]kit.Factory{"devops": devops.New}})
 	carol, dan, bob := s.DemoToken(t, "carol"), s.DemoToken(t, "dan"), s.DemoToken(t, "bob")
 
 	turn := chatFor(t, s, carol, map[string]any{"message": "scale api-server to 4 replicas", "wait": true, "timeout_seconds": 3})
@@ -104,7 +106,7 @@ func TestApprovalDevOps(t *testing.T) {
 	before := replicas(t, s, carol, "api-server")
 
 	t.Run("OK the pending approval shows in the conversation and its stream", func(t *testing.T) {
-		_, _, body := stack.Do(t, s.API.URL, http.MethodGet, "/conversations/"+conv, carol, nil)
+		_, _, body := platformtest.Do(t, s.API.URL, http.MethodGet, "/conversations/"+conv, carol, nil)
 		apr := body["approvals"].([]any)
 		require.Len(t, apr, 1)
 		require.Equal(t, "pending", apr[0].(map[string]any)["status"])
@@ -118,9 +120,9 @@ func TestApprovalDevOps(t *testing.T) {
 
 	var pending map[string]any
 	t.Run("ErrFourEyes: the requester cannot approve", func(t *testing.T) {
-		_, _, body := stack.Do(t, s.API.URL, http.MethodGet, "/approvals", carol, nil)
+		_, _, body := platformtest.Do(t, s.API.URL, http.MethodGet, "/approvals", carol, nil)
 		require.Empty(t, body["approvals"])
-		_, _, c := stack.Do(t, s.API.URL, http.MethodGet, "/conversations/"+conv, carol, nil)
+		_, _, c := platformtest.Do(t, s.API.URL, http.MethodGet, "/conversations/"+conv, carol, nil)
 		pending = c["approvals"].([]any)[0].(map[string]any)
 		code, out := decide(t, s, carol, pending, "approve", "")
 		require.Equal(t, http.StatusForbidden, code, out)
@@ -212,18 +214,18 @@ func (v *vault) count(tool string) int {
 	return n
 }
 
-func vaultStack(t *testing.T, fake *fakeopenai.Server, withOrchestrator bool) (*stack.Stack, *vault, llm.Provider) {
+func vaultStack(t *testing.T, fake *fakeopenai.Server, withOrchestrator bool) (*platformtest.Stack, *vault, llm.Provider) {
 	t.Helper()
 	v := &vault{done: map[string]string{}}
-	dc, err := domains.Parse("vault.yaml", []byte(vaultYAML))
+	dc, err := domainconfig.Parse("vault.yaml", []byte(vaultYAML))
 	require.NoError(t, err)
 	p, err := llm.New(llm.Config{Provider: "openai_compatible", APIBase: fake.BaseURL(), Model: "fake"})
 	require.NoError(t, err)
-	opts := stack.Options{Extra: []stack.Domain{{Config: dc, Factory: func(context.Context, domains.Deps) (domains.Adapter, error) { return v, nil }}}}
+	opts := platformtest.Options{Extra: []platformtest.Domain{{Config: dc, Factory: func(context.Context, kit.Deps) (domains.Adapter, error) { return v, nil }}}}
 	if withOrchestrator {
 		opts.LLM = p
 	}
-	return stack.Start(t, opts), v, p
+	return platformtest.Start(t, opts), v, p
 }
 
 func transfer(amount string) fakeopenai.ToolCall {
@@ -282,7 +284,7 @@ func TestApprovalPolicy(t *testing.T) {
 		s, v, provider := vaultStack(t, fake, false)
 		ctx1, stop1 := context.WithCancel(context.Background())
 		done1 := make(chan error, 1)
-		go func() { done1 <- roles.RunOrchestrator(ctx1, s.Env, provider) }()
+		go func() { done1 <- platform.RunOrchestrator(ctx1, s.Env, provider) }()
 		turn := chatFor(t, s, s.Token(t, "tim", "teller"), map[string]any{"message": "send 900"})
 		ted := s.Token(t, "ted", "treasurer")
 		list := pendingFor(t, s, ted, 1)
@@ -291,7 +293,7 @@ func TestApprovalPolicy(t *testing.T) {
 
 		ctx2, stop2 := context.WithCancel(context.Background())
 		defer stop2()
-		go func() { _ = roles.RunOrchestrator(ctx2, s.Env, provider) }()
+		go func() { _ = platform.RunOrchestrator(ctx2, s.Env, provider) }()
 		code, out := decide(t, s, ted, list[0], "approve", "")
 		require.Equal(t, http.StatusOK, code, out)
 		res := waitTurn(t, turn["workflow_id"].(string))
@@ -304,30 +306,30 @@ func TestApprovalPolicy(t *testing.T) {
 func TestExecuteNeedsApproval(t *testing.T) {
 	s, v, _ := vaultStack(t, fakeopenai.New(t, fakeopenai.Reply{Text: "unused"}), false)
 	tim, ted := s.Token(t, "tim", "teller"), s.Token(t, "ted", "treasurer")
-	code, _, body := stack.Do(t, s.MCP.URL, http.MethodPost, "/execute", tim, map[string]any{"tool": "vault.transfer", "arguments": map[string]any{"amount": 700}})
+	code, _, body := platformtest.Do(t, s.MCP.URL, http.MethodPost, "/execute", tim, map[string]any{"tool": "vault.transfer", "arguments": map[string]any{"amount": 700}})
 	require.Equal(t, http.StatusAccepted, code, body)
 	require.Equal(t, "pending_approval", body["status"])
 	follow := body["follow_url"].(string)
 	apr := body["approval"].(map[string]any)
 
-	code, _, _ = stack.Do(t, s.MCP.URL, http.MethodGet, follow, tim, nil)
+	code, _, _ = platformtest.Do(t, s.MCP.URL, http.MethodGet, follow, tim, nil)
 	require.Equal(t, http.StatusAccepted, code)
-	code, _, _ = stack.Do(t, s.MCP.URL, http.MethodGet, follow, ted, nil)
+	code, _, _ = platformtest.Do(t, s.MCP.URL, http.MethodGet, follow, ted, nil)
 	require.Equal(t, http.StatusNotFound, code, "only the caller follows their call")
 
 	pendingFor(t, s, ted, 1)
-	code, _, out := stack.Do(t, s.MCP.URL, http.MethodPost, apr["decision_url"].(string), ted, map[string]any{"decision": "approve", "args_hash": apr["args_hash"]})
+	code, _, out := platformtest.Do(t, s.MCP.URL, http.MethodPost, apr["decision_url"].(string), ted, map[string]any{"decision": "approve", "args_hash": apr["args_hash"]})
 	require.Equal(t, http.StatusOK, code, out)
 	require.Eventually(t, func() bool {
-		code, _, _ := stack.Do(t, s.MCP.URL, http.MethodGet, follow, tim, nil)
+		code, _, _ := platformtest.Do(t, s.MCP.URL, http.MethodGet, follow, tim, nil)
 		return code == http.StatusOK
 	}, 20*time.Second, 100*time.Millisecond)
-	_, _, res := stack.Do(t, s.MCP.URL, http.MethodGet, follow, tim, nil)
+	_, _, res := platformtest.Do(t, s.MCP.URL, http.MethodGet, follow, tim, nil)
 	require.Equal(t, true, res["result"].(map[string]any)["ok"])
 	require.Equal(t, 1, v.count("vault.transfer"))
 
 	t.Run("OK MCP tools/call answers at once with the pending approval", func(t *testing.T) {
-		cs := stack.MCPSession(t, s.MCP.URL+"/mcp", tim)
+		cs := platformtest.MCPSession(t, s.MCP.URL+"/mcp", tim)
 		call, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "vault__transfer", Arguments: map[string]any{"amount": 800}})
 		require.NoError(t, err)
 		require.True(t, call.IsError)

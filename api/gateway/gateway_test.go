@@ -14,23 +14,23 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"mcp-platform/api/gateway"
-	"mcp-platform/domains"
 	"mcp-platform/domains/hr"
+	"mcp-platform/domains/kit"
 	"mcp-platform/internal/llm"
-	"mcp-platform/internal/testutil/stack"
 	"mcp-platform/internal/testutil/temporaltest"
+	"mcp-platform/platform/platformtest"
 )
 
-func startStack(t *testing.T) *stack.Stack {
+func startStack(t *testing.T) *platformtest.Stack {
 	t.Helper()
 	mock, err := llm.New(llm.Config{Provider: "mock"})
 	require.NoError(t, err)
-	return stack.Start(t, stack.Options{LLM: mock, Domains: map[string]domains.Factory{"hr": hr.New}})
+	return platformtest.Start(t, platformtest.Options{LLM: mock, Domains: map[string]kit.Factory{"hr": hr.New}})
 }
 
 // readEvents reads the conversation's SSE stream from after (or Last-Event-ID) until stop says
 // so or the stream has been quiet for a while.
-func readEvents(t *testing.T, s *stack.Stack, token, conv string, lastEventID int64, stop func(gateway.StreamEvent) bool) []gateway.StreamEvent {
+func readEvents(t *testing.T, s *platformtest.Stack, token, conv string, lastEventID int64, stop func(gateway.StreamEvent) bool) []gateway.StreamEvent {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -95,7 +95,7 @@ func TestChat(t *testing.T) {
 
 	var conv, workflowID string
 	t.Run("OK wait for the answer from the HR domain", func(t *testing.T) {
-		code, _, body := stack.Do(t, s.API.URL, http.MethodPost, "/chat", alice, map[string]any{"message": "Get employee E001", "wait": true})
+		code, _, body := platformtest.Do(t, s.API.URL, http.MethodPost, "/chat", alice, map[string]any{"message": "Get employee E001", "wait": true})
 		require.Equal(t, http.StatusOK, code, body)
 		require.Equal(t, "completed", body["status"])
 		require.Contains(t, body["answer"], "Sarah Johnson")
@@ -138,7 +138,7 @@ func TestChat(t *testing.T) {
 	})
 
 	t.Run("OK history has the tool call and its result", func(t *testing.T) {
-		code, _, body := stack.Do(t, s.API.URL, http.MethodGet, "/conversations/"+conv, alice, nil)
+		code, _, body := platformtest.Do(t, s.API.URL, http.MethodGet, "/conversations/"+conv, alice, nil)
 		require.Equal(t, http.StatusOK, code)
 		msgs := body["messages"].([]any)
 		var roles []string
@@ -154,25 +154,25 @@ func TestChat(t *testing.T) {
 	})
 
 	t.Run("ErrOthersConversation is 404", func(t *testing.T) {
-		code, _, _ := stack.Do(t, s.API.URL, http.MethodGet, "/conversations/"+conv, bob, nil)
+		code, _, _ := platformtest.Do(t, s.API.URL, http.MethodGet, "/conversations/"+conv, bob, nil)
 		require.Equal(t, http.StatusNotFound, code)
-		code, _, _ = stack.Do(t, s.API.URL, http.MethodDelete, "/conversations/"+conv, bob, nil)
+		code, _, _ = platformtest.Do(t, s.API.URL, http.MethodDelete, "/conversations/"+conv, bob, nil)
 		require.Equal(t, http.StatusNotFound, code)
-		_, _, list := stack.Do(t, s.API.URL, http.MethodGet, "/conversations", bob, nil)
+		_, _, list := platformtest.Do(t, s.API.URL, http.MethodGet, "/conversations", bob, nil)
 		require.Empty(t, list["conversations"])
-		_, _, list = stack.Do(t, s.API.URL, http.MethodGet, "/conversations", alice, nil)
+		_, _, list = platformtest.Do(t, s.API.URL, http.MethodGet, "/conversations", alice, nil)
 		require.Len(t, list["conversations"], 1)
 	})
 
 	t.Run("OK a user without HR rights gets a plain denial", func(t *testing.T) {
-		code, _, body := stack.Do(t, s.API.URL, http.MethodPost, "/chat", bob, map[string]any{"message": "Get employee E001", "wait": true})
+		code, _, body := platformtest.Do(t, s.API.URL, http.MethodPost, "/chat", bob, map[string]any{"message": "Get employee E001", "wait": true})
 		require.Equal(t, http.StatusOK, code, body)
 		require.Contains(t, body["answer"], "hr.get_employee")
 		require.NotContains(t, body["answer"], "Sarah")
 	})
 
 	t.Run("OK async turn, stream resumed with Last-Event-ID", func(t *testing.T) {
-		code, _, body := stack.Do(t, s.API.URL, http.MethodPost, "/chat", alice, map[string]any{"message": "list departments", "conversation_id": conv})
+		code, _, body := platformtest.Do(t, s.API.URL, http.MethodPost, "/chat", alice, map[string]any{"message": "list departments", "conversation_id": conv})
 		require.Equal(t, http.StatusAccepted, code, body)
 		require.Equal(t, float64(2), body["turn"])
 		first := readEvents(t, s, alice, conv, 0, func(e gateway.StreamEvent) bool { return e.Turn == 2 })
@@ -183,27 +183,27 @@ func TestChat(t *testing.T) {
 	})
 
 	t.Run("ErrBadInput is problem details", func(t *testing.T) {
-		code, h, body := stack.Do(t, s.API.URL, http.MethodPost, "/chat", alice, map[string]any{"message": ""})
+		code, h, body := platformtest.Do(t, s.API.URL, http.MethodPost, "/chat", alice, map[string]any{"message": ""})
 		require.Equal(t, http.StatusUnprocessableEntity, code)
 		require.Contains(t, h.Get("Content-Type"), "application/problem+json")
 		require.NotEmpty(t, body["errors"])
-		code, _, _ = stack.Do(t, s.API.URL, http.MethodPost, "/chat", alice, map[string]any{"message": "hi", "conversation_id": "6f1c0000-0000-4000-8000-000000000000"})
+		code, _, _ = platformtest.Do(t, s.API.URL, http.MethodPost, "/chat", alice, map[string]any{"message": "hi", "conversation_id": "6f1c0000-0000-4000-8000-000000000000"})
 		require.Equal(t, http.StatusNotFound, code)
-		code, _, _ = stack.Do(t, s.API.URL, http.MethodPost, "/chat", "", map[string]any{"message": "hi"})
+		code, _, _ = platformtest.Do(t, s.API.URL, http.MethodPost, "/chat", "", map[string]any{"message": "hi"})
 		require.Equal(t, http.StatusUnauthorized, code)
 	})
 
 	t.Run("OK delete removes the conversation", func(t *testing.T) {
-		code, _, _ := stack.Do(t, s.API.URL, http.MethodDelete, "/conversations/"+conv, alice, nil)
+		code, _, _ := platformtest.Do(t, s.API.URL, http.MethodDelete, "/conversations/"+conv, alice, nil)
 		require.Equal(t, http.StatusNoContent, code)
-		code, _, _ = stack.Do(t, s.API.URL, http.MethodGet, "/conversations/"+conv, alice, nil)
+		code, _, _ = platformtest.Do(t, s.API.URL, http.MethodGet, "/conversations/"+conv, alice, nil)
 		require.Equal(t, http.StatusNotFound, code)
 	})
 
 	t.Run("OK tools lists the caller's tools", func(t *testing.T) {
-		_, _, body := stack.Do(t, s.API.URL, http.MethodGet, "/tools", alice, nil)
+		_, _, body := platformtest.Do(t, s.API.URL, http.MethodGet, "/tools", alice, nil)
 		require.NotEmpty(t, body["tools"])
-		_, _, body = stack.Do(t, s.API.URL, http.MethodGet, "/tools", bob, nil)
+		_, _, body = platformtest.Do(t, s.API.URL, http.MethodGet, "/tools", bob, nil)
 		for _, tl := range body["tools"].([]any) {
 			require.NotEqual(t, "hr.get_employee", tl.(map[string]any)["name"], "bob has no HR role")
 		}

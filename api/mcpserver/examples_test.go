@@ -6,18 +6,18 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"mcp-platform/domains"
 	"mcp-platform/domains/devops"
 	"mcp-platform/domains/erp"
 	"mcp-platform/domains/hr"
+	"mcp-platform/domains/kit"
 	"mcp-platform/internal/redact"
-	"mcp-platform/internal/testutil/stack"
+	"mcp-platform/platform/platformtest"
 )
 
 // TestExampleCalls runs the example calls of the three builtin domains through POST /execute,
 // on their real backends, as the roles that use them.
 func TestExampleCalls(t *testing.T) {
-	s := stack.Start(t, stack.Options{Domains: map[string]domains.Factory{"hr": hr.New, "erp": erp.New, "devops": devops.New}})
+	s := platformtest.Start(t, platformtest.Options{Domains: map[string]kit.Factory{"hr": hr.New, "erp": erp.New, "devops": devops.New}})
 	alice, bob, carol := s.DemoToken(t, "alice"), s.DemoToken(t, "bob"), s.DemoToken(t, "carol")
 	result := func(body map[string]any) map[string]any { return body["result"].(map[string]any) }
 	tests := []struct {
@@ -71,7 +71,7 @@ func TestExampleCalls(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, _, body := stack.Do(t, s.MCP.URL, http.MethodPost, "/execute", tt.token, map[string]any{"tool": tt.tool, "arguments": tt.args})
+			code, _, body := platformtest.Do(t, s.MCP.URL, http.MethodPost, "/execute", tt.token, map[string]any{"tool": tt.tool, "arguments": tt.args})
 			require.Equal(t, tt.status, code, body)
 			if tt.check != nil {
 				tt.check(t, body)
@@ -80,9 +80,9 @@ func TestExampleCalls(t *testing.T) {
 	}
 
 	t.Run("OK pod logs of a listed pod", func(t *testing.T) {
-		_, _, body := stack.Do(t, s.MCP.URL, http.MethodPost, "/execute", carol, map[string]any{"tool": "devops.list_pods", "arguments": map[string]any{"namespace": "production"}})
+		_, _, body := platformtest.Do(t, s.MCP.URL, http.MethodPost, "/execute", carol, map[string]any{"tool": "devops.list_pods", "arguments": map[string]any{"namespace": "production"}})
 		pod := result(body)["pods"].([]any)[0].(map[string]any)["name"]
-		code, _, logs := stack.Do(t, s.MCP.URL, http.MethodPost, "/execute", carol, map[string]any{"tool": "devops.get_pod_logs", "arguments": map[string]any{"pod_name": pod, "tail": 5}})
+		code, _, logs := platformtest.Do(t, s.MCP.URL, http.MethodPost, "/execute", carol, map[string]any{"tool": "devops.get_pod_logs", "arguments": map[string]any{"pod_name": pod, "tail": 5}})
 		require.Equal(t, http.StatusOK, code, logs)
 		require.Len(t, result(logs)["lines"], 5)
 	})

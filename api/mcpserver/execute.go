@@ -18,6 +18,7 @@ import (
 	"mcp-platform/activities"
 	"mcp-platform/authz"
 	"mcp-platform/domains"
+	"mcp-platform/domains/policy"
 	"mcp-platform/domains/registry"
 	"mcp-platform/internal/audit"
 	"mcp-platform/internal/temporalx"
@@ -97,7 +98,7 @@ func (x *Executor) Execute(ctx context.Context, p authz.Principal, toolName stri
 		return nil, &ExecError{Status: http.StatusForbidden, Type: activities.ErrTypeDenied,
 			Message: fmt.Sprintf("you are not allowed to use %s (your roles: %v)", tool.Name, p.Roles)}
 	}
-	if err := tool.ValidateArgs(args); err != nil {
+	if err := policy.ValidateArgs(tool, args); err != nil {
 		var ve *domains.ValidationError
 		e := &ExecError{Status: http.StatusUnprocessableEntity, Type: activities.ErrTypeInvalid, Message: err.Error()}
 		if errors.As(err, &ve) {

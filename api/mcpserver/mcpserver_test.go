@@ -15,10 +15,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"mcp-platform/domains"
+	"mcp-platform/domains/domainconfig"
+	"mcp-platform/domains/kit"
 	"mcp-platform/domains/registry"
 	"mcp-platform/internal/redact"
-	"mcp-platform/internal/roles"
-	"mcp-platform/internal/testutil/stack"
+	"mcp-platform/platform"
+	"mcp-platform/platform/platformtest"
 )
 
 // demoYAML is a small domain whose backend is a stand-in for a business system.
@@ -92,13 +94,13 @@ func (b *backend) Call(_ context.Context, c domains.Call) (any, error) {
 }
 
 type fixture struct {
-	*stack.Stack
+	*platformtest.Stack
 	backend *backend
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	s := stack.Start(t, stack.Options{})
+	s := platformtest.Start(t, platformtest.Options{})
 	return &fixture{Stack: s, backend: &backend{seen: map[string]int{}}}
 }
 
@@ -113,12 +115,12 @@ func (f *fixture) startDomain(t *testing.T, name string) {
 // runDomain runs a worker for a demo domain named name until the test ends.
 func (f *fixture) runDomain(t *testing.T, name string) {
 	t.Helper()
-	dc, err := domains.Parse(name+".yaml", []byte(fmt.Sprintf(demoYAML, name)))
+	dc, err := domainconfig.Parse(name+".yaml", []byte(fmt.Sprintf(demoYAML, name)))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- roles.RunDomainWorker(ctx, f.Env, dc, func(context.Context, domains.Deps) (domains.Adapter, error) { return f.backend, nil })
+		done <- platform.RunDomainWorker(ctx, f.Env, dc, func(context.Context, kit.Deps) (domains.Adapter, error) { return f.backend, nil })
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -138,7 +140,7 @@ func (f *fixture) waitTool(t *testing.T, tool string, live bool) {
 
 func (f *fixture) do(t *testing.T, method, path, token string, body any) (int, http.Header, map[string]any) {
 	t.Helper()
-	return stack.Do(t, f.MCP.URL, method, path, token, body)
+	return platformtest.Do(t, f.MCP.URL, method, path, token, body)
 }
 
 func toolNames(body map[string]any) []string {
@@ -271,7 +273,7 @@ func TestMCPServerREST(t *testing.T) {
 
 func connectMCP(t *testing.T, f *fixture, token string) *mcp.ClientSession {
 	t.Helper()
-	return stack.MCPSession(t, f.MCP.URL+"/mcp", token)
+	return platformtest.MCPSession(t, f.MCP.URL+"/mcp", token)
 }
 
 func TestMCPEndpoint(t *testing.T) {
@@ -351,7 +353,7 @@ func TestDomainLifecycle(t *testing.T) {
 	})
 
 	t.Run("ErrNoWorker is 503 without waiting", func(t *testing.T) {
-		dc, err := domains.Parse("offline.yaml", []byte(fmt.Sprintf(demoYAML, "offline")))
+		dc, err := domainconfig.Parse("offline.yaml", []byte(fmt.Sprintf(demoYAML, "offline")))
 		require.NoError(t, err)
 		reg := registry.New(f.Env.Pool)
 		require.NoError(t, reg.Register(context.Background(), dc, "gone-worker"))
@@ -363,7 +365,7 @@ func TestDomainLifecycle(t *testing.T) {
 	})
 
 	t.Run("ErrForeignNamespace cannot be registered", func(t *testing.T) {
-		dc, err := domains.Parse("late.yaml", []byte(fmt.Sprintf(demoYAML, "late")))
+		dc, err := domainconfig.Parse("late.yaml", []byte(fmt.Sprintf(demoYAML, "late")))
 		require.NoError(t, err)
 		dc.Tools[0].Name = "demo.get_record"
 		require.Error(t, registry.New(f.Env.Pool).Register(context.Background(), dc, "rogue"))

@@ -13,11 +13,11 @@ import (
 	"mcp-platform/api/gateway"
 	"mcp-platform/api/mcpserver"
 	"mcp-platform/internal/config"
-	"mcp-platform/internal/devstack"
 	"mcp-platform/internal/logging"
-	"mcp-platform/internal/roles"
 	"mcp-platform/internal/store"
 	"mcp-platform/internal/version"
+	"mcp-platform/platform"
+	"mcp-platform/platform/devstack"
 )
 
 // temporalWait is how long a role waits for Temporal at start, so roles may start in any order.
@@ -32,7 +32,7 @@ func (c *cli) settings() (config.Config, *slog.Logger, error) {
 }
 
 // connect loads settings and connects a role to Postgres and Temporal.
-func (c *cli) connect(ctx context.Context, role string) (*roles.Env, error) {
+func (c *cli) connect(ctx context.Context, role string) (*platform.Env, error) {
 	cfg, logger, err := c.settings()
 	if err != nil {
 		return nil, err
@@ -44,10 +44,10 @@ func (c *cli) connect(ctx context.Context, role string) (*roles.Env, error) {
 	logger = logger.With("role", role)
 	logger.Info("starting", "version", version.Version, "environment", cfg.Environment,
 		"database", cfg.RedactedDatabaseURL(), "temporal", cfg.Temporal.Address)
-	return roles.Connect(ctx, cfg, logger, temporalWait)
+	return platform.Connect(ctx, cfg, logger, temporalWait)
 }
 
-func runServer(role string, serve func(context.Context, *roles.Env) error) func(context.Context, *cli, []string) error {
+func runServer(role string, serve func(context.Context, *platform.Env) error) func(context.Context, *cli, []string) error {
 	return func(ctx context.Context, c *cli, args []string) error {
 		if err := parse(c.flags(role, role), args); err != nil {
 			return err
@@ -62,8 +62,8 @@ func runServer(role string, serve func(context.Context, *roles.Env) error) func(
 }
 
 var (
-	runAPI = runServer("api", roles.RunAPI)
-	runMCP = runServer("mcp", roles.RunMCP)
+	runAPI = runServer("api", platform.RunAPI)
+	runMCP = runServer("mcp", platform.RunMCP)
 )
 
 func runWorker(ctx context.Context, c *cli, args []string) error {
@@ -73,7 +73,7 @@ func runWorker(ctx context.Context, c *cli, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	sel := roles.WorkerSelection{Orchestrator: *orchestrator}
+	sel := platform.WorkerSelection{Orchestrator: *orchestrator}
 	for _, d := range strings.Split(*list, ",") {
 		if d = strings.TrimSpace(d); d != "" {
 			sel.Domains = append(sel.Domains, d)
@@ -88,7 +88,7 @@ func runWorker(ctx context.Context, c *cli, args []string) error {
 	}
 	defer env.Close()
 	env.Getenv = c.getenv
-	return roles.RunWorkers(ctx, env, sel, adapters())
+	return platform.RunWorkers(ctx, env, sel, platform.BuiltinAdapters())
 }
 
 func runMigrate(ctx context.Context, c *cli, args []string) error {
@@ -199,5 +199,5 @@ func runDev(ctx context.Context, c *cli, args []string) error {
 	if !cfg.IsDev() {
 		return errors.New("dev: MCP_ENVIRONMENT is production; the dev stack (demo users, embedded servers) is for development only")
 	}
-	return devstack.Run(ctx, cfg, logger, c.stdout, adapters())
+	return devstack.Run(ctx, cfg, logger, c.stdout, platform.BuiltinAdapters())
 }

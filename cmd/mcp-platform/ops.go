@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"mcp-platform/internal/devstack/temporalserver"
+	"mcp-platform/internal/devserver/temporalserver"
 	"mcp-platform/internal/logging"
 	"mcp-platform/internal/temporalx"
 )

@@ -174,7 +174,7 @@ func TestComposeEnvironment(t *testing.T) {
 	known := knownEnv(t)
 	domainCfgs := loadDomains(t)
 	if !strings.Contains(readFile(t, "internal", "roles", "worker.go"), `"_DATABASE_URL"`) {
-		t.Fatal("internal/roles no longer reads <DOMAIN>_DATABASE_URL: update the compose file and this test")
+		t.Fatal("platform no longer reads <DOMAIN>_DATABASE_URL: update the compose file and this test")
 	}
 	for _, name := range p.services() {
 		r := p.roles[name]

@@ -20,6 +20,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"mcp-platform/domains"
+	"mcp-platform/domains/domainconfig"
 )
 
 // testJWTSecret is what the tests export as JWT_SECRET, which the compose file requires.
@@ -291,12 +292,12 @@ func knownEnv(t *testing.T) map[string]bool {
 	return known
 }
 
-// domainDatabaseEnv is the variable with a domain's own database URL (internal/roles).
+// domainDatabaseEnv is the variable with a domain's own database URL (platform).
 func domainDatabaseEnv(domain string) string { return strings.ToUpper(domain) + "_DATABASE_URL" }
 
 func loadDomains(t *testing.T) map[string]*domains.Config {
 	t.Helper()
-	cfgs, errs := domains.LoadDir(rootPath("config", "domains"))
+	cfgs, errs := domainconfig.LoadDir(rootPath("config", "domains"))
 	for _, err := range errs {
 		t.Errorf("config/domains: %v", err)
 	}

@@ -8,13 +8,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"mcp-platform/domains"
+	"mcp-platform/domains/domainconfig"
+	"mcp-platform/domains/kit"
+	"mcp-platform/domains/policy"
 )
 
 const configDir = "../../config/domains"
 
 func loadConfig(tb testing.TB) *domains.Config {
 	tb.Helper()
-	cfg, err := domains.Load(configDir, "devops")
+	cfg, err := domainconfig.Load(configDir, "devops")
 	require.NoError(tb, err)
 	return cfg
 }
@@ -37,7 +40,7 @@ func TestConfig(t *testing.T) {
 			declared = append(declared, tool.Name)
 		}
 		require.Equal(t, ToolNames(), declared)
-		_, err := New(context.Background(), domains.Deps{Config: cfg})
+		_, err := New(context.Background(), kit.Deps{Config: cfg})
 		require.NoError(t, err)
 	})
 
@@ -65,10 +68,10 @@ func TestResultsMatchOutputSchemas(t *testing.T) {
 		t.Run("OK"+tool.Name, func(t *testing.T) {
 			require.NotEmpty(t, samples[tool.Name], "no sample arguments for %s", tool.Name)
 			require.NotNil(t, tool.OutputSchema)
-			out, err := domains.CompileSchema(tool.OutputSchema)
+			out, err := policy.CompileSchema(tool.OutputSchema)
 			require.NoError(t, err)
 			for i, args := range samples[tool.Name] {
-				require.NoError(t, tool.ValidateArgs(args))
+				require.NoError(t, policy.ValidateArgs(&tool, args))
 				res, err := a.Call(context.Background(), domains.Call{Tool: tool.Name, Args: args, IdempotencyKey: fmt.Sprintf("schema-test/%d", i)})
 				require.NoError(t, err)
 				require.NoError(t, out.Validate(res))
@@ -103,7 +106,7 @@ func TestInputSchemasReject(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var ve *domains.ValidationError
-			require.ErrorAs(t, cfg.Tool(tc.tool).ValidateArgs(tc.args), &ve)
+			require.ErrorAs(t, policy.ValidateArgs(cfg.Tool(tc.tool), tc.args), &ve)
 		})
 	}
 }

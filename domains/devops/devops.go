@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"mcp-platform/domains"
+	"mcp-platform/domains/kit"
 )
 
 // Names of the tools the adapter serves.
@@ -58,14 +59,14 @@ type Adapter struct {
 	// idempotency key cannot both apply it.
 	scaleSem chan struct{}
 	ledger   *ledger
-	router   domains.Router
+	router   kit.Router
 }
 
 // New builds the adapter: against the cluster of the kubeconfig named by DEVOPS_KUBECONFIG or
 // KUBECONFIG, or against the simulated cluster when neither names a file. It does not contact
 // the cluster, so a worker starts while the cluster is briefly unreachable; calls then fail
 // with domains.CodeUnavailable and are retried.
-func New(ctx context.Context, deps domains.Deps) (domains.Adapter, error) {
+func New(ctx context.Context, deps kit.Deps) (domains.Adapter, error) {
 	logger := deps.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -156,8 +157,8 @@ func (a *Adapter) Call(ctx context.Context, call domains.Call) (any, error) {
 }
 
 // routes maps each tool name to its handler.
-func (a *Adapter) routes() domains.Router {
-	return domains.Router{Domain: "devops", Handlers: map[string]domains.Handler{
+func (a *Adapter) routes() kit.Router {
+	return kit.Router{Domain: "devops", Handlers: map[string]kit.Handler{
 		ToolListPods:        a.serveListPods,
 		ToolGetPodLogs:      a.serveGetPodLogs,
 		ToolListDeployments: a.serveListDeployments,
@@ -184,7 +185,7 @@ func (a *Adapter) serveGetPodLogs(ctx context.Context, call domains.Call) (any, 
 	if err != nil {
 		return nil, err
 	}
-	tail, err := domains.IntArg(call.Args, "tail", DefaultTailLines, 1, MaxTailLines)
+	tail, err := kit.IntArg(call.Args, "tail", DefaultTailLines, 1, MaxTailLines)
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +216,7 @@ func (a *Adapter) serveScaleDeployment(ctx context.Context, call domains.Call) (
 	if _, ok := call.Args["replicas"]; !ok {
 		return nil, domains.Errorf(domains.CodeInvalid, "replicas is required")
 	}
-	replicas, err := domains.IntArg(call.Args, "replicas", 0, 0, MaxReplicas)
+	replicas, err := kit.IntArg(call.Args, "replicas", 0, 0, MaxReplicas)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"mcp-platform/domains"
+	"mcp-platform/domains/kit"
 )
 
 // testNow is the simulated cluster's clock in tests, so ages and log lines are repeatable.
@@ -283,7 +284,7 @@ func TestScaleDeployment(t *testing.T) {
 			}
 			res, err := call(t, a, ToolScaleDeployment, args)
 			require.NoError(t, err)
-			want, _ := domains.IntArg(args, "replicas", 0, 0, MaxReplicas)
+			want, _ := kit.IntArg(args, "replicas", 0, 0, MaxReplicas)
 			require.Equal(t, &ScaleResult{Deployment: tc.deployment, Namespace: tc.ns, PreviousReplicas: tc.previous, Replicas: want}, res)
 
 			pods := podsOf(listPods(t, a, tc.ns), tc.deployment)
@@ -478,7 +479,7 @@ func TestNew(t *testing.T) {
 	}
 	for _, tc := range ok {
 		t.Run(tc.name, func(t *testing.T) {
-			ad, err := New(context.Background(), domains.Deps{Getenv: tc.getenv})
+			ad, err := New(context.Background(), kit.Deps{Getenv: tc.getenv})
 			require.NoError(t, err)
 			a := ad.(*Adapter)
 			require.Equal(t, tc.simulated, a.sim != nil)
@@ -495,20 +496,20 @@ func TestNew(t *testing.T) {
 	}
 
 	t.Run("ErrDevopsKubeconfigMissing", func(t *testing.T) {
-		_, err := New(context.Background(), domains.Deps{Getenv: env("DEVOPS_KUBECONFIG", missing)})
+		_, err := New(context.Background(), kit.Deps{Getenv: env("DEVOPS_KUBECONFIG", missing)})
 		require.ErrorContains(t, err, "DEVOPS_KUBECONFIG")
 	})
 
 	t.Run("ErrBrokenKubeconfig", func(t *testing.T) {
 		broken := filepath.Join(dir, "broken")
 		require.NoError(t, os.WriteFile(broken, []byte("apiVersion: v1\nkind: Config\n"), 0o600))
-		_, err := New(context.Background(), domains.Deps{Getenv: env("DEVOPS_KUBECONFIG", broken)})
+		_, err := New(context.Background(), kit.Deps{Getenv: env("DEVOPS_KUBECONFIG", broken)})
 		require.ErrorContains(t, err, "load kubeconfig")
 	})
 
 	t.Run("ErrConfigDeclaresUnservedTool", func(t *testing.T) {
 		cfg := &domains.Config{Name: "devops", File: "devops.yaml", Tools: []domains.Tool{{Name: ToolListPods}, {Name: "devops.delete_cluster"}}}
-		_, err := New(context.Background(), domains.Deps{Config: cfg})
+		_, err := New(context.Background(), kit.Deps{Config: cfg})
 		require.ErrorContains(t, err, `"devops.delete_cluster"`)
 	})
 }

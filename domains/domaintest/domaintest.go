@@ -15,6 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"mcp-platform/domains"
+	"mcp-platform/domains/domainconfig"
+	"mcp-platform/domains/kit"
+	"mcp-platform/domains/policy"
 	"mcp-platform/internal/testutil/dbtest"
 )
 
@@ -29,13 +32,13 @@ type Domain struct {
 	// Role is the Postgres role the adapter's pool runs as.
 	Role string
 	// New builds the adapter.
-	New domains.Factory
+	New kit.Factory
 }
 
 // Config loads the domain's configuration from ConfigDir.
 func (d Domain) Config(tb testing.TB) *domains.Config {
 	tb.Helper()
-	cfg, err := domains.Load(d.ConfigDir, d.Name)
+	cfg, err := domainconfig.Load(d.ConfigDir, d.Name)
 	require.NoError(tb, err)
 	return cfg
 }
@@ -52,7 +55,7 @@ func (d Domain) Pool(tb testing.TB) *pgxpool.Pool {
 func (d Domain) Adapter(tb testing.TB) (domains.Adapter, *dbtest.Database) {
 	tb.Helper()
 	db := dbtest.New(tb)
-	a, err := d.New(context.Background(), domains.Deps{Config: d.Config(tb), Pool: rolePool(tb, db.URL, d.Role)})
+	a, err := d.New(context.Background(), kit.Deps{Config: d.Config(tb), Pool: rolePool(tb, db.URL, d.Role)})
 	require.NoError(tb, err)
 	return a, db
 }
@@ -65,7 +68,7 @@ func (d Domain) CheckNew(t *testing.T, unservedTool, otherRole string) {
 	ctx := context.Background()
 
 	t.Run("ErrNoPool", func(t *testing.T) {
-		_, err := d.New(ctx, domains.Deps{})
+		_, err := d.New(ctx, kit.Deps{})
 		require.Error(t, err)
 	})
 
@@ -73,13 +76,13 @@ func (d Domain) CheckNew(t *testing.T, unservedTool, otherRole string) {
 		db := dbtest.New(t)
 		cfg := d.Config(t)
 		cfg.Tools = append(cfg.Tools, domains.Tool{Name: unservedTool})
-		_, err := d.New(ctx, domains.Deps{Config: cfg, Pool: rolePool(t, db.URL, d.Role)})
+		_, err := d.New(ctx, kit.Deps{Config: cfg, Pool: rolePool(t, db.URL, d.Role)})
 		require.ErrorContains(t, err, unservedTool)
 	})
 
 	t.Run("ErrSchemaNotReadable", func(t *testing.T) {
 		db := dbtest.New(t)
-		_, err := d.New(ctx, domains.Deps{Pool: rolePool(t, db.URL, otherRole)})
+		_, err := d.New(ctx, kit.Deps{Pool: rolePool(t, db.URL, otherRole)})
 		require.ErrorContains(t, err, "read the "+d.Name+" schema")
 	})
 
@@ -164,11 +167,11 @@ func CheckOutputSchemas(t *testing.T, cfg *domains.Config, a domains.Adapter, sa
 	for _, tool := range cfg.Tools {
 		t.Run("OK results match the output schema of "+tool.Name, func(t *testing.T) {
 			require.NotNil(t, tool.OutputSchema)
-			out, err := domains.CompileSchema(tool.OutputSchema)
+			out, err := policy.CompileSchema(tool.OutputSchema)
 			require.NoError(t, err)
 			require.NotEmpty(t, samples[tool.Name], "add sample arguments for %s", tool.Name)
 			for i, args := range samples[tool.Name] {
-				require.NoError(t, tool.ValidateArgs(args), "sample arguments %v", args)
+				require.NoError(t, policy.ValidateArgs(&tool, args), "sample arguments %v", args)
 				res, err := a.Call(context.Background(), domains.Call{
 					Tool: tool.Name, Args: args, IdempotencyKey: fmt.Sprintf("schema-%s-%d", tool.Name, i), Subject: "tester",
 				})

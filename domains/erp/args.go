@@ -4,11 +4,12 @@ import (
 	"math"
 
 	"mcp-platform/domains"
+	"mcp-platform/domains/kit"
 )
 
 // centsValue converts an amount of money to cents, refusing fractions of a cent.
 func centsValue(v any, name string, max float64) (int64, error) {
-	f, ok := domains.Number(v)
+	f, ok := kit.Number(v)
 	if !ok || f < 0 || f > max || math.IsNaN(f) {
 		return 0, domains.Errorf(domains.CodeInvalid, "%s must be an amount from 0 to %.2f", name, max)
 	}
@@ -22,5 +23,5 @@ func centsValue(v any, name string, max float64) (int64, error) {
 // money turns cents into the amount returned in results.
 func money(cents int64) float64 { return float64(cents) / 100 }
 
-// dbError classifies a failure of the ERP database while doing op (see domains.DBError).
-func dbError(op string, err error) error { return domains.DBError("ERP", op, err) }
+// dbError classifies a failure of the ERP database while doing op (see kit.DBError).
+func dbError(op string, err error) error { return kit.DBError("ERP", op, err) }

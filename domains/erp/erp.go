@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"mcp-platform/domains"
+	"mcp-platform/domains/kit"
 )
 
 // DBRole is the Postgres role the ERP adapter's connections run as (SET ROLE after connect). The
@@ -33,7 +34,7 @@ const taxRateBasisPoints = 825
 // Adapter executes the ERP tools against the erp schema.
 type Adapter struct {
 	pool   *pgxpool.Pool
-	router domains.Router
+	router kit.Router
 }
 
 // querier is what both the pool and a transaction offer, so reads can run in either.
@@ -45,7 +46,7 @@ type querier interface {
 // New builds the ERP adapter on deps.Pool, which must run as DBRole. It fails when the pool is
 // missing, when the erp schema cannot be read (migrations not applied, wrong role), or when
 // deps.Config declares a tool this adapter does not serve.
-func New(ctx context.Context, deps domains.Deps) (domains.Adapter, error) {
+func New(ctx context.Context, deps kit.Deps) (domains.Adapter, error) {
 	if deps.Pool == nil {
 		return nil, errors.New("erp: no database pool")
 	}
@@ -62,8 +63,8 @@ func New(ctx context.Context, deps domains.Deps) (domains.Adapter, error) {
 }
 
 // routes maps each namespaced tool name to its handler.
-func (a *Adapter) routes() domains.Router {
-	return domains.Router{Domain: "erp", Handlers: map[string]domains.Handler{
+func (a *Adapter) routes() kit.Router {
+	return kit.Router{Domain: "erp", Handlers: map[string]kit.Handler{
 		"erp.get_invoice":        a.getInvoice,
 		"erp.list_invoices":      a.listInvoices,
 		"erp.create_invoice":     a.createInvoice,

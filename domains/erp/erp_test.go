@@ -12,6 +12,7 @@ import (
 	"mcp-platform/domains"
 	"mcp-platform/domains/domaintest"
 	"mcp-platform/domains/erp"
+	"mcp-platform/domains/policy"
 	"mcp-platform/internal/testutil/dbtest"
 )
 
@@ -466,11 +467,11 @@ func TestConfig(t *testing.T) {
 
 	t.Run("ErrInputSchemaRejectsMixedItem", func(t *testing.T) {
 		tool := cfg.Tool("erp.create_invoice")
-		require.Error(t, tool.ValidateArgs(map[string]any{
+		require.Error(t, policy.ValidateArgs(tool, map[string]any{
 			"customer": "C001",
 			"items":    []any{map[string]any{"sku": "CMP-001", "quantity": 1, "unit_price": 5}},
 		}))
-		require.Error(t, tool.ValidateArgs(map[string]any{"customer": "C001", "items": []any{}}))
+		require.Error(t, policy.ValidateArgs(tool, map[string]any{"customer": "C001", "items": []any{}}))
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"mcp-platform/domains"
+	"mcp-platform/domains/kit"
 )
 
 // Categories of inventory items.
@@ -55,7 +56,7 @@ func scanItem(row pgx.Row) (InventoryItem, error) {
 
 // getInventoryItem serves erp.get_inventory_item.
 func (a *Adapter) getInventoryItem(ctx context.Context, call domains.Call) (any, error) {
-	sku, err := domains.StringArg(call.Args, "sku", true)
+	sku, err := kit.StringArg(call.Args, "sku", true)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +73,7 @@ func (a *Adapter) getInventoryItem(ctx context.Context, call domains.Call) (any,
 
 // checkLowStock serves erp.check_low_stock.
 func (a *Adapter) checkLowStock(ctx context.Context, call domains.Call) (any, error) {
-	category, err := domains.StringArg(call.Args, "category", false)
+	category, err := kit.StringArg(call.Args, "category", false)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"mcp-platform/domains"
+	"mcp-platform/domains/kit"
 )
 
 // currency is the currency of every amount in the demo ERP.
@@ -100,7 +101,7 @@ type InvoiceList struct {
 
 // getInvoice serves erp.get_invoice.
 func (a *Adapter) getInvoice(ctx context.Context, call domains.Call) (any, error) {
-	id, err := domains.StringArg(call.Args, "invoice_id", true)
+	id, err := kit.StringArg(call.Args, "invoice_id", true)
 	if err != nil {
 		return nil, err
 	}
@@ -167,11 +168,11 @@ func resolveCustomer(ctx context.Context, q querier, key string) (*Customer, err
 
 // listInvoices serves erp.list_invoices.
 func (a *Adapter) listInvoices(ctx context.Context, call domains.Call) (any, error) {
-	customer, err := domains.StringArg(call.Args, "customer", false)
+	customer, err := kit.StringArg(call.Args, "customer", false)
 	if err != nil {
 		return nil, err
 	}
-	status, err := domains.StringArg(call.Args, "status", false)
+	status, err := kit.StringArg(call.Args, "status", false)
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +180,7 @@ func (a *Adapter) listInvoices(ctx context.Context, call domains.Call) (any, err
 	if status != "" && !invoiceStatuses[status] {
 		return nil, domains.Errorf(domains.CodeInvalid, "status %q is not one of draft, sent, paid, overdue", status)
 	}
-	limit, err := domains.IntArg(call.Args, "limit", 25, 1, 100)
+	limit, err := kit.IntArg(call.Args, "limit", 25, 1, 100)
 	if err != nil {
 		return nil, err
 	}
@@ -246,11 +247,11 @@ func (r *createRequest) hash() string {
 func parseCreate(args map[string]any) (*createRequest, error) {
 	var r createRequest
 	var err error
-	if r.Customer, err = domains.StringArg(args, "customer", true); err != nil {
+	if r.Customer, err = kit.StringArg(args, "customer", true); err != nil {
 		return nil, err
 	}
 	if v, ok := args["due_in_days"]; ok && v != nil {
-		d, err := domains.IntValue(v, "due_in_days", 0, maxDueInDays)
+		d, err := kit.IntValue(v, "due_in_days", 0, maxDueInDays)
 		if err != nil {
 			return nil, err
 		}
@@ -279,13 +280,13 @@ func parseCreate(args map[string]any) (*createRequest, error) {
 	for i, it := range items {
 		field := fmt.Sprintf("items[%d]", i)
 		var l lineRequest
-		if l.Quantity, err = domains.IntValue(it["quantity"], field+".quantity", 1, maxQuantity); err != nil {
+		if l.Quantity, err = kit.IntValue(it["quantity"], field+".quantity", 1, maxQuantity); err != nil {
 			return nil, err
 		}
-		if l.SKU, err = domains.StringArg(it, "sku", false); err != nil {
+		if l.SKU, err = kit.StringArg(it, "sku", false); err != nil {
 			return nil, domains.Errorf(domains.CodeInvalid, "%s.sku must be a string", field)
 		}
-		if l.Description, err = domains.StringArg(it, "description", false); err != nil {
+		if l.Description, err = kit.StringArg(it, "description", false); err != nil {
 			return nil, domains.Errorf(domains.CodeInvalid, "%s.description must be a string", field)
 		}
 		_, hasPrice := it["unit_price"]

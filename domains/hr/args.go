@@ -3,12 +3,12 @@ package hr
 import (
 	"strings"
 
-	"mcp-platform/domains"
+	"mcp-platform/domains/kit"
 )
 
 // employeeIDArg returns the employee_id argument, upper-cased ("e001" is E001).
 func employeeIDArg(args map[string]any) (string, error) {
-	id, err := domains.StringArg(args, "employee_id", true)
+	id, err := kit.StringArg(args, "employee_id", true)
 	return strings.ToUpper(id), err
 }
 
@@ -19,5 +19,5 @@ func likePattern(s string) string {
 	return "%" + r.Replace(s) + "%"
 }
 
-// dbError classifies a failure of the HR database while doing op (see domains.DBError).
-func dbError(op string, err error) error { return domains.DBError("HR", op, err) }
+// dbError classifies a failure of the HR database while doing op (see kit.DBError).
+func dbError(op string, err error) error { return kit.DBError("HR", op, err) }

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"mcp-platform/domains"
+	"mcp-platform/domains/kit"
 )
 
 // DBRole is the Postgres role the HR adapter's connections run as (SET ROLE after connect). The
@@ -23,13 +24,13 @@ const DBRole = "mcp_domain_hr"
 // Adapter executes the HR tools against the hr schema.
 type Adapter struct {
 	pool   *pgxpool.Pool
-	router domains.Router
+	router kit.Router
 }
 
 // New builds the HR adapter on deps.Pool, which must run as DBRole. It fails when the pool is
 // missing, when the hr schema cannot be read (migrations not applied, wrong role), or when
 // deps.Config declares a tool this adapter does not serve.
-func New(ctx context.Context, deps domains.Deps) (domains.Adapter, error) {
+func New(ctx context.Context, deps kit.Deps) (domains.Adapter, error) {
 	if deps.Pool == nil {
 		return nil, errors.New("hr: no database pool")
 	}
@@ -46,8 +47,8 @@ func New(ctx context.Context, deps domains.Deps) (domains.Adapter, error) {
 }
 
 // routes maps each namespaced tool name to its handler.
-func (a *Adapter) routes() domains.Router {
-	return domains.Router{Domain: "hr", Handlers: map[string]domains.Handler{
+func (a *Adapter) routes() kit.Router {
+	return kit.Router{Domain: "hr", Handlers: map[string]kit.Handler{
 		"hr.get_employee":     a.getEmployee,
 		"hr.search_employees": a.searchEmployees,
 		"hr.list_departments": a.listDepartments,

@@ -9,6 +9,7 @@ import (
 	"mcp-platform/domains"
 	"mcp-platform/domains/domaintest"
 	"mcp-platform/domains/hr"
+	"mcp-platform/domains/policy"
 )
 
 const configDir = "../../config/domains"
@@ -372,8 +373,8 @@ func TestConfig(t *testing.T) {
 	domaintest.CheckOutputSchemas(t, cfg, a, samples)
 
 	t.Run("ErrInputSchemaRejectsBadID", func(t *testing.T) {
-		require.Error(t, cfg.Tool("hr.get_employee").ValidateArgs(map[string]any{"employee_id": "Sarah"}))
-		require.Error(t, cfg.Tool("hr.get_employee").ValidateArgs(map[string]any{}))
+		require.Error(t, policy.ValidateArgs(cfg.Tool("hr.get_employee"), map[string]any{"employee_id": "Sarah"}))
+		require.Error(t, policy.ValidateArgs(cfg.Tool("hr.get_employee"), map[string]any{}))
 	})
 }
 

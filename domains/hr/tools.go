@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"mcp-platform/domains"
+	"mcp-platform/domains/kit"
 )
 
 // EmployeeSummary is an employee as listed by search, department and reporting-line tools. It
@@ -157,15 +158,15 @@ func (a *Adapter) getEmployee(ctx context.Context, call domains.Call) (any, erro
 
 // searchEmployees serves hr.search_employees.
 func (a *Adapter) searchEmployees(ctx context.Context, call domains.Call) (any, error) {
-	dept, err := domains.StringArg(call.Args, "department", false)
+	dept, err := kit.StringArg(call.Args, "department", false)
 	if err != nil {
 		return nil, err
 	}
-	query, err := domains.StringArg(call.Args, "query", false)
+	query, err := kit.StringArg(call.Args, "query", false)
 	if err != nil {
 		return nil, err
 	}
-	limit, err := domains.IntArg(call.Args, "limit", 20, 1, 100)
+	limit, err := kit.IntArg(call.Args, "limit", 20, 1, 100)
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +262,7 @@ func (a *Adapter) listDepartments(ctx context.Context, _ domains.Call) (any, err
 
 // getDepartment serves hr.get_department.
 func (a *Adapter) getDepartment(ctx context.Context, call domains.Call) (any, error) {
-	key, err := domains.StringArg(call.Args, "department", true)
+	key, err := kit.StringArg(call.Args, "department", true)
 	if err != nil {
 		return nil, err
 	}

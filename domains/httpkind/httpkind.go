@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"mcp-platform/domains"
+	"mcp-platform/domains/kit"
 	"mcp-platform/internal/version"
 )
 
@@ -64,7 +65,7 @@ type tool struct {
 // not an http(s) URL, when a variable named in http.headers_from_env is not set, or when a
 // tool's call is incomplete (method, path, placeholders and arguments that its input schema
 // does not declare).
-func New(ctx context.Context, deps domains.Deps) (domains.Adapter, error) {
+func New(ctx context.Context, deps kit.Deps) (domains.Adapter, error) {
 	cfg := deps.Config
 	if cfg == nil || cfg.HTTP == nil {
 		return nil, errors.New("httpkind: the domain configuration has no http section")

@@ -17,7 +17,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"mcp-platform/domains"
+	"mcp-platform/domains/domainconfig"
 	"mcp-platform/domains/httpkind"
+	"mcp-platform/domains/kit"
 )
 
 const secret = "Bearer very-secret-value"
@@ -106,7 +108,7 @@ func testConfig(tb testing.TB, baseURL string) *domains.Config {
 			{Name: "first", Description: "d", HTTP: &domains.HTTPCall{Method: "GET", Path: "/first", Result: "items.0"}},
 		},
 	}
-	require.NoError(tb, cfg.Normalize())
+	require.NoError(tb, domainconfig.Normalize(cfg))
 	return cfg
 }
 
@@ -118,7 +120,7 @@ func getenv(vars map[string]string) func(string) string {
 
 func newAdapter(tb testing.TB, cfg *domains.Config, logger *slog.Logger) domains.Adapter {
 	tb.Helper()
-	a, err := httpkind.New(context.Background(), domains.Deps{Config: cfg, Getenv: getenv(testEnv), Logger: logger})
+	a, err := httpkind.New(context.Background(), kit.Deps{Config: cfg, Getenv: getenv(testEnv), Logger: logger})
 	require.NoError(tb, err)
 	return a
 }
@@ -340,7 +342,7 @@ func TestNew(t *testing.T) {
 			if tc.change != nil {
 				tc.change(cfg)
 			}
-			_, err := httpkind.New(context.Background(), domains.Deps{Config: cfg, Getenv: getenv(tc.env)})
+			_, err := httpkind.New(context.Background(), kit.Deps{Config: cfg, Getenv: getenv(tc.env)})
 			require.ErrorContains(t, err, tc.want)
 			require.NotContains(t, err.Error(), "very-secret-value")
 		})
@@ -353,14 +355,14 @@ func TestExampleConfigs(t *testing.T) {
 	const dir = "../../config/examples/domains"
 	for _, name := range []string{"crm", "wiki"} {
 		t.Run("OK parses "+name, func(t *testing.T) {
-			cfg, err := domains.Load(dir, name)
+			cfg, err := domainconfig.Load(dir, name)
 			require.NoError(t, err)
 			require.Equal(t, name, cfg.Name)
 		})
 	}
 
 	t.Run("OK crm against a fake CRM", func(t *testing.T) {
-		cfg, err := domains.Load(dir, "crm")
+		cfg, err := domainconfig.Load(dir, "crm")
 		require.NoError(t, err)
 		require.Equal(t, domains.KindHTTP, cfg.Kind)
 		require.Equal(t, "http://127.0.0.1:9090", cfg.HTTP.BaseURL)
@@ -371,7 +373,7 @@ func TestExampleConfigs(t *testing.T) {
 
 		svc := newService(t)
 		cfg.HTTP.BaseURL = svc.URL
-		a, err := httpkind.New(context.Background(), domains.Deps{Config: cfg, Getenv: getenv(map[string]string{"CRM_AUTH_HEADER": secret})})
+		a, err := httpkind.New(context.Background(), kit.Deps{Config: cfg, Getenv: getenv(map[string]string{"CRM_AUTH_HEADER": secret})})
 		require.NoError(t, err)
 
 		svc.answer(200, `{"data": {"id": "C001", "company": "Acme", "status": "customer"}}`)

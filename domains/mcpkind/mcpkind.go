@@ -25,6 +25,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"mcp-platform/domains"
+	"mcp-platform/domains/kit"
 	"mcp-platform/internal/version"
 )
 
@@ -52,7 +53,7 @@ type Adapter struct {
 // New connects to the MCP server of deps.Config.MCP and returns its adapter. It fails when the
 // configuration is not of kind mcp, when the variable named by bearer_token_env is not set,
 // when the server cannot be reached or refuses the platform's credentials.
-func New(ctx context.Context, deps domains.Deps) (domains.Adapter, error) {
+func New(ctx context.Context, deps kit.Deps) (domains.Adapter, error) {
 	cfg := deps.Config
 	if cfg == nil || cfg.MCP == nil {
 		return nil, errors.New("mcpkind: the domain configuration has no mcp section")

@@ -18,6 +18,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"mcp-platform/domains"
+	"mcp-platform/domains/domainconfig"
+	"mcp-platform/domains/kit"
 	"mcp-platform/domains/mcpkind"
 )
 
@@ -155,7 +157,7 @@ func serve(tb testing.TB, u *upstream, addr string) *httptest.Server {
 func wikiConfig(tb testing.TB, src *domains.MCPSource, tools ...domains.Tool) *domains.Config {
 	tb.Helper()
 	cfg := &domains.Config{Name: "wiki", Description: "Wiki.", Kind: domains.KindMCP, MCP: src, Tools: tools}
-	require.NoError(tb, cfg.Normalize())
+	require.NoError(tb, domainconfig.Normalize(cfg))
 	return cfg
 }
 
@@ -165,7 +167,7 @@ func env(vars map[string]string) func(string) string {
 
 func newAdapter(tb testing.TB, cfg *domains.Config, getenv func(string) string) domains.Adapter {
 	tb.Helper()
-	a, err := mcpkind.New(context.Background(), domains.Deps{Config: cfg, Getenv: getenv})
+	a, err := mcpkind.New(context.Background(), kit.Deps{Config: cfg, Getenv: getenv})
 	require.NoError(tb, err)
 	tb.Cleanup(func() { _ = a.(domains.Closer).Close() })
 	return a
@@ -224,7 +226,7 @@ func TestHTTP(t *testing.T) {
 		require.NoError(t, err)
 		cfg := wikiConfig(t, src)
 		cfg.Tools = tools
-		require.NoError(t, cfg.Normalize())
+		require.NoError(t, domainconfig.Normalize(cfg))
 	})
 
 	t.Run("OK structured result", func(t *testing.T) {
@@ -318,13 +320,13 @@ func TestStartErrors(t *testing.T) {
 
 	t.Run("ErrMissingBearerEnv", func(t *testing.T) {
 		cfg := wikiConfig(t, &domains.MCPSource{URL: srv.URL, BearerTokenEnv: "WIKI_MCP_TOKEN"})
-		_, err := mcpkind.New(context.Background(), domains.Deps{Config: cfg, Getenv: env(nil)})
+		_, err := mcpkind.New(context.Background(), kit.Deps{Config: cfg, Getenv: env(nil)})
 		require.ErrorContains(t, err, "WIKI_MCP_TOKEN")
 	})
 
 	t.Run("ErrWrongToken", func(t *testing.T) {
 		cfg := wikiConfig(t, &domains.MCPSource{URL: srv.URL, BearerTokenEnv: "WIKI_MCP_TOKEN"})
-		_, err := mcpkind.New(context.Background(), domains.Deps{Config: cfg, Getenv: env(map[string]string{"WIKI_MCP_TOKEN": "wrong"})})
+		_, err := mcpkind.New(context.Background(), kit.Deps{Config: cfg, Getenv: env(map[string]string{"WIKI_MCP_TOKEN": "wrong"})})
 		require.ErrorContains(t, err, "refused the platform's credentials")
 		require.NotContains(t, err.Error(), "wrong", "the token must not appear in errors")
 	})
@@ -335,7 +337,7 @@ func TestStartErrors(t *testing.T) {
 		addr := l.Addr().String()
 		require.NoError(t, l.Close())
 		cfg := wikiConfig(t, &domains.MCPSource{URL: "http://" + addr + "/mcp"})
-		_, err = mcpkind.New(context.Background(), domains.Deps{Config: cfg, Getenv: env(nil)})
+		_, err = mcpkind.New(context.Background(), kit.Deps{Config: cfg, Getenv: env(nil)})
 		require.ErrorContains(t, err, "connect to the MCP server")
 	})
 }
@@ -412,7 +414,7 @@ func TestStdio(t *testing.T) {
 
 func TestExampleConfig(t *testing.T) {
 	t.Run("OK wiki", func(t *testing.T) {
-		cfg, err := domains.Load("../../config/examples/domains", "wiki")
+		cfg, err := domainconfig.Load("../../config/examples/domains", "wiki")
 		require.NoError(t, err)
 		require.Equal(t, domains.KindMCP, cfg.Kind)
 		require.Equal(t, "WIKI_MCP_TOKEN", cfg.MCP.BearerTokenEnv)

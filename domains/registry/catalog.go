@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"mcp-platform/domains"
+	"mcp-platform/domains/domainconfig"
 )
 
 // RefreshInterval is how often a Catalog re-reads the registry.
@@ -73,7 +74,7 @@ func (c *Catalog) Refresh(ctx context.Context) error {
 	tools := map[string]Entry{}
 	for _, d := range list {
 		name := d.Config.Name
-		if err := d.Config.Normalize(); err != nil {
+		if err := domainconfig.Normalize(d.Config); err != nil {
 			c.logger.Error("ignoring invalid registered domain", "domain", name, "error", err)
 			continue
 		}

@@ -70,7 +70,7 @@ func (d *Domain) LastHeartbeat() time.Time {
 
 // Register records the domain's configuration and its complete tool set (replacing the previous
 // set) and the worker's first heartbeat, in one transaction. Tools must lie in the domain's
-// namespace; the configuration has been normalized by domains.Parse.
+// namespace; the configuration has been normalized by domainconfig.Parse.
 func (r *Registry) Register(ctx context.Context, cfg *domains.Config, identity string) error {
 	for _, t := range cfg.Tools {
 		if domains.DomainOf(t.Name) != cfg.Name {

@@ -30,7 +30,7 @@ import (
 	"mcp-platform/internal/config"
 	"mcp-platform/internal/testutil/dbtest"
 	"mcp-platform/internal/testutil/fakeopenai"
-	"mcp-platform/internal/testutil/stack"
+	"mcp-platform/platform/platformtest"
 )
 
 // turns is the load: chat turns, each creating one invoice.
@@ -125,7 +125,7 @@ func TestScaleOutWithCrashes(t *testing.T) {
 	}
 	bin := filepath.Join(t.TempDir(), "mcp-platform")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/mcp-platform")
-	build.Dir = stack.RepoRoot()
+	build.Dir = platformtest.RepoRoot()
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, string(out))
 
@@ -136,7 +136,7 @@ func TestScaleOutWithCrashes(t *testing.T) {
 		"MCP_ENVIRONMENT=production", "JWT_SECRET=" + jwtSecret, "MCP_LOG_FORMAT=text",
 		"DATABASE_URL=" + db.URL, "TEMPORAL_ADDRESS=127.0.0.1:" + strconv.Itoa(temporalPort),
 		"LLM_PROVIDER=openai_compatible", "LLM_API_BASE=" + fake.BaseURL(), "LLM_MODEL=fake-model",
-		"MCP_DOMAINS_DIR=" + filepath.Join(stack.RepoRoot(), "config", "domains"), "MCP_SHUTDOWN_TIMEOUT=3s",
+		"MCP_DOMAINS_DIR=" + filepath.Join(platformtest.RepoRoot(), "config", "domains"), "MCP_SHUTDOWN_TIMEOUT=3s",
 	}
 	migrate := exec.Command(bin, "migrate", "up")
 	migrate.Env = append(os.Environ(), env...)
@@ -163,7 +163,7 @@ func TestScaleOutWithCrashes(t *testing.T) {
 	token, _, err := issuer.Issue(authz.Principal{Subject: "fiona", Roles: []string{"finance_clerk"}})
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
-		_, _, body := stack.Do(t, apis[0], http.MethodGet, "/tools", token, nil)
+		_, _, body := platformtest.Do(t, apis[0], http.MethodGet, "/tools", token, nil)
 		for _, tl := range body["tools"].([]any) {
 			if tl.(map[string]any)["name"] == "erp.create_invoice" && tl.(map[string]any)["available"] == true {
 				return true
@@ -187,7 +187,7 @@ func TestScaleOutWithCrashes(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			code, _, body := stack.Do(t, apis[i%2], http.MethodPost, "/chat", token,
+			code, _, body := platformtest.Do(t, apis[i%2], http.MethodPost, "/chat", token,
 				map[string]any{"message": fmt.Sprintf("please create invoice #%d of run %s", i, run)})
 			require.Equal(t, http.StatusAccepted, code, body)
 			results[i] = started{body["conversation_id"].(string), body["workflow_id"].(string)}

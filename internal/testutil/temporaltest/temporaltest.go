@@ -13,7 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
-	"mcp-platform/internal/devstack/temporalserver"
+	"mcp-platform/internal/devserver/temporalserver"
 	"mcp-platform/internal/temporalx"
 )
 

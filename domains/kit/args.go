@@ -1,6 +1,8 @@
-package domains
+package kit
 
 import (
+	"mcp-platform/domains"
+
 	"encoding/json"
 	"math"
 	"strings"
@@ -8,27 +10,27 @@ import (
 
 // Argument helpers for builtin adapters. The platform validates arguments against the tool's
 // input schema before a call reaches an adapter; these checks keep an adapter safe when it is
-// called directly (tests, a schema that is looser than the code). Their errors are *Error with
-// CodeInvalid and a message naming the argument.
+// called directly (tests, a schema that is looser than the code). Their errors are *domains.Error
+// with domains.CodeInvalid and a message naming the argument.
 
 // StringArg returns the trimmed string argument name, "" when it is absent or null and not
-// required. A required argument that is absent, null or blank is CodeInvalid, as is a value that
+// required. A required argument that is absent, null or blank is domains.CodeInvalid, as is a value that
 // is not a string.
 func StringArg(args map[string]any, name string, required bool) (string, error) {
 	v, ok := args[name]
 	if !ok || v == nil {
 		if required {
-			return "", Errorf(CodeInvalid, "%s is required", name)
+			return "", domains.Errorf(domains.CodeInvalid, "%s is required", name)
 		}
 		return "", nil
 	}
 	s, ok := v.(string)
 	if !ok {
-		return "", Errorf(CodeInvalid, "%s must be a string", name)
+		return "", domains.Errorf(domains.CodeInvalid, "%s must be a string", name)
 	}
 	s = strings.TrimSpace(s)
 	if required && s == "" {
-		return "", Errorf(CodeInvalid, "%s must not be empty", name)
+		return "", domains.Errorf(domains.CodeInvalid, "%s must not be empty", name)
 	}
 	return s, nil
 }
@@ -54,12 +56,12 @@ func Number(v any) (float64, bool) {
 }
 
 // IntValue returns v as an int when it is a whole Number from lo to hi (inclusive); anything
-// else is CodeInvalid, with name in the message. JSON decodes 3 as 3.0, so a float64 without
+// else is domains.CodeInvalid, with name in the message. JSON decodes 3 as 3.0, so a float64 without
 // a fraction counts as an integer.
 func IntValue(v any, name string, lo, hi int) (int, error) {
 	f, ok := Number(v)
 	if !ok || f != math.Trunc(f) || f < float64(lo) || f > float64(hi) {
-		return 0, Errorf(CodeInvalid, "%s must be an integer between %d and %d", name, lo, hi)
+		return 0, domains.Errorf(domains.CodeInvalid, "%s must be an integer between %d and %d", name, lo, hi)
 	}
 	return int(f), nil
 }

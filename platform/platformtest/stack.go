@@ -1,7 +1,7 @@
-// Package stack starts the platform's roles in one test process on real dependencies: a fresh
+// Package platformtest starts the platform's roles in one test process on real dependencies: a fresh
 // Postgres database, the shared embedded Temporal server, the gateway API and the MCP server
 // on httptest servers, domain workers and the orchestrator worker.
-package stack
+package platformtest
 
 import (
 	"context"
@@ -18,18 +18,20 @@ import (
 
 	"mcp-platform/authz"
 	"mcp-platform/domains"
+	"mcp-platform/domains/domainconfig"
+	"mcp-platform/domains/kit"
 	"mcp-platform/internal/config"
 	"mcp-platform/internal/llm"
 	"mcp-platform/internal/redact"
-	"mcp-platform/internal/roles"
 	"mcp-platform/internal/testutil/dbtest"
 	"mcp-platform/internal/testutil/temporaltest"
+	"mcp-platform/platform"
 )
 
 // Stack is a running platform for one test.
 type Stack struct {
-	Env      *roles.Env
-	Services *roles.Services
+	Env      *platform.Env
+	Services *platform.Services
 	API      *httptest.Server
 	MCP      *httptest.Server
 	DB       *dbtest.Database
@@ -42,7 +44,7 @@ type Options struct {
 	LLM llm.Provider
 	// Domains are builtin domains to run, by name, with their configuration from
 	// config/domains of the repository.
-	Domains map[string]domains.Factory
+	Domains map[string]kit.Factory
 	// Extra are further domains with their own configuration (test backends).
 	Extra []Domain
 }
@@ -50,13 +52,13 @@ type Options struct {
 // Domain is a domain configuration with its adapter.
 type Domain struct {
 	Config  *domains.Config
-	Factory domains.Factory
+	Factory kit.Factory
 }
 
 // RepoRoot is the repository's root directory.
 func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "..")
+	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
 // Start runs the platform until the test ends.
@@ -74,30 +76,30 @@ func Start(t *testing.T, opts Options) *Stack {
 		w = io.MultiWriter(logs, os.Stderr)
 	}
 	logger := slog.New(redact.Handler(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})))
-	env := &roles.Env{Cfg: cfg, Logger: logger, Pool: db.Pool, Temporal: temporaltest.Client(t), Getenv: func(string) string { return "" }}
+	env := &platform.Env{Cfg: cfg, Logger: logger, Pool: db.Pool, Temporal: temporaltest.Client(t), Getenv: func(string) string { return "" }}
 	ctx, cancel := context.WithCancel(context.Background())
-	svc, err := roles.NewServices(ctx, env)
+	svc, err := platform.NewServices(ctx, env)
 	require.NoError(t, err)
 	go svc.Run(ctx)
 	s := &Stack{Env: env, Services: svc, DB: db, Logs: logs}
-	s.API = httptest.NewServer(roles.APIHandler(env, svc))
-	s.MCP = httptest.NewServer(roles.MCPHandler(env, svc))
+	s.API = httptest.NewServer(platform.APIHandler(env, svc))
+	s.MCP = httptest.NewServer(platform.MCPHandler(env, svc))
 
 	var running []chan error
 	if opts.LLM != nil {
 		done := make(chan error, 1)
 		running = append(running, done)
-		go func() { done <- roles.RunOrchestrator(ctx, env, opts.LLM) }()
+		go func() { done <- platform.RunOrchestrator(ctx, env, opts.LLM) }()
 	}
 	for name, f := range opts.Domains {
-		dc, err := domains.Load(cfg.DomainsDir, name)
+		dc, err := domainconfig.Load(cfg.DomainsDir, name)
 		require.NoError(t, err)
 		opts.Extra = append(opts.Extra, Domain{Config: dc, Factory: f})
 	}
 	for _, d := range opts.Extra {
 		done := make(chan error, 1)
 		running = append(running, done)
-		go func() { done <- roles.RunDomainWorker(ctx, env, d.Config, d.Factory) }()
+		go func() { done <- platform.RunDomainWorker(ctx, env, d.Config, d.Factory) }()
 	}
 	t.Cleanup(func() {
 		s.API.Close()

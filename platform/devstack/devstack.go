@@ -20,26 +20,26 @@ import (
 
 	"mcp-platform/api/httpapi"
 	"mcp-platform/internal/config"
-	"mcp-platform/internal/devstack/pgcluster"
-	"mcp-platform/internal/devstack/temporalserver"
-	"mcp-platform/internal/roles"
+	"mcp-platform/internal/devserver/pgcluster"
+	"mcp-platform/internal/devserver/temporalserver"
 	"mcp-platform/internal/store"
 	"mcp-platform/internal/temporalx"
+	"mcp-platform/platform"
 )
 
 // Stack is a running dev stack.
 type Stack struct {
-	Env         *roles.Env
+	Env         *platform.Env
 	TemporalUI  string
 	pg          *pgcluster.Cluster
 	temporal    *temporalserver.Server
 	apiListener net.Listener
 	mcpListener net.Listener
-	adapters    roles.Adapters
+	adapters    platform.Adapters
 }
 
 // Run starts the stack, prints its URLs to out, serves until ctx ends, then stops everything.
-func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Writer, adapters roles.Adapters) (err error) {
+func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Writer, adapters platform.Adapters) (err error) {
 	s, err := Start(ctx, cfg, logger, adapters)
 	if err != nil {
 		return err
@@ -55,7 +55,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 
 // Start brings up the dependencies and binds the servers' ports, but serves nothing yet.
 // On failure it stops whatever it had started.
-func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, adapters roles.Adapters) (_ *Stack, err error) {
+func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, adapters platform.Adapters) (_ *Stack, err error) {
 	s := &Stack{adapters: adapters}
 	defer func() {
 		if err != nil {
@@ -125,7 +125,7 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, adapters
 	if err != nil {
 		return nil, err
 	}
-	s.Env = &roles.Env{Cfg: cfg, Logger: logger, Pool: pool, Temporal: tc}
+	s.Env = &platform.Env{Cfg: cfg, Logger: logger, Pool: pool, Temporal: tc}
 	return s, nil
 }
 
@@ -159,7 +159,7 @@ Press Ctrl-C to stop.
 // Serve runs the servers and workers until ctx ends or one of them fails.
 func (s *Stack) Serve(ctx context.Context) error {
 	e := s.Env
-	svc, err := roles.NewServices(ctx, e)
+	svc, err := platform.NewServices(ctx, e)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil // stopped while starting
@@ -173,13 +173,13 @@ func (s *Stack) Serve(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error {
-		return roles.RunWorkers(gctx, e, roles.WorkerSelection{Orchestrator: true, AllDomains: true}, s.adapters)
+		return platform.RunWorkers(gctx, e, platform.WorkerSelection{Orchestrator: true, AllDomains: true}, s.adapters)
 	})
 	g.Go(func() error {
-		return httpapi.ServeListener(gctx, e.Logger, "gateway API", s.apiListener, roles.APIHandler(e, svc), drain)
+		return httpapi.ServeListener(gctx, e.Logger, "gateway API", s.apiListener, platform.APIHandler(e, svc), drain)
 	})
 	g.Go(func() error {
-		return httpapi.ServeListener(gctx, e.Logger, "MCP server", s.mcpListener, roles.MCPHandler(e, svc), drain)
+		return httpapi.ServeListener(gctx, e.Logger, "MCP server", s.mcpListener, platform.MCPHandler(e, svc), drain)
 	})
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) {

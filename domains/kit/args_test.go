@@ -1,4 +1,4 @@
-package domains_test
+package kit_test
 
 import (
 	"encoding/json"
@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"mcp-platform/domains"
+	"mcp-platform/domains/kit"
 )
 
 // requireInvalid checks that err is a CodeInvalid *domains.Error whose message contains msg.
@@ -40,7 +41,7 @@ func TestStringArg(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := domains.StringArg(tc.args, "q", tc.required)
+			got, err := kit.StringArg(tc.args, "q", tc.required)
 			if tc.wantErr != "" {
 				requireInvalid(t, err, tc.wantErr)
 				return
@@ -71,7 +72,7 @@ func TestNumber(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, ok := domains.Number(tc.v)
+			got, ok := kit.Number(tc.v)
 			require.Equal(t, tc.wantOK, ok)
 			require.Equal(t, tc.want, got)
 		})
@@ -105,7 +106,7 @@ func TestIntArg(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := domains.IntArg(tc.args, "n", def, lo, hi)
+			got, err := kit.IntArg(tc.args, "n", def, lo, hi)
 			if tc.wantErr {
 				requireInvalid(t, err, "n must be an integer between 1 and 100")
 				return
@@ -118,12 +119,12 @@ func TestIntArg(t *testing.T) {
 
 func TestIntValue(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
-		got, err := domains.IntValue(3.0, "items[0].quantity", 1, 1000)
+		got, err := kit.IntValue(3.0, "items[0].quantity", 1, 1000)
 		require.NoError(t, err)
 		require.Equal(t, 3, got)
 	})
 	t.Run("ErrAbsent", func(t *testing.T) {
-		_, err := domains.IntValue(nil, "items[0].quantity", 1, 1000)
+		_, err := kit.IntValue(nil, "items[0].quantity", 1, 1000)
 		requireInvalid(t, err, "items[0].quantity must be an integer between 1 and 1000")
 	})
 }

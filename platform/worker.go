@@ -1,4 +1,4 @@
-package roles
+package platform
 
 import (
 	"context"
@@ -20,6 +20,8 @@ import (
 	"mcp-platform/activities"
 	"mcp-platform/authz"
 	"mcp-platform/domains"
+	"mcp-platform/domains/domainconfig"
+	"mcp-platform/domains/kit"
 	"mcp-platform/domains/registry"
 	"mcp-platform/internal/approvals"
 	"mcp-platform/internal/audit"
@@ -29,13 +31,13 @@ import (
 // Adapters says how to build each domain's adapter: builtin domains by name, the mcp and http
 // kinds by kind. cmd/ wires it, so no domain package depends on another.
 type Adapters struct {
-	Builtin map[string]domains.Factory
-	Kinds   map[string]domains.Factory
+	Builtin map[string]kit.Factory
+	Kinds   map[string]kit.Factory
 }
 
 // Factory returns the adapter factory for a domain.
-func (a Adapters) Factory(cfg *domains.Config) (domains.Factory, error) {
-	var f domains.Factory
+func (a Adapters) Factory(cfg *domains.Config) (kit.Factory, error) {
+	var f kit.Factory
 	if cfg.Kind == domains.KindBuiltin {
 		f = a.Builtin[cfg.Name]
 	} else {
@@ -76,7 +78,7 @@ func (sel WorkerSelection) pick(cfgs []*domains.Config) ([]*domains.Config, erro
 // RunWorkers runs the selected workers until ctx ends. Domain configurations come from the
 // domains directory; a broken file is logged and skipped unless its domain was asked for.
 func RunWorkers(ctx context.Context, e *Env, sel WorkerSelection, adapters Adapters) error {
-	cfgs, errs := domains.LoadDir(e.Cfg.DomainsDir)
+	cfgs, errs := domainconfig.LoadDir(e.Cfg.DomainsDir)
 	for _, err := range errs {
 		e.Logger.Error("skipping broken domain configuration", "error", err)
 	}
@@ -110,7 +112,7 @@ const domainRestartDelay = 10 * time.Second
 
 // superviseDomain runs a domain worker and restarts it after a failure (an upstream that is not
 // up yet, a database hiccup), so one domain's trouble never takes the others down.
-func superviseDomain(ctx context.Context, e *Env, cfg *domains.Config, f domains.Factory) error {
+func superviseDomain(ctx context.Context, e *Env, cfg *domains.Config, f kit.Factory) error {
 	for {
 		err := RunDomainWorker(ctx, e, cfg, f)
 		if ctx.Err() != nil {
@@ -129,7 +131,7 @@ func superviseDomain(ctx context.Context, e *Env, cfg *domains.Config, f domains
 // domain's own database credentials, polls only the domain's task queue, registers the domain
 // and its tools, and heartbeats. On a clean stop it deregisters first, so callers see at once
 // that the domain has no worker.
-func RunDomainWorker(ctx context.Context, e *Env, cfg *domains.Config, factory domains.Factory) error {
+func RunDomainWorker(ctx context.Context, e *Env, cfg *domains.Config, factory kit.Factory) error {
 	logger := e.Logger.With("domain", cfg.Name, "task_queue", cfg.TaskQueue)
 	var pool *pgxpool.Pool
 	if cfg.Kind == domains.KindBuiltin {
@@ -142,7 +144,7 @@ func RunDomainWorker(ctx context.Context, e *Env, cfg *domains.Config, factory d
 		defer p.Close()
 		pool = p
 	}
-	adapter, err := factory(ctx, domains.Deps{Config: cfg, Pool: pool, Logger: logger, Getenv: e.getenv()})
+	adapter, err := factory(ctx, kit.Deps{Config: cfg, Pool: pool, Logger: logger, Getenv: e.getenv()})
 	if err != nil {
 		return fmt.Errorf("start domain %s: %w", cfg.Name, err)
 	}
@@ -237,7 +239,7 @@ func importTools(ctx context.Context, cfg *domains.Config, src domains.ToolSourc
 		merged = append(merged, t)
 	}
 	cfg.Tools = merged
-	return cfg.Normalize()
+	return domainconfig.Normalize(cfg)
 }
 
 // domainPool opens the domain's own database pool: <DOMAIN>_DATABASE_URL when set, otherwise

@@ -1,4 +1,4 @@
-package roles_test
+package e2e_test
 
 import (
 	"context"
@@ -10,12 +10,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"mcp-platform/domains"
+	"mcp-platform/domains/domainconfig"
 	"mcp-platform/domains/hr"
+	"mcp-platform/domains/kit"
 	"mcp-platform/internal/llm"
-	"mcp-platform/internal/roles"
 	"mcp-platform/internal/testutil/fakeopenai"
-	"mcp-platform/internal/testutil/stack"
 	"mcp-platform/internal/testutil/temporaltest"
+	"mcp-platform/platform"
+	"mcp-platform/platform/platformtest"
 )
 
 // ledgerYAML is a test domain with one side-effecting tool.
@@ -58,11 +60,11 @@ func (l *ledger) count() int {
 	return len(l.applied)
 }
 
-func ledgerDomain(t *testing.T, l *ledger) stack.Domain {
+func ledgerDomain(t *testing.T, l *ledger) platformtest.Domain {
 	t.Helper()
-	dc, err := domains.Parse("ledger.yaml", []byte(ledgerYAML))
+	dc, err := domainconfig.Parse("ledger.yaml", []byte(ledgerYAML))
 	require.NoError(t, err)
-	return stack.Domain{Config: dc, Factory: func(context.Context, domains.Deps) (domains.Adapter, error) { return l, nil }}
+	return platformtest.Domain{Config: dc, Factory: func(context.Context, kit.Deps) (domains.Adapter, error) { return l, nil }}
 }
 
 func compatible(t *testing.T, fake *fakeopenai.Server) llm.Provider {
@@ -72,14 +74,14 @@ func compatible(t *testing.T, fake *fakeopenai.Server) llm.Provider {
 	return p
 }
 
-func chat(t *testing.T, s *stack.Stack, token, message string) map[string]any {
+func chat(t *testing.T, s *platformtest.Stack, token, message string) map[string]any {
 	t.Helper()
-	code, _, body := stack.Do(t, s.API.URL, http.MethodPost, "/chat", token, map[string]any{"message": message, "wait": true, "timeout_seconds": 120})
+	code, _, body := platformtest.Do(t, s.API.URL, http.MethodPost, "/chat", token, map[string]any{"message": message, "wait": true, "timeout_seconds": 120})
 	require.Equal(t, http.StatusOK, code, body)
 	return body
 }
 
-func messageRoles(t *testing.T, s *stack.Stack, conv string) []string {
+func messageRoles(t *testing.T, s *platformtest.Stack, conv string) []string {
 	t.Helper()
 	rows, err := s.Env.Pool.Query(context.Background(), `SELECT role FROM messages WHERE conversation_id = $1 ORDER BY turn, seq`, conv)
 	require.NoError(t, err)
@@ -104,7 +106,7 @@ func TestOpenAICompatibleTurn(t *testing.T) {
 		fakeopenai.Reply{Text: "E001 is Sarah Johnson; the ledger has 1 entry."},
 	)
 	l := &ledger{applied: map[string]int{}}
-	s := stack.Start(t, stack.Options{LLM: compatible(t, fake), Domains: map[string]domains.Factory{"hr": hr.New}, Extra: []stack.Domain{ledgerDomain(t, l)}})
+	s := platformtest.Start(t, platformtest.Options{LLM: compatible(t, fake), Domains: map[string]kit.Factory{"hr": hr.New}, Extra: []platformtest.Domain{ledgerDomain(t, l)}})
 
 	body := chat(t, s, s.Token(t, "pat", "hr_manager", "clerk"), "Who is E001? And add 42 to the ledger.")
 	require.Equal(t, "completed", body["status"])
@@ -131,7 +133,7 @@ func TestOpenAICompatibleTurn(t *testing.T) {
 func TestLLMFailures(t *testing.T) {
 	t.Run("OK two 503s then an answer", func(t *testing.T) {
 		fake := fakeopenai.New(t, fakeopenai.Reply{Status: 503}, fakeopenai.Reply{Status: 503}, fakeopenai.Reply{Text: "Hello after retries."})
-		s := stack.Start(t, stack.Options{LLM: compatible(t, fake)})
+		s := platformtest.Start(t, platformtest.Options{LLM: compatible(t, fake)})
 		body := chat(t, s, s.Token(t, "pat", "clerk"), "hi")
 		require.Equal(t, "completed", body["status"])
 		require.Equal(t, "Hello after retries.", body["answer"])
@@ -139,7 +141,7 @@ func TestLLMFailures(t *testing.T) {
 	})
 	t.Run("ErrUnauthorized fails the turn naming the LLM settings", func(t *testing.T) {
 		fake := fakeopenai.New(t, fakeopenai.Reply{Status: 401})
-		s := stack.Start(t, stack.Options{LLM: compatible(t, fake)})
+		s := platformtest.Start(t, platformtest.Options{LLM: compatible(t, fake)})
 		body := chat(t, s, s.Token(t, "pat", "clerk"), "hi")
 		require.Equal(t, "failed", body["status"])
 		require.Contains(t, body["error"], "LLM_API_KEY")
@@ -159,7 +161,7 @@ func TestOrchestratorCrashMidTurn(t *testing.T) {
 		fakeopenai.Reply{Text: "Added 7 to the ledger."},
 	)
 	l := &ledger{applied: map[string]int{}}
-	s := stack.Start(t, stack.Options{Extra: []stack.Domain{ledgerDomain(t, l)}})
+	s := platformtest.Start(t, platformtest.Options{Extra: []platformtest.Domain{ledgerDomain(t, l)}})
 	provider := compatible(t, fake)
 
 	// The first orchestrator has its own connection to Temporal, lost with it as in a crash.
@@ -167,9 +169,9 @@ func TestOrchestratorCrashMidTurn(t *testing.T) {
 	crashEnv := *s.Env
 	crashEnv.Temporal = temporaltest.Client(t)
 	crashed := make(chan error, 1)
-	go func() { crashed <- roles.RunOrchestrator(crashCtx, &crashEnv, provider) }()
+	go func() { crashed <- platform.RunOrchestrator(crashCtx, &crashEnv, provider) }()
 
-	code, _, body := stack.Do(t, s.API.URL, http.MethodPost, "/chat", s.Token(t, "pat", "clerk"), map[string]any{"message": "add 7"})
+	code, _, body := platformtest.Do(t, s.API.URL, http.MethodPost, "/chat", s.Token(t, "pat", "clerk"), map[string]any{"message": "add 7"})
 	require.Equal(t, http.StatusAccepted, code, body)
 	conv, workflowID := body["conversation_id"].(string), body["workflow_id"].(string)
 
@@ -185,7 +187,7 @@ func TestOrchestratorCrashMidTurn(t *testing.T) {
 
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	go func() { _ = roles.RunOrchestrator(ctx, s.Env, provider) }()
+	go func() { _ = platform.RunOrchestrator(ctx, s.Env, provider) }()
 
 	run := s.Env.Temporal.GetWorkflow(context.Background(), workflowID, "")
 	wctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)

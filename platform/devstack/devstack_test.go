@@ -19,9 +19,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"mcp-platform/internal/config"
-	"mcp-platform/internal/devstack"
-	"mcp-platform/internal/roles"
 	"mcp-platform/internal/store"
+	"mcp-platform/platform"
+	"mcp-platform/platform/devstack"
 )
 
 func freePort(t *testing.T) int {
@@ -60,7 +60,7 @@ func getJSON(t *testing.T, url string) (int, map[string]any) {
 func startServing(t *testing.T, cfg config.Config) (*devstack.Stack, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s, err := devstack.Start(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), roles.Adapters{})
+	s, err := devstack.Start(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), platform.Adapters{})
 	require.NoError(t, err)
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ctx) }()
@@ -148,7 +148,7 @@ func TestDevStack(t *testing.T) {
 func TestDevStackErrDatabaseDown(t *testing.T) {
 	cfg := devConfig(t, t.TempDir())
 	cfg.Database.URL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/mcp?sslmode=disable", freePort(t))
-	_, err := devstack.Start(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), roles.Adapters{})
+	_, err := devstack.Start(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), platform.Adapters{})
 	require.ErrorIs(t, err, store.ErrUnreachable)
 	require.Contains(t, err.Error(), "DATABASE_URL")
 	require.NoFileExists(t, filepath.Join(cfg.DataDir, "temporal.db"), "fails before starting Temporal")

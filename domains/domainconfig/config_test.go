@@ -1,4 +1,4 @@
-package domains_test
+package domainconfig_test
 
 import (
 	"os"
@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"mcp-platform/domains"
+	"mcp-platform/domains/domainconfig"
+	"mcp-platform/domains/policy"
 )
 
 const validYAML = `
@@ -29,13 +31,13 @@ tools:
 
 func TestParse(t *testing.T) {
 	t.Run("OK defaults and namespacing", func(t *testing.T) {
-		c, err := domains.Parse("shop.yaml", []byte(validYAML))
+		c, err := domainconfig.Parse("shop.yaml", []byte(validYAML))
 		require.NoError(t, err)
 		require.Equal(t, "domain-shop", c.TaskQueue)
 		require.Equal(t, "shop.get_item", c.Tools[0].Name)
 		require.Equal(t, domains.KindBuiltin, c.Kind)
 		require.Equal(t, []string{domains.ActionExecute}, c.Permissions[0].Actions)
-		require.Equal(t, domains.DefaultTimeout, c.ToolTimeout(&c.Tools[0]))
+		require.Equal(t, domainconfig.DefaultTimeout, c.ToolTimeout(&c.Tools[0]))
 		require.True(t, c.IsEnabled())
 	})
 
@@ -56,8 +58,8 @@ func TestParse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := domains.Parse("shop.yaml", []byte(tt.yaml))
-			var fe *domains.FieldError
+			_, err := domainconfig.Parse("shop.yaml", []byte(tt.yaml))
+			var fe *domainconfig.FieldError
 			require.ErrorAs(t, err, &fe)
 			require.Equal(t, "shop.yaml", fe.File)
 			require.Equal(t, tt.field, fe.Field)
@@ -70,7 +72,7 @@ func TestLoadDirSkipsBrokenFiles(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "shop.yaml"), []byte(validYAML), 0o600))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "broken.yaml"), []byte("name: broken\nkind: soap\n"), 0o600))
-	cfgs, errs := domains.LoadDir(dir)
+	cfgs, errs := domainconfig.LoadDir(dir)
 	require.Len(t, cfgs, 1)
 	require.Equal(t, "shop", cfgs[0].Name)
 	require.Len(t, errs, 1)
@@ -79,12 +81,12 @@ func TestLoadDirSkipsBrokenFiles(t *testing.T) {
 }
 
 func TestValidateArgs(t *testing.T) {
-	c, err := domains.Parse("shop.yaml", []byte(validYAML))
+	c, err := domainconfig.Parse("shop.yaml", []byte(validYAML))
 	require.NoError(t, err)
 	tool := &c.Tools[0]
-	require.NoError(t, tool.ValidateArgs(map[string]any{"sku": "ABC-123", "quantity": 2}))
+	require.NoError(t, policy.ValidateArgs(tool, map[string]any{"sku": "ABC-123", "quantity": 2}))
 
-	err = tool.ValidateArgs(map[string]any{"sku": "abc", "quantity": 0})
+	err = policy.ValidateArgs(tool, map[string]any{"sku": "abc", "quantity": 0})
 	var ve *domains.ValidationError
 	require.ErrorAs(t, err, &ve)
 	require.Len(t, ve.Problems, 2)
@@ -92,7 +94,7 @@ func TestValidateArgs(t *testing.T) {
 	require.Equal(t, "sku", ve.Problems[1].Field)
 	require.Contains(t, err.Error(), "sku:")
 
-	err = tool.ValidateArgs(nil)
+	err = policy.ValidateArgs(tool, nil)
 	require.ErrorContains(t, err, "sku")
 }
 

@@ -1,4 +1,7 @@
-package domains
+// Package policy evaluates what a domain's configuration says about one call: whether its
+// arguments match the tool's JSON Schema, and whether it needs a person's approval (CEL
+// conditions). It is the only package that compiles schemas and conditions.
+package policy
 
 import (
 	"bytes"
@@ -10,6 +13,8 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
+
+	"mcp-platform/domains"
 )
 
 // Schema is a compiled JSON Schema for a tool's input or output.
@@ -39,40 +44,16 @@ func CompileSchema(doc map[string]any) (*Schema, error) {
 	return &Schema{s: s}, nil
 }
 
-// Problem is one reason a value does not match a schema.
-type Problem struct {
-	// Field is the dotted path of the offending value ("items.0.quantity"), "" for the whole.
-	Field   string `json:"field"`
-	Message string `json:"message"`
-}
-
-// ValidationError lists every way a value fails its schema, field by field.
-type ValidationError struct {
-	Problems []Problem
-}
-
-func (e *ValidationError) Error() string {
-	parts := make([]string, 0, len(e.Problems))
-	for _, p := range e.Problems {
-		if p.Field == "" {
-			parts = append(parts, p.Message)
-		} else {
-			parts = append(parts, p.Field+": "+p.Message)
-		}
-	}
-	return "invalid parameters: " + strings.Join(parts, "; ")
-}
-
 // Validate checks a decoded JSON value against the schema.
 func (s *Schema) Validate(v any) error {
 	// Normalise to the JSON data model (numbers as json.Number) the validator expects.
 	b, err := json.Marshal(v)
 	if err != nil {
-		return &ValidationError{Problems: []Problem{{Message: "not JSON: " + err.Error()}}}
+		return &domains.ValidationError{Problems: []domains.Problem{{Message: "not JSON: " + err.Error()}}}
 	}
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
 	if err != nil {
-		return &ValidationError{Problems: []Problem{{Message: "not JSON: " + err.Error()}}}
+		return &domains.ValidationError{Problems: []domains.Problem{{Message: "not JSON: " + err.Error()}}}
 	}
 	err = s.s.Validate(inst)
 	if err == nil {
@@ -80,13 +61,13 @@ func (s *Schema) Validate(v any) error {
 	}
 	ve, ok := err.(*jsonschema.ValidationError)
 	if !ok {
-		return &ValidationError{Problems: []Problem{{Message: err.Error()}}}
+		return &domains.ValidationError{Problems: []domains.Problem{{Message: err.Error()}}}
 	}
-	var problems []Problem
+	var problems []domains.Problem
 	var walk func(e *jsonschema.ValidationError)
 	walk = func(e *jsonschema.ValidationError) {
 		if len(e.Causes) == 0 {
-			problems = append(problems, Problem{Field: strings.Join(e.InstanceLocation, "."), Message: e.ErrorKind.LocalizedString(printer)})
+			problems = append(problems, domains.Problem{Field: strings.Join(e.InstanceLocation, "."), Message: e.ErrorKind.LocalizedString(printer)})
 			return
 		}
 		for _, c := range e.Causes {
@@ -95,11 +76,12 @@ func (s *Schema) Validate(v any) error {
 	}
 	walk(ve)
 	sort.SliceStable(problems, func(i, j int) bool { return problems[i].Field < problems[j].Field })
-	return &ValidationError{Problems: problems}
+	return &domains.ValidationError{Problems: problems}
 }
 
-// ValidateArgs checks a tool's arguments against its input schema.
-func (t *Tool) ValidateArgs(args map[string]any) error {
+// ValidateArgs checks a tool's arguments against its input schema. It returns a
+// *domains.ValidationError listing each problem.
+func ValidateArgs(t *domains.Tool, args map[string]any) error {
 	s, err := CompileSchema(t.InputSchema)
 	if err != nil {
 		return fmt.Errorf("compile input schema of %s: %w", t.Name, err)

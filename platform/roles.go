@@ -1,7 +1,8 @@
-// Package roles runs each of the platform's processes (gateway API, MCP server, workers) from
-// configuration. `mcp-platform <role>` runs one of them; `mcp-platform dev` runs them all in one
-// process on the embedded stack.
-package roles
+// Package platform is the composition root: it builds the services from configuration and runs
+// each of the platform's processes (gateway API, MCP server, workers). `mcp-platform <role>`
+// runs one of them; `mcp-platform dev` (platform/devstack) runs them all in one process on the
+// embedded stack, and platform/platformtest runs them in a test.
+package platform
 
 import (
 	"context"

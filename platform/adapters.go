@@ -1,4 +1,4 @@
-package main
+package platform
 
 import (
 	"mcp-platform/domains"
@@ -6,20 +6,20 @@ import (
 	"mcp-platform/domains/erp"
 	"mcp-platform/domains/hr"
 	"mcp-platform/domains/httpkind"
+	"mcp-platform/domains/kit"
 	"mcp-platform/domains/mcpkind"
-	"mcp-platform/internal/roles"
 )
 
-// adapters wires every domain adapter built into this binary: the builtin domains by name and
+// BuiltinAdapters wires every domain adapter built into this binary: the builtin domains by name and
 // the configuration-only kinds (mcp, http) by kind.
-func adapters() roles.Adapters {
-	return roles.Adapters{
-		Builtin: map[string]domains.Factory{
+func BuiltinAdapters() Adapters {
+	return Adapters{
+		Builtin: map[string]kit.Factory{
 			"hr":     hr.New,
 			"erp":    erp.New,
 			"devops": devops.New,
 		},
-		Kinds: map[string]domains.Factory{
+		Kinds: map[string]kit.Factory{
 			domains.KindMCP:  mcpkind.New,
 			domains.KindHTTP: httpkind.New,
 		},

@@ -1,4 +1,4 @@
-package domains_test
+package kit_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"mcp-platform/domains"
+	"mcp-platform/domains/kit"
 )
 
 func TestDBError(t *testing.T) {
@@ -31,7 +32,7 @@ func TestDBError(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := domains.DBError("HR", "searching", tc.err)
+			err := kit.DBError("HR", "searching", tc.err)
 			var de *domains.Error
 			require.ErrorAs(t, err, &de)
 			require.Equal(t, tc.wantCode, de.Code)

@@ -1,4 +1,4 @@
-package domains_test
+package kit_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"mcp-platform/domains"
+	"mcp-platform/domains/kit"
 )
 
 func TestRouter(t *testing.T) {
@@ -15,7 +16,7 @@ func TestRouter(t *testing.T) {
 		got = call
 		return call.Tool, nil
 	}
-	r := domains.Router{Domain: "shop", Handlers: map[string]domains.Handler{
+	r := kit.Router{Domain: "shop", Handlers: map[string]kit.Handler{
 		"shop.order": echo,
 		"shop.look":  echo,
 	}}

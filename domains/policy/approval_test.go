@@ -1,4 +1,4 @@
-package domains_test
+package policy_test
 
 import (
 	"testing"
@@ -6,6 +6,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"mcp-platform/domains"
+	"mcp-platform/domains/domainconfig"
+	"mcp-platform/domains/policy"
 )
 
 const approvalYAML = `
@@ -32,7 +34,7 @@ tools:
 `
 
 func TestNeedsApproval(t *testing.T) {
-	c, err := domains.Parse("shop.yaml", []byte(approvalYAML))
+	c, err := domainconfig.Parse("shop.yaml", []byte(approvalYAML))
 	require.NoError(t, err)
 	order, deleteAll, look := c.Tool("shop.order"), c.Tool("shop.delete_all"), c.Tool("shop.look")
 	item := func(q, p float64) map[string]any { return map[string]any{"quantity": q, "price": p} }
@@ -51,25 +53,25 @@ func TestNeedsApproval(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := tt.tool.NeedsApproval(tt.args, "u1", []string{"clerk"})
+			d := policy.NeedsApproval(tt.tool, tt.args, "u1", []string{"clerk"})
 			require.Equal(t, tt.want, d.Required)
 		})
 	}
-	d := order.NeedsApproval(map[string]any{"rush": true, "items": []any{}}, "u1", nil)
+	d := policy.NeedsApproval(order, map[string]any{"rush": true, "items": []any{}}, "u1", nil)
 	require.Equal(t, []string{"buyer"}, d.Approvers)
 	require.Equal(t, "2h0m0s", d.Timeout.String())
 
 	t.Run("ErrBadCondition names the field", func(t *testing.T) {
-		_, err := domains.Parse("shop.yaml", []byte("name: shop\ntools:\n  - name: a\n    description: x\n    approval: {when: 'args.x >'}\n"))
-		var fe *domains.FieldError
+		_, err := domainconfig.Parse("shop.yaml", []byte("name: shop\ntools:\n  - name: a\n    description: x\n    approval: {when: 'args.x >'}\n"))
+		var fe *domainconfig.FieldError
 		require.ErrorAs(t, err, &fe)
 		require.Equal(t, "tools[0].approval.when", fe.Field)
 	})
 }
 
 func TestArgsHash(t *testing.T) {
-	a := domains.ArgsHash(map[string]any{"b": 1, "a": "x"})
-	require.Equal(t, a, domains.ArgsHash(map[string]any{"a": "x", "b": 1}), "key order does not matter")
-	require.NotEqual(t, a, domains.ArgsHash(map[string]any{"a": "x", "b": 2}))
+	a := policy.ArgsHash(map[string]any{"b": 1, "a": "x"})
+	require.Equal(t, a, policy.ArgsHash(map[string]any{"a": "x", "b": 1}), "key order does not matter")
+	require.NotEqual(t, a, policy.ArgsHash(map[string]any{"a": "x", "b": 2}))
 	require.Len(t, a, 64)
 }

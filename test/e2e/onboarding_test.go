@@ -1,4 +1,4 @@
-package roles_test
+package e2e_test
 
 import (
 	"context"
@@ -16,10 +16,11 @@ import (
 
 	"mcp-platform/domains"
 	"mcp-platform/domains/httpkind"
+	"mcp-platform/domains/kit"
 	"mcp-platform/domains/mcpkind"
-	"mcp-platform/internal/roles"
 	"mcp-platform/internal/testutil/fakeopenai"
-	"mcp-platform/internal/testutil/stack"
+	"mcp-platform/platform"
+	"mcp-platform/platform/platformtest"
 )
 
 // helpdeskServer is an existing application that speaks MCP: a ticket desk behind a bearer
@@ -113,9 +114,9 @@ func TestOnboardingByConfiguration(t *testing.T) {
 		fakeopenai.Reply{ToolCalls: []fakeopenai.ToolCall{{Name: "helpdesk__lookup_ticket", Arguments: `{"ticket_id": "T-100"}`}}},
 		fakeopenai.Reply{Text: "Ticket T-100 is open: Printer on fire."},
 	)
-	s := stack.Start(t, stack.Options{LLM: compatible(t, fake)})
+	s := platformtest.Start(t, platformtest.Options{LLM: compatible(t, fake)})
 	agent := s.Token(t, "ann", "agent")
-	_, _, before := stack.Do(t, s.API.URL, http.MethodGet, "/tools", agent, nil)
+	_, _, before := platformtest.Do(t, s.API.URL, http.MethodGet, "/tools", agent, nil)
 	require.Empty(t, before["tools"])
 
 	// Configuration only: two YAML files and a worker process for them.
@@ -128,8 +129,8 @@ func TestOnboardingByConfiguration(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- roles.RunWorkers(ctx, &env, roles.WorkerSelection{Domains: []string{"helpdesk", "billing"}},
-			roles.Adapters{Kinds: map[string]domains.Factory{domains.KindMCP: mcpkind.New, domains.KindHTTP: httpkind.New}})
+		done <- platform.RunWorkers(ctx, &env, platform.WorkerSelection{Domains: []string{"helpdesk", "billing"}},
+			platform.Adapters{Kinds: map[string]kit.Factory{domains.KindMCP: mcpkind.New, domains.KindHTTP: httpkind.New}})
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -139,18 +140,18 @@ func TestOnboardingByConfiguration(t *testing.T) {
 	t.Run("OK tools appear in /tools of both servers within seconds", func(t *testing.T) {
 		for _, base := range []string{s.API.URL, s.MCP.URL} {
 			require.Eventually(t, func() bool {
-				_, _, body := stack.Do(t, base, http.MethodGet, "/tools", agent, nil)
+				_, _, body := platformtest.Do(t, base, http.MethodGet, "/tools", agent, nil)
 				return len(body["tools"].([]any)) == 2
 			}, 15*time.Second, 200*time.Millisecond)
 		}
-		_, _, body := stack.Do(t, s.MCP.URL, http.MethodGet, "/tools/helpdesk.lookup_ticket", agent, nil)
+		_, _, body := platformtest.Do(t, s.MCP.URL, http.MethodGet, "/tools/helpdesk.lookup_ticket", agent, nil)
 		ann := body["annotations"].(map[string]any)
 		require.Equal(t, true, ann["read_only"], "our annotations, not the upstream's destructive hint")
 		require.Equal(t, false, ann["destructive"])
 	})
 
 	t.Run("OK over MCP", func(t *testing.T) {
-		cs := stack.MCPSession(t, s.MCP.URL+"/mcp", agent)
+		cs := platformtest.MCPSession(t, s.MCP.URL+"/mcp", agent)
 		list, err := cs.ListTools(context.Background(), nil)
 		require.NoError(t, err)
 		var names []string
@@ -165,10 +166,10 @@ func TestOnboardingByConfiguration(t *testing.T) {
 	})
 
 	t.Run("OK through /execute", func(t *testing.T) {
-		code, _, body := stack.Do(t, s.MCP.URL, http.MethodPost, "/execute", agent, map[string]any{"tool": "billing.get_account", "arguments": map[string]any{"account_id": "A-7"}})
+		code, _, body := platformtest.Do(t, s.MCP.URL, http.MethodPost, "/execute", agent, map[string]any{"tool": "billing.get_account", "arguments": map[string]any{"account_id": "A-7"}})
 		require.Equal(t, http.StatusOK, code, body)
 		require.Equal(t, 1234.5, body["result"].(map[string]any)["balance"])
-		code, _, body = stack.Do(t, s.MCP.URL, http.MethodPost, "/execute", agent, map[string]any{"tool": "billing.get_account", "arguments": map[string]any{"account_id": "A-9"}})
+		code, _, body = platformtest.Do(t, s.MCP.URL, http.MethodPost, "/execute", agent, map[string]any{"tool": "billing.get_account", "arguments": map[string]any{"account_id": "A-9"}})
 		require.Equal(t, http.StatusNotFound, code, body)
 		require.Contains(t, body["detail"], "no such account")
 	})
@@ -180,7 +181,7 @@ func TestOnboardingByConfiguration(t *testing.T) {
 	})
 }
 
-func countRows(t *testing.T, s *stack.Stack, query string) int {
+func countRows(t *testing.T, s *platformtest.Stack, query string) int {
 	t.Helper()
 	var n int
 	require.NoError(t, s.Env.Pool.QueryRow(context.Background(), query).Scan(&n))

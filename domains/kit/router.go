@@ -1,6 +1,8 @@
-package domains
+package kit
 
 import (
+	"mcp-platform/domains"
+
 	"context"
 	"fmt"
 	"sort"
@@ -8,7 +10,7 @@ import (
 
 // Handler executes one tool of a builtin domain. The Router hands it a call whose Args are never
 // nil.
-type Handler func(ctx context.Context, call Call) (any, error)
+type Handler func(ctx context.Context, call domains.Call) (any, error)
 
 // Router dispatches a builtin domain's calls to its handlers by tool name. An adapter declares its
 // tools once, in Handlers, and the same map serves its calls, lists its tools and checks its
@@ -21,11 +23,11 @@ type Router struct {
 }
 
 // Call runs the handler of call.Tool, with empty Args when call has none, and returns what it
-// returns. A tool without a handler is CodeNotFound.
-func (r Router) Call(ctx context.Context, call Call) (any, error) {
+// returns. A tool without a handler is domains.CodeNotFound.
+func (r Router) Call(ctx context.Context, call domains.Call) (any, error) {
 	h, ok := r.Handlers[call.Tool]
 	if !ok {
-		return nil, Errorf(CodeNotFound, "the %s domain has no tool %q", r.Domain, call.Tool)
+		return nil, domains.Errorf(domains.CodeNotFound, "the %s domain has no tool %q", r.Domain, call.Tool)
 	}
 	if call.Args == nil {
 		call.Args = map[string]any{}
@@ -45,7 +47,7 @@ func (r Router) Names() []string {
 
 // CheckServes fails when cfg declares a tool r has no handler for, so that a typo in the YAML is
 // found when the worker starts rather than on the first call. A nil cfg passes.
-func (r Router) CheckServes(cfg *Config) error {
+func (r Router) CheckServes(cfg *domains.Config) error {
 	if cfg == nil {
 		return nil
 	}
