@@ -2,54 +2,16 @@ package activities
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"log/slog"
 	"time"
 
 	"mcp-platform/authz"
-	"mcp-platform/domains"
-	"mcp-platform/domains/policy"
 	"mcp-platform/internal/approvals"
 	"mcp-platform/internal/audit"
 	"mcp-platform/internal/conversations"
 	"mcp-platform/internal/events"
+	"mcp-platform/toolcall"
 )
-
-// ApprovalPlan is the approval a planned call needs before it runs.
-type ApprovalPlan struct {
-	ID        string        `json:"id"`
-	Reason    string        `json:"reason"`
-	Approvers []string      `json:"approvers"`
-	AllowSelf bool          `json:"allow_self"`
-	Timeout   time.Duration `json:"timeout"`
-	// ArgsHash binds the decision to exactly the arguments shown.
-	ArgsHash string `json:"args_hash"`
-}
-
-// ApprovalID names the approval of one tool call of a workflow; it is stable across retries
-// and replays.
-func ApprovalID(workflowID, toolCallKey string) string {
-	sum := sha256.Sum256([]byte(workflowID + "/" + toolCallKey))
-	return "apr-" + hex.EncodeToString(sum[:8])
-}
-
-// PlanApproval decides whether a call of tool needs approval and on what terms: the tool's
-// policy, with approvers defaulting to the roles the domain grants "approve" on the tool.
-func PlanApproval(enf *authz.Enforcer, tool *domains.Tool, args map[string]any, p authz.Principal, workflowID, toolCallKey string) *ApprovalPlan {
-	d := policy.NeedsApproval(tool, args, p.Subject, p.Roles)
-	if !d.Required {
-		return nil
-	}
-	approvers := d.Approvers
-	if len(approvers) == 0 {
-		approvers = enf.Approvers(tool.Name)
-	}
-	return &ApprovalPlan{
-		ID: ApprovalID(workflowID, toolCallKey), Reason: d.Reason, Approvers: approvers,
-		AllowSelf: d.AllowSelfApproval, Timeout: d.Timeout, ArgsHash: policy.ArgsHash(args),
-	}
-}
 
 // ApprovalActivities record approval requests and decisions, on the orchestrator queue (chat
 // turns) and on domain queues (tool runs from /execute and MCP).
@@ -65,20 +27,20 @@ type ApprovalActivities struct {
 
 // RequestApprovalInput is a call that waits for a person.
 type RequestApprovalInput struct {
-	Plan           ApprovalPlan    `json:"plan"`
-	WorkflowID     string          `json:"workflow_id"`
-	ConversationID string          `json:"conversation_id,omitempty"`
-	Turn           int             `json:"turn,omitempty"`
-	ToolCallID     string          `json:"tool_call_id"`
-	Call           PlannedCall     `json:"call"`
-	Requester      authz.Principal `json:"requester"`
-	RequestedAt    time.Time       `json:"requested_at"`
+	Plan           toolcall.ApprovalPlan `json:"plan"`
+	WorkflowID     string                `json:"workflow_id"`
+	ConversationID string                `json:"conversation_id,omitempty"`
+	Turn           int                   `json:"turn,omitempty"`
+	ToolCallID     string                `json:"tool_call_id"`
+	Call           toolcall.PlannedCall  `json:"call"`
+	Requester      authz.Principal       `json:"requester"`
+	RequestedAt    time.Time             `json:"requested_at"`
 }
 
 // RequestApproval records the request where approvers can find it, marks the turn as awaiting
 // approval and publishes approval_requested with the arguments redacted.
 func (a *ApprovalActivities) RequestApproval(ctx context.Context, in RequestApprovalInput) error {
-	shown := redactedArgs(in.Call)
+	shown := in.Call.RedactedArgs()
 	err := a.Approvals.Create(ctx, approvals.Request{
 		ID: in.Plan.ID, WorkflowID: in.WorkflowID, ConversationID: in.ConversationID, Turn: in.Turn,
 		ToolCallID: in.ToolCallID, Tool: in.Call.Tool, Domain: in.Call.Domain, Arguments: shown, ArgsHash: in.Plan.ArgsHash,
@@ -102,12 +64,12 @@ func (a *ApprovalActivities) RequestApproval(ctx context.Context, in RequestAppr
 
 // RecordDecisionInput is how an approval ended.
 type RecordDecisionInput struct {
-	Plan           ApprovalPlan    `json:"plan"`
-	WorkflowID     string          `json:"workflow_id"`
-	ConversationID string          `json:"conversation_id,omitempty"`
-	Turn           int             `json:"turn,omitempty"`
-	Call           PlannedCall     `json:"call"`
-	Requester      authz.Principal `json:"requester"`
+	Plan           toolcall.ApprovalPlan `json:"plan"`
+	WorkflowID     string                `json:"workflow_id"`
+	ConversationID string                `json:"conversation_id,omitempty"`
+	Turn           int                   `json:"turn,omitempty"`
+	Call           toolcall.PlannedCall  `json:"call"`
+	Requester      authz.Principal       `json:"requester"`
 	// Status is approvals.StatusApproved, StatusRejected, StatusExpired or StatusCancelled.
 	Status   string `json:"status"`
 	Approver string `json:"approver,omitempty"`

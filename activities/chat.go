@@ -6,20 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"mcp-platform/authz"
-	"mcp-platform/domains"
-	"mcp-platform/domains/registry"
-	"mcp-platform/internal/audit"
 	"mcp-platform/internal/conversations"
 	"mcp-platform/internal/events"
 	"mcp-platform/internal/llm"
 	"mcp-platform/internal/redact"
+	"mcp-platform/toolcall"
 )
 
 // Error types of the chat activities that must not be retried.
@@ -42,10 +39,9 @@ type ChatActivities struct {
 	Conversations *conversations.Store
 	Events        *events.Store
 	LLM           llm.Provider
-	Catalog       *registry.Catalog
-	Authz         *authz.Enforcer
-	Audit         *audit.Log
-	Logger        *slog.Logger
+	// Tools plans the LLM's calls and lists the tools offered to it.
+	Tools  *toolcall.Planner
+	Logger *slog.Logger
 }
 
 // CompleteInput asks for the LLM's next step in a turn.
@@ -56,33 +52,10 @@ type CompleteInput struct {
 	Principal      authz.Principal `json:"principal"`
 }
 
-// PlannedCall is a tool call the LLM asked for, checked against the registry and the user's
-// permissions, with what the workflow needs to run it.
-type PlannedCall struct {
-	// ID is the LLM's tool call ID.
-	ID     string         `json:"id"`
-	Tool   string         `json:"tool"`
-	Domain string         `json:"domain,omitempty"`
-	Args   map[string]any `json:"args"`
-	// Policy and Summary schedule the ExecuteTool activity.
-	Policy  ToolPolicy `json:"policy"`
-	Summary string     `json:"summary"`
-	// Annotations are the tool's configured annotations (approval, destructive...).
-	Annotations domains.Annotations `json:"annotations"`
-	// Sensitive lists the tool's sensitive fields, for redacting what is shown.
-	Sensitive []string `json:"sensitive,omitempty"`
-	// Approval is set when a person must approve the call before it runs.
-	Approval *ApprovalPlan `json:"approval,omitempty"`
-	// Refused explains why the call will not run (unknown tool, not allowed, unreadable
-	// arguments); RefusedType is its error type. Empty when the call may run.
-	Refused     string `json:"refused,omitempty"`
-	RefusedType string `json:"refused_type,omitempty"`
-}
-
 // CompleteResult is the LLM's step: text and the tool calls to run.
 type CompleteResult struct {
-	Content string        `json:"content"`
-	Calls   []PlannedCall `json:"calls"`
+	Content string                 `json:"content"`
+	Calls   []toolcall.PlannedCall `json:"calls"`
 }
 
 // MessageSeq is the position of a step's assistant message within its turn; tool results of
@@ -102,7 +75,7 @@ func (a *ChatActivities) Complete(ctx context.Context, in CompleteInput) (Comple
 	}
 	// Read the registry now: the tools offered must be exactly those this user may call at
 	// this moment, including a domain that registered a second ago.
-	if err := a.Catalog.Refresh(ctx); err != nil {
+	if err := a.Tools.Catalog.Refresh(ctx); err != nil {
 		a.Logger.Warn("tool registry refresh failed; using the previous view", "error", err)
 	}
 	history, err := a.Conversations.Messages(ctx, in.ConversationID)
@@ -139,7 +112,7 @@ func (a *ChatActivities) Complete(ctx context.Context, in CompleteInput) (Comple
 		call := a.plan(ctx, in, tc)
 		res.Calls = append(res.Calls, call)
 		msg.ToolCalls = append(msg.ToolCalls, conversations.ToolCall{ID: call.ID, Tool: call.Tool,
-			Arguments: redactedArgs(call)})
+			Arguments: call.RedactedArgs()})
 	}
 	if err := a.Conversations.SaveMessage(ctx, in.ConversationID, msg); err != nil {
 		return CompleteResult{}, err
@@ -182,70 +155,27 @@ func keepAlive(ctx context.Context) func() {
 // toolDefs are the tools offered to the LLM: registered, live, and allowed for the user.
 func (a *ChatActivities) toolDefs(p authz.Principal) []llm.ToolDef {
 	var defs []llm.ToolDef
-	for _, e := range a.Catalog.Tools() {
-		if !a.Catalog.Live(e.Domain.Config.Name) || !a.Authz.Can(p, domains.ActionExecute, e.Tool.Name) {
-			continue
-		}
-		desc := e.Tool.Description
-		if e.Tool.Annotations.RequiresApproval {
+	for _, v := range a.Tools.Visible(p, toolcall.VisibleOptions{LiveOnly: true}) {
+		desc := v.Tool.Description
+		if v.Tool.Annotations.RequiresApproval {
 			desc += " Requires human approval before it runs."
 		}
-		defs = append(defs, llm.ToolDef{Name: e.Tool.Name, Description: desc, Parameters: e.Tool.InputSchema})
+		defs = append(defs, llm.ToolDef{Name: v.Tool.Name, Description: desc, Parameters: v.Tool.InputSchema})
 	}
 	return defs
 }
 
-// plan checks one tool call of the LLM. Refusals are audited: the LLM only suggests.
-func (a *ChatActivities) plan(ctx context.Context, in CompleteInput, tc llm.ToolCall) PlannedCall {
-	call := PlannedCall{ID: tc.ID, Tool: tc.Name, Domain: domains.DomainOf(tc.Name)}
-	refuse := func(typ, outcome, msg string) PlannedCall {
-		call.Refused, call.RefusedType = msg, typ
-		info := activity.GetInfo(ctx)
-		if _, err := a.Audit.Record(ctx, audit.Entry{UserID: in.Principal.Subject, Roles: in.Principal.Roles, Tool: orUnknown(call.Tool),
-			Domain: call.Domain, Params: call.Args, Sensitive: call.Sensitive, Outcome: audit.Outcome(outcome), Error: msg,
-			WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID, ToolCallID: tc.ID}); err != nil {
-			a.Logger.Error("audit write failed", "error", err)
-		}
-		return call
-	}
-	if strings.TrimSpace(tc.Arguments) != "" {
-		if err := json.Unmarshal([]byte(tc.Arguments), &call.Args); err != nil {
-			return refuse(ErrTypeInvalid, string(audit.OutcomeInvalid), "the arguments are not a JSON object")
-		}
-	}
-	if call.Args == nil {
-		call.Args = map[string]any{}
-	}
-	e, ok := a.Catalog.Lookup(tc.Name)
-	if !ok {
-		return refuse(ErrTypeNotFound, string(audit.OutcomeInvalid), fmt.Sprintf("there is no tool named %q", tc.Name))
-	}
-	call.Domain, call.Annotations = e.Domain.Config.Name, e.Tool.Annotations
-	call.Sensitive = e.Domain.Config.Sensitive(e.Tool)
-	call.Policy = PolicyFor(e.Domain.Config, e.Tool)
-	call.Summary = Summary(e.Tool.Name, call.Args, call.Sensitive)
-	if !a.Authz.Can(in.Principal, domains.ActionExecute, e.Tool.Name) {
-		return refuse(ErrTypeDenied, string(audit.OutcomeDenied), fmt.Sprintf("you are not allowed to use %s", e.Tool.Name))
-	}
-	call.Approval = PlanApproval(a.Authz, e.Tool, call.Args, in.Principal,
-		activity.GetInfo(ctx).WorkflowExecution.ID, ToolCallKey(in.Step, tc.ID))
+// plan checks one tool call of the LLM through the pipeline; refusals are audited there and go
+// back to the LLM as tool errors: the LLM only suggests.
+func (a *ChatActivities) plan(ctx context.Context, in CompleteInput, tc llm.ToolCall) toolcall.PlannedCall {
+	info := activity.GetInfo(ctx)
+	call, _ := a.Tools.Plan(ctx, toolcall.Request{
+		Principal: in.Principal, Tool: tc.Name, RawArgs: tc.Arguments,
+		WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
+		CallKey: toolcall.CallKey(in.Step, tc.ID), ToolCallID: tc.ID,
+	})
+	call.ID = tc.ID
 	return call
-}
-
-// ToolCallKey identifies a tool call within a turn: the LLM's IDs are only unique within one
-// of its messages.
-func ToolCallKey(step int, llmCallID string) string { return fmt.Sprintf("step%d-%s", step, llmCallID) }
-
-func orUnknown(tool string) string {
-	if tool == "" {
-		return "(none)"
-	}
-	return tool
-}
-
-func redactedArgs(c PlannedCall) map[string]any {
-	m, _ := redact.Value(c.Args, c.Sensitive...).(map[string]any)
-	return m
 }
 
 // llmFailure maps a provider error to the activity error: retried unless the configuration
@@ -277,7 +207,7 @@ func llmMessage(m conversations.Message) llm.Message {
 
 // ToolOutcome is how a tool call of a turn ended.
 type ToolOutcome struct {
-	Call PlannedCall `json:"call"`
+	Call toolcall.PlannedCall `json:"call"`
 	// Status is "ok" or the error type (denied, invalid, not_found, conflict, unavailable,
 	// rejected, expired).
 	Status     string `json:"status"`
@@ -310,7 +240,7 @@ func (a *ChatActivities) SaveToolResult(ctx context.Context, in SaveToolResultIn
 	}
 	shown := redact.Value(o.Output, o.Call.Sensitive...)
 	data := map[string]any{"status": o.Status, "duration_ms": o.DurationMS, "domain": o.Call.Domain,
-		"arguments": redactedArgs(o.Call), "output": shown, "error": o.Error, "approver": o.Approver}
+		"arguments": o.Call.RedactedArgs(), "output": shown, "error": o.Error, "approver": o.Approver}
 	err = a.Conversations.SaveMessage(ctx, in.ConversationID, conversations.Message{
 		Turn: in.Turn, Seq: MessageSeq(in.Step, in.Index+1), Role: conversations.RoleTool, Content: string(b),
 		ToolCallID: o.Call.ID, ToolName: o.Call.Tool, ToolStatus: o.Status, Data: data,

@@ -6,32 +6,17 @@ package activities
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/temporal"
 
 	"mcp-platform/authz"
 	"mcp-platform/domains"
-	"mcp-platform/domains/policy"
 	"mcp-platform/internal/audit"
 	"mcp-platform/internal/redact"
+	"mcp-platform/toolcall"
 )
-
-// Error types of tool activity failures. The first four are the caller's mistakes and are never
-// retried; the LLM sees them as tool results it can correct.
-const (
-	ErrTypeDenied      = "denied"
-	ErrTypeInvalid     = "invalid"
-	ErrTypeNotFound    = "not_found"
-	ErrTypeConflict    = "conflict"
-	ErrTypeUnavailable = "unavailable"
-)
-
-// NonRetryableErrorTypes lists the error types a tool activity must not retry.
-var NonRetryableErrorTypes = []string{ErrTypeDenied, ErrTypeInvalid, ErrTypeNotFound, ErrTypeConflict}
 
 // ToolExecutor runs the tools of one domain. It is the only way a tool runs: chat turns,
 // POST /execute and MCP tools/call all reach it through Temporal on the domain's task queue.
@@ -64,14 +49,10 @@ type ExecuteToolResult struct {
 	DurationMS int64 `json:"duration_ms"`
 }
 
-// ToolErrorDetails travel with a failed tool activity so callers can show what went wrong.
-type ToolErrorDetails struct {
-	Problems []domains.Problem `json:"problems,omitempty"`
-}
-
-// ExecuteTool authorizes, validates, audits and executes one tool call: the pipeline of
-// DESIGN section 3. Denied, invalid and not-found calls fail with non-retryable application
-// errors of the matching type; backend failures fail with retryable ones.
+// ExecuteTool re-checks (toolcall.Check), audits and executes one tool call on the domain's
+// own worker: the authoritative step of the pipeline of DESIGN section 3. Denied, invalid and
+// not-found calls fail with non-retryable application errors of their toolcall.Code; backend
+// failures fail with retryable ones.
 func (x *ToolExecutor) ExecuteTool(ctx context.Context, in ExecuteToolInput) (ExecuteToolResult, error) {
 	start := time.Now()
 	info := activity.GetInfo(ctx)
@@ -100,35 +81,22 @@ func (x *ToolExecutor) ExecuteTool(ctx context.Context, in ExecuteToolInput) (Ex
 		}
 	}
 
-	if in.Principal.Subject == "" {
-		finish(audit.OutcomeDenied, "no authenticated principal", nil)
-		return ExecuteToolResult{}, temporal.NewNonRetryableApplicationError("no authenticated principal", ErrTypeDenied, nil)
-	}
-	if tool == nil {
-		msg := fmt.Sprintf("unknown tool %q in domain %s", in.Tool, x.Domain.Name)
-		finish(audit.OutcomeInvalid, msg, nil)
-		return ExecuteToolResult{}, temporal.NewNonRetryableApplicationError(msg, ErrTypeNotFound, nil)
-	}
-	if !x.Authz.Can(in.Principal, domains.ActionExecute, tool.Name) {
-		msg := fmt.Sprintf("%s may not use %s", in.Principal.Subject, tool.Name)
-		finish(audit.OutcomeDenied, msg, nil)
-		return ExecuteToolResult{}, temporal.NewNonRetryableApplicationError(msg, ErrTypeDenied, nil)
-	}
-	if err := policy.ValidateArgs(tool, in.Args); err != nil {
-		var ve *domains.ValidationError
-		details := ToolErrorDetails{}
-		if errors.As(err, &ve) {
-			details.Problems = ve.Problems
+	checked, cerr := toolcall.Check(x.Domain, x.Authz, in.Principal, in.Tool, in.Args)
+	if cerr != nil {
+		outcome := audit.OutcomeInvalid
+		if cerr.Code == toolcall.Denied {
+			outcome = audit.OutcomeDenied
 		}
-		finish(audit.OutcomeInvalid, err.Error(), nil)
-		return ExecuteToolResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalid, nil, details)
+		finish(outcome, cerr.Message, nil)
+		return ExecuteToolResult{}, cerr.Temporal()
 	}
+	tool = checked
 
 	stop := keepAlive(ctx)
 	out, err := x.Adapter.Call(ctx, domains.Call{
 		Tool:           tool.Name,
 		Args:           in.Args,
-		IdempotencyKey: IdempotencyKey(info.WorkflowExecution.ID, in.ToolCallID, info.ActivityID),
+		IdempotencyKey: toolcall.IdempotencyKey(info.WorkflowExecution.ID, in.ToolCallID, info.ActivityID),
 		Subject:        in.Principal.Subject,
 	})
 	stop()
@@ -145,72 +113,18 @@ func (x *ToolExecutor) ExecuteTool(ctx context.Context, in ExecuteToolInput) (Ex
 	return res, nil
 }
 
-// failure audits an adapter error and turns it into the activity error of the right type.
+// failure audits an adapter error and turns it into the activity error of its code.
 func (x *ToolExecutor) failure(err error, finish func(audit.Outcome, string, any)) error {
+	e := toolcall.FromDomain(x.Domain.Name, err)
 	var de *domains.Error
-	if !errors.As(err, &de) {
+	switch {
+	case !errors.As(err, &de):
 		x.Logger.Warn("tool backend failed; will retry", "domain", x.Domain.Name, "error", redact.String(err.Error()))
 		finish(audit.OutcomeFailed, "backend error", nil)
-		return temporal.NewApplicationError("the "+x.Domain.Name+" backend failed", ErrTypeUnavailable)
+		return e.Temporal()
+	case e.Code == toolcall.Unavailable && de.Err != nil:
+		x.Logger.Warn("tool backend failed; will retry", "domain", x.Domain.Name, "error", redact.String(de.Err.Error()))
 	}
 	finish(audit.OutcomeFailed, de.Message, nil)
-	switch de.Code {
-	case domains.CodeNotFound:
-		return temporal.NewNonRetryableApplicationError(de.Message, ErrTypeNotFound, nil)
-	case domains.CodeInvalid:
-		return temporal.NewNonRetryableApplicationError(de.Message, ErrTypeInvalid, nil)
-	case domains.CodeConflict:
-		return temporal.NewNonRetryableApplicationError(de.Message, ErrTypeConflict, nil)
-	case domains.CodeDenied:
-		return temporal.NewNonRetryableApplicationError(de.Message, ErrTypeDenied, nil)
-	default:
-		if de.Err != nil {
-			x.Logger.Warn("tool backend failed; will retry", "domain", x.Domain.Name, "error", redact.String(de.Err.Error()))
-		}
-		return temporal.NewApplicationError(de.Message, ErrTypeUnavailable)
-	}
-}
-
-// IdempotencyKey is the key adapters use to recognise a retried call: the workflow ID and the
-// tool call ID (or, lacking one, the activity ID), both stable across retries.
-func IdempotencyKey(workflowID, toolCallID, activityID string) string {
-	if toolCallID == "" {
-		toolCallID = activityID
-	}
-	return workflowID + "/" + toolCallID
-}
-
-// ToolPolicy is how the activity of one tool is scheduled: its task queue, timeout and retry
-// policy, from the domain configuration. Workflows receive it in their input (they may not read
-// configuration themselves).
-type ToolPolicy struct {
-	TaskQueue       string        `json:"task_queue"`
-	Timeout         time.Duration `json:"timeout"`
-	MaxAttempts     int32         `json:"max_attempts"`
-	InitialInterval time.Duration `json:"initial_interval"`
-	MaxInterval     time.Duration `json:"max_interval"`
-	Backoff         float64       `json:"backoff"`
-}
-
-// PolicyFor derives a tool's activity policy from its domain's configuration.
-func PolicyFor(cfg *domains.Config, t *domains.Tool) ToolPolicy {
-	return ToolPolicy{
-		TaskQueue:       cfg.TaskQueue,
-		Timeout:         cfg.ToolTimeout(t),
-		MaxAttempts:     int32(cfg.Retry.MaxAttempts),
-		InitialInterval: cfg.Retry.InitialInterval.Std(),
-		MaxInterval:     cfg.Retry.MaxInterval.Std(),
-		Backoff:         cfg.Retry.BackoffFactor,
-	}
-}
-
-// RetryPolicy is the Temporal retry policy of the tool's activity.
-func (p ToolPolicy) RetryPolicy() *temporal.RetryPolicy {
-	return &temporal.RetryPolicy{
-		InitialInterval:        p.InitialInterval,
-		BackoffCoefficient:     p.Backoff,
-		MaximumInterval:        p.MaxInterval,
-		MaximumAttempts:        p.MaxAttempts,
-		NonRetryableErrorTypes: NonRetryableErrorTypes,
-	}
+	return e.Temporal()
 }

@@ -15,6 +15,7 @@ import (
 	"mcp-platform/internal/events"
 	"mcp-platform/internal/llm"
 	"mcp-platform/internal/temporalx"
+	"mcp-platform/toolcall"
 	"mcp-platform/workflows"
 )
 
@@ -69,9 +70,7 @@ func runOrchestrator(ctx context.Context, e *Env, provider llm.Provider) error {
 		Conversations: conversations.NewStore(e.Pool),
 		Events:        events.NewStore(e.Pool),
 		LLM:           provider,
-		Catalog:       cat,
-		Authz:         enf,
-		Audit:         audit.New(e.Pool),
+		Tools:         &toolcall.Planner{Catalog: cat, Authz: enf, Audit: audit.New(e.Pool), Logger: logger},
 		Logger:        logger,
 	})
 	if err := w.Start(); err != nil {

@@ -29,6 +29,7 @@ import (
 	"mcp-platform/internal/health"
 	"mcp-platform/internal/store"
 	"mcp-platform/internal/temporalx"
+	"mcp-platform/toolcall"
 )
 
 // Env is what every role needs: settings, logger, the database pool and the Temporal client.
@@ -85,6 +86,8 @@ type Services struct {
 	// Issuer signs demo users' tokens in dev; nil otherwise.
 	Issuer *authz.Issuer
 	Audit  *audit.Log
+	// Tools is the tool-call pipeline both servers share.
+	Tools *toolcall.Planner
 	// Hub wakes event streams when a worker publishes (LISTEN/NOTIFY).
 	Hub *events.Hub
 }
@@ -106,6 +109,7 @@ func NewServices(ctx context.Context, e *Env) (*Services, error) {
 		Audit:    audit.New(e.Pool),
 		Hub:      events.NewHub(e.Pool, e.Logger),
 	}
+	s.Tools = &toolcall.Planner{Catalog: s.Catalog, Authz: enf, Audit: s.Audit, Logger: e.Logger}
 	if e.Cfg.IsDev() {
 		if s.Issuer, err = authz.NewIssuer(e.Cfg.JWT, true); err != nil {
 			return nil, fmt.Errorf("dev token issuer: %w", err)
@@ -129,7 +133,7 @@ func APIHandler(e *Env, s *Services) http.Handler {
 		Health:        e.HealthChecks(),
 		Verifier:      s.Verifier,
 		Issuer:        s.Issuer,
-		Catalog:       s.Catalog,
+		Tools:         s.Tools,
 		Authz:         s.Authz,
 		Conversations: conversations.NewStore(e.Pool),
 		Events:        events.NewStore(e.Pool),
@@ -153,7 +157,8 @@ func MCPHandler(e *Env, s *Services) http.Handler {
 		Catalog:   s.Catalog,
 		Authz:     s.Authz,
 		Audit:     s.Audit,
-		Executor:  &mcpserver.Executor{Catalog: s.Catalog, Authz: s.Authz, Audit: s.Audit, Temporal: e.Temporal, Logger: e.Logger},
+		Tools:     s.Tools,
+		Executor:  &mcpserver.Executor{Tools: s.Tools, Temporal: e.Temporal, Logger: e.Logger},
 		Approvals: approvals.NewStore(e.Pool),
 		Temporal:  e.Temporal,
 		Logger:    e.Logger,

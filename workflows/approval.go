@@ -10,19 +10,12 @@ import (
 	"mcp-platform/activities"
 	"mcp-platform/authz"
 	"mcp-platform/internal/approvals"
+	"mcp-platform/toolcall"
 )
 
 // UpdateDecideApproval is the Temporal Update that carries a person's decision on a pending
 // tool call, to ChatTurn and ToolRun workflows alike.
 const UpdateDecideApproval = "decide-approval"
-
-// Error types of refused decisions (the Update's validator).
-const (
-	ErrTypeNotPending   = "not_pending"
-	ErrTypeArgsMismatch = "args_mismatch"
-	ErrTypeNotApprover  = "not_approver"
-	ErrTypeOwnRequest   = "own_request"
-)
 
 // Decision is a person's answer to a request for approval.
 type Decision struct {
@@ -41,7 +34,7 @@ type DecisionResult struct {
 
 // pendingApproval is a request the workflow waits on.
 type pendingApproval struct {
-	plan      activities.ApprovalPlan
+	plan      toolcall.ApprovalPlan
 	requester string
 	decided   bool
 	decision  Decision
@@ -64,22 +57,22 @@ func newApprovalBook(ctx workflow.Context) (*approvalBook, error) {
 func (b *approvalBook) validate(_ workflow.Context, d Decision) error {
 	p, ok := b.pending[d.ApprovalID]
 	if !ok {
-		return temporal.NewApplicationError("this call is not waiting for a decision", ErrTypeNotPending)
+		return temporal.NewApplicationError("this call is not waiting for a decision", string(toolcall.NotPending))
 	}
 	// Who decides is checked first, so that every attempt by someone who may not decide is
 	// refused as such (and audited by the API), whatever else is wrong with it.
 	err := approvals.CheckDecider(d.Decider.Subject, d.Decider.Roles, p.requester, p.plan.Approvers, p.plan.AllowSelf)
 	switch {
 	case errors.Is(err, approvals.ErrOwnRequest):
-		return temporal.NewApplicationError(err.Error(), ErrTypeOwnRequest)
+		return temporal.NewApplicationError(err.Error(), string(toolcall.OwnRequest))
 	case err != nil:
-		return temporal.NewApplicationError(err.Error(), ErrTypeNotApprover)
+		return temporal.NewApplicationError(err.Error(), string(toolcall.NotApprover))
 	}
 	if p.decided {
-		return temporal.NewApplicationError("this call is not waiting for a decision", ErrTypeNotPending)
+		return temporal.NewApplicationError("this call is not waiting for a decision", string(toolcall.NotPending))
 	}
 	if d.ArgsHash != p.plan.ArgsHash {
-		return temporal.NewApplicationError("the arguments differ from those shown for approval", ErrTypeArgsMismatch)
+		return temporal.NewApplicationError("the arguments differ from those shown for approval", string(toolcall.ArgsMismatch))
 	}
 	return nil
 }
@@ -88,7 +81,7 @@ func (b *approvalBook) decide(_ workflow.Context, d Decision) (DecisionResult, e
 	p := b.pending[d.ApprovalID]
 	if p.decided {
 		// The request expired in the same workflow task as the decision was accepted.
-		return DecisionResult{}, temporal.NewApplicationError("this call is no longer waiting for a decision", ErrTypeNotPending)
+		return DecisionResult{}, temporal.NewApplicationError("this call is no longer waiting for a decision", string(toolcall.NotPending))
 	}
 	p.decided, p.decision = true, d
 	status := approvals.StatusRejected
@@ -144,7 +137,7 @@ func (b *approvalBook) await(ctx workflow.Context, req activities.RequestApprova
 }
 
 // refusal is the tool outcome the LLM and the caller see for a call that did not run.
-func (o approvalOutcome) refusal(call activities.PlannedCall) activities.ToolOutcome {
+func (o approvalOutcome) refusal(call toolcall.PlannedCall) activities.ToolOutcome {
 	out := activities.ToolOutcome{Call: call, Status: o.status, Approver: o.approver}
 	switch o.status {
 	case approvals.StatusExpired:

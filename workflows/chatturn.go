@@ -15,6 +15,7 @@ import (
 	"mcp-platform/internal/conversations"
 	"mcp-platform/internal/events"
 	"mcp-platform/internal/temporalx"
+	"mcp-platform/toolcall"
 )
 
 // OrchestratorQueue is the task queue of ChatTurn workflows and their LLM/history activities.
@@ -136,7 +137,7 @@ func (t *chatTurn) complete(ctx workflow.Context) (activities.CompleteResult, er
 // runTool runs one planned call and records its outcome; only a failure to record is an error.
 // runTools runs a step's calls concurrently, so that several calls waiting for approval are
 // pending (and decided) independently, and returns the first failure to record one.
-func (t *chatTurn) runTools(ctx workflow.Context, calls []activities.PlannedCall) error {
+func (t *chatTurn) runTools(ctx workflow.Context, calls []toolcall.PlannedCall) error {
 	errs := make([]error, len(calls))
 	wg := workflow.NewWaitGroup(ctx)
 	for i, call := range calls {
@@ -155,7 +156,7 @@ func (t *chatTurn) runTools(ctx workflow.Context, calls []activities.PlannedCall
 	return nil
 }
 
-func (t *chatTurn) runTool(ctx workflow.Context, index int, call activities.PlannedCall) error {
+func (t *chatTurn) runTool(ctx workflow.Context, index int, call toolcall.PlannedCall) error {
 	outcome, err := t.decideAndRun(ctx, call)
 	if err != nil {
 		return err
@@ -167,7 +168,7 @@ func (t *chatTurn) runTool(ctx workflow.Context, index int, call activities.Plan
 
 // decideAndRun runs a call the user may make, after a person approved it when it needs
 // approval; a refused, rejected or expired call becomes an outcome without running.
-func (t *chatTurn) decideAndRun(ctx workflow.Context, call activities.PlannedCall) (activities.ToolOutcome, error) {
+func (t *chatTurn) decideAndRun(ctx workflow.Context, call toolcall.PlannedCall) (activities.ToolOutcome, error) {
 	if call.Refused != "" {
 		return activities.ToolOutcome{Call: call, Status: call.RefusedType, Error: call.Refused}, nil
 	}
@@ -178,7 +179,7 @@ func (t *chatTurn) decideAndRun(ctx workflow.Context, call activities.PlannedCal
 		_ = workflow.UpsertTypedSearchAttributes(ctx, temporalx.TurnStatus.ValueSet(conversations.StatusAwaitingApproval))
 		decision, err := t.approvals.await(ctx, activities.RequestApprovalInput{
 			Plan: *call.Approval, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, ConversationID: t.in.ConversationID,
-			Turn: t.in.Turn, ToolCallID: activities.ToolCallKey(t.step, call.ID), Call: call, Requester: t.in.Principal,
+			Turn: t.in.Turn, ToolCallID: toolcall.CallKey(t.step, call.ID), Call: call, Requester: t.in.Principal,
 		})
 		if err != nil {
 			return activities.ToolOutcome{}, err
@@ -199,13 +200,13 @@ func (t *chatTurn) decideAndRun(ctx workflow.Context, call activities.PlannedCal
 
 // execute runs ExecuteTool on the tool's domain queue. Tool errors become outcomes the LLM
 // reads and can correct; they do not fail the turn.
-func (t *chatTurn) execute(ctx workflow.Context, call activities.PlannedCall, approver string) activities.ToolOutcome {
+func (t *chatTurn) execute(ctx workflow.Context, call toolcall.PlannedCall, approver string) activities.ToolOutcome {
 	start := workflow.Now(ctx)
 	actx := workflow.WithActivityOptions(ctx, ToolActivityOptions(call.Policy, call.Summary))
 	var res activities.ExecuteToolResult
 	err := workflow.ExecuteActivity(actx, toolExecutor.ExecuteTool, activities.ExecuteToolInput{
 		Principal: t.in.Principal, Tool: call.Tool, Args: call.Args, Approver: approver,
-		ToolCallID: activities.ToolCallKey(t.step, call.ID),
+		ToolCallID: toolcall.CallKey(t.step, call.ID),
 	}).Get(ctx, &res)
 	out := activities.ToolOutcome{Call: call, Approver: approver, DurationMS: workflow.Now(ctx).Sub(start).Milliseconds()}
 	if err != nil {
@@ -217,7 +218,7 @@ func (t *chatTurn) execute(ctx workflow.Context, call activities.PlannedCall, ap
 }
 
 // noteTool records the domain and tool in the turn's search attributes.
-func (t *chatTurn) noteTool(ctx workflow.Context, call activities.PlannedCall) {
+func (t *chatTurn) noteTool(ctx workflow.Context, call toolcall.PlannedCall) {
 	changed := false
 	if !slices.Contains(t.domains, call.Domain) {
 		t.domains, changed = append(t.domains, call.Domain), true
@@ -262,10 +263,10 @@ func (t *chatTurn) bookkeeping(ctx workflow.Context) workflow.Context {
 // toolErrorType is the error type of a failed tool activity ("unavailable" after retries).
 func toolErrorType(err error) string {
 	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) && slices.Contains(activities.NonRetryableErrorTypes, appErr.Type()) {
+	if errors.As(err, &appErr) && slices.Contains(toolcall.NonRetryable, appErr.Type()) {
 		return appErr.Type()
 	}
-	return activities.ErrTypeUnavailable
+	return string(toolcall.Unavailable)
 }
 
 func toolErrorMessage(err error) string {

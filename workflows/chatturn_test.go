@@ -23,6 +23,7 @@ import (
 	"mcp-platform/internal/approvals"
 	"mcp-platform/internal/conversations"
 	"mcp-platform/internal/temporalx"
+	"mcp-platform/toolcall"
 	"mcp-platform/workflows"
 )
 
@@ -33,7 +34,7 @@ var (
 )
 
 // hrPolicy schedules HR tools on their domain's queue.
-var hrPolicy = activities.ToolPolicy{TaskQueue: "domain-hr", Timeout: 30 * time.Second, MaxAttempts: 3,
+var hrPolicy = toolcall.Policy{TaskQueue: "domain-hr", Timeout: 30 * time.Second, MaxAttempts: 3,
 	InitialInterval: time.Second, MaxInterval: 10 * time.Second, Backoff: 2}
 
 // approvalTimeout is how long the tests' requests for approval wait.
@@ -43,20 +44,20 @@ const approvalTimeout = time.Hour
 var turnInput = workflows.ChatTurnInput{ConversationID: "conv-1", Turn: 3, Principal: alice}
 
 // plannedCall is an HR call the LLM asked for, allowed for the user.
-func plannedCall(id, tool string) activities.PlannedCall {
-	return activities.PlannedCall{ID: id, Tool: tool, Domain: "hr", Args: map[string]any{"employee_id": "E1"},
+func plannedCall(id, tool string) toolcall.PlannedCall {
+	return toolcall.PlannedCall{ID: id, Tool: tool, Domain: "hr", Args: map[string]any{"employee_id": "E1"},
 		Policy: hrPolicy, Summary: tool + "(employee_id=E1)"}
 }
 
 // needingApproval is c when an HR manager must approve it first.
-func needingApproval(c activities.PlannedCall, approvalID string) activities.PlannedCall {
-	c.Approval = &activities.ApprovalPlan{ID: approvalID, Reason: c.Tool + " changes a business system",
+func needingApproval(c toolcall.PlannedCall, approvalID string) toolcall.PlannedCall {
+	c.Approval = &toolcall.ApprovalPlan{ID: approvalID, Reason: c.Tool + " changes a business system",
 		Approvers: []string{"hr_manager"}, Timeout: approvalTimeout, ArgsHash: "hash-" + c.ID}
 	return c
 }
 
 // decision is by's answer to the approval of c, quoting the arguments shown.
-func decision(c activities.PlannedCall, approve bool, by authz.Principal) workflows.Decision {
+func decision(c toolcall.PlannedCall, approve bool, by authz.Principal) workflows.Decision {
 	return workflows.Decision{ApprovalID: c.Approval.ID, Approve: approve, ArgsHash: c.Approval.ArgsHash, Decider: by}
 }
 
@@ -218,8 +219,8 @@ func errType(err error) string {
 
 func TestChatTurn(t *testing.T) {
 	lookup := plannedCall("call-1", "hr.get_employee")
-	refused := activities.PlannedCall{ID: "call-1", Tool: "hr.fire_everyone", Args: map[string]any{},
-		Refused: `there is no tool named "hr.fire_everyone"`, RefusedType: activities.ErrTypeNotFound}
+	refused := toolcall.PlannedCall{ID: "call-1", Tool: "hr.fire_everyone", Args: map[string]any{},
+		Refused: `there is no tool named "hr.fire_everyone"`, RefusedType: string(toolcall.NotFound)}
 	wantExecuted := []activities.ExecuteToolInput{{Principal: alice, Tool: "hr.get_employee",
 		Args: map[string]any{"employee_id": "E1"}, ToolCallID: "step1-call-1"}}
 
@@ -244,7 +245,7 @@ func TestChatTurn(t *testing.T) {
 		wantFinish: activities.FinishTurnInput{Status: conversations.StatusCompleted, Answer: "Hello, Alice.", Step: 1},
 	}, {
 		name: "OKToolCall",
-		llm: steps(activities.CompleteResult{Content: "Let me look.", Calls: []activities.PlannedCall{lookup}},
+		llm: steps(activities.CompleteResult{Content: "Let me look.", Calls: []toolcall.PlannedCall{lookup}},
 			activities.CompleteResult{Content: "Ann works in HR."}),
 		tool:         toolOK,
 		want:         workflows.ChatTurnResult{Status: conversations.StatusCompleted, Answer: "Ann works in HR.", Steps: 2},
@@ -254,31 +255,31 @@ func TestChatTurn(t *testing.T) {
 		wantFinish:   activities.FinishTurnInput{Status: conversations.StatusCompleted, Answer: "Ann works in HR.", Step: 2},
 	}, {
 		name: "OKRefusedCall",
-		llm: steps(activities.CompleteResult{Calls: []activities.PlannedCall{refused}},
+		llm: steps(activities.CompleteResult{Calls: []toolcall.PlannedCall{refused}},
 			activities.CompleteResult{Content: "There is no such tool."}),
 		want:      workflows.ChatTurnResult{Status: conversations.StatusCompleted, Answer: "There is no such tool.", Steps: 2},
 		wantSteps: 2,
-		wantOutcomes: []outcome{{Step: 1, Index: 0, CallID: "call-1", Status: activities.ErrTypeNotFound,
+		wantOutcomes: []outcome{{Step: 1, Index: 0, CallID: "call-1", Status: string(toolcall.NotFound),
 			Error: `there is no tool named "hr.fire_everyone"`}},
 		wantFinish: activities.FinishTurnInput{Status: conversations.StatusCompleted, Answer: "There is no such tool.", Step: 2},
 	}, {
 		name: "OKToolDenied",
-		llm: steps(activities.CompleteResult{Calls: []activities.PlannedCall{lookup}},
+		llm: steps(activities.CompleteResult{Calls: []toolcall.PlannedCall{lookup}},
 			activities.CompleteResult{Content: "You may not see that."}),
 		tool: func(activities.ExecuteToolInput) (activities.ExecuteToolResult, error) {
 			return activities.ExecuteToolResult{}, temporal.NewNonRetryableApplicationError(
-				"alice may not use hr.get_employee", activities.ErrTypeDenied, nil)
+				"alice may not use hr.get_employee", string(toolcall.Denied), nil)
 		},
 		want:         workflows.ChatTurnResult{Status: conversations.StatusCompleted, Answer: "You may not see that.", Steps: 2},
 		wantSteps:    2,
 		wantExecuted: wantExecuted,
-		wantOutcomes: []outcome{{Step: 1, Index: 0, CallID: "call-1", Status: activities.ErrTypeDenied,
+		wantOutcomes: []outcome{{Step: 1, Index: 0, CallID: "call-1", Status: string(toolcall.Denied),
 			Error: "alice may not use hr.get_employee"}},
 		wantFinish: activities.FinishTurnInput{Status: conversations.StatusCompleted, Answer: "You may not see that.", Step: 2},
 	}, {
 		name:        "ErrStepLimit",
 		maxSteps:    2,
-		llm:         steps(activities.CompleteResult{Content: "Once more.", Calls: []activities.PlannedCall{lookup}}),
+		llm:         steps(activities.CompleteResult{Content: "Once more.", Calls: []toolcall.PlannedCall{lookup}}),
 		tool:        toolOK,
 		wantErrType: "step_limit",
 		wantErr:     "the assistant did not finish within 2 steps",
@@ -373,7 +374,7 @@ func TestChatTurnApproval(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := &fakes{tool: toolOK, llm: steps(activities.CompleteResult{Calls: []activities.PlannedCall{raise}},
+			f := &fakes{tool: toolOK, llm: steps(activities.CompleteResult{Calls: []toolcall.PlannedCall{raise}},
 				activities.CompleteResult{Content: "Done."})}
 			env := newEnv(t, f)
 			var waiting string
@@ -431,15 +432,15 @@ func TestChatTurnApprovalValidator(t *testing.T) {
 		decisions []workflows.Decision
 		wantType  string
 	}{
-		{"ErrOwnRequest", []workflows.Decision{decision(raise, true, authz.Principal{Subject: "alice", Roles: []string{"hr_manager"}})}, workflows.ErrTypeOwnRequest},
-		{"ErrNotApprover", []workflows.Decision{decision(raise, true, authz.Principal{Subject: "carol", Roles: []string{"employee"}})}, workflows.ErrTypeNotApprover},
-		{"ErrArgsMismatch", []workflows.Decision{wrongHash}, workflows.ErrTypeArgsMismatch},
-		{"ErrNotPendingUnknown", []workflows.Decision{unknown}, workflows.ErrTypeNotPending},
-		{"ErrNotPendingDecided", []workflows.Decision{decision(raise, false, bob), decision(raise, true, bob)}, workflows.ErrTypeNotPending},
+		{"ErrOwnRequest", []workflows.Decision{decision(raise, true, authz.Principal{Subject: "alice", Roles: []string{"hr_manager"}})}, string(toolcall.OwnRequest)},
+		{"ErrNotApprover", []workflows.Decision{decision(raise, true, authz.Principal{Subject: "carol", Roles: []string{"employee"}})}, string(toolcall.NotApprover)},
+		{"ErrArgsMismatch", []workflows.Decision{wrongHash}, string(toolcall.ArgsMismatch)},
+		{"ErrNotPendingUnknown", []workflows.Decision{unknown}, string(toolcall.NotPending)},
+		{"ErrNotPendingDecided", []workflows.Decision{decision(raise, false, bob), decision(raise, true, bob)}, string(toolcall.NotPending)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := &fakes{tool: toolOK, llm: steps(activities.CompleteResult{Calls: []activities.PlannedCall{raise}},
+			f := &fakes{tool: toolOK, llm: steps(activities.CompleteResult{Calls: []toolcall.PlannedCall{raise}},
 				activities.CompleteResult{Content: "Done."})}
 			env := newEnv(t, f)
 			var replies []*reply
@@ -476,7 +477,7 @@ func TestChatTurnApprovalValidator(t *testing.T) {
 func TestChatTurnTwoApprovals(t *testing.T) {
 	raise := needingApproval(plannedCall("call-1", "hr.update_salary"), "apr-1")
 	bonus := needingApproval(plannedCall("call-2", "hr.grant_bonus"), "apr-2")
-	f := &fakes{tool: toolOK, llm: steps(activities.CompleteResult{Calls: []activities.PlannedCall{raise, bonus}},
+	f := &fakes{tool: toolOK, llm: steps(activities.CompleteResult{Calls: []toolcall.PlannedCall{raise, bonus}},
 		activities.CompleteResult{Content: "Raised; no bonus."})}
 	env := newEnv(t, f)
 
@@ -517,12 +518,12 @@ func TestChatTurnTwoApprovals(t *testing.T) {
 func TestToolRun(t *testing.T) {
 	call := activities.ExecuteToolInput{Principal: alice, Tool: "hr.update_salary",
 		Args: map[string]any{"employee_id": "E1"}, ToolCallID: "req-1"}
-	plan := &activities.ApprovalPlan{ID: "apr-1", Reason: "hr.update_salary changes a business system",
+	plan := &toolcall.ApprovalPlan{ID: "apr-1", Reason: "hr.update_salary changes a business system",
 		Approvers: []string{"hr_manager"}, Timeout: approvalTimeout, ArgsHash: "hash-req-1"}
 
 	tests := []struct {
 		name     string
-		approval *activities.ApprovalPlan
+		approval *toolcall.ApprovalPlan
 		decision *workflows.Decision
 
 		want         workflows.ToolRunResult

@@ -23,6 +23,7 @@ import (
 	"mcp-platform/internal/approvals"
 	"mcp-platform/internal/conversations"
 	"mcp-platform/internal/testutil/temporaltest"
+	"mcp-platform/toolcall"
 	"mcp-platform/workflows"
 )
 
@@ -108,8 +109,8 @@ func TestRecordHistories(t *testing.T) {
 	defer cancel()
 
 	lookup := plannedCall("call-1", "hr.get_employee")
-	raise := needingApproval(plannedCall("call-1", "hr.update_salary"), activities.ApprovalID("chat-rec-approval-1", "step1-call-1"))
-	fake := &scriptedActivities{calls: map[string][]activities.PlannedCall{
+	raise := needingApproval(plannedCall("call-1", "hr.update_salary"), toolcall.ApprovalID("chat-rec-approval-1", "step1-call-1"))
+	fake := &scriptedActivities{calls: map[string][]toolcall.PlannedCall{
 		"rec-tool": {lookup}, "rec-approval": {raise},
 	}, requested: make(chan activities.RequestApprovalInput, 4)}
 	startWorkers(t, c, fake)
@@ -132,7 +133,7 @@ func TestRecordHistories(t *testing.T) {
 		require.NoError(t, err)
 		awaitRequest(ctx, t, fake.requested)
 		// A refused decision leaves the call waiting (and, refused by the validator, no trace).
-		requireRefused(ctx, t, c, run.GetID(), decision(raise, true, alice), workflows.ErrTypeOwnRequest)
+		requireRefused(ctx, t, c, run.GetID(), decision(raise, true, alice), string(toolcall.OwnRequest))
 		requireDecided(ctx, t, c, run.GetID(), decision(raise, true, bob), approvals.StatusApproved)
 		var res workflows.ChatTurnResult
 		require.NoError(t, run.Get(ctx, &res))
@@ -142,7 +143,7 @@ func TestRecordHistories(t *testing.T) {
 
 	t.Run("toolrun_approval.json", func(t *testing.T) {
 		plan := *raise.Approval
-		plan.ID = activities.ApprovalID("tool-rec-1", "req-1")
+		plan.ID = toolcall.ApprovalID("tool-rec-1", "req-1")
 		in := workflows.ToolRunInput{Call: activities.ExecuteToolInput{Principal: alice, Tool: raise.Tool, Args: raise.Args,
 			ToolCallID: "req-1"}, Policy: hrPolicy, Summary: raise.Summary, Approval: &plan, Domain: raise.Domain}
 		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ToolRunWorkflowID("rec-1"),
@@ -248,7 +249,7 @@ func writeHistory(ctx context.Context, t *testing.T, c client.Client, run client
 // bookkeeping succeeds.
 type scriptedActivities struct {
 	// calls are the calls the LLM asks for, by conversation ID.
-	calls map[string][]activities.PlannedCall
+	calls map[string][]toolcall.PlannedCall
 	// requested receives each request for approval.
 	requested chan activities.RequestApprovalInput
 }

@@ -10,19 +10,20 @@ import (
 
 	"mcp-platform/activities"
 	"mcp-platform/internal/approvals"
+	"mcp-platform/toolcall"
 )
 
 // ToolRunInput is one tool call to run on its domain's task queue.
 type ToolRunInput struct {
 	Call   activities.ExecuteToolInput `json:"call"`
-	Policy activities.ToolPolicy       `json:"policy"`
+	Policy toolcall.Policy             `json:"policy"`
 	// Summary is shown for the activity in the Temporal UI (arguments redacted).
 	Summary string `json:"summary"`
 	// Approval is set when a person must approve the call first; Domain and Sensitive
 	// describe the call to approvers.
-	Approval  *activities.ApprovalPlan `json:"approval,omitempty"`
-	Domain    string                   `json:"domain,omitempty"`
-	Sensitive []string                 `json:"sensitive,omitempty"`
+	Approval  *toolcall.ApprovalPlan `json:"approval,omitempty"`
+	Domain    string                 `json:"domain,omitempty"`
+	Sensitive []string               `json:"sensitive,omitempty"`
 }
 
 // ToolRunResult is the tool's result, or why it did not run.
@@ -47,7 +48,7 @@ func ToolRun(ctx workflow.Context, in ToolRunInput) (ToolRunResult, error) {
 		if err != nil {
 			return ToolRunResult{}, err
 		}
-		call := activities.PlannedCall{ID: in.Call.ToolCallID, Tool: in.Call.Tool, Domain: in.Domain, Args: in.Call.Args, Sensitive: in.Sensitive}
+		call := toolcall.PlannedCall{ID: in.Call.ToolCallID, Tool: in.Call.Tool, Domain: in.Domain, Args: in.Call.Args, Sensitive: in.Sensitive}
 		decision, err := book.await(ctx, activities.RequestApprovalInput{
 			Plan: *in.Approval, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, ToolCallID: in.Call.ToolCallID,
 			Call: call, Requester: in.Call.Principal,
@@ -73,7 +74,7 @@ func ToolRun(ctx workflow.Context, in ToolRunInput) (ToolRunResult, error) {
 const ToolHeartbeatTimeout = 10 * time.Second
 
 // ToolActivityOptions schedules a tool activity on its domain's queue with its policy.
-func ToolActivityOptions(p activities.ToolPolicy, summary string) workflow.ActivityOptions {
+func ToolActivityOptions(p toolcall.Policy, summary string) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		TaskQueue:           p.TaskQueue,
 		StartToCloseTimeout: p.Timeout,

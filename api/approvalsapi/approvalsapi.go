@@ -17,6 +17,7 @@ import (
 	"mcp-platform/authz"
 	"mcp-platform/internal/approvals"
 	"mcp-platform/internal/audit"
+	"mcp-platform/toolcall"
 	"mcp-platform/workflows"
 )
 
@@ -169,15 +170,13 @@ func (deps Deps) refused(ctx context.Context, r approvals.Request, p authz.Princ
 		deps.Logger.Info("approval decision not delivered", "approval", r.ID, "error", err)
 		return huma.Error409Conflict("the call is no longer waiting for a decision (status " + r.Status + ")")
 	}
-	switch appErr.Type() {
-	case workflows.ErrTypeNotApprover, workflows.ErrTypeOwnRequest:
+	code := toolcall.Code(appErr.Type())
+	if code == toolcall.NotApprover || code == toolcall.OwnRequest {
 		if _, aerr := deps.Audit.Record(context.WithoutCancel(ctx), audit.Entry{UserID: p.Subject, Roles: p.Roles, Tool: r.Tool,
 			Domain: r.Domain, Params: r.Arguments, Outcome: audit.OutcomeDenied, Error: "approval decision refused: " + appErr.Message(),
 			WorkflowID: r.WorkflowID, ToolCallID: r.ToolCallID, Approver: p.Subject}); aerr != nil {
 			deps.Logger.Error("audit write failed", "error", aerr)
 		}
-		return huma.Error403Forbidden(appErr.Message())
-	default:
-		return huma.Error409Conflict(appErr.Message())
 	}
+	return huma.NewError(code.HTTPStatus(), appErr.Message())
 }

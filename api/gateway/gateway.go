@@ -15,12 +15,12 @@ import (
 	"mcp-platform/api/httpapi"
 	"mcp-platform/api/webui"
 	"mcp-platform/authz"
-	"mcp-platform/domains/registry"
 	"mcp-platform/internal/approvals"
 	"mcp-platform/internal/audit"
 	"mcp-platform/internal/conversations"
 	"mcp-platform/internal/events"
 	"mcp-platform/internal/health"
+	"mcp-platform/toolcall"
 )
 
 // Deps are the gateway's dependencies. The zero value builds the API for its OpenAPI document
@@ -29,8 +29,9 @@ type Deps struct {
 	Health   []health.Check
 	Verifier httpapi.Verifier
 	// Issuer signs demo users' tokens; nil outside dev.
-	Issuer        *authz.Issuer
-	Catalog       *registry.Catalog
+	Issuer *authz.Issuer
+	// Tools lists the tools a user may see (GET /tools).
+	Tools         *toolcall.Planner
 	Authz         *authz.Enforcer
 	Conversations *conversations.Store
 	Events        *events.Store
@@ -77,7 +78,7 @@ func New(deps Deps) (huma.API, http.Handler) {
 	}
 	httpapi.AddHealth(api, "gateway", deps.Health)
 	httpapi.AddDevAuth(api, deps.Issuer)
-	httpapi.AddToolList(api, deps.Catalog, deps.Authz)
+	httpapi.AddToolList(api, deps.Tools)
 	addChatRoutes(api, deps)
 	addConversationRoutes(api, deps)
 	addStreamRoute(api, deps)

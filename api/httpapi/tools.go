@@ -6,9 +6,9 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
-	"mcp-platform/authz"
 	"mcp-platform/domains"
 	"mcp-platform/domains/registry"
+	"mcp-platform/toolcall"
 )
 
 // ToolInfo describes one tool to a caller.
@@ -44,8 +44,9 @@ type listToolsOutput struct {
 	}
 }
 
-// AddToolList registers GET /tools: the tools the caller's roles and token scopes allow.
-func AddToolList(api huma.API, cat *registry.Catalog, enf *authz.Enforcer) {
+// AddToolList registers GET /tools: the tools the caller's roles and token scopes allow
+// (toolcall.Planner.Visible), with whether each can run now.
+func AddToolList(api huma.API, tools *toolcall.Planner) {
 	huma.Register(api, huma.Operation{
 		OperationID: "list-tools",
 		Method:      http.MethodGet,
@@ -61,13 +62,8 @@ func AddToolList(api huma.API, cat *registry.Catalog, enf *authz.Enforcer) {
 		}
 		out := &listToolsOutput{}
 		out.Body.Tools = []ToolInfo{}
-		for _, e := range cat.Tools() {
-			if in.Domain != "" && e.Domain.Config.Name != in.Domain {
-				continue
-			}
-			if enf.Can(p, domains.ActionExecute, e.Tool.Name) {
-				out.Body.Tools = append(out.Body.Tools, NewToolInfo(e, cat.Live(e.Domain.Config.Name)))
-			}
+		for _, v := range tools.Visible(p, toolcall.VisibleOptions{Domain: in.Domain}) {
+			out.Body.Tools = append(out.Body.Tools, NewToolInfo(v.Entry, v.Live))
 		}
 		return out, nil
 	})

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -16,6 +15,7 @@ import (
 	"mcp-platform/domains"
 	"mcp-platform/domains/registry"
 	"mcp-platform/internal/version"
+	"mcp-platform/toolcall"
 )
 
 // protectedResourcePath serves the OAuth protected-resource metadata of /mcp (RFC 9728).
@@ -79,12 +79,9 @@ func newToolServer(deps Deps, p authz.Principal) *mcp.Server {
 	s := mcp.NewServer(&mcp.Implementation{Name: "mcp-platform", Title: "MCP Platform", Version: version.Version},
 		&mcp.ServerOptions{PageSize: mcpPageSize, Instructions: instructions, Logger: deps.Logger})
 	listed := map[string]bool{}
-	for _, e := range deps.Catalog.Tools() {
-		if !deps.Catalog.Live(e.Domain.Config.Name) || !deps.Authz.Can(p, domains.ActionExecute, e.Tool.Name) {
-			continue
-		}
-		s.AddTool(mcpTool(e), toolHandler(deps, p, e.Tool.Name))
-		listed[domains.SafeName(e.Tool.Name)] = true
+	for _, v := range deps.Tools.Visible(p, toolcall.VisibleOptions{LiveOnly: true}) {
+		s.AddTool(mcpTool(v.Entry), toolHandler(deps, p, v.Tool.Name))
+		listed[domains.SafeName(v.Tool.Name)] = true
 	}
 	s.AddReceivingMiddleware(func(next mcp.MethodHandler) mcp.MethodHandler {
 		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
@@ -148,9 +145,9 @@ func toolHandler(deps Deps, p authz.Principal, tool string) mcp.ToolHandler {
 		}
 		res, err := deps.Executor.Execute(ctx, p, tool, args)
 		if err != nil {
-			var ee *ExecError
-			if errors.As(err, &ee) {
-				return errorResult(describe(ee)), nil
+			var te *toolcall.Error
+			if errors.As(err, &te) {
+				return errorResult(te.Describe()), nil
 			}
 			return errorResult("the tool call failed"), nil
 		}
@@ -167,17 +164,6 @@ func toolHandler(deps Deps, p authz.Principal, tool string) mcp.ToolHandler {
 		}
 		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: string(b)}}, StructuredContent: res.Output}, nil
 	}
-}
-
-func describe(e *ExecError) string {
-	if len(e.Problems) == 0 {
-		return e.Message
-	}
-	parts := make([]string, 0, len(e.Problems))
-	for _, p := range e.Problems {
-		parts = append(parts, fmt.Sprintf("%s: %s", p.Field, p.Message))
-	}
-	return "invalid arguments: " + strings.Join(parts, "; ")
 }
 
 func errorResult(msg string) *mcp.CallToolResult {

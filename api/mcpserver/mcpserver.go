@@ -17,6 +17,7 @@ import (
 	"mcp-platform/internal/approvals"
 	"mcp-platform/internal/audit"
 	"mcp-platform/internal/health"
+	"mcp-platform/toolcall"
 )
 
 // Deps are the MCP server's dependencies. The zero value builds the API for its OpenAPI
@@ -25,9 +26,11 @@ type Deps struct {
 	Health   []health.Check
 	Verifier httpapi.Verifier
 	// Issuer signs demo users' tokens; nil outside dev.
-	Issuer   *authz.Issuer
-	Catalog  *registry.Catalog
-	Authz    *authz.Enforcer
+	Issuer  *authz.Issuer
+	Catalog *registry.Catalog
+	Authz   *authz.Enforcer
+	// Tools is the tool-call pipeline: visible tools and planning.
+	Tools    *toolcall.Planner
 	Audit    *audit.Log
 	Executor *Executor
 	// Approvals serves the approval routes (decisions on calls waiting from /execute and MCP).

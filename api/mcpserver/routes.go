@@ -11,6 +11,7 @@ import (
 	"mcp-platform/api/httpapi"
 	"mcp-platform/domains"
 	"mcp-platform/domains/registry"
+	"mcp-platform/toolcall"
 )
 
 type getToolInput struct {
@@ -70,7 +71,7 @@ func executionBody(res *ExecResult) ExecutionBody {
 }
 
 func addToolRoutes(api huma.API, deps Deps) {
-	httpapi.AddToolList(api, deps.Catalog, deps.Authz)
+	httpapi.AddToolList(api, deps.Tools)
 
 	huma.Register(api, huma.Operation{
 		OperationID: "get-tool",
@@ -89,8 +90,8 @@ func addToolRoutes(api huma.API, deps Deps) {
 		if err != nil {
 			return nil, err
 		}
-		if !deps.Authz.Can(p, domains.ActionExecute, e.Tool.Name) {
-			return nil, huma.Error403Forbidden("you are not allowed to use " + e.Tool.Name)
+		if err := toolcall.Authorize(deps.Tools.Authz, p, e.Tool); err != nil {
+			return nil, problem(err)
 		}
 		return &getToolOutput{Body: httpapi.NewToolInfo(e, deps.Catalog.Live(e.Domain.Config.Name))}, nil
 	})
@@ -168,21 +169,22 @@ func lookup(cat *registry.Catalog, name string) (registry.Entry, error) {
 	return registry.Entry{}, huma.Error404NotFound("no tool named " + name + " (GET /tools lists yours)")
 }
 
-// problem turns an execution error into RFC 9457 problem details.
+// problem turns a tool-call error into RFC 9457 problem details, each argument problem with its
+// location in the request body.
 func problem(err error) error {
-	var ee *ExecError
-	if !errors.As(err, &ee) {
+	var te *toolcall.Error
+	if !errors.As(err, &te) {
 		return huma.Error500InternalServerError("the tool call failed unexpectedly")
 	}
-	details := make([]error, 0, len(ee.Problems))
-	for _, p := range ee.Problems {
+	details := make([]error, 0, len(te.Problems))
+	for _, p := range te.Problems {
 		loc := "body.arguments"
 		if p.Field != "" {
 			loc += "." + p.Field
 		}
 		details = append(details, &huma.ErrorDetail{Location: loc, Message: p.Message})
 	}
-	return huma.NewError(ee.Status, ee.Message, details...)
+	return huma.NewError(te.HTTPStatus(), te.Message, details...)
 }
 
 // DomainInfo describes a registered domain and the health of its workers.
