@@ -227,6 +227,12 @@ func (e *Enforcer) anyRoleGrants(roles []string, obj, act string) bool {
 	return false
 }
 
+// ScopesAllow reports whether p's token scopes cover the namespaced tool (roles aside): what
+// binds approvals to the token's scopes as calls are.
+func (p Principal) ScopesAllow(tool string) bool {
+	return isToolName(tool) && scopesAllow(p.Scopes, tool)
+}
+
 // scopesAllow applies the "tools:<pattern>" scopes: with none, every tool passes; otherwise the
 // tool must match one of them. A malformed pattern matches nothing, so it fails closed.
 func scopesAllow(scopes []string, tool string) bool {

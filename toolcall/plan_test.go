@@ -225,3 +225,33 @@ func TestPolicyFor(t *testing.T) {
 	require.ElementsMatch(t, []string{"denied", "invalid", "not_found", "conflict"}, rp.NonRetryableErrorTypes)
 	var _ domains.Annotations // the contract types are what plans carry
 }
+
+func TestMayDecide(t *testing.T) {
+	dan := authz.Principal{Subject: "dan", Roles: []string{"sre_lead"}}
+	tests := []struct {
+		name      string
+		p         authz.Principal
+		requester string
+		allowSelf bool
+		code      toolcall.Code
+	}{
+		{"OK", dan, "carol", false, ""},
+		{"OKAdmin", authz.Principal{Subject: "root", Roles: []string{"admin"}}, "carol", false, ""},
+		{"OKSelfAllowed", dan, "dan", true, ""},
+		{"OKScopeCovers", authz.Principal{Subject: "dan", Roles: []string{"sre_lead"}, Scopes: []string{"tools:devops.*"}}, "carol", false, ""},
+		{"ErrOwnRequest", dan, "dan", false, toolcall.OwnRequest},
+		{"ErrNotApprover", authz.Principal{Subject: "bob", Roles: []string{"finance_clerk"}}, "carol", false, toolcall.NotApprover},
+		{"ErrScopeNarrowed", authz.Principal{Subject: "dan", Roles: []string{"sre_lead"}, Scopes: []string{"tools:hr.list_departments"}}, "carol", false, toolcall.NotApprover},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := toolcall.MayDecide(tc.p, "devops.scale_deployment", tc.requester, []string{"sre_lead"}, tc.allowSelf)
+			if tc.code == "" {
+				require.Nil(t, err)
+				return
+			}
+			require.NotNil(t, err)
+			require.Equal(t, tc.code, err.Code)
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -85,6 +86,39 @@ func PlanApproval(enf *authz.Enforcer, tool *domains.Tool, args map[string]any, 
 		ID: ApprovalID(workflowID, callKey), Reason: d.Reason, Approvers: approvers,
 		AllowSelf: d.AllowSelfApproval, Timeout: d.Timeout, ArgsHash: policy.ArgsHash(args),
 	}
+}
+
+// CheckDecider says whether someone with subject and roles may decide a request made by
+// requester: they need one of the approver roles (admins always may), and another person must
+// decide unless self-approval is allowed (four eyes). The error's code is OwnRequest or
+// NotApprover. It is pure, so workflows use it in their Update validators.
+func CheckDecider(subject string, roles []string, requester string, approverRoles []string, allowSelf bool) *Error {
+	if subject == requester && !allowSelf {
+		return Errorf(OwnRequest, "four eyes: you cannot decide your own request")
+	}
+	if slices.Contains(roles, "admin") {
+		return nil
+	}
+	for _, role := range roles {
+		if slices.Contains(approverRoles, role) {
+			return nil
+		}
+	}
+	return Errorf(NotApprover, "you do not hold a role that may decide this request")
+}
+
+// MayDecide says whether p may decide a request for approval of a call of tool made by
+// requester: CheckDecider on p's roles, and p's token scopes must cover the tool, as they must
+// to call it. The API filters the pending list with it and the workflows' Update validators
+// refuse with it.
+func MayDecide(p authz.Principal, tool, requester string, approverRoles []string, allowSelf bool) *Error {
+	if err := CheckDecider(p.Subject, p.Roles, requester, approverRoles, allowSelf); err != nil {
+		return err
+	}
+	if !p.ScopesAllow(tool) {
+		return Errorf(NotApprover, "your token's scopes do not cover %s", tool)
+	}
+	return nil
 }
 
 // maxSummary bounds activity summaries shown in the Temporal UI.

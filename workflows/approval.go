@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"errors"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -34,6 +33,7 @@ type DecisionResult struct {
 
 // pendingApproval is a request the workflow waits on.
 type pendingApproval struct {
+	tool      string
 	plan      toolcall.ApprovalPlan
 	requester string
 	decided   bool
@@ -61,12 +61,8 @@ func (b *approvalBook) validate(_ workflow.Context, d Decision) error {
 	}
 	// Who decides is checked first, so that every attempt by someone who may not decide is
 	// refused as such (and audited by the API), whatever else is wrong with it.
-	err := approvals.CheckDecider(d.Decider.Subject, d.Decider.Roles, p.requester, p.plan.Approvers, p.plan.AllowSelf)
-	switch {
-	case errors.Is(err, approvals.ErrOwnRequest):
-		return temporal.NewApplicationError(err.Error(), string(toolcall.OwnRequest))
-	case err != nil:
-		return temporal.NewApplicationError(err.Error(), string(toolcall.NotApprover))
+	if err := toolcall.MayDecide(d.Decider, p.tool, p.requester, p.plan.Approvers, p.plan.AllowSelf); err != nil {
+		return temporal.NewApplicationError(err.Message, string(err.Code))
 	}
 	if p.decided {
 		return temporal.NewApplicationError("this call is not waiting for a decision", string(toolcall.NotPending))
@@ -102,7 +98,7 @@ type approvalOutcome struct {
 // (cancelled too, when the workflow is cancelled while waiting).
 func (b *approvalBook) await(ctx workflow.Context, req activities.RequestApprovalInput) (approvalOutcome, error) {
 	plan := req.Plan
-	p := &pendingApproval{plan: plan, requester: req.Requester.Subject}
+	p := &pendingApproval{plan: plan, requester: req.Requester.Subject, tool: req.Call.Tool}
 	b.pending[plan.ID] = p
 	req.RequestedAt = workflow.Now(ctx)
 	actx := workflow.WithActivityOptions(ctx, recordOptions())

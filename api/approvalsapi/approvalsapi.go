@@ -68,7 +68,7 @@ func Register(api huma.API, deps Deps) {
 		Path:        "/approvals",
 		Summary:     "List approvals I may decide",
 		Description: "Pending requests for approval, across conversations, that the caller may decide: they hold an " +
-			"approver role and, unless the policy allows it, did not make the request themselves.",
+			"approver role, their token's scopes cover the tool and, unless the policy allows it, they did not make the request themselves.",
 		Tags:   []string{Tag.Name},
 		Errors: []int{http.StatusUnauthorized},
 	}, func(ctx context.Context, _ *struct{}) (*listOutput, error) {
@@ -76,13 +76,18 @@ func Register(api huma.API, deps Deps) {
 		if err != nil {
 			return nil, err
 		}
-		list, err := deps.Approvals.Pending(ctx, p.Subject, p.Roles)
+		list, err := deps.Approvals.Pending(ctx)
 		if err != nil {
 			deps.Logger.Error("list approvals failed", "error", err)
 			return nil, huma.Error503ServiceUnavailable("could not read the approvals")
 		}
 		out := &listOutput{}
-		out.Body.Approvals = list
+		out.Body.Approvals = []approvals.Request{}
+		for _, r := range list {
+			if toolcall.MayDecide(p, r.Tool, r.Requester, r.ApproverRoles, r.AllowSelf) == nil {
+				out.Body.Approvals = append(out.Body.Approvals, r)
+			}
+		}
 		return out, nil
 	})
 
@@ -155,7 +160,7 @@ func (deps Deps) visible(ctx context.Context, p authz.Principal, id string) (app
 	if err != nil {
 		return r, huma.Error503ServiceUnavailable("could not read the approval request")
 	}
-	if r.Requester != p.Subject && !p.HasRole("admin") && approvals.CheckDecider(p.Subject, p.Roles, "", r.ApproverRoles, false) != nil {
+	if r.Requester != p.Subject && !p.HasRole("admin") && toolcall.MayDecide(p, r.Tool, "", r.ApproverRoles, false) != nil {
 		return r, huma.Error404NotFound("no approval request " + id)
 	}
 	return r, nil

@@ -141,6 +141,19 @@ func TestApprovalDevOps(t *testing.T) {
 		require.Equal(t, http.StatusConflict, code, out)
 	})
 
+	t.Run("ErrScopeNarrowed: a token whose scopes miss the tool neither sees nor decides", func(t *testing.T) {
+		tok, _, _, err := s.Services.Issuer.IssueDemo("dan", []string{"tools:hr.list_departments"})
+		require.NoError(t, err)
+		_, _, body := platformtest.Do(t, s.API.URL, http.MethodGet, "/approvals", tok, nil)
+		require.Empty(t, body["approvals"])
+		code, _, _ := platformtest.Do(t, s.API.URL, http.MethodGet, "/approvals/"+pending["id"].(string), tok, nil)
+		require.Equal(t, http.StatusNotFound, code)
+		code, out := decide(t, s, tok, pending, "approve", "")
+		require.Equal(t, http.StatusForbidden, code, out)
+		require.Contains(t, out["detail"], "scopes")
+		require.Equal(t, 1, countAudit(t, s, "user_id = 'dan' AND outcome = 'denied' AND error LIKE 'approval decision refused%'"))
+	})
+
 	t.Run("OK approve runs the call once", func(t *testing.T) {
 		list := pendingFor(t, s, dan, 1)
 		code, out := decide(t, s, dan, list[0], "approve", "ok for the launch")

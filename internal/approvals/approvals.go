@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -47,35 +46,6 @@ type Request struct {
 	DecidedBy      string         `json:"decided_by,omitempty"`
 	Comment        string         `json:"comment,omitempty"`
 	DecidedAt      *time.Time     `json:"decided_at,omitempty"`
-}
-
-// Reasons a person may not decide a request.
-var (
-	ErrOwnRequest  = errors.New("four eyes: you cannot decide your own request")
-	ErrNotApprover = errors.New("you do not hold a role that may decide this request")
-)
-
-// CheckDecider says whether someone with subject and roles may decide a request made by
-// requester: they need one of the approver roles (admins always may), and another person must
-// decide unless self-approval is allowed. It is pure, so workflows use it in their validators.
-func CheckDecider(subject string, roles []string, requester string, approverRoles []string, allowSelf bool) error {
-	if subject == requester && !allowSelf {
-		return ErrOwnRequest
-	}
-	if slices.Contains(roles, "admin") {
-		return nil
-	}
-	for _, role := range roles {
-		if slices.Contains(approverRoles, role) {
-			return nil
-		}
-	}
-	return ErrNotApprover
-}
-
-// MayDecide reports whether someone with subject and roles may decide the request.
-func (r *Request) MayDecide(subject string, roles []string) bool {
-	return CheckDecider(subject, roles, r.Requester, r.ApproverRoles, r.AllowSelf) == nil
 }
 
 // Store reads and writes approval requests.
@@ -138,8 +108,9 @@ func (s *Store) Get(ctx context.Context, id string) (Request, error) {
 	return r, err
 }
 
-// Pending returns the pending requests that subject (with roles) may decide, newest first.
-func (s *Store) Pending(ctx context.Context, subject string, roles []string) ([]Request, error) {
+// Pending returns the requests still waiting for a decision, newest first (at most 200); who
+// may decide each is for the caller to filter (toolcall.MayDecide).
+func (s *Store) Pending(ctx context.Context) ([]Request, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+columns+` FROM approvals WHERE status = 'pending' AND expires_at > now()
 		ORDER BY requested_at DESC LIMIT 200`)
 	if err != nil {
@@ -149,13 +120,7 @@ func (s *Store) Pending(ctx context.Context, subject string, roles []string) ([]
 	if err != nil {
 		return nil, fmt.Errorf("list approvals: %w", err)
 	}
-	out := []Request{}
-	for _, r := range all {
-		if r.MayDecide(subject, roles) {
-			out = append(out, r)
-		}
-	}
-	return out, nil
+	return all, nil
 }
 
 // ForConversation returns every request of a conversation, oldest first.
