@@ -92,6 +92,14 @@ func (s *Store) Create(ctx context.Context, r Request) error {
 	if r.ConversationID != "" {
 		conv = r.ConversationID
 	}
+	// A call without arguments, or a tool no role may approve (only admins then can), is still
+	// a request; the columns are NOT NULL, so nil must not be sent as NULL.
+	if r.Arguments == nil {
+		r.Arguments = map[string]any{}
+	}
+	if r.ApproverRoles == nil {
+		r.ApproverRoles = []string{}
+	}
 	_, err := s.pool.Exec(ctx, `
 		INSERT INTO approvals (id, workflow_id, conversation_id, turn, tool_call_id, tool, domain, arguments, args_hash,
 			requester, approver_roles, allow_self, reason, expires_at)
@@ -140,8 +148,11 @@ func (s *Store) Get(ctx context.Context, id string) (Request, error) {
 
 // Pending returns the pending requests that subject (with roles) may decide, newest first.
 func (s *Store) Pending(ctx context.Context, subject string, roles []string) ([]Request, error) {
+	// The query keeps only requests subject may decide before the limit, so that others'
+	// requests cannot crowd theirs out; CheckDecider below still has the last word.
 	rows, err := s.pool.Query(ctx, `SELECT `+columns+` FROM approvals WHERE status = 'pending' AND expires_at > now()
-		ORDER BY requested_at DESC LIMIT 200`)
+		AND (requester <> $1 OR allow_self) AND ('admin' = ANY($2) OR approver_roles && $2)
+		ORDER BY requested_at DESC LIMIT 200`, subject, roles)
 	if err != nil {
 		return nil, fmt.Errorf("list approvals: %w", err)
 	}
