@@ -255,3 +255,34 @@ func TestMayDecide(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckDecider(t *testing.T) {
+	approvers := []string{"devops_lead", "sre"}
+	tests := []struct {
+		name      string
+		subject   string
+		roles     []string
+		allowSelf bool
+		want      toolcall.Code
+	}{
+		{"OK approver role", "bob", []string{"employee", "sre"}, false, ""},
+		{"OK admin without an approver role", "root", []string{"admin"}, false, ""},
+		{"OK own request when self-approval is allowed", "alice", []string{"devops_lead"}, true, ""},
+		{"ErrNotApprover no roles", "bob", nil, false, toolcall.NotApprover},
+		{"ErrNotApprover other roles", "bob", []string{"employee", "hr_manager"}, false, toolcall.NotApprover},
+		{"ErrNotApprover own request allowed but no role", "alice", []string{"employee"}, true, toolcall.NotApprover},
+		{"ErrOwnRequest approver", "alice", []string{"devops_lead"}, false, toolcall.OwnRequest},
+		{"ErrOwnRequest even an admin", "alice", []string{"admin"}, false, toolcall.OwnRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := toolcall.CheckDecider(tt.subject, tt.roles, "alice", approvers, tt.allowSelf)
+			if tt.want == "" {
+				require.Nil(t, err)
+				return
+			}
+			require.NotNil(t, err)
+			require.Equal(t, tt.want, err.Code)
+		})
+	}
+}

@@ -76,7 +76,7 @@ func Register(api huma.API, deps Deps) {
 		if err != nil {
 			return nil, err
 		}
-		list, err := deps.Approvals.Pending(ctx)
+		list, err := deps.Approvals.Pending(ctx, p.Subject, p.Roles)
 		if err != nil {
 			deps.Logger.Error("list approvals failed", "error", err)
 			return nil, huma.Error503ServiceUnavailable("could not read the approvals")

@@ -62,6 +62,14 @@ func (s *Store) Create(ctx context.Context, r Request) error {
 	if r.ConversationID != "" {
 		conv = r.ConversationID
 	}
+	// A call without arguments, or a tool no role may approve (only admins then can), is still
+	// a request; the columns are NOT NULL, so nil must not be sent as NULL.
+	if r.Arguments == nil {
+		r.Arguments = map[string]any{}
+	}
+	if r.ApproverRoles == nil {
+		r.ApproverRoles = []string{}
+	}
 	_, err := s.pool.Exec(ctx, `
 		INSERT INTO approvals (id, workflow_id, conversation_id, turn, tool_call_id, tool, domain, arguments, args_hash,
 			requester, approver_roles, allow_self, reason, expires_at)
@@ -108,11 +116,13 @@ func (s *Store) Get(ctx context.Context, id string) (Request, error) {
 	return r, err
 }
 
-// Pending returns the requests still waiting for a decision, newest first (at most 200); who
-// may decide each is for the caller to filter (toolcall.MayDecide).
-func (s *Store) Pending(ctx context.Context) ([]Request, error) {
+// Pending returns the pending requests that subject (with roles) may decide by role, newest
+// first (at most 200). The query filters by role before the limit, so that others' requests
+// cannot crowd theirs out; toolcall.MayDecide (roles, four eyes, token scopes) has the last word.
+func (s *Store) Pending(ctx context.Context, subject string, roles []string) ([]Request, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+columns+` FROM approvals WHERE status = 'pending' AND expires_at > now()
-		ORDER BY requested_at DESC LIMIT 200`)
+		AND (requester <> $1 OR allow_self) AND ('admin' = ANY($2) OR approver_roles && $2)
+		ORDER BY requested_at DESC LIMIT 200`, subject, roles)
 	if err != nil {
 		return nil, fmt.Errorf("list approvals: %w", err)
 	}
