@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"mcp-platform/internal/redact"
+	"mcp-platform/internal/store"
 )
 
 // Outcome is what became of an execution attempt.
@@ -133,39 +134,13 @@ func New(pool *pgxpool.Pool) *Log {
 
 // Record redacts e and writes it as a new row, returning the row's ID. Params and Result lose
 // the values of redact.WellKnown and e.Sensitive fields, and Error passes through
-// redact.String. It fails when e has no Tool or an unknown Outcome, or the write fails.
+// redact.String; text Postgres cannot store (NUL, invalid UTF-8) is replaced, so a refusal of
+// such input is still recorded. It fails when e has no Tool or an unknown Outcome, or the write
+// fails.
 func (l *Log) Record(ctx context.Context, e Entry) (int64, error) {
-	if e.Tool == "" {
-		return 0, errors.New("record audit entry: tool is required")
-	}
-	if !e.Outcome.Valid() {
-		return 0, fmt.Errorf("record audit entry: unknown outcome %q", e.Outcome)
-	}
-	domain := e.Domain
-	if domain == "" {
-		domain, _, _ = strings.Cut(e.Tool, ".")
-	}
-	roles := e.Roles
-	if roles == nil {
-		roles = []string{}
-	}
-	params := []byte("{}")
-	if e.Params != nil {
-		b, err := json.Marshal(redact.Value(e.Params, e.Sensitive...))
-		if err != nil {
-			return 0, fmt.Errorf("record audit entry: encode params: %w", err)
-		}
-		params = b
-	}
-	var result []byte // nil is NULL
-	if e.Result != nil {
-		b, err := json.Marshal(redact.Value(e.Result, e.Sensitive...))
-		if err != nil {
-			return 0, fmt.Errorf("record audit entry: encode result: %w", err)
-		}
-		if string(b) != "null" {
-			result = b
-		}
+	r, err := encode(e)
+	if err != nil {
+		return 0, err
 	}
 	const q = `INSERT INTO audit_log
 		(user_id, roles, tool, domain, params, outcome, error, result, duration_ms,
@@ -173,14 +148,116 @@ func (l *Log) Record(ctx context.Context, e Entry) (int64, error) {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 		RETURNING id`
 	var id int64
-	err := l.pool.QueryRow(ctx, q,
-		e.UserID, roles, e.Tool, domain, params, string(e.Outcome), redact.String(e.Error), result,
-		max(e.Duration.Milliseconds(), 0), e.WorkflowID, e.RunID, e.ToolCallID, e.Approver,
-	).Scan(&id)
-	if err != nil {
+	if err := l.pool.QueryRow(ctx, q, r.args()...).Scan(&id); err != nil {
 		return 0, fmt.Errorf("insert audit entry: %w", err)
 	}
 	return id, nil
+}
+
+// RecordOnce is Record for an attempt that may be retried (an activity re-planning the LLM's
+// calls): when e names its workflow and tool call, a second entry with the same workflow, tool
+// call, tool and outcome is not written again. It returns whether it wrote a row.
+func (l *Log) RecordOnce(ctx context.Context, e Entry) (bool, error) {
+	if e.WorkflowID == "" || e.ToolCallID == "" {
+		_, err := l.Record(ctx, e)
+		return err == nil, err
+	}
+	r, err := encode(e)
+	if err != nil {
+		return false, err
+	}
+	const q = `INSERT INTO audit_log
+		(user_id, roles, tool, domain, params, outcome, error, result, duration_ms,
+		 workflow_id, run_id, tool_call_id, approver)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
+		WHERE NOT EXISTS (SELECT 1 FROM audit_log WHERE workflow_id = $10 AND tool_call_id = $12 AND tool = $3 AND outcome = $6)`
+	tag, err := l.pool.Exec(ctx, q, r.args()...)
+	if err != nil {
+		return false, fmt.Errorf("insert audit entry: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// Begin writes the "started" row of an attempt before it runs and returns its ID: the audit log
+// fails closed, so a call whose attempt cannot be recorded must not run. Finish completes it.
+func (l *Log) Begin(ctx context.Context, e Entry) (int64, error) {
+	e.Outcome = OutcomeStarted
+	return l.Record(ctx, e)
+}
+
+// Finish records the final outcome of the attempt Begin started (outcome, error, result,
+// duration, approver), redacted like Record.
+func (l *Log) Finish(ctx context.Context, id int64, e Entry) error {
+	r, err := encode(e)
+	if err != nil {
+		return err
+	}
+	_, err = l.pool.Exec(ctx, `UPDATE audit_log SET outcome = $2, error = $3, result = $4, duration_ms = $5, approver = $6
+		WHERE id = $1`, id, r.outcome, r.err, r.result, r.durationMS, r.approver)
+	if err != nil {
+		return fmt.Errorf("finish audit entry: %w", err)
+	}
+	return nil
+}
+
+// row is an Entry redacted and encoded for its columns.
+type row struct {
+	userID, tool, domain, outcome, err, workflowID, runID, toolCallID, approver string
+	roles                                                                       []string
+	params, result                                                              []byte
+	durationMS                                                                  int64
+}
+
+func (r row) args() []any {
+	return []any{r.userID, r.roles, r.tool, r.domain, r.params, r.outcome, r.err, r.result, r.durationMS,
+		r.workflowID, r.runID, r.toolCallID, r.approver}
+}
+
+// encode validates, redacts and sanitizes an entry into its column values.
+func encode(e Entry) (row, error) {
+	if e.Tool == "" {
+		return row{}, errors.New("record audit entry: tool is required")
+	}
+	if !e.Outcome.Valid() {
+		return row{}, fmt.Errorf("record audit entry: unknown outcome %q", e.Outcome)
+	}
+	domain := e.Domain
+	if domain == "" {
+		domain, _, _ = strings.Cut(e.Tool, ".")
+	}
+	r := row{userID: txt(e.UserID), tool: txt(e.Tool), domain: txt(domain), outcome: string(e.Outcome),
+		err: txt(redact.String(e.Error)), workflowID: txt(e.WorkflowID), runID: txt(e.RunID),
+		toolCallID: txt(e.ToolCallID), approver: txt(e.Approver), roles: txtList(e.Roles),
+		params: []byte("{}"), durationMS: max(e.Duration.Milliseconds(), 0)}
+	if e.Params != nil {
+		b, err := json.Marshal(store.Sanitize(redact.Value(e.Params, e.Sensitive...)))
+		if err != nil {
+			return row{}, fmt.Errorf("record audit entry: encode params: %w", err)
+		}
+		r.params = b
+	}
+	if e.Result != nil { // nil is NULL
+		b, err := json.Marshal(store.Sanitize(redact.Value(e.Result, e.Sensitive...)))
+		if err != nil {
+			return row{}, fmt.Errorf("record audit entry: encode result: %w", err)
+		}
+		if string(b) != "null" {
+			r.result = b
+		}
+	}
+	return r, nil
+}
+
+// txt makes a column value storable: a refusal must be recorded even when what was refused
+// holds a NUL character or invalid UTF-8.
+func txt(s string) string { return store.SanitizeText(s) }
+
+func txtList(list []string) []string {
+	out := make([]string, len(list)) // never nil: the column is NOT NULL
+	for i, s := range list {
+		out[i] = txt(s)
+	}
+	return out
 }
 
 // Query returns the records f selects, newest first, one page at a time. Pages are keyed on
