@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"mcp-platform/authz"
+	"mcp-platform/internal/audit"
 	"mcp-platform/internal/conversations"
 	"mcp-platform/internal/events"
 	"mcp-platform/internal/llm"
@@ -40,9 +42,18 @@ type ChatActivities struct {
 	Events        *events.Store
 	LLM           llm.Provider
 	// Tools plans the LLM's calls and lists the tools offered to it.
-	Tools  *toolcall.Planner
-	Logger *slog.Logger
+	Tools *toolcall.Planner
+	// MaxCallsPerStep and MaxCallsPerTurn bound the tool calls that run (0: the defaults).
+	MaxCallsPerStep int
+	MaxCallsPerTurn int
+	Logger          *slog.Logger
 }
+
+// Default bounds of the tool calls of a turn.
+const (
+	DefaultMaxCallsPerStep = 16
+	DefaultMaxCallsPerTurn = 64
+)
 
 // CompleteInput asks for the LLM's next step in a turn.
 type CompleteInput struct {
@@ -106,9 +117,10 @@ func (a *ChatActivities) Complete(ctx context.Context, in CompleteInput) (Comple
 		return CompleteResult{}, llmFailure(err)
 	}
 
+	calls := a.bound(ctx, in, history, &resp)
 	res := CompleteResult{Content: resp.Content}
 	msg := conversations.Message{Turn: in.Turn, Seq: MessageSeq(in.Step, 0), Role: conversations.RoleAssistant, Content: resp.Content}
-	for _, tc := range resp.ToolCalls {
+	for _, tc := range calls {
 		call := a.plan(ctx, in, tc)
 		res.Calls = append(res.Calls, call)
 		msg.ToolCalls = append(msg.ToolCalls, conversations.ToolCall{ID: call.ID, Tool: call.Tool,
@@ -123,6 +135,40 @@ func (a *ChatActivities) Complete(ctx context.Context, in CompleteInput) (Comple
 		return CompleteResult{}, err
 	}
 	return res, nil
+}
+
+// bound keeps the tool calls of a step within the limits per step and per turn (counting the
+// calls of the turn's earlier steps). The excess does not run: it is audited once, left out of
+// the assistant's message and told to the LLM in that message's content.
+func (a *ChatActivities) bound(ctx context.Context, in CompleteInput, history []conversations.Message, resp *llm.Response) []llm.ToolCall {
+	perStep, perTurn := a.MaxCallsPerStep, a.MaxCallsPerTurn
+	if perStep <= 0 {
+		perStep = DefaultMaxCallsPerStep
+	}
+	if perTurn <= 0 {
+		perTurn = DefaultMaxCallsPerTurn
+	}
+	used := 0
+	for _, m := range history {
+		if m.Turn == in.Turn && m.Seq < MessageSeq(in.Step, 0) {
+			used += len(m.ToolCalls)
+		}
+	}
+	allowed := max(min(perStep, perTurn-used), 0)
+	if len(resp.ToolCalls) <= allowed {
+		return resp.ToolCalls
+	}
+	excess := resp.ToolCalls[allowed:]
+	note := fmt.Sprintf("%d tool calls were not run: at most %d run in one step and %d in one turn", len(excess), perStep, perTurn)
+	info := activity.GetInfo(ctx)
+	if _, err := a.Tools.Audit.RecordOnce(context.WithoutCancel(ctx), audit.Entry{UserID: in.Principal.Subject, Roles: in.Principal.Roles,
+		Tool: excess[0].Name, Outcome: audit.OutcomeDenied, Error: note, WorkflowID: info.WorkflowExecution.ID,
+		RunID: info.WorkflowExecution.RunID, ToolCallID: toolcall.CallKey(in.Step, "excess")}); err != nil {
+		a.Logger.Error("audit write failed", "error", err)
+	}
+	a.Logger.Info("tool calls over the limit refused", "conversation_id", in.ConversationID, "turn", in.Turn, "refused", len(excess))
+	resp.Content = strings.TrimSpace(resp.Content + "\n\n(" + note + ".)")
+	return resp.ToolCalls[:allowed]
 }
 
 // heartbeatEvery is how often a long activity tells Temporal it is alive.
@@ -172,7 +218,7 @@ func (a *ChatActivities) plan(ctx context.Context, in CompleteInput, tc llm.Tool
 	call, _ := a.Tools.Plan(ctx, toolcall.Request{
 		Principal: in.Principal, Tool: tc.Name, RawArgs: tc.Arguments,
 		WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
-		CallKey: toolcall.CallKey(in.Step, tc.ID), ToolCallID: tc.ID,
+		CallKey: toolcall.CallKey(in.Step, tc.ID), ToolCallID: toolcall.CallKey(in.Step, tc.ID),
 	})
 	call.ID = tc.ID
 	return call

@@ -71,12 +71,19 @@ func (x *ToolExecutor) ExecuteTool(ctx context.Context, in ExecuteToolInput) (Ex
 	if tool != nil {
 		entry.Sensitive = x.Domain.Sensitive(tool)
 	}
+	var attempt int64 // the "started" row of a call that runs
 	finish := func(outcome audit.Outcome, msg string, result any) {
 		entry.Outcome, entry.Error, entry.Result, entry.Duration = outcome, msg, result, time.Since(start)
 		// The audit row must not be lost to a cancelled activity context.
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		if _, err := x.Audit.Record(actx, entry); err != nil {
+		var err error
+		if attempt != 0 {
+			err = x.Audit.Finish(actx, attempt, entry)
+		} else {
+			_, err = x.Audit.Record(actx, entry)
+		}
+		if err != nil {
 			x.Logger.Error("audit write failed", "tool", in.Tool, "error", err)
 		}
 	}
@@ -91,6 +98,14 @@ func (x *ToolExecutor) ExecuteTool(ctx context.Context, in ExecuteToolInput) (Ex
 		return ExecuteToolResult{}, cerr.Temporal()
 	}
 	tool = checked
+	// The audit log fails closed: no attempt record, no execution.
+	id, err := x.Audit.Begin(ctx, entry)
+	if err != nil {
+		x.Logger.Error("audit write failed; the call does not run", "tool", tool.Name, "error", err)
+		return ExecuteToolResult{}, toolcall.Errorf(toolcall.AuditUnavailable,
+			"the audit log is unavailable, so %s did not run; try again shortly", tool.Name).Temporal()
+	}
+	attempt = id
 
 	stop := keepAlive(ctx)
 	out, err := x.Adapter.Call(ctx, domains.Call{

@@ -67,11 +67,13 @@ func runOrchestrator(ctx context.Context, e *Env, provider llm.Provider) error {
 		Logger:        logger,
 	})
 	w.RegisterActivity(&activities.ChatActivities{
-		Conversations: conversations.NewStore(e.Pool),
-		Events:        events.NewStore(e.Pool),
-		LLM:           provider,
-		Tools:         &toolcall.Planner{Catalog: cat, Authz: enf, Audit: audit.New(e.Pool), Logger: logger},
-		Logger:        logger,
+		Conversations:   conversations.NewStore(e.Pool),
+		Events:          events.NewStore(e.Pool),
+		LLM:             provider,
+		Tools:           &toolcall.Planner{Catalog: cat, Authz: enf, Audit: audit.New(e.Pool), Logger: logger},
+		MaxCallsPerStep: e.Cfg.Limits.ToolCallsPerStep,
+		MaxCallsPerTurn: e.Cfg.Limits.ToolCallsPerTurn,
+		Logger:          logger,
 	})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start orchestrator worker: %w", err)

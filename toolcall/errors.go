@@ -28,8 +28,10 @@ const (
 	Conflict    Code = "conflict"
 	Unavailable Code = "unavailable"
 	Timeout     Code = "timeout"
-	Rejected    Code = "rejected"
-	Expired     Code = "expired"
+	// AuditUnavailable: the attempt could not be recorded, so the call did not run.
+	AuditUnavailable Code = "audit_unavailable"
+	Rejected         Code = "rejected"
+	Expired          Code = "expired"
 
 	NotPending   Code = "not_pending"
 	ArgsMismatch Code = "args_mismatch"
@@ -53,6 +55,8 @@ func (c Code) HTTPStatus() int {
 		return http.StatusConflict
 	case Timeout:
 		return http.StatusGatewayTimeout
+	case AuditUnavailable:
+		return http.StatusServiceUnavailable
 	default:
 		return http.StatusBadGateway
 	}
@@ -118,7 +122,7 @@ func (e *Error) Temporal() error {
 	return temporal.NewNonRetryableApplicationError(e.Message, string(e.Code), nil)
 }
 
-func (c Code) retryable() bool { return c == Unavailable || c == Timeout }
+func (c Code) retryable() bool { return c == Unavailable || c == Timeout || c == AuditUnavailable }
 
 // FromDomain classifies an adapter's error: a *domains.Error keeps its code (internal failures
 // become Unavailable and are retried); any other error is a transient backend failure.
@@ -149,7 +153,7 @@ func FromTemporal(tool, domain, runID string, err error) *Error {
 	if errors.As(err, &appErr) {
 		e := &Error{Code: Code(appErr.Type()), Message: appErr.Message()}
 		switch e.Code {
-		case Denied, NotFound, Conflict, NotPending, ArgsMismatch, NotApprover, OwnRequest:
+		case Denied, NotFound, Conflict, NotPending, ArgsMismatch, NotApprover, OwnRequest, AuditUnavailable:
 		case Invalid:
 			var d ErrorDetails
 			if appErr.HasDetails() && appErr.Details(&d) == nil {

@@ -24,6 +24,7 @@ import (
 	"mcp-platform/domains/registry"
 	"mcp-platform/internal/audit"
 	"mcp-platform/internal/redact"
+	"mcp-platform/internal/store"
 )
 
 // Planner plans tool calls against the live registry and the authorization policy, and audits
@@ -111,6 +112,10 @@ func (p *Planner) Plan(ctx context.Context, req Request) (PlannedCall, *Error) {
 	if call.Args == nil {
 		call.Args = map[string]any{}
 	}
+	if err := Storable(call.Tool, call.Args); err != nil {
+		call.Tool = store.SanitizeText(call.Tool)
+		return refuse(err, audit.OutcomeInvalid)
+	}
 	e, ok := p.Catalog.Lookup(call.Tool)
 	if !ok {
 		return refuse(Errorf(NotFound, "there is no tool named %q", req.Tool), audit.OutcomeInvalid)
@@ -131,17 +136,37 @@ func (p *Planner) Plan(ctx context.Context, req Request) (PlannedCall, *Error) {
 	return call, nil
 }
 
-// record audits a refused call. A failed audit write is logged: the call does not run anyway.
+// record audits a refused call once, however often a retried activity plans it again. A failed
+// audit write is logged: the call does not run anyway.
 func (p *Planner) record(ctx context.Context, req Request, call PlannedCall, outcome audit.Outcome, msg string) {
 	tool := call.Tool
 	if tool == "" {
 		tool = "(none)"
 	}
-	if _, err := p.Audit.Record(context.WithoutCancel(ctx), audit.Entry{UserID: req.Principal.Subject, Roles: req.Principal.Roles,
+	if _, err := p.Audit.RecordOnce(context.WithoutCancel(ctx), audit.Entry{UserID: req.Principal.Subject, Roles: req.Principal.Roles,
 		Tool: tool, Domain: call.Domain, Params: call.Args, Sensitive: call.Sensitive, Outcome: outcome, Error: msg,
 		WorkflowID: req.WorkflowID, RunID: req.RunID, ToolCallID: req.ToolCallID}); err != nil {
 		p.Logger.Error("audit write failed", "tool", tool, "error", err)
 	}
+}
+
+// ToolField is the Problem field that names the tool name itself rather than an argument.
+const ToolField = "(tool)"
+
+// Storable refuses a call whose tool name or arguments hold text the platform cannot store or
+// audit faithfully (a NUL character, invalid UTF-8), naming each offending field.
+func Storable(tool string, args map[string]any) *Error {
+	var problems []domains.Problem
+	if !store.StorableText(tool) {
+		problems = append(problems, domains.Problem{Field: ToolField, Message: "the tool name contains a NUL character or invalid UTF-8"})
+	}
+	for _, path := range store.Unstorable(args) {
+		problems = append(problems, domains.Problem{Field: path, Message: "contains a NUL character or invalid UTF-8"})
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return &Error{Code: Invalid, Message: (&domains.ValidationError{Problems: problems}).Error(), Problems: problems}
 }
 
 // Authorize checks that p may execute tool: the decision Casbin makes from the domains'
@@ -176,6 +201,9 @@ func Validate(tool *domains.Tool, args map[string]any) *Error {
 func Check(dom *domains.Config, enf *authz.Enforcer, p authz.Principal, toolName string, args map[string]any) (*domains.Tool, *Error) {
 	if p.Subject == "" {
 		return nil, Errorf(Denied, "no authenticated principal")
+	}
+	if err := Storable(toolName, args); err != nil {
+		return nil, err
 	}
 	tool := dom.Tool(toolName)
 	if tool == nil {

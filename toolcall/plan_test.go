@@ -124,6 +124,10 @@ func TestPlan(t *testing.T) {
 			"no authenticated principal", ""},
 		{"ErrNotJSON", toolcall.Request{Principal: clerk, Tool: "shop.get_item", RawArgs: `{"sku":`}, toolcall.Invalid, audit.OutcomeInvalid,
 			"the arguments are not a JSON object", ""},
+		{"ErrNULArgument", toolcall.Request{Principal: clerk, Tool: "shop.get_item", RawArgs: `{"sku":"ABC-123","x":{"y":["a\u0000"]}}`}, toolcall.Invalid, audit.OutcomeInvalid,
+			"x.y.0: contains a NUL character", "x.y.0"},
+		{"ErrNULToolName", toolcall.Request{Principal: clerk, Tool: "shop.get\x00item"}, toolcall.Invalid, audit.OutcomeInvalid,
+			"the tool name contains a NUL character", toolcall.ToolField},
 		{"ErrInvalid", toolcall.Request{Principal: clerk, Tool: "shop.get_item", Args: map[string]any{"sku": "abc"}}, toolcall.Invalid, audit.OutcomeInvalid,
 			"invalid parameters: sku:", "sku"},
 	}
@@ -147,6 +151,21 @@ func TestPlan(t *testing.T) {
 			require.Contains(t, got[0].Error, tc.message)
 		})
 	}
+}
+
+func TestPlanRetriedIsAuditedOnce(t *testing.T) {
+	planner, log := newPlanner(t)
+	req := toolcall.Request{Principal: authz.Principal{Subject: "cleo", Roles: []string{"clerk"}}, Tool: "shop.order",
+		WorkflowID: "chat-c-1", RunID: "r1", CallKey: "step0-c1", ToolCallID: "step0-c1"}
+	for range 3 { // a Complete activity retried three times plans the same call three times
+		_, err := planner.Plan(context.Background(), req)
+		require.NotNil(t, err)
+	}
+	require.Len(t, records(t, log, "cleo"), 1)
+	req.ToolCallID, req.CallKey = "step1-c1", "step1-c1"
+	_, err := planner.Plan(context.Background(), req)
+	require.NotNil(t, err)
+	require.Len(t, records(t, log, "cleo"), 2, "another call of the turn is another row")
 }
 
 func TestVisible(t *testing.T) {

@@ -71,25 +71,7 @@ func Register(api huma.API, deps Deps) {
 			"approver role, their token's scopes cover the tool and, unless the policy allows it, they did not make the request themselves.",
 		Tags:   []string{Tag.Name},
 		Errors: []int{http.StatusUnauthorized},
-	}, func(ctx context.Context, _ *struct{}) (*listOutput, error) {
-		p, err := httpapi.Principal(ctx)
-		if err != nil {
-			return nil, err
-		}
-		list, err := deps.Approvals.Pending(ctx, p.Subject, p.Roles)
-		if err != nil {
-			deps.Logger.Error("list approvals failed", "error", err)
-			return nil, huma.Error503ServiceUnavailable("could not read the approvals")
-		}
-		out := &listOutput{}
-		out.Body.Approvals = []approvals.Request{}
-		for _, r := range list {
-			if toolcall.MayDecide(p, r.Tool, r.Requester, r.ApproverRoles, r.AllowSelf) == nil {
-				out.Body.Approvals = append(out.Body.Approvals, r)
-			}
-		}
-		return out, nil
-	})
+	}, deps.list)
 
 	huma.Register(api, huma.Operation{
 		OperationID: "get-approval",
@@ -99,17 +81,7 @@ func Register(api huma.API, deps Deps) {
 		Description: "One request with its status and decision. Visible to its requester, to those who may decide it, and to admins.",
 		Tags:        []string{Tag.Name},
 		Errors:      []int{http.StatusUnauthorized, http.StatusNotFound},
-	}, func(ctx context.Context, in *idInput) (*getOutput, error) {
-		p, err := httpapi.Principal(ctx)
-		if err != nil {
-			return nil, err
-		}
-		r, err := deps.visible(ctx, p, in.ID)
-		if err != nil {
-			return nil, err
-		}
-		return &getOutput{Body: r}, nil
-	})
+	}, deps.get)
 
 	huma.Register(api, huma.Operation{
 		OperationID: "decide-approval",
@@ -121,44 +93,94 @@ func Register(api huma.API, deps Deps) {
 			"pending or the arguments differ from those shown.",
 		Tags:   []string{Tag.Name},
 		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusConflict, http.StatusServiceUnavailable},
-	}, func(ctx context.Context, in *DecisionRequest) (*decisionOutput, error) {
-		p, err := httpapi.Principal(ctx)
-		if err != nil {
-			return nil, err
-		}
-		r, err := deps.Approvals.Get(ctx, in.ID)
-		if errors.Is(err, approvals.ErrNotFound) {
-			return nil, huma.Error404NotFound("no approval request " + in.ID)
-		}
-		if err != nil {
-			return nil, huma.Error503ServiceUnavailable("could not read the approval request")
-		}
-		handle, err := deps.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-			WorkflowID:   r.WorkflowID,
-			UpdateName:   workflows.UpdateDecideApproval,
-			WaitForStage: client.WorkflowUpdateStageCompleted,
-			Args: []any{workflows.Decision{ApprovalID: r.ID, Approve: in.Body.Decision == "approve", Comment: in.Body.Comment,
-				ArgsHash: in.Body.ArgsHash, Decider: p}},
-		})
-		var res workflows.DecisionResult
-		if err == nil {
-			err = handle.Get(ctx, &res)
-		}
-		if err != nil {
-			return nil, deps.refused(ctx, r, p, err)
-		}
-		return &decisionOutput{Body: res}, nil
-	})
+	}, deps.decide)
 }
 
-// visible returns a request the caller may see; others are 404.
-func (deps Deps) visible(ctx context.Context, p authz.Principal, id string) (approvals.Request, error) {
+// list returns the pending requests the caller may decide.
+func (deps Deps) list(ctx context.Context, _ *struct{}) (*listOutput, error) {
+	p, err := httpapi.Principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	list, err := deps.Approvals.Pending(ctx, p.Subject, p.Roles)
+	if err != nil {
+		deps.Logger.Error("list approvals failed", "error", err)
+		return nil, huma.Error503ServiceUnavailable("could not read the approvals")
+	}
+	out := &listOutput{}
+	out.Body.Approvals = []approvals.Request{}
+	for _, r := range list {
+		if toolcall.MayDecide(p, r.Tool, r.Requester, r.ApproverRoles, r.AllowSelf) == nil {
+			out.Body.Approvals = append(out.Body.Approvals, r)
+		}
+	}
+	return out, nil
+}
+
+// get returns one request, when the caller may see it.
+func (deps Deps) get(ctx context.Context, in *idInput) (*getOutput, error) {
+	p, err := httpapi.Principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := deps.visible(ctx, p, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &getOutput{Body: r}, nil
+}
+
+// decide sends the caller's decision to the workflow waiting for it, whose validator checks
+// that the caller may decide.
+func (deps Deps) decide(ctx context.Context, in *DecisionRequest) (*decisionOutput, error) {
+	p, err := httpapi.Principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := deps.request(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	res, err := deps.deliver(ctx, r, p, in)
+	if err != nil {
+		return nil, deps.refused(ctx, r, p, err)
+	}
+	return &decisionOutput{Body: res}, nil
+}
+
+// deliver sends the decision as a Temporal Update and waits for the workflow's verdict.
+func (deps Deps) deliver(ctx context.Context, r approvals.Request, p authz.Principal, in *DecisionRequest) (workflows.DecisionResult, error) {
+	var res workflows.DecisionResult
+	handle, err := deps.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   r.WorkflowID,
+		UpdateName:   workflows.UpdateDecideApproval,
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+		Args: []any{workflows.Decision{ApprovalID: r.ID, Approve: in.Body.Decision == "approve", Comment: in.Body.Comment,
+			ArgsHash: in.Body.ArgsHash, Decider: p}},
+	})
+	if err == nil {
+		err = handle.Get(ctx, &res)
+	}
+	return res, err
+}
+
+// request reads a request whoever asks; an unknown one is 404.
+func (deps Deps) request(ctx context.Context, id string) (approvals.Request, error) {
 	r, err := deps.Approvals.Get(ctx, id)
 	if errors.Is(err, approvals.ErrNotFound) {
 		return r, huma.Error404NotFound("no approval request " + id)
 	}
 	if err != nil {
 		return r, huma.Error503ServiceUnavailable("could not read the approval request")
+	}
+	return r, nil
+}
+
+// visible returns a request the caller may see; others are 404.
+func (deps Deps) visible(ctx context.Context, p authz.Principal, id string) (approvals.Request, error) {
+	r, err := deps.request(ctx, id)
+	if err != nil {
+		return r, err
 	}
 	if r.Requester != p.Subject && !p.HasRole("admin") && toolcall.MayDecide(p, r.Tool, "", r.ApproverRoles, false) != nil {
 		return r, huma.Error404NotFound("no approval request " + id)
@@ -177,11 +199,17 @@ func (deps Deps) refused(ctx context.Context, r approvals.Request, p authz.Princ
 	}
 	code := toolcall.Code(appErr.Type())
 	if code == toolcall.NotApprover || code == toolcall.OwnRequest {
-		if _, aerr := deps.Audit.Record(context.WithoutCancel(ctx), audit.Entry{UserID: p.Subject, Roles: p.Roles, Tool: r.Tool,
-			Domain: r.Domain, Params: r.Arguments, Outcome: audit.OutcomeDenied, Error: "approval decision refused: " + appErr.Message(),
-			WorkflowID: r.WorkflowID, ToolCallID: r.ToolCallID, Approver: p.Subject}); aerr != nil {
-			deps.Logger.Error("audit write failed", "error", aerr)
-		}
+		deps.auditRefusal(ctx, r, p, appErr.Message())
 	}
 	return huma.NewError(code.HTTPStatus(), appErr.Message())
+}
+
+// auditRefusal records an attempt to decide by someone who may not; the refusal stands even
+// when the audit log cannot be written.
+func (deps Deps) auditRefusal(ctx context.Context, r approvals.Request, p authz.Principal, reason string) {
+	if _, err := deps.Audit.Record(context.WithoutCancel(ctx), audit.Entry{UserID: p.Subject, Roles: p.Roles, Tool: r.Tool,
+		Domain: r.Domain, Params: r.Arguments, Outcome: audit.OutcomeDenied, Error: "approval decision refused: " + reason,
+		WorkflowID: r.WorkflowID, ToolCallID: r.ToolCallID, Approver: p.Subject}); err != nil {
+		deps.Logger.Error("audit write failed", "error", err)
+	}
 }

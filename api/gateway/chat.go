@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -16,9 +17,11 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"mcp-platform/api/httpapi"
+	"mcp-platform/authz"
 	"mcp-platform/internal/conversations"
 	"mcp-platform/internal/events"
 	"mcp-platform/internal/redact"
+	"mcp-platform/internal/store"
 	"mcp-platform/internal/temporalx"
 	"mcp-platform/workflows"
 )
@@ -31,6 +34,15 @@ type ChatRequest struct {
 		Wait           bool   `json:"wait,omitempty" doc:"Wait for the answer (up to timeout_seconds) instead of returning at once"`
 		TimeoutSeconds int    `json:"timeout_seconds,omitempty" minimum:"1" maximum:"300" default:"60" doc:"How long wait=true waits"`
 	}
+}
+
+// Resolve refuses a message Postgres cannot store (a NUL character, invalid UTF-8) with a 422
+// that names the field, before anything is written.
+func (r *ChatRequest) Resolve(huma.Context) []error {
+	if !store.StorableText(r.Body.Message) {
+		return []error{&huma.ErrorDetail{Location: "body.message", Message: "contains a NUL character or invalid UTF-8"}}
+	}
+	return nil
 }
 
 // TurnInfo identifies a turn and says where it stands.
@@ -51,7 +63,27 @@ type ChatResponse struct {
 	Body   TurnInfo
 }
 
+// turnInput names one turn of a conversation.
+type turnInput struct {
+	ID   string `path:"id" format:"uuid"`
+	Turn int    `path:"turn" minimum:"1"`
+}
+
+// chatHandlers serve the chat-turn operations.
+type chatHandlers struct {
+	conversations *conversations.Store
+	events        *events.Store
+	temporal      client.Client
+	logger        *slog.Logger
+	// maxSteps bounds the LLM ↔ tools loop of a turn.
+	maxSteps int
+	links    turnLinks
+}
+
+// addChatRoutes registers the operations that start and cancel chat turns.
 func addChatRoutes(api huma.API, deps Deps) {
+	h := &chatHandlers{conversations: deps.Conversations, events: deps.Events, temporal: deps.Temporal,
+		logger: deps.Logger, maxSteps: deps.MaxSteps, links: deps.links()}
 	huma.Register(api, huma.Operation{
 		OperationID: "create-chat-turn",
 		Method:      http.MethodPost,
@@ -69,47 +101,7 @@ func addChatRoutes(api huma.API, deps Deps) {
 		},
 		Errors: []int{http.StatusUnauthorized, http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity,
 			http.StatusServiceUnavailable},
-	}, func(ctx context.Context, in *ChatRequest) (*ChatResponse, error) {
-		p, err := httpapi.Principal(ctx)
-		if err != nil {
-			return nil, err
-		}
-		conv, turn, err := deps.Conversations.StartTurn(ctx, p.Subject, in.Body.ConversationID, in.Body.Message, workflows.ChatTurnWorkflowID)
-		switch {
-		case errors.Is(err, conversations.ErrNotFound):
-			return nil, huma.Error404NotFound("no such conversation")
-		case errors.Is(err, conversations.ErrTurnInProgress):
-			return nil, huma.Error409Conflict("this conversation already has a turn in progress; wait for it or cancel it")
-		case err != nil:
-			deps.Logger.Error("start turn failed", "error", err)
-			return nil, huma.Error503ServiceUnavailable("could not record the message; try again")
-		}
-		run, err := deps.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-			ID:                    turn.WorkflowID,
-			TaskQueue:             workflows.OrchestratorQueue,
-			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-			StaticSummary:         "Chat: " + conv.Title,
-			TypedSearchAttributes: temporal.NewSearchAttributes(
-				temporalx.ConversationID.ValueSet(conv.ID),
-				temporalx.UserID.ValueSet(p.Subject),
-				temporalx.TurnStatus.ValueSet(conversations.StatusRunning),
-			),
-		}, workflows.ChatTurn, workflows.ChatTurnInput{ConversationID: conv.ID, Turn: turn.Turn, Principal: p, MaxSteps: deps.MaxSteps})
-		if err != nil {
-			deps.Logger.Error("start chat workflow failed", "workflow_id", turn.WorkflowID, "error", err)
-			_ = deps.Conversations.SetTurnStatus(context.WithoutCancel(ctx), conv.ID, turn.Turn, conversations.StatusFailed, "the workflow service was unavailable")
-			return nil, huma.Error503ServiceUnavailable("the workflow service is unavailable; try again shortly")
-		}
-		if _, err := deps.Events.Publish(ctx, conv.ID, turn.Turn, events.TypeTurnStarted,
-			map[string]any{"workflow_id": turn.WorkflowID, "message": redact.String(in.Body.Message)}); err != nil {
-			deps.Logger.Warn("publish turn_started failed", "error", err)
-		}
-		out := &ChatResponse{Status: http.StatusAccepted, Body: deps.turnInfo(conv.ID, turn.Turn, turn.WorkflowID, conversations.StatusRunning)}
-		if !in.Body.Wait {
-			return out, nil
-		}
-		return deps.wait(ctx, run, out, time.Duration(in.Body.TimeoutSeconds)*time.Second)
-	})
+	}, h.createTurn)
 
 	huma.Register(api, huma.Operation{
 		OperationID:   "cancel-chat-turn",
@@ -120,41 +112,116 @@ func addChatRoutes(api huma.API, deps Deps) {
 		Tags:          []string{"Chat"},
 		DefaultStatus: http.StatusAccepted,
 		Errors:        []int{http.StatusUnauthorized, http.StatusNotFound, http.StatusConflict},
-	}, func(ctx context.Context, in *struct {
-		ID   string `path:"id" format:"uuid"`
-		Turn int    `path:"turn" minimum:"1"`
-	}) (*ChatResponse, error) {
-		p, err := httpapi.Principal(ctx)
-		if err != nil {
-			return nil, err
+	}, h.cancelTurn)
+}
+
+// createTurn records the message, starts the turn's workflow and, with wait=true, waits for
+// its answer.
+func (h *chatHandlers) createTurn(ctx context.Context, in *ChatRequest) (*ChatResponse, error) {
+	p, err := httpapi.Principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conv, turn, err := h.recordMessage(ctx, p, in)
+	if err != nil {
+		return nil, err
+	}
+	run, err := h.startWorkflow(ctx, p, conv, turn)
+	if err != nil {
+		return nil, err
+	}
+	h.publishStarted(ctx, conv.ID, turn, in.Body.Message)
+	out := &ChatResponse{Status: http.StatusAccepted, Body: h.links.turnInfo(conv.ID, turn.Turn, turn.WorkflowID, conversations.StatusRunning)}
+	if !in.Body.Wait {
+		return out, nil
+	}
+	return h.wait(ctx, run, out, time.Duration(in.Body.TimeoutSeconds)*time.Second)
+}
+
+// recordMessage stores the user's message as a new turn of the conversation (a new
+// conversation when none is given). Only one turn of a conversation runs at a time.
+func (h *chatHandlers) recordMessage(ctx context.Context, p authz.Principal, in *ChatRequest) (conversations.Conversation, conversations.Turn, error) {
+	conv, turn, err := h.conversations.StartTurn(ctx, p.Subject, in.Body.ConversationID, in.Body.Message, workflows.ChatTurnWorkflowID)
+	switch {
+	case errors.Is(err, conversations.ErrNotFound):
+		return conv, turn, huma.Error404NotFound("no such conversation")
+	case errors.Is(err, conversations.ErrTurnInProgress):
+		return conv, turn, huma.Error409Conflict("this conversation already has a turn in progress; wait for it or cancel it")
+	case err != nil:
+		h.logger.Error("start turn failed", "error", err)
+		return conv, turn, huma.Error503ServiceUnavailable("could not record the message; try again")
+	}
+	return conv, turn, nil
+}
+
+// startWorkflow starts the turn's workflow. When Temporal refuses, the turn is marked failed so
+// that the conversation is free for the next message.
+func (h *chatHandlers) startWorkflow(ctx context.Context, p authz.Principal, conv conversations.Conversation, turn conversations.Turn) (client.WorkflowRun, error) {
+	run, err := h.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                    turn.WorkflowID,
+		TaskQueue:             workflows.OrchestratorQueue,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		StaticSummary:         "Chat: " + conv.Title,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			temporalx.ConversationID.ValueSet(conv.ID),
+			temporalx.UserID.ValueSet(p.Subject),
+			temporalx.TurnStatus.ValueSet(conversations.StatusRunning),
+		),
+	}, workflows.ChatTurn, workflows.ChatTurnInput{ConversationID: conv.ID, Turn: turn.Turn, Principal: p, MaxSteps: h.maxSteps})
+	if err != nil {
+		h.logger.Error("start chat workflow failed", "workflow_id", turn.WorkflowID, "error", err)
+		_ = h.conversations.SetTurnStatus(context.WithoutCancel(ctx), conv.ID, turn.Turn, conversations.StatusFailed, "the workflow service was unavailable")
+		return nil, huma.Error503ServiceUnavailable("the workflow service is unavailable; try again shortly")
+	}
+	return run, nil
+}
+
+// publishStarted tells the conversation's followers that the turn started. The turn runs
+// whether or not they hear of it, so a failure is only logged.
+func (h *chatHandlers) publishStarted(ctx context.Context, conv string, turn conversations.Turn, message string) {
+	if _, err := h.events.Publish(ctx, conv, turn.Turn, events.TypeTurnStarted,
+		map[string]any{"workflow_id": turn.WorkflowID, "message": redact.String(message)}); err != nil {
+		h.logger.Warn("publish turn_started failed", "error", err)
+	}
+}
+
+// cancelTurn asks the caller's running (or approval-waiting) turn to stop.
+func (h *chatHandlers) cancelTurn(ctx context.Context, in *turnInput) (*ChatResponse, error) {
+	if _, err := callersConversation(ctx, h.conversations, h.logger, in.ID); err != nil {
+		return nil, err
+	}
+	t, err := h.findTurn(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	if t.Status != conversations.StatusRunning && t.Status != conversations.StatusAwaitingApproval {
+		return nil, huma.Error409Conflict("the turn is already " + t.Status)
+	}
+	if err := h.temporal.CancelWorkflow(ctx, t.WorkflowID, ""); err != nil {
+		h.logger.Error("cancel turn failed", "workflow_id", t.WorkflowID, "error", err)
+		return nil, huma.Error503ServiceUnavailable("could not cancel the turn; try again")
+	}
+	return &ChatResponse{Status: http.StatusAccepted, Body: h.links.turnInfo(in.ID, t.Turn, t.WorkflowID, t.Status)}, nil
+}
+
+// findTurn reads the turn in names from its conversation, which the caller has been checked to
+// own.
+func (h *chatHandlers) findTurn(ctx context.Context, in *turnInput) (conversations.Turn, error) {
+	turns, err := h.conversations.Turns(ctx, in.ID)
+	if err != nil {
+		return conversations.Turn{}, huma.Error503ServiceUnavailable("could not read the conversation")
+	}
+	for _, t := range turns {
+		if t.Turn == in.Turn {
+			return t, nil
 		}
-		if _, err := deps.Conversations.Get(ctx, p.Subject, in.ID); err != nil {
-			return nil, notFound(err, deps)
-		}
-		turns, err := deps.Conversations.Turns(ctx, in.ID)
-		if err != nil {
-			return nil, huma.Error503ServiceUnavailable("could not read the conversation")
-		}
-		for _, t := range turns {
-			if t.Turn != in.Turn {
-				continue
-			}
-			if t.Status != conversations.StatusRunning && t.Status != conversations.StatusAwaitingApproval {
-				return nil, huma.Error409Conflict("the turn is already " + t.Status)
-			}
-			if err := deps.Temporal.CancelWorkflow(ctx, t.WorkflowID, ""); err != nil {
-				deps.Logger.Error("cancel turn failed", "workflow_id", t.WorkflowID, "error", err)
-				return nil, huma.Error503ServiceUnavailable("could not cancel the turn; try again")
-			}
-			return &ChatResponse{Status: http.StatusAccepted, Body: deps.turnInfo(in.ID, t.Turn, t.WorkflowID, t.Status)}, nil
-		}
-		return nil, huma.Error404NotFound("no such turn")
-	})
+	}
+	return conversations.Turn{}, huma.Error404NotFound("no such turn")
 }
 
 // wait waits for the turn's result, answering 200 when it finished and 202 when it is still
 // going (or waiting for an approval) at the deadline.
-func (deps Deps) wait(ctx context.Context, run client.WorkflowRun, out *ChatResponse, timeout time.Duration) (*ChatResponse, error) {
+func (h *chatHandlers) wait(ctx context.Context, run client.WorkflowRun, out *ChatResponse, timeout time.Duration) (*ChatResponse, error) {
 	if timeout <= 0 {
 		timeout = 60 * time.Second
 	}
@@ -172,7 +239,7 @@ func (deps Deps) wait(ctx context.Context, run client.WorkflowRun, out *ChatResp
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if turns, terr := deps.Conversations.Turns(ctx, out.Body.ConversationID); terr == nil && len(turns) > 0 {
+		if turns, terr := h.conversations.Turns(ctx, out.Body.ConversationID); terr == nil && len(turns) > 0 {
 			out.Body.Status = turns[len(turns)-1].Status
 		}
 		return out, nil
@@ -191,22 +258,47 @@ func (deps Deps) wait(ctx context.Context, run client.WorkflowRun, out *ChatResp
 	return out, nil
 }
 
+// turnLinks builds the identifiers of turns and their links into the Temporal UI.
+type turnLinks struct {
+	// temporalUIURL is where people open the Temporal UI ("" when unknown).
+	temporalUIURL string
+	namespace     string
+}
+
+// links is how the gateway links turns to their runs.
+func (deps Deps) links() turnLinks {
+	return turnLinks{temporalUIURL: deps.TemporalUIURL, namespace: deps.Namespace}
+}
+
 // turnInfo builds the identifiers and links of a turn.
-func (deps Deps) turnInfo(conv string, turn int, workflowID, status string) TurnInfo {
+func (l turnLinks) turnInfo(conv string, turn int, workflowID, status string) TurnInfo {
 	info := TurnInfo{ConversationID: conv, Turn: turn, WorkflowID: workflowID, Status: status,
 		EventsURL: "/conversations/" + conv + "/events"}
-	if deps.TemporalUIURL != "" {
-		info.TemporalURL = fmt.Sprintf("%s/namespaces/%s/workflows/%s", strings.TrimRight(deps.TemporalUIURL, "/"),
-			url.PathEscape(deps.Namespace), url.PathEscape(workflowID))
+	if l.temporalUIURL != "" {
+		info.TemporalURL = fmt.Sprintf("%s/namespaces/%s/workflows/%s", strings.TrimRight(l.temporalUIURL, "/"),
+			url.PathEscape(l.namespace), url.PathEscape(workflowID))
 	}
 	return info
 }
 
+// callersConversation reads the caller's conversation id; someone else's is 404.
+func callersConversation(ctx context.Context, store *conversations.Store, logger *slog.Logger, id string) (conversations.Conversation, error) {
+	p, err := httpapi.Principal(ctx)
+	if err != nil {
+		return conversations.Conversation{}, err
+	}
+	c, err := store.Get(ctx, p.Subject, id)
+	if err != nil {
+		return c, notFound(err, logger)
+	}
+	return c, nil
+}
+
 // notFound maps a store error to 404 (someone else's conversation is 404 too) or 503.
-func notFound(err error, deps Deps) error {
+func notFound(err error, logger *slog.Logger) error {
 	if errors.Is(err, conversations.ErrNotFound) {
 		return huma.Error404NotFound("no such conversation")
 	}
-	deps.Logger.Error("conversation store failed", "error", err)
+	logger.Error("conversation store failed", "error", err)
 	return huma.Error503ServiceUnavailable("could not read the conversation")
 }

@@ -3,13 +3,16 @@ package gateway
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
+	"go.temporal.io/sdk/client"
 
 	"mcp-platform/api/httpapi"
 	"mcp-platform/internal/approvals"
 	"mcp-platform/internal/conversations"
+	"mcp-platform/internal/events"
 )
 
 type listConversationsInput struct {
@@ -49,7 +52,20 @@ type conversationOutput struct {
 	Body ConversationDetail
 }
 
+// conversationHandlers serve the operations on the caller's conversations.
+type conversationHandlers struct {
+	conversations *conversations.Store
+	events        *events.Store
+	approvals     *approvals.Store
+	temporal      client.Client
+	logger        *slog.Logger
+	links         turnLinks
+}
+
+// addConversationRoutes registers the operations that list, read and delete conversations.
 func addConversationRoutes(api huma.API, deps Deps) {
+	h := &conversationHandlers{conversations: deps.Conversations, events: deps.Events, approvals: deps.Approvals,
+		temporal: deps.Temporal, logger: deps.Logger, links: deps.links()}
 	huma.Register(api, huma.Operation{
 		OperationID: "list-conversations",
 		Method:      http.MethodGet,
@@ -58,25 +74,7 @@ func addConversationRoutes(api huma.API, deps Deps) {
 		Description: "The caller's conversations, most recently active first, paginated.",
 		Tags:        []string{"Conversations"},
 		Errors:      []int{http.StatusBadRequest, http.StatusUnauthorized},
-	}, func(ctx context.Context, in *listConversationsInput) (*listConversationsOutput, error) {
-		p, err := httpapi.Principal(ctx)
-		if err != nil {
-			return nil, err
-		}
-		list, next, err := deps.Conversations.List(ctx, p.Subject, in.Limit, in.Cursor)
-		if errors.Is(err, conversations.ErrBadCursor) {
-			return nil, huma.Error400BadRequest("the cursor is not valid; start again without it")
-		}
-		if err != nil {
-			return nil, notFound(err, deps)
-		}
-		out := &listConversationsOutput{}
-		out.Body.Conversations, out.Body.NextCursor = list, next
-		if out.Body.Conversations == nil {
-			out.Body.Conversations = []conversations.Conversation{}
-		}
-		return out, nil
-	})
+	}, h.list)
 
 	huma.Register(api, huma.Operation{
 		OperationID: "get-conversation",
@@ -87,45 +85,7 @@ func addConversationRoutes(api huma.API, deps Deps) {
 			"Someone else's conversation is 404.",
 		Tags:   []string{"Conversations"},
 		Errors: []int{http.StatusUnauthorized, http.StatusNotFound},
-	}, func(ctx context.Context, in *conversationInput) (*conversationOutput, error) {
-		p, err := httpapi.Principal(ctx)
-		if err != nil {
-			return nil, err
-		}
-		c, err := deps.Conversations.Get(ctx, p.Subject, in.ID)
-		if err != nil {
-			return nil, notFound(err, deps)
-		}
-		msgs, err := deps.Conversations.Messages(ctx, c.ID)
-		if err != nil {
-			return nil, notFound(err, deps)
-		}
-		turns, err := deps.Conversations.Turns(ctx, c.ID)
-		if err != nil {
-			return nil, notFound(err, deps)
-		}
-		// Read the stream position first: events published while the history is read are
-		// then replayed rather than missed.
-		last, err := deps.Events.LastID(ctx, c.ID)
-		if err != nil {
-			return nil, notFound(err, deps)
-		}
-		apr, err := deps.Approvals.ForConversation(ctx, c.ID)
-		if err != nil {
-			return nil, notFound(err, deps)
-		}
-		if apr == nil {
-			apr = []approvals.Request{}
-		}
-		out := &conversationOutput{Body: ConversationDetail{Conversation: c, Messages: msgs, Turns: []TurnDetail{}, Approvals: apr, LastEventID: last}}
-		for _, t := range turns {
-			out.Body.Turns = append(out.Body.Turns, TurnDetail{Turn: t, TemporalURL: deps.turnInfo(c.ID, t.Turn, t.WorkflowID, t.Status).TemporalURL})
-		}
-		if out.Body.Messages == nil {
-			out.Body.Messages = []conversations.Message{}
-		}
-		return out, nil
-	})
+	}, h.get)
 
 	huma.Register(api, huma.Operation{
 		OperationID:   "delete-conversation",
@@ -136,20 +96,90 @@ func addConversationRoutes(api huma.API, deps Deps) {
 		Tags:          []string{"Conversations"},
 		DefaultStatus: http.StatusNoContent,
 		Errors:        []int{http.StatusUnauthorized, http.StatusNotFound},
-	}, func(ctx context.Context, in *conversationInput) (*struct{}, error) {
-		p, err := httpapi.Principal(ctx)
-		if err != nil {
-			return nil, err
+	}, h.delete)
+}
+
+// list returns a page of the caller's conversations.
+func (h *conversationHandlers) list(ctx context.Context, in *listConversationsInput) (*listConversationsOutput, error) {
+	p, err := httpapi.Principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	list, next, err := h.conversations.List(ctx, p.Subject, in.Limit, in.Cursor)
+	if errors.Is(err, conversations.ErrBadCursor) {
+		return nil, huma.Error400BadRequest("the cursor is not valid; start again without it")
+	}
+	if err != nil {
+		return nil, notFound(err, h.logger)
+	}
+	out := &listConversationsOutput{}
+	out.Body.Conversations, out.Body.NextCursor = list, next
+	if out.Body.Conversations == nil {
+		out.Body.Conversations = []conversations.Conversation{}
+	}
+	return out, nil
+}
+
+// get returns the caller's conversation with its whole history.
+func (h *conversationHandlers) get(ctx context.Context, in *conversationInput) (*conversationOutput, error) {
+	c, err := callersConversation(ctx, h.conversations, h.logger, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	d, err := h.history(ctx, c)
+	if err != nil {
+		return nil, notFound(err, h.logger)
+	}
+	return &conversationOutput{Body: d}, nil
+}
+
+// history reads the messages, turns and approvals of c, and where its event stream stands.
+// Empty lists are empty, not null.
+func (h *conversationHandlers) history(ctx context.Context, c conversations.Conversation) (ConversationDetail, error) {
+	d := ConversationDetail{Conversation: c, Turns: []TurnDetail{}}
+	msgs, err := h.conversations.Messages(ctx, c.ID)
+	if err != nil {
+		return d, err
+	}
+	turns, err := h.conversations.Turns(ctx, c.ID)
+	if err != nil {
+		return d, err
+	}
+	// Read the stream position first: events published while the history is read are
+	// then replayed rather than missed.
+	if d.LastEventID, err = h.events.LastID(ctx, c.ID); err != nil {
+		return d, err
+	}
+	if d.Approvals, err = h.approvals.ForConversation(ctx, c.ID); err != nil {
+		return d, err
+	}
+	if d.Approvals == nil {
+		d.Approvals = []approvals.Request{}
+	}
+	for _, t := range turns {
+		d.Turns = append(d.Turns, TurnDetail{Turn: t, TemporalURL: h.links.turnInfo(c.ID, t.Turn, t.WorkflowID, t.Status).TemporalURL})
+	}
+	d.Messages = msgs
+	if d.Messages == nil {
+		d.Messages = []conversations.Message{}
+	}
+	return d, nil
+}
+
+// delete deletes the caller's conversation and cancels the workflows of its running turns.
+func (h *conversationHandlers) delete(ctx context.Context, in *conversationInput) (*struct{}, error) {
+	p, err := httpapi.Principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	running, err := h.conversations.Delete(ctx, p.Subject, in.ID)
+	if err != nil {
+		return nil, notFound(err, h.logger)
+	}
+	for _, id := range running {
+		if err := h.temporal.CancelWorkflow(ctx, id, ""); err != nil {
+			h.logger.Warn("cancel turn of deleted conversation failed", "workflow_id", id, "error", err)
 		}
-		running, err := deps.Conversations.Delete(ctx, p.Subject, in.ID)
-		if err != nil {
-			return nil, notFound(err, deps)
-		}
-		for _, id := range running {
-			if err := deps.Temporal.CancelWorkflow(ctx, id, ""); err != nil {
-				deps.Logger.Warn("cancel turn of deleted conversation failed", "workflow_id", id, "error", err)
-			}
-		}
-		return nil, nil
-	})
+	}
+	return nil, nil
 }

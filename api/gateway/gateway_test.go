@@ -191,6 +191,9 @@ func TestChat(t *testing.T) {
 		require.Equal(t, http.StatusNotFound, code)
 		code, _, _ = platformtest.Do(t, s.API.URL, http.MethodPost, "/chat", "", map[string]any{"message": "hi"})
 		require.Equal(t, http.StatusUnauthorized, code)
+		code, _, body = platformtest.Do(t, s.API.URL, http.MethodPost, "/chat", alice, map[string]any{"message": "my password is x\u0000"})
+		require.Equal(t, http.StatusUnprocessableEntity, code, body)
+		require.Equal(t, "body.message", body["errors"].([]any)[0].(map[string]any)["location"])
 	})
 
 	t.Run("OK delete removes the conversation", func(t *testing.T) {

@@ -11,6 +11,8 @@ import (
 	"github.com/danielgtaylor/huma/v2/sse"
 
 	"mcp-platform/api/httpapi"
+	"mcp-platform/internal/conversations"
+	"mcp-platform/internal/events"
 )
 
 // StreamEvent is one event of a conversation's stream (the SSE "message" event); its id is the
@@ -40,7 +42,19 @@ const pingInterval = 15 * time.Second
 // batch bounds how many events one read returns.
 const batch = 500
 
+// streamHandler serves a conversation's event stream.
+type streamHandler struct {
+	conversations *conversations.Store
+	events        *events.Store
+	hub           *events.Hub
+	// pollInterval is how often an idle stream re-reads the table in case a notification was
+	// lost.
+	pollInterval time.Duration
+}
+
+// addStreamRoute registers the server-sent event stream of a conversation.
 func addStreamRoute(api huma.API, deps Deps) {
+	h := &streamHandler{conversations: deps.Conversations, events: deps.Events, hub: deps.Hub, pollInterval: deps.PollInterval}
 	sse.Register(api, huma.Operation{
 		OperationID: "stream-conversation-events",
 		Method:      http.MethodGet,
@@ -51,50 +65,70 @@ func addStreamRoute(api huma.API, deps Deps) {
 			"API process the turn was started on.",
 		Tags:   []string{"Conversations"},
 		Errors: []int{http.StatusUnauthorized, http.StatusNotFound},
-	}, map[string]any{"message": StreamEvent{}, "ping": Ping{}}, func(ctx context.Context, in *streamInput, send sse.Sender) {
-		p, err := httpapi.Principal(ctx)
-		if err != nil {
+	}, map[string]any{"message": StreamEvent{}, "ping": Ping{}}, h.stream)
+}
+
+// stream replays the caller's conversation from the client's resume point and then follows it
+// live until the client leaves or a send fails.
+func (h *streamHandler) stream(ctx context.Context, in *streamInput, send sse.Sender) {
+	p, err := httpapi.Principal(ctx)
+	if err != nil {
+		return
+	}
+	if _, err := h.conversations.Get(ctx, p.Subject, in.ID); err != nil {
+		// The stream has started; the client sees it end at once. An existence check
+		// before streaming would leak nothing more, so keep it simple.
+		return
+	}
+	last := resumePoint(in)
+	wake, unsubscribe := h.hub.Subscribe(in.ID)
+	defer unsubscribe()
+	poll := time.NewTicker(h.pollInterval)
+	defer poll.Stop()
+	ping := time.NewTicker(pingInterval)
+	defer ping.Stop()
+	for {
+		var full bool
+		if last, full, err = h.sendAfter(ctx, in.ID, last, send); err != nil {
 			return
 		}
-		if _, err := deps.Conversations.Get(ctx, p.Subject, in.ID); err != nil {
-			// The stream has started; the client sees it end at once. An existence check
-			// before streaming would leak nothing more, so keep it simple.
+		if full {
+			continue
+		}
+		select {
+		case <-ctx.Done():
 			return
-		}
-		last := in.After
-		if n, err := strconv.ParseInt(in.LastEventID, 10, 64); err == nil && n > last {
-			last = n
-		}
-		wake, unsubscribe := deps.Hub.Subscribe(in.ID)
-		defer unsubscribe()
-		poll := time.NewTicker(deps.PollInterval)
-		defer poll.Stop()
-		ping := time.NewTicker(pingInterval)
-		defer ping.Stop()
-		for {
-			evs, err := deps.Events.After(ctx, in.ID, last, batch)
-			if err != nil {
+		case <-wake:
+		case <-poll.C:
+		case t := <-ping.C:
+			if err := send.Data(Ping{Time: t.UTC()}); err != nil {
 				return
 			}
-			for _, e := range evs {
-				if err := send(sse.Message{ID: int(e.ID), Data: StreamEvent{ID: e.ID, Turn: e.Turn, Type: e.Type, Data: e.Data, CreatedAt: e.CreatedAt}}); err != nil {
-					return
-				}
-				last = e.ID
-			}
-			if len(evs) == batch {
-				continue
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-wake:
-			case <-poll.C:
-			case t := <-ping.C:
-				if err := send.Data(Ping{Time: t.UTC()}); err != nil {
-					return
-				}
-			}
 		}
-	})
+	}
+}
+
+// resumePoint is the event the client last saw: the later of Last-Event-ID and ?after=.
+func resumePoint(in *streamInput) int64 {
+	last := in.After
+	if n, err := strconv.ParseInt(in.LastEventID, 10, 64); err == nil && n > last {
+		last = n
+	}
+	return last
+}
+
+// sendAfter sends one batch of the events after last and returns the last one sent; full
+// reports a whole batch, after which more may be waiting.
+func (h *streamHandler) sendAfter(ctx context.Context, conv string, last int64, send sse.Sender) (int64, bool, error) {
+	evs, err := h.events.After(ctx, conv, last, batch)
+	if err != nil {
+		return last, false, err
+	}
+	for _, e := range evs {
+		if err := send(sse.Message{ID: int(e.ID), Data: StreamEvent{ID: e.ID, Turn: e.Turn, Type: e.Type, Data: e.Data, CreatedAt: e.CreatedAt}}); err != nil {
+			return last, false, err
+		}
+		last = e.ID
+	}
+	return last, len(evs) == batch, nil
 }

@@ -227,6 +227,40 @@ func TestMCPServerREST(t *testing.T) {
 		require.Equal(t, 1, auditRows(t, f, "user_id = 'carl' AND outcome = 'invalid'"))
 	})
 
+	t.Run("ErrNUL in an argument is 422 naming the field, audited once, never run", func(t *testing.T) {
+		before := f.backend.applied.Load()
+		code, _, body := f.do(t, http.MethodPost, "/execute", clerk, map[string]any{"tool": "demo.flaky_write", "arguments": map[string]any{"note": "x\u0000y", "value": 1}})
+		require.Equal(t, http.StatusUnprocessableEntity, code, body)
+		errs := body["errors"].([]any)
+		require.Equal(t, "body.arguments.note", errs[0].(map[string]any)["location"])
+		require.Equal(t, before, f.backend.applied.Load())
+		require.Equal(t, 1, auditRows(t, f, "user_id = 'carl' AND tool = 'demo.flaky_write' AND outcome = 'invalid' AND params->>'note' = $1", "x\uFFFDy"))
+	})
+
+	t.Run("ErrNUL in the tool name is 422 naming it", func(t *testing.T) {
+		code, _, body := f.do(t, http.MethodPost, "/execute", clerk, map[string]any{"tool": "demo.get_rec\u0000ord", "arguments": map[string]any{}})
+		require.Equal(t, http.StatusUnprocessableEntity, code, body)
+		require.Equal(t, "body.tool", body["errors"].([]any)[0].(map[string]any)["location"])
+	})
+
+	t.Run("ErrAuditDown: a call whose attempt cannot be recorded does not run (503)", func(t *testing.T) {
+		ctx := context.Background()
+		_, err := f.Env.Pool.Exec(ctx, `CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS
+			$$ BEGIN RAISE EXCEPTION 'audit disk full'; END $$;
+			CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_audit()`)
+		require.NoError(t, err)
+		defer func() {
+			_, err := f.Env.Pool.Exec(ctx, `DROP TRIGGER refuse_audit ON audit_log; DROP FUNCTION refuse_audit()`)
+			require.NoError(t, err)
+		}()
+		before := f.backend.applied.Load()
+		code, _, body := f.do(t, http.MethodPost, "/execute", clerk, map[string]any{"tool": "demo.flaky_write", "arguments": map[string]any{"value": 8}})
+		require.Equal(t, http.StatusServiceUnavailable, code, body)
+		require.Contains(t, body["detail"], "audit log is unavailable")
+		require.NotContains(t, body["detail"], "disk full", "no database text reaches the caller")
+		require.Equal(t, before, f.backend.applied.Load(), "nothing ran")
+	})
+
 	t.Run("ErrUnknownTool is 404", func(t *testing.T) {
 		code, _, _ := f.do(t, http.MethodPost, "/execute", clerk, map[string]any{"tool": "demo.nope", "arguments": map[string]any{}})
 		require.Equal(t, http.StatusNotFound, code)

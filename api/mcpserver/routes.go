@@ -179,7 +179,11 @@ func problem(err error) error {
 	details := make([]error, 0, len(te.Problems))
 	for _, p := range te.Problems {
 		loc := "body.arguments"
-		if p.Field != "" {
+		switch p.Field {
+		case toolcall.ToolField:
+			loc = "body.tool"
+		case "":
+		default:
 			loc += "." + p.Field
 		}
 		details = append(details, &huma.ErrorDetail{Location: loc, Message: p.Message})

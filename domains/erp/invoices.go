@@ -315,11 +315,7 @@ func parseCreate(args map[string]any) (*createRequest, error) {
 // (unique) by the transaction that creates the invoice, so a retry, even one racing the first
 // attempt, returns the invoice created the first time and never creates a second.
 func (a *Adapter) createInvoice(ctx context.Context, call domains.Call) (any, error) {
-	key := strings.TrimSpace(call.IdempotencyKey)
-	if key == "" {
-		return nil, domains.Errorf(domains.CodeInvalid, "erp.create_invoice needs an idempotency key, so that a retry cannot bill twice")
-	}
-	req, err := parseCreate(call.Args)
+	key, req, err := parseCreateCall(call)
 	if err != nil {
 		return nil, err
 	}
@@ -331,6 +327,41 @@ func (a *Adapter) createInvoice(ctx context.Context, call domains.Call) (any, er
 		return inv, err
 	}
 
+	d, err := a.draftInvoice(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return a.insertInvoice(ctx, key, hash, call.Subject, d)
+}
+
+// parseCreateCall checks that the call has an idempotency key and valid arguments.
+func parseCreateCall(call domains.Call) (string, *createRequest, error) {
+	key := strings.TrimSpace(call.IdempotencyKey)
+	if key == "" {
+		return "", nil, domains.Errorf(domains.CodeInvalid, "erp.create_invoice needs an idempotency key, so that a retry cannot bill twice")
+	}
+	req, err := parseCreate(call.Args)
+	if err != nil {
+		return "", nil, err
+	}
+	return key, req, nil
+}
+
+// invoiceDraft is a new invoice with its customer, prices, tax and due date settled, ready to
+// be inserted. Amounts are in cents.
+type invoiceDraft struct {
+	customerID string
+	dueInDays  int
+	lines      []pricedLine
+	subtotal   int64
+	tax        int64
+}
+
+// total is what the invoice bills, tax included.
+func (d *invoiceDraft) total() int64 { return d.subtotal + d.tax }
+
+// draftInvoice resolves the customer, prices the lines, adds tax and sets the due date.
+func (a *Adapter) draftInvoice(ctx context.Context, req *createRequest) (*invoiceDraft, error) {
 	customer, err := resolveCustomer(ctx, a.pool, req.Customer)
 	if err != nil {
 		return nil, err
@@ -339,30 +370,31 @@ func (a *Adapter) createInvoice(ctx context.Context, call domains.Call) (any, er
 	if err != nil {
 		return nil, err
 	}
-	var subtotal int64
+	d := &invoiceDraft{customerID: customer.ID, dueInDays: customer.PaymentTermsDays, lines: lines}
 	for _, l := range lines {
-		subtotal += l.total
+		d.subtotal += l.total
 	}
-	tax := (subtotal*taxRateBasisPoints + 5000) / 10000 // rounded half up to the cent
-	if subtotal+tax > maxTotalCents {
+	d.tax = (d.subtotal*taxRateBasisPoints + 5000) / 10000 // rounded half up to the cent
+	if d.total() > maxTotalCents {
 		return nil, domains.Errorf(domains.CodeInvalid, "the invoice total exceeds %.2f %s", money(maxTotalCents), currency)
 	}
-	due := customer.PaymentTermsDays
 	if req.DueInDays != nil {
-		due = *req.DueInDays
+		d.dueInDays = *req.DueInDays
 	}
+	return d, nil
+}
 
+// insertInvoice numbers and stores the draft with its lines in one transaction, unless an
+// attempt with the same key got there first, whose invoice it then returns.
+func (a *Adapter) insertInvoice(ctx context.Context, key, hash, subject string, d *invoiceDraft) (*CreatedInvoice, error) {
 	tx, err := a.pool.Begin(ctx)
 	if err != nil {
 		return nil, dbError("creating an invoice", err)
 	}
 	defer func() { _ = tx.Rollback(ctx) }() // no-op after Commit
 
-	// Attempts with the same key queue here, so that a retry racing the first attempt finds
-	// its invoice below instead of drawing a second number. The unique key is what guarantees
-	// a single invoice; the lock only keeps the numbering free of needless gaps.
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, invoiceKeyLockClass, key); err != nil {
-		return nil, dbError("creating an invoice", err)
+	if err := lockKey(ctx, tx, key); err != nil {
+		return nil, err
 	}
 	if inv, err := replay(ctx, tx, key, hash); inv != nil || err != nil {
 		return inv, err
@@ -373,31 +405,70 @@ func (a *Adapter) createInvoice(ctx context.Context, call domains.Call) (any, er
 		return nil, dbError("numbering an invoice", err)
 	}
 	id := fmt.Sprintf("INV-%03d", seq)
-	// Should another attempt with the key have committed meanwhile, nothing is inserted and its
-	// invoice is returned below.
+	inserted, err := insertInvoiceRow(ctx, tx, id, key, hash, subject, d)
+	if err != nil {
+		return nil, err
+	}
+	if !inserted {
+		_ = tx.Rollback(ctx)
+		return a.lostRace(ctx, key, hash)
+	}
+	if err := insertInvoiceLines(ctx, tx, id, d.lines); err != nil {
+		return nil, err
+	}
+	inv, err := loadInvoice(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, dbError("creating an invoice", err)
+	}
+	return &CreatedInvoice{Invoice: *inv}, nil
+}
+
+// lockKey makes attempts with the same key queue until tx ends, so that a retry racing the
+// first attempt finds its invoice instead of drawing a second number. The unique key is what
+// guarantees a single invoice; the lock only keeps the numbering free of needless gaps.
+func lockKey(ctx context.Context, tx pgx.Tx, key string) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, invoiceKeyLockClass, key); err != nil {
+		return dbError("creating an invoice", err)
+	}
+	return nil
+}
+
+// lostRace returns the invoice of the attempt with the same key that committed while this one
+// was inserting.
+func (a *Adapter) lostRace(ctx context.Context, key, hash string) (*CreatedInvoice, error) {
+	inv, err := replay(ctx, a.pool, key, hash)
+	if err == nil && inv == nil {
+		err = domains.Errorf(domains.CodeUnavailable, "an invoice with this idempotency key was being created concurrently; try again")
+	}
+	return inv, err
+}
+
+// insertInvoiceRow inserts the invoice itself as a draft issued today. It reports false, and
+// inserts nothing, when another attempt with the key has committed meanwhile.
+func insertInvoiceRow(ctx context.Context, tx pgx.Tx, id, key, hash, subject string, d *invoiceDraft) (bool, error) {
 	rows, err := tx.Query(ctx, `INSERT INTO erp.invoices (id, customer_id, status, issue_date, due_date, currency,
 			subtotal, tax_rate, tax, total, idempotency_key, request_hash, created_by)
 		VALUES ($1, $2, 'draft', CURRENT_DATE, CURRENT_DATE + $3::int, $4,
 			$5::bigint / 100.0, $6::int / 10000.0, $7::bigint / 100.0, $8::bigint / 100.0, $9, $10, $11)
 		ON CONFLICT (idempotency_key) DO NOTHING
 		RETURNING id`,
-		id, customer.ID, due, currency, subtotal, taxRateBasisPoints, tax, subtotal+tax, key, hash, call.Subject)
+		id, d.customerID, d.dueInDays, currency, d.subtotal, taxRateBasisPoints, d.tax, d.total(), key, hash, subject)
 	if err != nil {
-		return nil, dbError("creating an invoice", err)
+		return false, dbError("creating an invoice", err)
 	}
 	inserted, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return nil, dbError("creating an invoice", err)
+		return false, dbError("creating an invoice", err)
 	}
-	if len(inserted) == 0 {
-		_ = tx.Rollback(ctx)
-		inv, err := replay(ctx, a.pool, key, hash)
-		if err == nil && inv == nil {
-			err = domains.Errorf(domains.CodeUnavailable, "an invoice with this idempotency key was being created concurrently; try again")
-		}
-		return inv, err
-	}
+	return len(inserted) > 0, nil
+}
 
+// insertInvoiceLines inserts the lines of invoice id, numbered from 1 in order, in one
+// statement.
+func insertInvoiceLines(ctx context.Context, tx pgx.Tx, id string, lines []pricedLine) error {
 	skus := make([]*string, len(lines))
 	descriptions := make([]string, len(lines))
 	quantities := make([]int32, len(lines))
@@ -409,16 +480,9 @@ func (a *Adapter) createInvoice(ctx context.Context, call domains.Call) (any, er
 		SELECT $1, t.ord, t.sku, t.description, t.quantity, t.unit_cents / 100.0
 		FROM unnest($2::text[], $3::text[], $4::int[], $5::bigint[]) WITH ORDINALITY AS t (sku, description, quantity, unit_cents, ord)`,
 		id, skus, descriptions, quantities, prices); err != nil {
-		return nil, dbError("adding invoice lines", err)
+		return dbError("adding invoice lines", err)
 	}
-	inv, err := loadInvoice(ctx, tx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return nil, dbError("creating an invoice", err)
-	}
-	return &CreatedInvoice{Invoice: *inv}, nil
+	return nil
 }
 
 // replay returns the invoice an earlier call with key created, nil when there is none, and

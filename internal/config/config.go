@@ -41,6 +41,15 @@ type Config struct {
 	Temporal    Temporal `yaml:"temporal"`
 	LLM         LLM      `yaml:"llm"`
 	JWT         JWT      `yaml:"jwt"`
+	Limits      Limits   `yaml:"limits"`
+}
+
+// Limits bound what one chat turn may ask of the platform.
+type Limits struct {
+	// ToolCallsPerStep is how many tool calls of one LLM step run; the excess is refused.
+	ToolCallsPerStep int `yaml:"tool_calls_per_step"`
+	// ToolCallsPerTurn is how many tool calls one turn runs over all its steps.
+	ToolCallsPerTurn int `yaml:"tool_calls_per_turn"`
 }
 
 // Log configures structured logging.
@@ -103,6 +112,7 @@ func Default() Config {
 		Temporal:    Temporal{Address: "127.0.0.1:7233", Namespace: "default", UIPort: 8233, UIURL: "http://localhost:8233"},
 		LLM:         LLM{Provider: "mock"},
 		JWT:         JWT{Issuer: "mcp-platform", Audience: "mcp-platform", TokenTTL: 8 * time.Hour},
+		Limits:      Limits{ToolCallsPerStep: 16, ToolCallsPerTurn: 64},
 	}
 }
 
@@ -193,6 +203,8 @@ var bindings = func() []binding {
 	add("jwt.audience", "JWT_AUDIENCE", str(func(c *Config) *string { return &c.JWT.Audience }))
 	add("jwt.jwks_url", "JWT_JWKS_URL", str(func(c *Config) *string { return &c.JWT.JWKSURL }))
 	add("jwt.token_ttl", "JWT_TOKEN_TTL", duration(func(c *Config) *time.Duration { return &c.JWT.TokenTTL }))
+	add("limits.tool_calls_per_step", "MCP_TOOL_CALLS_PER_STEP", port(func(c *Config) *int { return &c.Limits.ToolCallsPerStep }))
+	add("limits.tool_calls_per_turn", "MCP_TOOL_CALLS_PER_TURN", port(func(c *Config) *int { return &c.Limits.ToolCallsPerTurn }))
 	return b
 }()
 
@@ -255,91 +267,164 @@ func decodeYAML(data []byte, cfg *Config) error {
 	return nil
 }
 
-// Validate checks every setting and returns the first problem as an *Error.
+// Validate checks every setting and returns the first problem as an *Error. In dev it fills in
+// DevJWTSecret when no JWT secret is set.
 func (c *Config) Validate() error {
-	fail := func(key, value, reason, fix string) error {
-		return &Error{Key: key, Env: envOf(key), Value: value, Reason: reason, Fix: fix}
+	// The steps run in this order, so that of several mistakes the same one is reported first.
+	for _, step := range []func() error{
+		c.validateEnvironment,
+		c.validateLog,
+		c.validatePorts,
+		c.validateShutdown,
+		c.validateDatabase,
+		c.validateTemporal,
+		c.validateLLM,
+		c.validateJWT,
+		c.validateLimits,
+	} {
+		if err := step(); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// invalid is the *Error for key, with the environment variable that overrides it.
+func invalid(key, value, reason, fix string) error {
+	return &Error{Key: key, Env: envOf(key), Value: value, Reason: reason, Fix: fix}
+}
+
+// validateEnvironment checks that the environment is one the platform knows.
+func (c *Config) validateEnvironment() error {
 	switch c.Environment {
 	case EnvDev, EnvProduction:
+		return nil
 	default:
-		return fail("environment", c.Environment, "unknown environment", `use "dev" or "production"`)
+		return invalid("environment", c.Environment, "unknown environment", `use "dev" or "production"`)
 	}
+}
+
+// validateLog checks the log level and format.
+func (c *Config) validateLog() error {
 	switch strings.ToLower(c.Log.Level) {
 	case "debug", "info", "warn", "warning", "error":
 	default:
-		return fail("log.level", c.Log.Level, "unknown log level", "use debug, info, warn or error")
+		return invalid("log.level", c.Log.Level, "unknown log level", "use debug, info, warn or error")
 	}
 	switch c.Log.Format {
 	case "", "text", "json":
+		return nil
 	default:
-		return fail("log.format", c.Log.Format, "unknown log format", "use text or json")
+		return invalid("log.format", c.Log.Format, "unknown log format", "use text or json")
 	}
+}
+
+// validatePorts checks that every port the platform listens on is a port, and that the two
+// HTTP servers do not share one.
+func (c *Config) validatePorts() error {
 	for _, p := range []struct {
 		key  string
 		port int
 	}{{"server.api_port", c.Server.APIPort}, {"server.mcp_port", c.Server.MCPPort}, {"temporal.ui_port", c.Temporal.UIPort}} {
 		if p.port < 1 || p.port > 65535 {
-			return fail(p.key, strconv.Itoa(p.port), "port out of range", "use a port between 1 and 65535")
+			return invalid(p.key, strconv.Itoa(p.port), "port out of range", "use a port between 1 and 65535")
 		}
 	}
 	if c.Server.APIPort == c.Server.MCPPort {
-		return fail("server.mcp_port", strconv.Itoa(c.Server.MCPPort), "same port as server.api_port", "give the two servers different ports")
+		return invalid("server.mcp_port", strconv.Itoa(c.Server.MCPPort), "same port as server.api_port", "give the two servers different ports")
 	}
+	return nil
+}
+
+// validateShutdown checks the graceful shutdown timeout.
+func (c *Config) validateShutdown() error {
 	if c.Server.ShutdownTimeout <= 0 {
-		return fail("server.shutdown_timeout", c.Server.ShutdownTimeout.String(), "must be positive", "use a duration such as 15s")
+		return invalid("server.shutdown_timeout", c.Server.ShutdownTimeout.String(), "must be positive", "use a duration such as 15s")
 	}
+	return nil
+}
+
+// validateDatabase checks the PostgreSQL URL, which only dev may leave out (the dev stack then
+// starts a private cluster). The password is never shown in the error.
+func (c *Config) validateDatabase() error {
 	if c.Database.URL != "" {
 		u, err := url.Parse(c.Database.URL)
 		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
-			return fail("database.url", redactURL(c.Database.URL), "not a PostgreSQL URL", "use postgres://user:password@host:5432/dbname?sslmode=disable")
+			return invalid("database.url", redactURL(c.Database.URL), "not a PostgreSQL URL", "use postgres://user:password@host:5432/dbname?sslmode=disable")
 		}
 	} else if !c.IsDev() {
-		return fail("database.url", "", "required outside dev", "set DATABASE_URL to your PostgreSQL server")
+		return invalid("database.url", "", "required outside dev", "set DATABASE_URL to your PostgreSQL server")
 	}
+	return nil
+}
+
+// validateTemporal checks the Temporal address and namespace.
+func (c *Config) validateTemporal() error {
 	if _, p, ok := strings.Cut(c.Temporal.Address, ":"); !ok || p == "" {
-		return fail("temporal.address", c.Temporal.Address, "not host:port", "use for example 127.0.0.1:7233")
+		return invalid("temporal.address", c.Temporal.Address, "not host:port", "use for example 127.0.0.1:7233")
 	}
 	if c.Temporal.Namespace == "" {
-		return fail("temporal.namespace", "", "must not be empty", "use default or your namespace")
+		return invalid("temporal.namespace", "", "must not be empty", "use default or your namespace")
 	}
+	return nil
+}
+
+// validateLimits checks the tool-call bounds of a turn.
+func (c *Config) validateLimits() error {
+	if n := c.Limits.ToolCallsPerStep; n < 1 || n > 1000 {
+		return invalid("limits.tool_calls_per_step", strconv.Itoa(n), "must be between 1 and 1000", "set MCP_TOOL_CALLS_PER_STEP, for example 16")
+	}
+	if n := c.Limits.ToolCallsPerTurn; n < c.Limits.ToolCallsPerStep || n > 10000 {
+		return invalid("limits.tool_calls_per_turn", strconv.Itoa(n), "must be at least limits.tool_calls_per_step and at most 10000", "set MCP_TOOL_CALLS_PER_TURN, for example 64")
+	}
+	return nil
+}
+
+// validateLLM checks the provider and the settings that provider needs.
+func (c *Config) validateLLM() error {
 	switch c.LLM.Provider {
 	case "mock":
 	case "openai":
 		if c.LLM.APIKey == "" {
-			return fail("llm.api_key", "", "required by the openai provider", "set LLM_API_KEY, or LLM_PROVIDER=mock for keyless demos")
+			return invalid("llm.api_key", "", "required by the openai provider", "set LLM_API_KEY, or LLM_PROVIDER=mock for keyless demos")
 		}
 	case "azure_openai", "openai_compatible":
 		if c.LLM.APIBase == "" {
-			return fail("llm.api_base", "", "required by the "+c.LLM.Provider+" provider", "set LLM_API_BASE to the endpoint's base URL")
+			return invalid("llm.api_base", "", "required by the "+c.LLM.Provider+" provider", "set LLM_API_BASE to the endpoint's base URL")
 		}
 		if c.LLM.Provider == "azure_openai" && c.LLM.APIKey == "" {
-			return fail("llm.api_key", "", "required by the azure_openai provider", "set LLM_API_KEY")
+			return invalid("llm.api_key", "", "required by the azure_openai provider", "set LLM_API_KEY")
 		}
 	default:
-		return fail("llm.provider", c.LLM.Provider, "unknown provider", "use mock, openai, azure_openai or openai_compatible")
+		return invalid("llm.provider", c.LLM.Provider, "unknown provider", "use mock, openai, azure_openai or openai_compatible")
 	}
 	if c.LLM.Provider != "mock" && c.LLM.Model == "" {
-		return fail("llm.model", "", "required by the "+c.LLM.Provider+" provider", "set LLM_MODEL, for example gpt-4o-mini")
+		return invalid("llm.model", "", "required by the "+c.LLM.Provider+" provider", "set LLM_MODEL, for example gpt-4o-mini")
 	}
+	return nil
+}
+
+// validateJWT checks that tokens can be verified, by a private secret or a JWKS URL, and the
+// lifetime of the tokens the platform issues. In dev a missing secret becomes DevJWTSecret.
+func (c *Config) validateJWT() error {
 	if c.JWT.Secret == "" && c.IsDev() {
 		c.JWT.Secret = DevJWTSecret
 	}
 	if c.JWT.JWKSURL == "" {
 		if c.JWT.Secret == "" {
-			return fail("jwt.secret", "", "no way to verify tokens", "set JWT_SECRET (32+ bytes) or JWT_JWKS_URL")
+			return invalid("jwt.secret", "", "no way to verify tokens", "set JWT_SECRET (32+ bytes) or JWT_JWKS_URL")
 		}
 		if len(c.JWT.Secret) < 32 {
-			return fail("jwt.secret", "", "shorter than 32 bytes", "use a random secret of at least 32 bytes, e.g. openssl rand -hex 32")
+			return invalid("jwt.secret", "", "shorter than 32 bytes", "use a random secret of at least 32 bytes, e.g. openssl rand -hex 32")
 		}
 		if !c.IsDev() && c.JWT.Secret == DevJWTSecret {
-			return fail("jwt.secret", "", "the public dev secret is not allowed outside dev", "set JWT_SECRET to a private random value")
+			return invalid("jwt.secret", "", "the public dev secret is not allowed outside dev", "set JWT_SECRET to a private random value")
 		}
 	} else if u, err := url.Parse(c.JWT.JWKSURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") {
-		return fail("jwt.jwks_url", c.JWT.JWKSURL, "not an http(s) URL", "use the JWKS URL of your OIDC provider")
+		return invalid("jwt.jwks_url", c.JWT.JWKSURL, "not an http(s) URL", "use the JWKS URL of your OIDC provider")
 	}
 	if c.JWT.TokenTTL <= 0 {
-		return fail("jwt.token_ttl", c.JWT.TokenTTL.String(), "must be positive", "use a duration such as 8h")
+		return invalid("jwt.token_ttl", c.JWT.TokenTTL.String(), "must be positive", "use a duration such as 8h")
 	}
 	return nil
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"mcp-platform/internal/store"
 )
 
 // Errors the store returns.
@@ -251,6 +253,7 @@ func (s *Store) Turns(ctx context.Context, conversationID string) ([]Turn, error
 // SaveMessage writes a message at its (turn, seq) position, replacing what a previous attempt
 // wrote there, so retried activities never duplicate messages.
 func (s *Store) SaveMessage(ctx context.Context, conversationID string, m Message) error {
+	m = storable(m)
 	var calls, data any
 	if len(m.ToolCalls) > 0 {
 		calls = m.ToolCalls
@@ -269,6 +272,24 @@ func (s *Store) SaveMessage(ctx context.Context, conversationID string, m Messag
 	}
 	_, err = s.pool.Exec(ctx, `UPDATE conversations SET updated_at = now() WHERE id = $1`, conversationID)
 	return err
+}
+
+// storable replaces what Postgres cannot store (NUL, invalid UTF-8) in a message, so that what
+// an LLM or a tool produced never fails a turn's bookkeeping.
+func storable(m Message) Message {
+	m.Content, m.ToolName, m.ToolCallID = store.SanitizeText(m.Content), store.SanitizeText(m.ToolName), store.SanitizeText(m.ToolCallID)
+	if len(m.ToolCalls) > 0 {
+		calls := make([]ToolCall, len(m.ToolCalls))
+		for i, c := range m.ToolCalls {
+			args, _ := store.Sanitize(map[string]any(c.Arguments)).(map[string]any)
+			calls[i] = ToolCall{ID: store.SanitizeText(c.ID), Tool: store.SanitizeText(c.Tool), Arguments: args}
+		}
+		m.ToolCalls = calls
+	}
+	if m.Data != nil {
+		m.Data, _ = store.Sanitize(m.Data).(map[string]any)
+	}
+	return m
 }
 
 // SetTurnStatus records a turn's status (and error text for failures); final statuses also

@@ -2,7 +2,9 @@ package e2e_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -199,4 +201,32 @@ func TestOrchestratorCrashMidTurn(t *testing.T) {
 	require.Equal(t, 1, l.count(), "the side effect happened once")
 	require.Equal(t, []string{"user", "assistant", "tool", "assistant"}, messageRoles(t, s, conv), "no message duplicated")
 	require.Len(t, fake.Requests(), 3)
+}
+
+// TestToolCallBounds: an LLM step proposing 300 calls runs at most the per-step limit; the
+// excess is refused, audited once and told to the LLM.
+func TestToolCallBounds(t *testing.T) {
+	calls := make([]fakeopenai.ToolCall, 300)
+	for i := range calls {
+		calls[i] = fakeopenai.ToolCall{Name: "ledger__add_entry", Arguments: fmt.Sprintf(`{"amount": %d}`, i)}
+	}
+	fake := fakeopenai.New(t, fakeopenai.Reply{ToolCalls: calls}, fakeopenai.Reply{Text: "Done."})
+	l := &ledger{applied: map[string]int{}}
+	s := platformtest.Start(t, platformtest.Options{LLM: compatible(t, fake), Extra: []platformtest.Domain{ledgerDomain(t, l)}})
+
+	body := chat(t, s, s.Token(t, "pat", "clerk"), "add everything")
+	require.Equal(t, "completed", body["status"], body)
+	require.Equal(t, 16, l.count(), "the default limit of one step")
+	var refused int
+	require.NoError(t, s.Env.Pool.QueryRow(context.Background(),
+		`SELECT count(*) FROM audit_log WHERE user_id = 'pat' AND outcome = 'denied' AND error LIKE '284 tool calls were not run%'`).Scan(&refused))
+	require.Equal(t, 1, refused)
+	msgs := fake.Requests()[1]["messages"].([]any)
+	var told bool
+	for _, m := range msgs {
+		if c, _ := m.(map[string]any)["content"].(string); strings.Contains(c, "284 tool calls were not run") {
+			told = true
+		}
+	}
+	require.True(t, told, "the LLM reads why the rest did not run")
 }
