@@ -214,18 +214,26 @@ func (a *Adapter) Call(ctx context.Context, call domains.Call) (any, error) {
 
 // request builds the HTTP request of one call.
 func (a *Adapter) request(ctx context.Context, t *tool, call domains.Call) (*http.Request, error) {
-	var missing []string
+	var missing, dots []string
 	path := placeholderRE.ReplaceAllStringFunc(t.call.Path, func(m string) string {
 		name := m[1 : len(m)-1]
 		v, ok := scalar(call.Args[name])
-		if !ok || v == "" {
+		switch {
+		case !ok || v == "":
 			missing = append(missing, name)
+			return ""
+		case v == "." || v == "..":
+			// PathEscape leaves dot segments alone, and they would climb out of the template.
+			dots = append(dots, name)
 			return ""
 		}
 		return url.PathEscape(v)
 	})
 	if len(missing) > 0 {
 		return nil, domains.Errorf(domains.CodeInvalid, "%s needs the argument(s) %s (a non-empty string or number)", t.name, strings.Join(missing, ", "))
+	}
+	if len(dots) > 0 {
+		return nil, domains.Errorf(domains.CodeInvalid, "%s: the argument(s) %s may not be . or .. (they would change the path)", t.name, strings.Join(dots, ", "))
 	}
 	u, err := url.Parse(a.base + "/" + strings.TrimPrefix(path, "/"))
 	if err != nil {

@@ -219,6 +219,18 @@ func TestRequest(t *testing.T) {
 		_, err = call(a, "crm.get_customer", map[string]any{"customer_id": ""})
 		requireCode(t, err, domains.CodeInvalid)
 	})
+
+	t.Run("ErrDotSegments cannot climb out of the path template", func(t *testing.T) {
+		for _, v := range []string{".", ".."} {
+			_, err := call(a, "crm.get_customer", map[string]any{"customer_id": v})
+			requireCode(t, err, domains.CodeInvalid)
+			require.Contains(t, err.Error(), "may not be . or ..")
+		}
+		svc.answer(200, `{"data": {}}`)
+		_, err := call(a, "crm.get_customer", map[string]any{"customer_id": "..a"})
+		require.NoError(t, err, "dots inside a value are fine")
+		require.Equal(t, "/api/customers/..a", svc.request().RequestURI)
+	})
 }
 
 func TestResult(t *testing.T) {
