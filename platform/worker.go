@@ -164,22 +164,32 @@ func RunDomainWorker(ctx context.Context, e *Env, cfg *domains.Config, factory k
 		return fmt.Errorf("domain %s permissions: %w", cfg.Name, err)
 	}
 
+	// Register before polling: a worker the registry refuses (another domain's queue, a
+	// different definition than the running workers', the wrong registration key) never
+	// receives a call.
 	identity := workerIdentity(cfg.Name)
+	reg := registry.New(e.Pool)
+	claim := registry.Registration{Config: cfg, Identity: identity, Key: e.getenv()(registry.KeyEnv(cfg.Name))}
+	if claim.Key == "" && !e.Cfg.IsDev() {
+		logger.Warn("the domain has no registration key: once its workers stop, anything that can reach the database can register it again",
+			"set", registry.KeyEnv(cfg.Name))
+	}
+	if err := reg.Register(ctx, claim); err != nil {
+		refuseRegistration(ctx, e, cfg, identity, err)
+		return err
+	}
 	w := worker.New(e.Temporal, cfg.TaskQueue, worker.Options{Identity: identity, WorkerStopTimeout: e.Cfg.Server.ShutdownTimeout})
 	w.RegisterActivity(&activities.ToolExecutor{Domain: cfg, Adapter: adapter, Authz: enforcer, Audit: audit.New(e.Pool), Logger: logger})
 	w.RegisterActivity(&activities.ApprovalActivities{Approvals: approvals.NewStore(e.Pool), Audit: audit.New(e.Pool), Logger: logger})
 	w.RegisterWorkflow(workflows.ToolRun)
 	if err := w.Start(); err != nil {
+		_ = reg.Deregister(context.WithoutCancel(ctx), cfg.Name, identity)
 		return fmt.Errorf("start worker for domain %s: %w", cfg.Name, err)
 	}
 	defer w.Stop()
 
-	reg := registry.New(e.Pool)
-	if err := reg.Register(ctx, cfg, identity); err != nil {
-		return err
-	}
 	logger.Info("domain worker ready", "tools", len(cfg.Tools), "identity", identity)
-	heartbeat(ctx, reg, cfg, identity, logger)
+	heartbeat(ctx, reg, claim, logger)
 
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
@@ -190,9 +200,21 @@ func RunDomainWorker(ctx context.Context, e *Env, cfg *domains.Config, factory k
 	return nil
 }
 
+// refuseRegistration audits a registration the registry refused: an attempt to take over a
+// domain or its queue is a security event, not only a log line.
+func refuseRegistration(ctx context.Context, e *Env, cfg *domains.Config, identity string, err error) {
+	if !errors.Is(err, registry.ErrNotOwner) && !errors.Is(err, registry.ErrDefinitionConflict) && !errors.Is(err, registry.ErrQueueTaken) {
+		return
+	}
+	if _, aerr := audit.New(e.Pool).Record(context.WithoutCancel(ctx), audit.Entry{UserID: "worker:" + identity, Tool: cfg.Name + ".(register)",
+		Domain: cfg.Name, Outcome: audit.OutcomeDenied, Error: err.Error()}); aerr != nil {
+		e.Logger.Error("audit write failed", "error", aerr)
+	}
+}
+
 // heartbeat keeps the worker alive in the registry until ctx ends, registering again when its
 // row has vanished.
-func heartbeat(ctx context.Context, reg *registry.Registry, cfg *domains.Config, identity string, logger *slog.Logger) {
+func heartbeat(ctx context.Context, reg *registry.Registry, claim registry.Registration, logger *slog.Logger) {
 	t := time.NewTicker(registry.HeartbeatInterval)
 	defer t.Stop()
 	for {
@@ -201,9 +223,9 @@ func heartbeat(ctx context.Context, reg *registry.Registry, cfg *domains.Config,
 			return
 		case <-t.C:
 		}
-		err := reg.Heartbeat(ctx, cfg.Name, identity)
+		err := reg.Heartbeat(ctx, claim.Config.Name, claim.Identity)
 		if errors.Is(err, registry.ErrNotRegistered) {
-			err = reg.Register(ctx, cfg, identity)
+			err = reg.Register(ctx, claim)
 		}
 		if err != nil && ctx.Err() == nil {
 			logger.Warn("registry heartbeat failed", "error", err)

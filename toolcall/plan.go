@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 
 	"mcp-platform/authz"
@@ -131,6 +132,11 @@ func (p *Planner) Plan(ctx context.Context, req Request) (PlannedCall, *Error) {
 	}
 	if err := Validate(tool, call.Args); err != nil {
 		return refuse(err, audit.OutcomeInvalid)
+	}
+	if !call.Live {
+		// Fail fast: no worker polls the domain's queue, so the call would only wait.
+		return refuse(&Error{Code: Unavailable, Status: http.StatusServiceUnavailable,
+			Message: fmt.Sprintf("the %s domain has no running worker; start one with `mcp-platform worker -domains %s`", dom.Name, dom.Name)}, audit.OutcomeFailed)
 	}
 	call.Approval = PlanApproval(p.Authz, tool, call.Args, req.Principal, req.WorkflowID, req.CallKey)
 	return call, nil

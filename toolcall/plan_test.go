@@ -56,7 +56,7 @@ func newPlanner(t *testing.T) (*toolcall.Planner, *audit.Log) {
 	db := dbtest.New(t)
 	cfg, err := domainconfig.Parse("shop.yaml", []byte(shopYAML))
 	require.NoError(t, err)
-	require.NoError(t, registry.New(db.Pool).Register(ctx, cfg, "worker-1"))
+	require.NoError(t, registry.New(db.Pool).Register(ctx, registry.Registration{Config: cfg, Identity: "worker-1"}))
 	enf, err := authz.NewEnforcer()
 	require.NoError(t, err)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -2,7 +2,6 @@ package mcpserver
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -80,10 +79,6 @@ func (x *Executor) Execute(ctx context.Context, p authz.Principal, toolName stri
 			refused.Message += " (GET /tools lists yours)"
 		}
 		return nil, refused
-	}
-	if !call.Live {
-		return nil, &toolcall.Error{Code: toolcall.Unavailable, Status: http.StatusServiceUnavailable,
-			Message: fmt.Sprintf("the %s domain has no running worker; start one with `mcp-platform worker -domains %s`", call.Domain, call.Domain)}
 	}
 
 	policy, plan := call.Policy, call.Approval

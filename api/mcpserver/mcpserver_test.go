@@ -390,7 +390,7 @@ func TestDomainLifecycle(t *testing.T) {
 		dc, err := domainconfig.Parse("offline.yaml", []byte(fmt.Sprintf(demoYAML, "offline")))
 		require.NoError(t, err)
 		reg := registry.New(f.Env.Pool)
-		require.NoError(t, reg.Register(context.Background(), dc, "gone-worker"))
+		require.NoError(t, reg.Register(context.Background(), registry.Registration{Config: dc, Identity: "gone-worker"}))
 		require.NoError(t, reg.Deregister(context.Background(), "offline", "gone-worker"))
 		f.waitTool(t, "offline.get_record", false)
 		code, _, body := f.do(t, http.MethodPost, "/execute", clerk, map[string]any{"tool": "offline.get_record", "arguments": map[string]any{"record_id": "R001"}})
@@ -402,6 +402,6 @@ func TestDomainLifecycle(t *testing.T) {
 		dc, err := domainconfig.Parse("late.yaml", []byte(fmt.Sprintf(demoYAML, "late")))
 		require.NoError(t, err)
 		dc.Tools[0].Name = "demo.get_record"
-		require.Error(t, registry.New(f.Env.Pool).Register(context.Background(), dc, "rogue"))
+		require.Error(t, registry.New(f.Env.Pool).Register(context.Background(), registry.Registration{Config: dc, Identity: "rogue"}))
 	})
 }

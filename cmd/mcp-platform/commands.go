@@ -12,6 +12,7 @@ import (
 
 	"mcp-platform/api/gateway"
 	"mcp-platform/api/mcpserver"
+	"mcp-platform/domains/registry"
 	"mcp-platform/internal/config"
 	"mcp-platform/internal/logging"
 	"mcp-platform/internal/store"
@@ -89,6 +90,40 @@ func runWorker(ctx context.Context, c *cli, args []string) error {
 	defer env.Close()
 	env.Getenv = c.getenv
 	return platform.RunWorkers(ctx, env, sel, platform.BuiltinAdapters())
+}
+
+// runRegistry is the operator's acceptance of a new definition or owner of a domain: the
+// registry refuses both while the domain is bound to its running workers and key.
+func runRegistry(ctx context.Context, c *cli, args []string) error {
+	fs := c.flags("registry", "registry forget <domain>")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 || fs.Arg(0) != "forget" {
+		fs.Usage()
+		return usageError{"registry: say forget <domain>"}
+	}
+	cfg, _, err := c.settings()
+	if err != nil {
+		return err
+	}
+	if cfg.Database.URL == "" {
+		return errors.New("DATABASE_URL is not set: say which PostgreSQL server holds the registry")
+	}
+	pool, err := store.Open(ctx, cfg.Database.URL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	ok, err := registry.New(pool).Forget(ctx, fs.Arg(1))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("registry: no domain %q is registered", fs.Arg(1))
+	}
+	fmt.Fprintf(c.stdout, "forgot domain %s: the next worker to start registers it (and binds it to its key)\n", fs.Arg(1))
+	return nil
 }
 
 func runMigrate(ctx context.Context, c *cli, args []string) error {

@@ -61,6 +61,7 @@ func init() {
 		{"mcp", "Run the MCP server (tool registry, /execute, /mcp) on MCP_SERVER_PORT (8001)", runMCP},
 		{"worker", "Run Temporal workers: the orchestrator and/or domain workers", runWorker},
 		{"migrate", "Apply or inspect database migrations: migrate up | down | status", runMigrate},
+		{"registry", "Operate the tool registry: registry forget <domain> releases a domain so a new definition or owner may register it", runRegistry},
 		{"openapi", "Print the OpenAPI 3.1 document of the gateway API or the MCP server", runOpenAPI},
 		{"temporal", "Run only the embedded Temporal dev server and its UI (for running roles as separate processes)", runTemporal},
 		{"healthcheck", "Probe a server's /readyz (or -url) and exit 0 when it is ready (for container health checks)", runHealthcheck},

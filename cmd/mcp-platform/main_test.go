@@ -103,6 +103,25 @@ func TestMigrateCommand(t *testing.T) {
 	require.ErrorContains(t, err, `unknown action "sideways"`)
 }
 
+func TestRegistryCommand(t *testing.T) {
+	db := dbtest.New(t)
+	env := map[string]string{"DATABASE_URL": db.URL}
+	_, err := db.Pool.Exec(context.Background(), `INSERT INTO domains (name, kind, task_queue, key_hash) VALUES ('crm', 'http', 'domain-crm', 'abc')`)
+	require.NoError(t, err)
+
+	out, _, err := runCLI(t, env, "registry", "forget", "crm")
+	require.NoError(t, err)
+	require.Contains(t, out, "forgot domain crm")
+	var n int
+	require.NoError(t, db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM domains WHERE name = 'crm'`).Scan(&n))
+	require.Zero(t, n)
+
+	_, _, err = runCLI(t, env, "registry", "forget", "crm")
+	require.ErrorContains(t, err, `no domain "crm"`)
+	_, _, err = runCLI(t, env, "registry", "remember", "crm")
+	require.ErrorContains(t, err, "forget <domain>")
+}
+
 // TestOpenAPIUpToDate fails when the committed OpenAPI documents (from which clients are
 // generated) differ from what the code serves. Run `make openapi` to refresh them.
 func TestOpenAPIUpToDate(t *testing.T) {

@@ -173,7 +173,7 @@ func TestComposeEnvironment(t *testing.T) {
 	p := loadPlatform(t, project)
 	known := knownEnv(t)
 	domainCfgs := loadDomains(t)
-	if !strings.Contains(readFile(t, "internal", "roles", "worker.go"), `"_DATABASE_URL"`) {
+	if !strings.Contains(readFile(t, "platform", "worker.go"), `"_DATABASE_URL"`) {
 		t.Fatal("platform no longer reads <DOMAIN>_DATABASE_URL: update the compose file and this test")
 	}
 	for _, name := range p.services() {

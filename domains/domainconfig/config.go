@@ -104,8 +104,12 @@ func (n normalizer) identity() error {
 // defaults fills the task queue, timeout and retry policy.
 func (n normalizer) defaults() error {
 	c := n.c
-	if c.TaskQueue == "" {
-		c.TaskQueue = "domain-" + c.Name
+	// The queue is derived from the name, so no domain can claim another's and receive its
+	// callers' principals and arguments.
+	if want := "domain-" + c.Name; c.TaskQueue == "" {
+		c.TaskQueue = want
+	} else if c.TaskQueue != want {
+		return n.fail("task_queue", "%q must be %q: a domain's task queue is derived from its name (omit it)", c.TaskQueue, want)
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = domains.Duration(DefaultTimeout)

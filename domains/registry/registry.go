@@ -6,9 +6,12 @@ package registry
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -68,10 +71,32 @@ func (d *Domain) LastHeartbeat() time.Time {
 	return last
 }
 
+// Errors of Register: the domain is bound to another registration key, its definition differs
+// from the one its running workers registered, or its task queue is another domain's.
+var (
+	ErrNotOwner           = errors.New("the domain is registered with another registration key")
+	ErrDefinitionConflict = errors.New("the domain is registered with a different definition by workers that are still running")
+	ErrQueueTaken         = errors.New("the task queue belongs to another domain")
+)
+
+// Registration is what a worker presents to register its domain.
+type Registration struct {
+	Config   *domains.Config
+	Identity string
+	// Key is the domain's registration key (<DOMAIN>_REGISTRATION_KEY), known only to its
+	// workers; empty when none is configured. The first registration with a key binds the
+	// domain to it.
+	Key string
+}
+
 // Register records the domain's configuration and its complete tool set (replacing the previous
 // set) and the worker's first heartbeat, in one transaction. Tools must lie in the domain's
-// namespace; the configuration has been normalized by domainconfig.Parse.
-func (r *Registry) Register(ctx context.Context, cfg *domains.Config, identity string) error {
+// namespace; the configuration has been normalized by domainconfig.Parse. It refuses (with
+// ErrNotOwner, ErrDefinitionConflict or ErrQueueTaken, wrapped with the details) a worker whose
+// key does not match the domain's, a definition other than the one its live workers run, and a
+// task queue another domain holds: a domain cannot be taken over by registering it again.
+func (r *Registry) Register(ctx context.Context, reg Registration) error {
+	cfg := reg.Config
 	for _, t := range cfg.Tools {
 		if domains.DomainOf(t.Name) != cfg.Name {
 			return fmt.Errorf("register domain %s: tool %s is outside its namespace", cfg.Name, t.Name)
@@ -81,47 +106,116 @@ func (r *Registry) Register(ctx context.Context, cfg *domains.Config, identity s
 	if err != nil {
 		return fmt.Errorf("encode domain %s: %w", cfg.Name, err)
 	}
+	def, key := fingerprint(raw), ""
+	if reg.Key != "" {
+		key = fingerprint([]byte("registration-key:" + reg.Key))
+	}
 	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		if err := checkClaim(ctx, tx, cfg, reg.Identity, def, key); err != nil {
+			return err
+		}
 		_, err := tx.Exec(ctx, `
-			INSERT INTO domains (name, description, version, kind, task_queue, enabled, config)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			INSERT INTO domains (name, description, version, kind, task_queue, enabled, config, definition_hash, key_hash)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 			ON CONFLICT (name) DO UPDATE SET description = $2, version = $3, kind = $4, task_queue = $5,
-				enabled = $6, config = $7, updated_at = now()`,
-			cfg.Name, cfg.Description, cfg.Version, cfg.Kind, cfg.TaskQueue, cfg.IsEnabled(), raw)
+				enabled = $6, config = $7, definition_hash = $8,
+				key_hash = CASE WHEN domains.key_hash = '' THEN $9 ELSE domains.key_hash END, updated_at = now()`,
+			cfg.Name, cfg.Description, cfg.Version, cfg.Kind, cfg.TaskQueue, cfg.IsEnabled(), raw, def, key)
 		if err != nil {
 			return fmt.Errorf("upsert domain %s: %w", cfg.Name, err)
 		}
-		names := make([]string, 0, len(cfg.Tools))
-		for _, t := range cfg.Tools {
-			names = append(names, t.Name)
-			ann, _ := json.Marshal(t.Annotations)
-			var out any
-			if t.OutputSchema != nil {
-				out = t.OutputSchema
-			}
-			_, err := tx.Exec(ctx, `
-				INSERT INTO tools (name, domain, description, input_schema, output_schema, annotations)
-				VALUES ($1, $2, $3, $4, $5, $6)
-				ON CONFLICT (name) DO UPDATE SET description = $3, input_schema = $4, output_schema = $5,
-					annotations = $6, updated_at = now()
-				WHERE tools.domain = $2`,
-				t.Name, cfg.Name, t.Description, t.InputSchema, out, ann)
-			if err != nil {
-				return fmt.Errorf("upsert tool %s: %w", t.Name, err)
-			}
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM tools WHERE domain = $1 AND NOT (name = ANY($2))`, cfg.Name, names); err != nil {
-			return fmt.Errorf("remove vanished tools of %s: %w", cfg.Name, err)
+		if err := putTools(ctx, tx, cfg); err != nil {
+			return err
 		}
 		_, err = tx.Exec(ctx, `
 			INSERT INTO domain_workers (domain, identity) VALUES ($1, $2)
 			ON CONFLICT (domain, identity) DO UPDATE SET started_at = now(), heartbeat_at = now()`,
-			cfg.Name, identity)
+			cfg.Name, reg.Identity)
 		if err != nil {
-			return fmt.Errorf("record worker %s of %s: %w", identity, cfg.Name, err)
+			return fmt.Errorf("record worker %s of %s: %w", reg.Identity, cfg.Name, err)
 		}
 		return nil
 	})
+}
+
+// checkClaim refuses a registration that would take over another's domain or queue. It locks
+// the domain's row for the rest of the transaction.
+func checkClaim(ctx context.Context, tx pgx.Tx, cfg *domains.Config, identity, def, key string) error {
+	var owner string
+	err := tx.QueryRow(ctx, `SELECT name FROM domains WHERE task_queue = $1 AND name <> $2`, cfg.TaskQueue, cfg.Name).Scan(&owner)
+	if err == nil {
+		return fmt.Errorf("register domain %s: task queue %s: %w (%s)", cfg.Name, cfg.TaskQueue, ErrQueueTaken, owner)
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("register domain %s: %w", cfg.Name, err)
+	}
+	var oldDef, oldKey string
+	var live int
+	err = tx.QueryRow(ctx, `SELECT d.definition_hash, d.key_hash,
+			(SELECT count(*) FROM domain_workers w WHERE w.domain = d.name AND w.identity <> $2
+				AND w.heartbeat_at > now() - make_interval(secs => $3))
+		FROM domains d WHERE d.name = $1 FOR UPDATE`, cfg.Name, identity, LiveAfter.Seconds()).Scan(&oldDef, &oldKey, &live)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil // a new domain
+	}
+	if err != nil {
+		return fmt.Errorf("register domain %s: %w", cfg.Name, err)
+	}
+	switch {
+	case oldKey != "" && key != oldKey:
+		return fmt.Errorf("register domain %s: %w; start its workers with the domain's own %s", cfg.Name, ErrNotOwner, KeyEnv(cfg.Name))
+	case oldDef != "" && oldDef != def && live > 0:
+		return fmt.Errorf("register domain %s: %w (%d running); stop them first to roll out the new definition, or remove the domain with `mcp-platform registry forget %s`",
+			cfg.Name, ErrDefinitionConflict, live, cfg.Name)
+	}
+	return nil
+}
+
+// KeyEnv is the environment variable holding a domain's registration key ("HR_REGISTRATION_KEY").
+func KeyEnv(domain string) string { return strings.ToUpper(domain) + "_REGISTRATION_KEY" }
+
+// putTools replaces the domain's tool rows with cfg's tools.
+func putTools(ctx context.Context, tx pgx.Tx, cfg *domains.Config) error {
+	names := make([]string, 0, len(cfg.Tools))
+	for _, t := range cfg.Tools {
+		names = append(names, t.Name)
+		ann, _ := json.Marshal(t.Annotations)
+		var out any
+		if t.OutputSchema != nil {
+			out = t.OutputSchema
+		}
+		_, err := tx.Exec(ctx, `
+			INSERT INTO tools (name, domain, description, input_schema, output_schema, annotations)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (name) DO UPDATE SET description = $3, input_schema = $4, output_schema = $5,
+				annotations = $6, updated_at = now()
+			WHERE tools.domain = $2`,
+			t.Name, cfg.Name, t.Description, t.InputSchema, out, ann)
+		if err != nil {
+			return fmt.Errorf("upsert tool %s: %w", t.Name, err)
+		}
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM tools WHERE domain = $1 AND NOT (name = ANY($2))`, cfg.Name, names); err != nil {
+		return fmt.Errorf("remove vanished tools of %s: %w", cfg.Name, err)
+	}
+	return nil
+}
+
+// fingerprint is the hex SHA-256 of b.
+func fingerprint(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// Forget removes a domain, its tools and its workers from the registry, releasing its name, key
+// and task queue: how an operator accepts a new definition or owner. It reports whether the
+// domain was registered.
+func (r *Registry) Forget(ctx context.Context, domain string) (bool, error) {
+	tag, err := r.pool.Exec(ctx, `DELETE FROM domains WHERE name = $1`, domain)
+	if err != nil {
+		return false, fmt.Errorf("forget domain %s: %w", domain, err)
+	}
+	return tag.RowsAffected() == 1, nil
 }
 
 // ErrNotRegistered means a heartbeat came from a worker whose row is gone (for example the

@@ -1,0 +1,90 @@
+package registry_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"mcp-platform/domains"
+	"mcp-platform/domains/domainconfig"
+	"mcp-platform/domains/registry"
+	"mcp-platform/internal/testutil/dbtest"
+)
+
+const shopYAML = `
+name: %s
+description: A shop.
+permissions:
+  - role: %s
+    tools: ["%s.*"]
+tools:
+  - name: get_item
+    description: Get an item.
+`
+
+func shop(t *testing.T, name, role string) *domains.Config {
+	t.Helper()
+	cfg, err := domainconfig.Parse(name+".yaml", []byte(fmt.Sprintf(shopYAML, name, role, name)))
+	require.NoError(t, err)
+	return cfg
+}
+
+func TestRegister(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.New(t)
+	reg := registry.New(db.Pool)
+	register := func(cfg *domains.Config, identity, key string) error {
+		return reg.Register(ctx, registry.Registration{Config: cfg, Identity: identity, Key: key})
+	}
+
+	t.Run("OK first registration and a second worker of the same definition", func(t *testing.T) {
+		require.NoError(t, register(shop(t, "shop", "clerk"), "w1", ""))
+		require.NoError(t, register(shop(t, "shop", "clerk"), "w2", ""))
+	})
+
+	t.Run("ErrDefinitionConflict while its workers run", func(t *testing.T) {
+		err := register(shop(t, "shop", "everyone"), "rogue", "")
+		require.ErrorIs(t, err, registry.ErrDefinitionConflict)
+		require.Contains(t, err.Error(), "mcp-platform registry forget shop")
+		ds, _, err := reg.Domains(ctx)
+		require.NoError(t, err)
+		require.Equal(t, "clerk", ds[0].Config.Permissions[0].Role, "the registered definition is unchanged")
+	})
+
+	t.Run("OK a new definition once the old workers are gone", func(t *testing.T) {
+		require.NoError(t, reg.Deregister(ctx, "shop", "w1"))
+		require.NoError(t, reg.Deregister(ctx, "shop", "w2"))
+		require.NoError(t, register(shop(t, "shop", "buyer"), "w3", ""))
+	})
+
+	t.Run("ErrQueueTaken", func(t *testing.T) {
+		cfg := shop(t, "other", "clerk")
+		cfg.TaskQueue = "domain-shop" // a hand-made config: the loader derives the queue from the name
+		require.ErrorIs(t, register(cfg, "w9", ""), registry.ErrQueueTaken)
+	})
+
+	t.Run("OK a key binds the domain to its workers", func(t *testing.T) {
+		require.NoError(t, register(shop(t, "vault", "clerk"), "v1", "k-vault"))
+		require.NoError(t, register(shop(t, "vault", "clerk"), "v2", "k-vault"))
+		require.NoError(t, reg.Deregister(ctx, "vault", "v1"))
+		require.NoError(t, reg.Deregister(ctx, "vault", "v2"))
+		for _, key := range []string{"", "guess"} {
+			err := register(shop(t, "vault", "clerk"), "rogue", key)
+			require.ErrorIs(t, err, registry.ErrNotOwner, "even with no worker running")
+			require.Contains(t, err.Error(), "VAULT_REGISTRATION_KEY")
+		}
+		require.NoError(t, register(shop(t, "vault", "buyer"), "v3", "k-vault"), "the owner may roll out a new definition")
+	})
+
+	t.Run("OK forget releases the name, key and queue", func(t *testing.T) {
+		ok, err := reg.Forget(ctx, "vault")
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.NoError(t, register(shop(t, "vault", "clerk"), "n1", "new-key"))
+		ok, err = reg.Forget(ctx, "nothing")
+		require.NoError(t, err)
+		require.False(t, ok)
+	})
+}
