@@ -100,8 +100,8 @@ func addChatRoutes(api huma.API, deps Deps) {
 			_ = deps.Conversations.SetTurnStatus(context.WithoutCancel(ctx), conv.ID, turn.Turn, conversations.StatusFailed, "the workflow service was unavailable")
 			return nil, huma.Error503ServiceUnavailable("the workflow service is unavailable; try again shortly")
 		}
-		if _, err := deps.Events.Publish(ctx, conv.ID, turn.Turn, events.TypeTurnStarted,
-			map[string]any{"workflow_id": turn.WorkflowID, "message": redact.String(in.Body.Message)}); err != nil {
+		if _, err := deps.Events.Publish(ctx, conv.ID, turn.Turn,
+			events.TurnStartedData{WorkflowID: turn.WorkflowID, Message: redact.String(in.Body.Message)}); err != nil {
 			deps.Logger.Warn("publish turn_started failed", "error", err)
 		}
 		out := &ChatResponse{Status: http.StatusAccepted, Body: deps.turnInfo(conv.ID, turn.Turn, turn.WorkflowID, conversations.StatusRunning)}

@@ -7,6 +7,7 @@ package events
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -17,7 +18,7 @@ import (
 // Channel is the Postgres NOTIFY channel; the payload is the conversation ID.
 const Channel = "mcp_events"
 
-// Event types.
+// Event types, each with its payload type in payloads.go.
 const (
 	TypeTurnStarted       = "turn_started"
 	TypeDelta             = "delta"
@@ -49,10 +50,14 @@ type Store struct {
 // NewStore returns an event store on the platform database.
 func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
-// Publish appends an event and notifies listeners, atomically. data must already be redacted:
-// events are shown to the conversation's owner and kept.
-func (s *Store) Publish(ctx context.Context, conversationID string, turn int, typ string, data any) (int64, error) {
-	raw, err := json.Marshal(data)
+// Publish appends the payload as an event of its type and notifies listeners, atomically.
+// The payload must already be redacted: events are shown to the conversation's owner and kept.
+func (s *Store) Publish(ctx context.Context, conversationID string, turn int, p Payload) (int64, error) {
+	if p == nil {
+		return 0, errors.New("publish event: no payload")
+	}
+	typ := p.EventType()
+	raw, err := json.Marshal(p)
 	if err != nil {
 		return 0, fmt.Errorf("encode %s event: %w", typ, err)
 	}
