@@ -53,11 +53,11 @@ func (a *ApprovalActivities) RequestApproval(ctx context.Context, in RequestAppr
 	if err := a.Conversations.SetTurnStatus(ctx, in.ConversationID, in.Turn, conversations.StatusAwaitingApproval, ""); err != nil {
 		return err
 	}
-	_, err = a.Events.Publish(ctx, in.ConversationID, in.Turn, events.TypeApprovalRequested, map[string]any{
-		"approval_id": in.Plan.ID, "tool": in.Call.Tool, "domain": in.Call.Domain, "tool_call_id": in.Call.ID,
-		"arguments": shown, "args_hash": in.Plan.ArgsHash, "reason": in.Plan.Reason, "approver_roles": in.Plan.Approvers,
-		"allow_self_approval": in.Plan.AllowSelf, "requester": in.Requester.Subject,
-		"expires_at": in.RequestedAt.Add(in.Plan.Timeout),
+	_, err = a.Events.Publish(ctx, in.ConversationID, in.Turn, events.ApprovalRequestedData{
+		ApprovalID: in.Plan.ID, Tool: in.Call.Tool, Domain: in.Call.Domain, ToolCallID: in.Call.ID,
+		Arguments: shown, ArgsHash: in.Plan.ArgsHash, Reason: in.Plan.Reason, ApproverRoles: in.Plan.Approvers,
+		AllowSelfApproval: in.Plan.AllowSelf, Requester: in.Requester.Subject,
+		ExpiresAt: in.RequestedAt.Add(in.Plan.Timeout),
 	})
 	return err
 }
@@ -110,9 +110,9 @@ func (a *ApprovalActivities) RecordDecision(ctx context.Context, in RecordDecisi
 			return err
 		}
 	}
-	_, err := a.Events.Publish(ctx, in.ConversationID, in.Turn, events.TypeApprovalDecided, map[string]any{
-		"approval_id": in.Plan.ID, "tool": in.Call.Tool, "tool_call_id": in.Call.ID, "status": in.Status,
-		"approver": in.Approver, "comment": in.Comment,
+	_, err := a.Events.Publish(ctx, in.ConversationID, in.Turn, events.ApprovalDecidedData{
+		ApprovalID: in.Plan.ID, Tool: in.Call.Tool, ToolCallID: in.Call.ID, Status: in.Status,
+		Approver: in.Approver, Comment: in.Comment,
 	})
 	return err
 }

@@ -107,8 +107,8 @@ func (a *ChatActivities) Complete(ctx context.Context, in CompleteInput) (Comple
 	stop := keepAlive(ctx)
 	defer stop()
 	onDelta := func(text string) {
-		if _, err := a.Events.Publish(ctx, in.ConversationID, in.Turn, events.TypeDelta,
-			map[string]any{"step": in.Step, "attempt": attempt, "text": text}); err != nil {
+		if _, err := a.Events.Publish(ctx, in.ConversationID, in.Turn,
+			events.DeltaData{Step: in.Step, Attempt: int(attempt), Text: text}); err != nil {
 			a.Logger.Warn("publish delta failed", "error", err)
 		}
 	}
@@ -129,8 +129,8 @@ func (a *ChatActivities) Complete(ctx context.Context, in CompleteInput) (Comple
 	if err := a.Conversations.SaveMessage(ctx, in.ConversationID, msg); err != nil {
 		return CompleteResult{}, err
 	}
-	if _, err := a.Events.Publish(ctx, in.ConversationID, in.Turn, events.TypeMessage, map[string]any{
-		"step": in.Step, "role": conversations.RoleAssistant, "content": resp.Content, "tool_calls": msg.ToolCalls,
+	if _, err := a.Events.Publish(ctx, in.ConversationID, in.Turn, events.MessageData{
+		Step: in.Step, Role: conversations.RoleAssistant, Content: resp.Content, ToolCalls: msg.ToolCalls,
 	}); err != nil {
 		return CompleteResult{}, err
 	}
@@ -284,9 +284,17 @@ func (a *ChatActivities) SaveToolResult(ctx context.Context, in SaveToolResultIn
 	if err != nil {
 		return fmt.Errorf("encode tool result: %w", err)
 	}
-	shown := redact.Value(o.Output, o.Call.Sensitive...)
-	data := map[string]any{"status": o.Status, "duration_ms": o.DurationMS, "domain": o.Call.Domain,
-		"arguments": o.Call.RedactedArgs(), "output": shown, "error": o.Error, "approver": o.Approver}
+	finished := events.ToolFinishedData{
+		ToolCallRef: events.ToolCallRef{Tool: o.Call.Tool, ToolCallID: o.Call.ID, Step: in.Step, Domain: o.Call.Domain},
+		Status:      o.Status,
+		DurationMS:  o.DurationMS,
+		Arguments:   o.Call.RedactedArgs(),
+		Output:      redact.Value(o.Output, o.Call.Sensitive...),
+		Error:       o.Error,
+		Approver:    o.Approver,
+	}
+	data := map[string]any{"status": finished.Status, "duration_ms": finished.DurationMS, "domain": finished.Domain,
+		"arguments": finished.Arguments, "output": finished.Output, "error": finished.Error, "approver": finished.Approver}
 	err = a.Conversations.SaveMessage(ctx, in.ConversationID, conversations.Message{
 		Turn: in.Turn, Seq: MessageSeq(in.Step, in.Index+1), Role: conversations.RoleTool, Content: string(b),
 		ToolCallID: o.Call.ID, ToolName: o.Call.Tool, ToolStatus: o.Status, Data: data,
@@ -294,22 +302,56 @@ func (a *ChatActivities) SaveToolResult(ctx context.Context, in SaveToolResultIn
 	if err != nil {
 		return err
 	}
-	data["tool"], data["tool_call_id"], data["step"] = o.Call.Tool, o.Call.ID, in.Step
-	_, err = a.Events.Publish(ctx, in.ConversationID, in.Turn, events.TypeToolFinished, data)
+	_, err = a.Events.Publish(ctx, in.ConversationID, in.Turn, finished)
 	return err
 }
 
-// PublishInput is an event of a turn.
+// PublishInput is an event of a turn. In histories it is {conversation_id, turn, type, data}
+// whatever the event, as it always was, so running workflows and older workers read it.
 type PublishInput struct {
-	ConversationID string         `json:"conversation_id"`
-	Turn           int            `json:"turn"`
-	Type           string         `json:"type"`
-	Data           map[string]any `json:"data"`
+	ConversationID string
+	Turn           int
+	// Event is the payload, already redacted.
+	Event events.Payload
 }
 
-// Publish appends an event to the conversation's stream. Data must already be redacted.
+// publishWire is PublishInput as histories hold it.
+type publishWire struct {
+	ConversationID string          `json:"conversation_id"`
+	Turn           int             `json:"turn"`
+	Type           string          `json:"type"`
+	Data           json.RawMessage `json:"data"`
+}
+
+// MarshalJSON writes the event's type beside its payload.
+func (in PublishInput) MarshalJSON() ([]byte, error) {
+	if in.Event == nil {
+		return nil, errors.New("encode publish input: no event")
+	}
+	data, err := json.Marshal(in.Event)
+	if err != nil {
+		return nil, fmt.Errorf("encode publish input: %w", err)
+	}
+	return json.Marshal(publishWire{ConversationID: in.ConversationID, Turn: in.Turn, Type: in.Event.EventType(), Data: data})
+}
+
+// UnmarshalJSON reads the payload as the type it was published as.
+func (in *PublishInput) UnmarshalJSON(b []byte) error {
+	var w publishWire
+	if err := json.Unmarshal(b, &w); err != nil {
+		return fmt.Errorf("decode publish input: %w", err)
+	}
+	p, err := events.Decode(w.Type, w.Data)
+	if err != nil {
+		return err
+	}
+	*in = PublishInput{ConversationID: w.ConversationID, Turn: w.Turn, Event: p}
+	return nil
+}
+
+// Publish appends an event to the conversation's stream.
 func (a *ChatActivities) Publish(ctx context.Context, in PublishInput) error {
-	_, err := a.Events.Publish(ctx, in.ConversationID, in.Turn, in.Type, in.Data)
+	_, err := a.Events.Publish(ctx, in.ConversationID, in.Turn, in.Event)
 	return err
 }
 
@@ -342,14 +384,18 @@ func (a *ChatActivities) FinishTurn(ctx context.Context, in FinishTurnInput) err
 	if err := a.Conversations.SetTurnStatus(ctx, in.ConversationID, in.Turn, in.Status, in.Error); err != nil {
 		return err
 	}
-	typ := map[string]string{
-		conversations.StatusCompleted: events.TypeTurnCompleted,
-		conversations.StatusFailed:    events.TypeTurnFailed,
-		conversations.StatusCancelled: events.TypeTurnCancelled,
-	}[in.Status]
-	if typ == "" {
+	end := events.TurnEnd{Status: in.Status, Answer: in.Answer, Error: in.Error}
+	var ended events.Payload
+	switch in.Status {
+	case conversations.StatusCompleted:
+		ended = events.TurnCompletedData{TurnEnd: end}
+	case conversations.StatusFailed:
+		ended = events.TurnFailedData{TurnEnd: end}
+	case conversations.StatusCancelled:
+		ended = events.TurnCancelledData{TurnEnd: end}
+	default:
 		return temporal.NewNonRetryableApplicationError("unknown final status "+in.Status, "bug", nil)
 	}
-	_, err := a.Events.Publish(ctx, in.ConversationID, in.Turn, typ, map[string]any{"status": in.Status, "answer": in.Answer, "error": in.Error})
+	_, err := a.Events.Publish(ctx, in.ConversationID, in.Turn, ended)
 	return err
 }

@@ -192,8 +192,10 @@ func (t *chatTurn) decideAndRun(ctx workflow.Context, call toolcall.PlannedCall)
 		}
 		approver = decision.approver
 	}
-	t.publish(ctx, events.TypeToolStarted, map[string]any{
-		"tool": call.Tool, "tool_call_id": call.ID, "step": t.step, "domain": call.Domain, "summary": call.Summary, "approver": approver,
+	t.publish(ctx, events.ToolStartedData{
+		ToolCallRef: events.ToolCallRef{Tool: call.Tool, ToolCallID: call.ID, Step: t.step, Domain: call.Domain},
+		Summary:     call.Summary,
+		Approver:    approver,
 	})
 	return t.execute(ctx, call, approver), nil
 }
@@ -232,12 +234,12 @@ func (t *chatTurn) noteTool(ctx workflow.Context, call toolcall.PlannedCall) {
 }
 
 // publish appends an event; losing one is not worth failing the turn for.
-func (t *chatTurn) publish(ctx workflow.Context, typ string, data map[string]any) {
+func (t *chatTurn) publish(ctx workflow.Context, p events.Payload) {
 	err := workflow.ExecuteActivity(t.bookkeeping(ctx), chatActivities.Publish, activities.PublishInput{
-		ConversationID: t.in.ConversationID, Turn: t.in.Turn, Type: typ, Data: data,
+		ConversationID: t.in.ConversationID, Turn: t.in.Turn, Event: p,
 	}).Get(ctx, nil)
 	if err != nil {
-		t.logger.Info("event not published", "type", typ, "error", err)
+		t.logger.Info("event not published", "type", p.EventType(), "error", err)
 	}
 }
 

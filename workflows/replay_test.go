@@ -15,6 +15,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -22,6 +23,7 @@ import (
 	"mcp-platform/activities"
 	"mcp-platform/internal/approvals"
 	"mcp-platform/internal/conversations"
+	"mcp-platform/internal/events"
 	"mcp-platform/internal/testutil/temporaltest"
 	"mcp-platform/toolcall"
 	"mcp-platform/workflows"
@@ -84,6 +86,36 @@ func requireCovers(t *testing.T, path string, h recordedHistory) {
 	}
 	require.Equal(t, h.update, updated, "accepted decide-approval Update")
 	require.Equal(t, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, hist.GetEvents()[len(hist.GetEvents())-1].GetEventType())
+}
+
+// TestRecordedPublishInputs reads the Publish inputs of the committed histories as today's
+// workers do: a workflow that scheduled one before the payloads were typed still publishes it,
+// and today's workflows schedule the same JSON.
+func TestRecordedPublishInputs(t *testing.T) {
+	n := 0
+	for _, h := range histories {
+		b, err := os.ReadFile(filepath.Join("testdata", h.file))
+		require.NoError(t, err)
+		hist, err := client.HistoryFromJSON(bytes.NewReader(b), client.HistoryJSONOptions{})
+		require.NoError(t, err)
+		for _, e := range hist.GetEvents() {
+			a := e.GetActivityTaskScheduledEventAttributes()
+			if a.GetActivityType().GetName() != "Publish" {
+				continue
+			}
+			n++
+			var in activities.PublishInput
+			require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(a.GetInput(), &in), h.file)
+			started, ok := in.Event.(events.ToolStartedData)
+			require.True(t, ok, "%s: %T", h.file, in.Event)
+			require.Equal(t, "call-1", started.ToolCallID)
+			require.Equal(t, 1, started.Step)
+			again, err := json.Marshal(in)
+			require.NoError(t, err)
+			require.JSONEq(t, string(a.GetInput().GetPayloads()[0].GetData()), string(again), h.file)
+		}
+	}
+	require.Positive(t, n, "the histories hold Publish activities")
 }
 
 // testLogger writes warnings and errors to the test's output.

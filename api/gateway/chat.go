@@ -179,8 +179,8 @@ func (h *chatHandlers) startWorkflow(ctx context.Context, p authz.Principal, con
 // publishStarted tells the conversation's followers that the turn started. The turn runs
 // whether or not they hear of it, so a failure is only logged.
 func (h *chatHandlers) publishStarted(ctx context.Context, conv string, turn conversations.Turn, message string) {
-	if _, err := h.events.Publish(ctx, conv, turn.Turn, events.TypeTurnStarted,
-		map[string]any{"workflow_id": turn.WorkflowID, "message": redact.String(message)}); err != nil {
+	if _, err := h.events.Publish(ctx, conv, turn.Turn,
+		events.TurnStartedData{WorkflowID: turn.WorkflowID, Message: redact.String(message)}); err != nil {
 		h.logger.Warn("publish turn_started failed", "error", err)
 	}
 }

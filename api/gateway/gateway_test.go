@@ -16,6 +16,7 @@ import (
 	"mcp-platform/api/gateway"
 	"mcp-platform/domains/hr"
 	"mcp-platform/domains/kit"
+	"mcp-platform/internal/events"
 	"mcp-platform/internal/llm"
 	"mcp-platform/internal/testutil/temporaltest"
 	"mcp-platform/platform/platformtest"
@@ -121,6 +122,14 @@ func TestChat(t *testing.T) {
 		require.NotContains(t, string(mustJSON(t, finished)), "salary\":1", "salary is redacted in events")
 	})
 
+	t.Run("OK each event's data is exactly its type's payload", func(t *testing.T) {
+		for _, e := range readEvents(t, s, alice, conv, 0, isTurnEnd) {
+			p, err := events.Decode(e.Type, e.Data)
+			require.NoError(t, err, e.Type)
+			require.JSONEq(t, string(e.Data), string(mustJSON(t, p)), "%s has the keys of %T, no more, no less", e.Type, p)
+		}
+	})
+
 	t.Run("OK the run is findable in Temporal by its search attributes", func(t *testing.T) {
 		desc, err := temporaltest.Client(t).DescribeWorkflowExecution(context.Background(), workflowID, "")
 		require.NoError(t, err)
@@ -218,4 +227,25 @@ func mustJSON(t *testing.T, v any) []byte {
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
 	return b
+}
+
+// TestStreamEventSchema checks that the document describes the stream's events as a union on
+// type with one variant per payload, which is what the web client's event types are made from.
+func TestStreamEventSchema(t *testing.T) {
+	api, _ := gateway.New(gateway.Deps{})
+	schemas := api.OpenAPI().Components.Schemas.Map()
+	union := schemas["StreamEvent"]
+	require.NotNil(t, union)
+	require.Equal(t, "type", union.Discriminator.PropertyName)
+	require.Len(t, union.OneOf, len(events.Payloads()))
+	for _, p := range events.Payloads() {
+		ref := union.Discriminator.Mapping[p.EventType()]
+		require.NotEmpty(t, ref, p.EventType())
+		variant := api.OpenAPI().Components.Schemas.SchemaFromRef(ref)
+		require.NotNil(t, variant, ref)
+		require.Equal(t, []any{p.EventType()}, variant.Properties["type"].Enum)
+		data := api.OpenAPI().Components.Schemas.SchemaFromRef(variant.Properties["data"].Ref)
+		require.NotNil(t, data, "%s has a named payload schema", ref)
+		require.NotEmpty(t, data.Properties, ref)
+	}
 }

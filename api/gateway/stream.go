@@ -3,8 +3,11 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
+	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -16,13 +19,55 @@ import (
 )
 
 // StreamEvent is one event of a conversation's stream (the SSE "message" event); its id is the
-// SSE id, so a reconnecting client resumes with Last-Event-ID.
+// SSE id, so a reconnecting client resumes with Last-Event-ID. Data is the payload as stored:
+// old events stream exactly as they were published.
 type StreamEvent struct {
 	ID        int64           `json:"id"`
 	Turn      int             `json:"turn"`
-	Type      string          `json:"type" enum:"turn_started,delta,message,tool_started,tool_finished,approval_requested,approval_decided,turn_completed,turn_failed,turn_cancelled"`
-	Data      json.RawMessage `json:"data" doc:"Event payload; its shape depends on type"`
+	Type      string          `json:"type" doc:"Event type; it names the shape of data"`
+	Data      json.RawMessage `json:"data" doc:"Event payload"`
 	CreatedAt time.Time       `json:"created_at"`
+}
+
+// streamEventFields is StreamEvent without its Schema method: the fields every variant shares.
+type streamEventFields StreamEvent
+
+// schemaRefPrefix is where Huma's default registry keeps named schemas.
+const schemaRefPrefix = "#/components/schemas/"
+
+// Schema documents StreamEvent as a union discriminated by type: one variant per event type
+// (DeltaEvent, ToolFinishedEvent, ...) whose data is that type's payload (DeltaData, ...), so
+// that clients generated from the document get typed events. The variants come from
+// events.Payloads, the list the event store accepts.
+func (StreamEvent) Schema(r huma.Registry) *huma.Schema {
+	const name = "StreamEvent"
+	if _, ok := r.Map()[name]; !ok {
+		union := &huma.Schema{
+			Description:   "One event of a conversation; type says which, and the shape of data.",
+			Discriminator: &huma.Discriminator{PropertyName: "type", Mapping: map[string]string{}},
+		}
+		r.Map()[name] = union
+		shared := huma.SchemaFromType(r, reflect.TypeFor[streamEventFields]())
+		for _, p := range events.Payloads() {
+			payload := reflect.TypeOf(p)
+			variant := strings.TrimSuffix(payload.Name(), "Data") + "Event"
+			r.Map()[variant] = streamEventVariant(shared, p.EventType(), r.Schema(payload, true, ""))
+			union.OneOf = append(union.OneOf, &huma.Schema{Ref: schemaRefPrefix + variant})
+			union.Discriminator.Mapping[p.EventType()] = schemaRefPrefix + variant
+		}
+	}
+	return &huma.Schema{Ref: schemaRefPrefix + name}
+}
+
+// streamEventVariant is the schema of the events of one type: the shared fields, type fixed to
+// it, and data its payload.
+func streamEventVariant(shared *huma.Schema, typ string, data *huma.Schema) *huma.Schema {
+	v := *shared
+	v.Description = "The " + typ + " event."
+	v.Properties = maps.Clone(shared.Properties)
+	v.Properties["type"] = &huma.Schema{Type: huma.TypeString, Description: shared.Properties["type"].Description, Enum: []any{typ}}
+	v.Properties["data"] = data
+	return &v
 }
 
 // Ping keeps an idle stream open through proxies (the SSE "ping" event).

@@ -564,7 +564,7 @@ func TestDelete(t *testing.T) {
 	t.Run("OK removes the conversation with its messages, events and approvals", func(t *testing.T) {
 		c, turn := start(t, s, "alice", "", "q")
 		require.NoError(t, s.SaveMessage(ctx, c.ID, conversations.Message{Turn: turn.Turn, Seq: 1, Role: conversations.RoleAssistant, Content: "a"}))
-		_, err := ev.Publish(ctx, c.ID, turn.Turn, events.TypeTurnStarted, map[string]any{})
+		_, err := ev.Publish(ctx, c.ID, turn.Turn, events.TurnStartedData{})
 		require.NoError(t, err)
 		require.NoError(t, apr.Create(ctx, approvals.Request{
 			ID: "apr-delete-1", WorkflowID: turn.WorkflowID, ConversationID: c.ID, Turn: turn.Turn, ToolCallID: "call-1",

@@ -5,19 +5,23 @@
 package events
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"mcp-platform/internal/store"
 )
 
 // Channel is the Postgres NOTIFY channel; the payload is the conversation ID.
 const Channel = "mcp_events"
 
-// Event types.
+// Event types, each with its payload type in payloads.go.
 const (
 	TypeTurnStarted       = "turn_started"
 	TypeDelta             = "delta"
@@ -49,12 +53,26 @@ type Store struct {
 // NewStore returns an event store on the platform database.
 func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
-// Publish appends an event and notifies listeners, atomically. data must already be redacted:
-// events are shown to the conversation's owner and kept.
-func (s *Store) Publish(ctx context.Context, conversationID string, turn int, typ string, data any) (int64, error) {
-	raw, err := json.Marshal(data)
+// Publish appends the payload as an event of its type and notifies listeners, atomically.
+// The payload must already be redacted: events are shown to the conversation's owner and kept.
+func (s *Store) Publish(ctx context.Context, conversationID string, turn int, p Payload) (int64, error) {
+	if p == nil {
+		return 0, errors.New("publish event: no payload")
+	}
+	typ := p.EventType()
+	raw, err := json.Marshal(p)
 	if err != nil {
 		return 0, fmt.Errorf("encode %s event: %w", typ, err)
+	}
+	if bytes.Contains(raw, []byte(`\u0000`)) {
+		// jsonb cannot hold NUL: what an LLM streams must not fail the turn's bookkeeping.
+		var v any
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return 0, fmt.Errorf("encode %s event: %w", typ, err)
+		}
+		if raw, err = json.Marshal(store.Sanitize(v)); err != nil {
+			return 0, fmt.Errorf("encode %s event: %w", typ, err)
+		}
 	}
 	var id int64
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {

@@ -28,9 +28,19 @@ func newConversation(tb testing.TB, db *dbtest.Database) string {
 	return id
 }
 
+// rawPayload publishes any data under any type, to test the store itself.
+type rawPayload struct {
+	typ  string
+	data any
+}
+
+func (r rawPayload) EventType() string { return r.typ }
+
+func (r rawPayload) MarshalJSON() ([]byte, error) { return json.Marshal(r.data) }
+
 func publish(tb testing.TB, s *events.Store, conv string, turn int, typ string, data any) int64 {
 	tb.Helper()
-	id, err := s.Publish(context.Background(), conv, turn, typ, data)
+	id, err := s.Publish(context.Background(), conv, turn, rawPayload{typ, data})
 	require.NoError(tb, err)
 	return id
 }
@@ -95,7 +105,7 @@ func TestPublish(t *testing.T) {
 
 	t.Run("ErrUnencodableData", func(t *testing.T) {
 		conv := newConversation(t, db)
-		_, err := s.Publish(ctx, conv, 1, events.TypeDelta, map[string]any{"f": func() {}})
+		_, err := s.Publish(ctx, conv, 1, rawPayload{events.TypeDelta, map[string]any{"f": func() {}}})
 		require.ErrorContains(t, err, "encode delta event")
 		last, err := s.LastID(ctx, conv)
 		require.NoError(t, err)
@@ -104,7 +114,7 @@ func TestPublish(t *testing.T) {
 
 	t.Run("ErrUnknownConversation", func(t *testing.T) {
 		conv := uuid.NewString()
-		_, err := s.Publish(ctx, conv, 1, events.TypeDelta, map[string]any{})
+		_, err := s.Publish(ctx, conv, 1, rawPayload{events.TypeDelta, map[string]any{}})
 		require.ErrorContains(t, err, "publish delta event")
 		last, err := s.LastID(ctx, conv)
 		require.NoError(t, err)
@@ -355,7 +365,7 @@ func TestHub(t *testing.T) {
 		ch, cancel := hub.Subscribe(conv)
 		defer cancel()
 
-		_, err := s.Publish(context.Background(), conv, 1, events.TypeDelta, map[string]any{})
+		_, err := s.Publish(context.Background(), conv, 1, rawPayload{events.TypeDelta, map[string]any{}})
 		require.Error(t, err)
 		settle(t, hub, s, barrier)
 		requireNoWake(t, ch)
@@ -442,4 +452,15 @@ func TestHubStops(t *testing.T) {
 		n, err := listeners(t, db)
 		return err == nil && n == 0
 	}, wait, 10*time.Millisecond)
+}
+
+func TestPublishStoresNUL(t *testing.T) {
+	db := dbtest.New(t)
+	s, conv := events.NewStore(db.Pool), newConversation(t, db)
+	id, err := s.Publish(context.Background(), conv, 1, events.DeltaData{Text: "a\x00b"})
+	require.NoError(t, err, "what an LLM streams never fails the turn")
+	evs, err := s.After(context.Background(), conv, id-1, 10)
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	require.Contains(t, string(evs[0].Data), "a\uFFFDb")
 }

@@ -319,6 +319,79 @@ export interface components {
             read_only: boolean;
             requires_approval: boolean;
         };
+        ApprovalDecidedData: {
+            /** @description ID of the approval request */
+            approval_id: string;
+            /** @description Who decided; empty when it expired or was cancelled */
+            approver: string;
+            /** @description The approver's comment */
+            comment: string;
+            /** @description approved, rejected, expired or cancelled */
+            status: string;
+            /** @description Tool name */
+            tool: string;
+            /** @description The LLM's ID of the call, unique within its step */
+            tool_call_id: string;
+        };
+        /** @description The approval_decided event. */
+        ApprovalDecidedEvent: {
+            /** Format: date-time */
+            created_at: string;
+            data: components["schemas"]["ApprovalDecidedData"];
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            turn: number;
+            /**
+             * @description Event type; it names the shape of data (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "approval_decided";
+        };
+        ApprovalRequestedData: {
+            /** @description Whether the requester may decide it */
+            allow_self_approval: boolean;
+            /** @description ID of the approval request */
+            approval_id: string;
+            /** @description Roles that may decide */
+            approver_roles: string[] | null;
+            /** @description Hash of the arguments a decision applies to */
+            args_hash: string;
+            /** @description Arguments to approve, redacted */
+            arguments: {
+                [key: string]: unknown;
+            } | null;
+            /** @description Domain of the tool */
+            domain: string;
+            /**
+             * Format: date-time
+             * @description When the request expires undecided
+             */
+            expires_at: string;
+            /** @description Why the call needs approval */
+            reason: string;
+            /** @description User whose turn made the call */
+            requester: string;
+            /** @description Tool name */
+            tool: string;
+            /** @description The LLM's ID of the call, unique within its step */
+            tool_call_id: string;
+        };
+        /** @description The approval_requested event. */
+        ApprovalRequestedEvent: {
+            /** Format: date-time */
+            created_at: string;
+            data: components["schemas"]["ApprovalRequestedData"];
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            turn: number;
+            /**
+             * @description Event type; it names the shape of data (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "approval_requested";
+        };
         AuditOutputBody: {
             /** @description Pass as cursor for the next page; absent on the last */
             next_cursor?: string;
@@ -390,6 +463,35 @@ export interface components {
         DecisionResult: {
             approval_id: string;
             status: string;
+        };
+        DeltaData: {
+            /**
+             * Format: int64
+             * @description Attempt of the step; a higher attempt restarts the step's text
+             */
+            attempt: number;
+            /**
+             * Format: int64
+             * @description LLM step of the turn
+             */
+            step: number;
+            /** @description Text to append to the step's text */
+            text: string;
+        };
+        /** @description The delta event. */
+        DeltaEvent: {
+            /** Format: date-time */
+            created_at: string;
+            data: components["schemas"]["DeltaData"];
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            turn: number;
+            /**
+             * @description Event type; it names the shape of data (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "delta";
         };
         DemoUser: {
             /**
@@ -519,6 +621,34 @@ export interface components {
             /** Format: int64 */
             turn: number;
         };
+        MessageData: {
+            /** @description The step's whole text */
+            content: string;
+            /** @description Role of the message (assistant) */
+            role: string;
+            /**
+             * Format: int64
+             * @description LLM step of the turn
+             */
+            step: number;
+            /** @description Tool calls the assistant asked for, arguments redacted */
+            tool_calls: components["schemas"]["ToolCall"][] | null;
+        };
+        /** @description The message event. */
+        MessageEvent: {
+            /** Format: date-time */
+            created_at: string;
+            data: components["schemas"]["MessageData"];
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            turn: number;
+            /**
+             * @description Event type; it names the shape of data (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "message";
+        };
         Ping: {
             /** Format: date-time */
             time: string;
@@ -584,18 +714,8 @@ export interface components {
             turn?: number;
             workflow_id: string;
         };
-        StreamEvent: {
-            /** Format: date-time */
-            created_at: string;
-            /** @description Event payload; its shape depends on type */
-            data: unknown;
-            /** Format: int64 */
-            id: number;
-            /** Format: int64 */
-            turn: number;
-            /** @enum {string} */
-            type: "turn_started" | "delta" | "message" | "tool_started" | "tool_finished" | "approval_requested" | "approval_decided" | "turn_completed" | "turn_failed" | "turn_cancelled";
-        };
+        /** @description One event of a conversation; type says which, and the shape of data. */
+        StreamEvent: components["schemas"]["TurnStartedEvent"] | components["schemas"]["DeltaEvent"] | components["schemas"]["MessageEvent"] | components["schemas"]["ToolStartedEvent"] | components["schemas"]["ToolFinishedEvent"] | components["schemas"]["ApprovalRequestedEvent"] | components["schemas"]["ApprovalDecidedEvent"] | components["schemas"]["TurnCompletedEvent"] | components["schemas"]["TurnFailedEvent"] | components["schemas"]["TurnCancelledEvent"];
         TokenRequestBody: {
             /** @description Optional scopes that narrow the token, such as tools:hr.* */
             scopes?: string[] | null;
@@ -622,6 +742,51 @@ export interface components {
             };
             id: string;
             tool: string;
+        };
+        ToolFinishedData: {
+            /** @description Who approved the call; empty when it needed no approval */
+            approver: string;
+            /** @description Arguments of the call, redacted */
+            arguments: {
+                [key: string]: unknown;
+            } | null;
+            /** @description Domain of the tool */
+            domain: string;
+            /**
+             * Format: int64
+             * @description How long the call ran, in milliseconds
+             */
+            duration_ms: number;
+            /** @description Why the call failed; empty when it succeeded */
+            error: string;
+            /** @description Result of the tool, redacted */
+            output: unknown;
+            /** @description ok, or the error type (denied, invalid, not_found, conflict, unavailable, rejected, expired) */
+            status: string;
+            /**
+             * Format: int64
+             * @description LLM step that asked for the call
+             */
+            step: number;
+            /** @description Tool name */
+            tool: string;
+            /** @description The LLM's ID of the call, unique within its step */
+            tool_call_id: string;
+        };
+        /** @description The tool_finished event. */
+        ToolFinishedEvent: {
+            /** Format: date-time */
+            created_at: string;
+            data: components["schemas"]["ToolFinishedData"];
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            turn: number;
+            /**
+             * @description Event type; it names the shape of data (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "tool_finished";
         };
         ToolInfo: {
             annotations: components["schemas"]["Annotations"];
@@ -650,6 +815,84 @@ export interface components {
             };
             title?: string;
         };
+        ToolStartedData: {
+            /** @description Who approved the call; empty when it needed no approval */
+            approver: string;
+            /** @description Domain of the tool */
+            domain: string;
+            /**
+             * Format: int64
+             * @description LLM step that asked for the call
+             */
+            step: number;
+            /** @description One-line description of the call */
+            summary: string;
+            /** @description Tool name */
+            tool: string;
+            /** @description The LLM's ID of the call, unique within its step */
+            tool_call_id: string;
+        };
+        /** @description The tool_started event. */
+        ToolStartedEvent: {
+            /** Format: date-time */
+            created_at: string;
+            data: components["schemas"]["ToolStartedData"];
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            turn: number;
+            /**
+             * @description Event type; it names the shape of data (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "tool_started";
+        };
+        TurnCancelledData: {
+            /** @description The assistant's last text of the turn */
+            answer: string;
+            /** @description Why the turn did not complete */
+            error: string;
+            /** @description completed, failed or cancelled */
+            status: string;
+        };
+        /** @description The turn_cancelled event. */
+        TurnCancelledEvent: {
+            /** Format: date-time */
+            created_at: string;
+            data: components["schemas"]["TurnCancelledData"];
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            turn: number;
+            /**
+             * @description Event type; it names the shape of data (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "turn_cancelled";
+        };
+        TurnCompletedData: {
+            /** @description The assistant's last text of the turn */
+            answer: string;
+            /** @description Why the turn did not complete */
+            error: string;
+            /** @description completed, failed or cancelled */
+            status: string;
+        };
+        /** @description The turn_completed event. */
+        TurnCompletedEvent: {
+            /** Format: date-time */
+            created_at: string;
+            data: components["schemas"]["TurnCompletedData"];
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            turn: number;
+            /**
+             * @description Event type; it names the shape of data (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "turn_completed";
+        };
         TurnDetail: {
             error?: string;
             /** Format: date-time */
@@ -662,6 +905,29 @@ export interface components {
             /** Format: int64 */
             turn: number;
             workflow_id: string;
+        };
+        TurnFailedData: {
+            /** @description The assistant's last text of the turn */
+            answer: string;
+            /** @description Why the turn did not complete */
+            error: string;
+            /** @description completed, failed or cancelled */
+            status: string;
+        };
+        /** @description The turn_failed event. */
+        TurnFailedEvent: {
+            /** Format: date-time */
+            created_at: string;
+            data: components["schemas"]["TurnFailedData"];
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            turn: number;
+            /**
+             * @description Event type; it names the shape of data (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "turn_failed";
         };
         TurnInfo: {
             /** @description The assistant's final answer, when the turn completed */
@@ -686,6 +952,27 @@ export interface components {
              * @example chat-6f1c…-1
              */
             workflow_id: string;
+        };
+        TurnStartedData: {
+            /** @description The user's message, redacted */
+            message: string;
+            /** @description The turn's workflow */
+            workflow_id: string;
+        };
+        /** @description The turn_started event. */
+        TurnStartedEvent: {
+            /** Format: date-time */
+            created_at: string;
+            data: components["schemas"]["TurnStartedData"];
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            turn: number;
+            /**
+             * @description Event type; it names the shape of data (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "turn_started";
         };
     };
     responses: never;

@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest'
-import type { ConversationDetail, StreamEvent } from '../api/types'
+import type { ConversationDetail, EventData, StreamEvent, StreamEventOf, StreamEventType } from '../api/types'
 import { applyEvent, chatReducer, emptyChat, fromDetail, type ChatState, type ToolCallView, type TurnItem } from './state'
 
 let nextId = 1
-function ev(type: StreamEvent['type'], data: Record<string, unknown>, turn = 1): StreamEvent {
-  return { id: nextId++, turn, type, data, created_at: '2026-11-24T08:02:40Z' }
+// Loose is a payload with any field left out, at any depth: the tests give only what they need.
+type Loose<T> = T extends (infer U)[] ? Loose<U>[] : T extends object ? { [P in keyof T]?: Loose<T[P]> } : T
+
+// ev is an event of the given type as the gateway streams it.
+function ev<K extends StreamEventType>(type: K, data: Loose<EventData<K>>, turn = 1): StreamEvent {
+  return { id: nextId++, turn, type, data, created_at: '2026-11-24T08:02:40Z' } as unknown as StreamEventOf<K>
 }
 function run(events: StreamEvent[], from: ChatState = emptyChat): ChatState {
   return events.reduce((s, e) => chatReducer(s, { type: 'event', event: e }), from)
@@ -315,7 +319,7 @@ describe('chat reducer actions', () => {
   })
 
   it('ignores a stale event id for lastEventId', () => {
-    const s = applyEvent({ ...emptyChat, lastEventId: 50 }, { id: 10, turn: 1, type: 'turn_started', data: {}, created_at: '' })
+    const s = applyEvent({ ...emptyChat, lastEventId: 50 }, { ...ev('turn_started', {}), id: 10 })
     expect(s.lastEventId).toBe(50)
   })
 })

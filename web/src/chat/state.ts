@@ -3,19 +3,7 @@
 // already contains its effect, or because the stream replayed it) changes nothing, and a
 // finished turn or tool call never goes back to running.
 
-import type {
-  ApprovalDecidedData,
-  ApprovalRequest,
-  ApprovalRequestedData,
-  ConversationDetail,
-  DeltaData,
-  MessageData,
-  StreamEvent,
-  ToolFinishedData,
-  ToolStartedData,
-  TurnEndData,
-  TurnInfo,
-} from '../api/types'
+import type { ApprovalRequest, ConversationDetail, EventData, StreamEvent, StreamEventOf, TurnInfo } from '../api/types'
 
 export type TurnStatus = 'running' | 'awaiting_approval' | 'completed' | 'failed' | 'cancelled'
 
@@ -302,7 +290,8 @@ export function fromDetail(detail: ConversationDetail): ChatState {
         return next
       }
       if (m.role === 'tool' && m.tool_call_id) {
-        const data = (m.data ?? {}) as Partial<ToolFinishedData>
+        // A tool message keeps the tool_finished payload (less what the message says itself).
+        const data = (m.data ?? {}) as Partial<EventData<'tool_finished'>>
         const st = toolStatus(m.tool_status || data.status)
         return upsertTool(
           t,
@@ -391,177 +380,189 @@ export function applyEvent(state: ChatState, e: StreamEvent): ChatState {
   return e.id > next.lastEventId ? { ...next, lastEventId: e.id } : next
 }
 
+/** applyEventData applies what one event says, by its type; a type this client does not know changes nothing. */
 function applyEventData(state: ChatState, e: StreamEvent): ChatState {
-  const d = (e.data ?? {}) as Record<string, unknown>
   switch (e.type) {
     case 'turn_started':
-      return withTurn(state, e.turn, (t) => (finishedTurn.has(t.status) ? t : { ...t, status: 'running' }))
-
-    case 'delta': {
-      const { step, attempt, text } = d as unknown as DeltaData
-      return withTurn(state, e.turn, (t) => {
-        const i = t.items.findIndex((it) => it.kind === 'text' && it.step === step)
-        if (i < 0) {
-          const items = t.items.slice()
-          items.splice(insertIndex(t, step, true), 0, { kind: 'text', step, attempt, text, final: false })
-          return { ...t, items }
-        }
-        const cur = t.items[i] as Extract<TurnItem, { kind: 'text' }>
-        if (cur.final || attempt < cur.attempt) return t // the step's final text is known, or a stale attempt
-        const items = t.items.slice()
-        // A retried step streams again from the start with a higher attempt: replace, don't append.
-        items[i] = { ...cur, attempt, text: attempt > cur.attempt ? text : cur.text + text }
-        return { ...t, items }
-      })
-    }
-
-    case 'message': {
-      const m = d as unknown as MessageData
-      if (m.role && m.role !== 'assistant') return state
-      return withTurn(state, e.turn, (t) => {
-        let next = setFinalText(t, m.step, m.content ?? '')
-        for (const tc of m.tool_calls ?? []) {
-          next = upsertTool(
-            next,
-            m.step,
-            tc.id,
-            (c) =>
-              c.tool === tc.tool && c.arguments
-                ? c
-                : { ...c, tool: tc.tool, arguments: c.arguments ?? ((tc.arguments ?? undefined) as Record<string, unknown> | undefined) },
-            tc.tool,
-          )
-        }
-        return next
-      })
-    }
-
-    case 'tool_started': {
-      const s = d as unknown as ToolStartedData
-      return withTurn(state, e.turn, (t) => {
-        const step = s.step ?? stepOf(t, s.tool_call_id)
-        return upsertTool(
-          t,
-          step,
-          s.tool_call_id,
-          (c) =>
-            finishedTool.has(c.status)
-              ? c
-              : {
-                  ...c,
-                  tool: s.tool || c.tool,
-                  domain: s.domain || c.domain,
-                  summary: s.summary || c.summary,
-                  approver: s.approver || c.approver,
-                  status: 'running',
-                },
-          s.tool,
-        )
-      })
-    }
-
-    case 'tool_finished': {
-      const f = d as unknown as ToolFinishedData
-      const st = toolStatus(f.status)
-      return withTurn(state, e.turn, (t) => {
-        const step = f.step ?? stepOf(t, f.tool_call_id)
-        return upsertTool(
-          t,
-          step,
-          f.tool_call_id,
-          (c) => ({
-            ...c,
-            tool: f.tool || c.tool,
-            domain: f.domain || c.domain,
-            arguments: (f.arguments ?? c.arguments) as Record<string, unknown> | undefined,
-            status: st.status,
-            errorType: st.errorType,
-            error: f.error || undefined,
-            durationMs: f.duration_ms ?? c.durationMs,
-            output: f.output,
-            approver: f.approver || c.approver,
-          }),
-          f.tool,
-        )
-      })
-    }
-
-    case 'approval_requested': {
-      const a = d as unknown as ApprovalRequestedData
-      const approval: ApprovalView = {
-        id: a.approval_id,
-        tool: a.tool,
-        domain: a.domain,
-        arguments: (a.arguments ?? {}) as Record<string, unknown>,
-        argsHash: a.args_hash,
-        reason: a.reason,
-        approverRoles: a.approver_roles ?? [],
-        allowSelfApproval: !!a.allow_self_approval,
-        requester: a.requester,
-        requestedAt: e.created_at,
-        expiresAt: a.expires_at,
-        status: 'pending',
-        conversationId: state.conversationId,
-        turn: e.turn,
-      }
-      return withTurn(state, e.turn, (t) => {
-        const attach = (c: ToolCallView): ToolCallView => {
-          if (c.approval && c.approval.status !== 'pending') return c // already decided
-          return {
-            ...c,
-            tool: c.tool || a.tool,
-            domain: c.domain || a.domain,
-            arguments: c.arguments ?? approval.arguments,
-            approval: { ...approval, ...(c.approval ? { requestedAt: c.approval.requestedAt ?? approval.requestedAt } : {}) },
-            status: finishedTool.has(c.status) || c.status === 'running' ? c.status : 'awaiting_approval',
-          }
-        }
-        const i = lastToolIndex(t, (c) => c.approval?.id === a.approval_id || (!!a.tool_call_id && c.id === a.tool_call_id))
-        const next = i >= 0 ? updateToolAt(t, i, attach) : upsertTool(t, maxStep(t), a.tool_call_id || a.approval_id, attach, a.tool)
-        return { ...next, status: settleStatus(t.status, 'awaiting_approval') }
-      })
-    }
-
-    case 'approval_decided': {
-      const a = d as unknown as ApprovalDecidedData
-      return withTurn(state, e.turn, (t) => {
-        const next = decide(t, a.approval_id, approvalStatus(a.status), a.approver, a.comment, a.tool_call_id)
-        return next === t && t.status !== 'awaiting_approval' ? t : { ...next, status: settleStatus(t.status, 'running') }
-      })
-    }
-
+      return applyTurnStarted(state, e)
+    case 'delta':
+      return applyDelta(state, e)
+    case 'message':
+      return applyMessage(state, e)
+    case 'tool_started':
+      return applyToolStarted(state, e)
+    case 'tool_finished':
+      return applyToolFinished(state, e)
+    case 'approval_requested':
+      return applyApprovalRequested(state, e)
+    case 'approval_decided':
+      return applyApprovalDecided(state, e)
     case 'turn_completed':
     case 'turn_failed':
-    case 'turn_cancelled': {
-      const end = d as TurnEndData
-      const status: TurnStatus = e.type === 'turn_completed' ? 'completed' : e.type === 'turn_failed' ? 'failed' : 'cancelled'
-      return withTurn(state, e.turn, (t) => {
-        if (t.status === status && t.answer === (end.answer || t.answer)) return t
-        const items =
-          status === 'completed'
-            ? t.items
-            : t.items.map((it) =>
-                it.kind === 'tool' && !finishedTool.has(it.call.status)
-                  ? {
-                      kind: 'tool' as const,
-                      call: {
-                        ...it.call,
-                        status: 'cancelled' as const,
-                        approval:
-                          it.call.approval && it.call.approval.status === 'pending'
-                            ? { ...it.call.approval, status: 'cancelled' as const }
-                            : it.call.approval,
-                      },
-                    }
-                  : it,
-              )
-        return { ...t, items, status, answer: end.answer || t.answer, error: end.error || t.error }
-      })
-    }
-
+    case 'turn_cancelled':
+      return applyTurnEnd(state, e)
     default:
       return state
   }
+}
+
+/** applyTurnStarted marks the turn running, unless it already finished. */
+function applyTurnStarted(state: ChatState, e: StreamEventOf<'turn_started'>): ChatState {
+  return withTurn(state, e.turn, (t) => (finishedTurn.has(t.status) ? t : { ...t, status: 'running' }))
+}
+
+/** applyDelta appends streamed text to its step, or restarts it for a retried attempt. */
+function applyDelta(state: ChatState, e: StreamEventOf<'delta'>): ChatState {
+  const { step, attempt, text } = e.data
+  return withTurn(state, e.turn, (t) => {
+    const i = t.items.findIndex((it) => it.kind === 'text' && it.step === step)
+    if (i < 0) {
+      const items = t.items.slice()
+      items.splice(insertIndex(t, step, true), 0, { kind: 'text', step, attempt, text, final: false })
+      return { ...t, items }
+    }
+    const cur = t.items[i] as Extract<TurnItem, { kind: 'text' }>
+    if (cur.final || attempt < cur.attempt) return t // the step's final text is known, or a stale attempt
+    const items = t.items.slice()
+    // A retried step streams again from the start with a higher attempt: replace, don't append.
+    items[i] = { ...cur, attempt, text: attempt > cur.attempt ? text : cur.text + text }
+    return { ...t, items }
+  })
+}
+
+/** applyMessage sets a step's final text and adds the tool calls it asked for. */
+function applyMessage(state: ChatState, e: StreamEventOf<'message'>): ChatState {
+  const m = e.data
+  if (m.role && m.role !== 'assistant') return state
+  return withTurn(state, e.turn, (t) => {
+    let next = setFinalText(t, m.step, m.content ?? '')
+    for (const tc of m.tool_calls ?? []) {
+      next = upsertTool(
+        next,
+        m.step,
+        tc.id,
+        (c) => (c.tool === tc.tool && c.arguments ? c : { ...c, tool: tc.tool, arguments: c.arguments ?? tc.arguments ?? undefined }),
+        tc.tool,
+      )
+    }
+    return next
+  })
+}
+
+/** applyToolStarted marks a call running, unless it already finished. */
+function applyToolStarted(state: ChatState, e: StreamEventOf<'tool_started'>): ChatState {
+  const s = e.data
+  return withTurn(state, e.turn, (t) =>
+    upsertTool(
+      t,
+      s.step ?? stepOf(t, s.tool_call_id),
+      s.tool_call_id,
+      (c) =>
+        finishedTool.has(c.status)
+          ? c
+          : {
+              ...c,
+              tool: s.tool || c.tool,
+              domain: s.domain || c.domain,
+              summary: s.summary || c.summary,
+              approver: s.approver || c.approver,
+              status: 'running',
+            },
+      s.tool,
+    ),
+  )
+}
+
+/** applyToolFinished records how a call ended. */
+function applyToolFinished(state: ChatState, e: StreamEventOf<'tool_finished'>): ChatState {
+  const f = e.data
+  const st = toolStatus(f.status)
+  return withTurn(state, e.turn, (t) =>
+    upsertTool(
+      t,
+      f.step ?? stepOf(t, f.tool_call_id),
+      f.tool_call_id,
+      (c) => ({
+        ...c,
+        tool: f.tool || c.tool,
+        domain: f.domain || c.domain,
+        arguments: f.arguments ?? c.arguments,
+        status: st.status,
+        errorType: st.errorType,
+        error: f.error || undefined,
+        durationMs: f.duration_ms ?? c.durationMs,
+        output: f.output,
+        approver: f.approver || c.approver,
+      }),
+      f.tool,
+    ),
+  )
+}
+
+/** applyApprovalRequested attaches a pending approval to its call and marks the turn waiting. */
+function applyApprovalRequested(state: ChatState, e: StreamEventOf<'approval_requested'>): ChatState {
+  const a = e.data
+  const approval: ApprovalView = {
+    id: a.approval_id,
+    tool: a.tool,
+    domain: a.domain,
+    arguments: a.arguments ?? {},
+    argsHash: a.args_hash,
+    reason: a.reason,
+    approverRoles: a.approver_roles ?? [],
+    allowSelfApproval: !!a.allow_self_approval,
+    requester: a.requester,
+    requestedAt: e.created_at,
+    expiresAt: a.expires_at,
+    status: 'pending',
+    conversationId: state.conversationId,
+    turn: e.turn,
+  }
+  return withTurn(state, e.turn, (t) => {
+    const attach = (c: ToolCallView): ToolCallView => {
+      if (c.approval && c.approval.status !== 'pending') return c // already decided
+      return {
+        ...c,
+        tool: c.tool || a.tool,
+        domain: c.domain || a.domain,
+        arguments: c.arguments ?? approval.arguments,
+        approval: { ...approval, ...(c.approval ? { requestedAt: c.approval.requestedAt ?? approval.requestedAt } : {}) },
+        status: finishedTool.has(c.status) || c.status === 'running' ? c.status : 'awaiting_approval',
+      }
+    }
+    const i = lastToolIndex(t, (c) => c.approval?.id === a.approval_id || (!!a.tool_call_id && c.id === a.tool_call_id))
+    const next = i >= 0 ? updateToolAt(t, i, attach) : upsertTool(t, maxStep(t), a.tool_call_id || a.approval_id, attach, a.tool)
+    return { ...next, status: settleStatus(t.status, 'awaiting_approval') }
+  })
+}
+
+/** applyApprovalDecided records a decision and lets the turn run on. */
+function applyApprovalDecided(state: ChatState, e: StreamEventOf<'approval_decided'>): ChatState {
+  const a = e.data
+  return withTurn(state, e.turn, (t) => {
+    const next = decide(t, a.approval_id, approvalStatus(a.status), a.approver, a.comment, a.tool_call_id)
+    return next === t && t.status !== 'awaiting_approval' ? t : { ...next, status: settleStatus(t.status, 'running') }
+  })
+}
+
+const endStatus = { turn_completed: 'completed', turn_failed: 'failed', turn_cancelled: 'cancelled' } as const
+
+/** applyTurnEnd finishes the turn; one that did not complete cancels the calls still open. */
+function applyTurnEnd(state: ChatState, e: StreamEventOf<keyof typeof endStatus>): ChatState {
+  const end = e.data
+  const status: TurnStatus = endStatus[e.type]
+  return withTurn(state, e.turn, (t) => {
+    if (t.status === status && t.answer === (end.answer || t.answer)) return t
+    const items = status === 'completed' ? t.items : t.items.map(cancelOpenCall)
+    return { ...t, items, status, answer: end.answer || t.answer, error: end.error || t.error }
+  })
+}
+
+/** cancelOpenCall cancels a call that had not finished, and its pending approval. */
+function cancelOpenCall(it: TurnItem): TurnItem {
+  if (it.kind !== 'tool' || finishedTool.has(it.call.status)) return it
+  const approval = it.call.approval?.status === 'pending' ? { ...it.call.approval, status: 'cancelled' as const } : it.call.approval
+  return { kind: 'tool', call: { ...it.call, status: 'cancelled', approval } }
 }
 
 /** stepOf guesses the step of a call ID for events that do not carry one: its latest use. */
