@@ -277,9 +277,22 @@ type FinishTurnInput struct {
 	Step           int    `json:"step"`
 }
 
+// turnEndEvents are the event types of the final turn statuses.
+var turnEndEvents = map[string]string{
+	conversations.StatusCompleted: events.TypeTurnCompleted,
+	conversations.StatusFailed:    events.TypeTurnFailed,
+	conversations.StatusCancelled: events.TypeTurnCancelled,
+}
+
 // FinishTurn saves the turn's final status (and a final message when the turn ended without
 // one) and publishes turn_completed, turn_failed or turn_cancelled.
 func (a *ChatActivities) FinishTurn(ctx context.Context, in FinishTurnInput) error {
+	// A status that is not final is a bug of the caller: refuse it before writing anything (the
+	// turns table would refuse an unknown one with an error Temporal retries).
+	typ := turnEndEvents[in.Status]
+	if typ == "" {
+		return temporal.NewNonRetryableApplicationError("unknown final status "+in.Status, "bug", nil)
+	}
 	if ok, err := a.Conversations.Exists(ctx, in.ConversationID); err != nil || !ok {
 		return err // a deleted conversation has nothing left to update
 	}
@@ -295,14 +308,6 @@ func (a *ChatActivities) FinishTurn(ctx context.Context, in FinishTurnInput) err
 	}
 	if err := a.Conversations.SetTurnStatus(ctx, in.ConversationID, in.Turn, in.Status, in.Error); err != nil {
 		return err
-	}
-	typ := map[string]string{
-		conversations.StatusCompleted: events.TypeTurnCompleted,
-		conversations.StatusFailed:    events.TypeTurnFailed,
-		conversations.StatusCancelled: events.TypeTurnCancelled,
-	}[in.Status]
-	if typ == "" {
-		return temporal.NewNonRetryableApplicationError("unknown final status "+in.Status, "bug", nil)
 	}
 	_, err := a.Events.Publish(ctx, in.ConversationID, in.Turn, typ, map[string]any{"status": in.Status, "answer": in.Answer, "error": in.Error})
 	return err
