@@ -365,9 +365,25 @@ type FinishTurnInput struct {
 	Step           int    `json:"step"`
 }
 
+// turnEndEvents build the event of each final turn status.
+var turnEndEvents = map[string]func(FinishTurnInput) events.Payload{
+	conversations.StatusCompleted: func(in FinishTurnInput) events.Payload { return events.TurnCompletedData{TurnEnd: turnEnd(in)} },
+	conversations.StatusFailed:    func(in FinishTurnInput) events.Payload { return events.TurnFailedData{TurnEnd: turnEnd(in)} },
+	conversations.StatusCancelled: func(in FinishTurnInput) events.Payload { return events.TurnCancelledData{TurnEnd: turnEnd(in)} },
+}
+
+func turnEnd(in FinishTurnInput) events.TurnEnd {
+	return events.TurnEnd{Status: in.Status, Answer: in.Answer, Error: in.Error}
+}
+
 // FinishTurn saves the turn's final status (and a final message when the turn ended without
 // one) and publishes turn_completed, turn_failed or turn_cancelled.
 func (a *ChatActivities) FinishTurn(ctx context.Context, in FinishTurnInput) error {
+	// A status that is not final is a bug of the caller: refuse it before writing anything (the
+	// turns table would refuse an unknown one with an error Temporal retries).
+	if turnEndEvents[in.Status] == nil {
+		return temporal.NewNonRetryableApplicationError("unknown final status "+in.Status, "bug", nil)
+	}
 	if ok, err := a.Conversations.Exists(ctx, in.ConversationID); err != nil || !ok {
 		return err // a deleted conversation has nothing left to update
 	}
@@ -384,18 +400,6 @@ func (a *ChatActivities) FinishTurn(ctx context.Context, in FinishTurnInput) err
 	if err := a.Conversations.SetTurnStatus(ctx, in.ConversationID, in.Turn, in.Status, in.Error); err != nil {
 		return err
 	}
-	end := events.TurnEnd{Status: in.Status, Answer: in.Answer, Error: in.Error}
-	var ended events.Payload
-	switch in.Status {
-	case conversations.StatusCompleted:
-		ended = events.TurnCompletedData{TurnEnd: end}
-	case conversations.StatusFailed:
-		ended = events.TurnFailedData{TurnEnd: end}
-	case conversations.StatusCancelled:
-		ended = events.TurnCancelledData{TurnEnd: end}
-	default:
-		return temporal.NewNonRetryableApplicationError("unknown final status "+in.Status, "bug", nil)
-	}
-	_, err := a.Events.Publish(ctx, in.ConversationID, in.Turn, ended)
+	_, err := a.Events.Publish(ctx, in.ConversationID, in.Turn, turnEndEvents[in.Status](in))
 	return err
 }

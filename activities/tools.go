@@ -4,7 +4,9 @@
 package activities
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"time"
@@ -123,9 +125,28 @@ func (x *ToolExecutor) ExecuteTool(ctx context.Context, in ExecuteToolInput) (Ex
 	res := ExecuteToolResult{Tool: tool.Name, Output: out, DurationMS: time.Since(start).Milliseconds()}
 	if !x.Authz.Can(in.Principal, domains.ActionReadSensitive, tool.Name) {
 		res.Output = redact.Value(out, x.Domain.Sensitive(tool)...)
-		res.Redacted = true
+		res.Redacted = masked(out, res.Output)
 	}
 	return res, nil
+}
+
+// masked reports whether redaction changed what a caller of the tool sees: out and shown
+// compared in their JSON forms, keys sorted and numbers exact, so that Redacted tells the
+// truth for an output without sensitive values.
+func masked(out, shown any) bool {
+	raw, err := json.Marshal(out)
+	if err != nil {
+		return true
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var plain any
+	if err := dec.Decode(&plain); err != nil {
+		return true
+	}
+	a, errA := json.Marshal(plain)
+	b, errB := json.Marshal(shown)
+	return errA != nil || errB != nil || !bytes.Equal(a, b)
 }
 
 // failure audits an adapter error and turns it into the activity error of its code.
