@@ -43,6 +43,8 @@ type ChatActivities struct {
 	LLM           llm.Provider
 	// Tools plans the LLM's calls and lists the tools offered to it.
 	Tools *toolcall.Planner
+	// Trust verifies the API's signed statement of the caller; nil only in unit tests.
+	Trust *authz.Keyring
 	// MaxCallsPerStep and MaxCallsPerTurn bound the tool calls that run (0: the defaults).
 	MaxCallsPerStep int
 	MaxCallsPerTurn int
@@ -61,6 +63,8 @@ type CompleteInput struct {
 	Turn           int             `json:"turn"`
 	Step           int             `json:"step"`
 	Principal      authz.Principal `json:"principal"`
+	// Assertion is the API's signed statement of Principal (see ChatTurnInput).
+	Assertion string `json:"assertion,omitempty"`
 }
 
 // CompleteResult is the LLM's step: text and the tool calls to run.
@@ -77,6 +81,11 @@ func MessageSeq(step, index int) int { return step*100 + index }
 // its answer as delta events, saves the assistant message and returns its tool calls, each
 // checked: a tool the user may not call, or that does not exist, is refused and audited here.
 func (a *ChatActivities) Complete(ctx context.Context, in CompleteInput) (CompleteResult, error) {
+	p, err := a.caller(ctx, in)
+	if err != nil {
+		return CompleteResult{}, err
+	}
+	in.Principal = p
 	ok, err := a.Conversations.Exists(ctx, in.ConversationID)
 	if err != nil {
 		return CompleteResult{}, err
@@ -135,6 +144,28 @@ func (a *ChatActivities) Complete(ctx context.Context, in CompleteInput) (Comple
 		return CompleteResult{}, err
 	}
 	return res, nil
+}
+
+// caller is the principal the API signed for this turn. A missing, forged, expired or copied
+// assertion fails the step without retry, audited once: whoever can reach Temporal cannot act
+// as anyone by naming them.
+func (a *ChatActivities) caller(ctx context.Context, in CompleteInput) (authz.Principal, error) {
+	if a.Trust == nil {
+		return in.Principal, nil
+	}
+	info := activity.GetInfo(ctx)
+	p, err := a.Trust.VerifyPrincipal(in.Assertion, info.WorkflowExecution.ID, time.Now())
+	if err == nil {
+		return p, nil
+	}
+	msg := "the caller's identity is not signed by the platform (" + err.Error() + ")"
+	if _, aerr := a.Tools.Audit.RecordOnce(context.WithoutCancel(ctx), audit.Entry{UserID: in.Principal.Subject, Roles: in.Principal.Roles,
+		Tool: "chat.(turn)", Outcome: audit.OutcomeDenied, Error: msg, WorkflowID: info.WorkflowExecution.ID,
+		RunID: info.WorkflowExecution.RunID, ToolCallID: "identity"}); aerr != nil {
+		a.Logger.Error("audit write failed", "error", aerr)
+	}
+	a.Logger.Warn("refused a turn with an unsigned identity", "workflow_id", info.WorkflowExecution.ID, "error", err)
+	return authz.Principal{}, temporal.NewNonRetryableApplicationError(msg, string(toolcall.Denied), nil)
 }
 
 // bound keeps the tool calls of a step within the limits per step and per turn (counting the

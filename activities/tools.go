@@ -27,7 +27,10 @@ type ToolExecutor struct {
 	Adapter domains.Adapter
 	Authz   *authz.Enforcer
 	Audit   *audit.Log
-	Logger  *slog.Logger
+	// Trust verifies the front ends' signed statements of the caller and of approvals; nil
+	// only in unit tests.
+	Trust  *authz.Keyring
+	Logger *slog.Logger
 }
 
 // ExecuteToolInput is one tool call.
@@ -40,6 +43,11 @@ type ExecuteToolInput struct {
 	ToolCallID string `json:"tool_call_id"`
 	// Approver is who approved the call, when it needed approval.
 	Approver string `json:"approver,omitempty"`
+	// Assertion is the front end's signed statement of Principal for this workflow, and
+	// Decision the signed approval of a call that needed one: the worker acts on these, never
+	// on Principal and Approver alone.
+	Assertion string `json:"assertion,omitempty"`
+	Decision  string `json:"decision,omitempty"`
 }
 
 // ExecuteToolResult is a successful tool call's result.
@@ -90,11 +98,29 @@ func (x *ToolExecutor) ExecuteTool(ctx context.Context, in ExecuteToolInput) (Ex
 		}
 	}
 
+	if x.Trust != nil {
+		p, err := x.Trust.VerifyPrincipal(in.Assertion, info.WorkflowExecution.ID, time.Now())
+		if err != nil {
+			msg := "the caller's identity is not signed by the platform (" + err.Error() + ")"
+			x.Logger.Warn("refused a call with an unsigned identity", "tool", in.Tool, "workflow_id", info.WorkflowExecution.ID, "error", err)
+			finish(audit.OutcomeDenied, msg, nil)
+			return ExecuteToolResult{}, toolcall.Errorf(toolcall.Denied, "%s", msg).Temporal()
+		}
+		// Act on what the front end signed, never on what the payload merely says.
+		in.Principal = p
+		entry.UserID, entry.Roles = p.Subject, p.Roles
+	}
 	checked, cerr := toolcall.Check(x.Domain, x.Authz, in.Principal, in.Tool, in.Args)
+	if cerr == nil {
+		cerr = x.checkApproval(info.WorkflowExecution.ID, checked, in, &entry)
+	}
 	if cerr != nil {
 		outcome := audit.OutcomeInvalid
 		if cerr.Code == toolcall.Denied {
 			outcome = audit.OutcomeDenied
+			if in.Approver != "" {
+				cerr.Message = "approved by " + in.Approver + ", but not run: " + cerr.Message
+			}
 		}
 		finish(outcome, cerr.Message, nil)
 		return ExecuteToolResult{}, cerr.Temporal()
@@ -147,6 +173,29 @@ func masked(out, shown any) bool {
 	a, errA := json.Marshal(plain)
 	b, errB := json.Marshal(shown)
 	return errA != nil || errB != nil || !bytes.Equal(a, b)
+}
+
+// checkApproval refuses a call that needs a person's approval without a signed decision that
+// approves exactly this call (its approval ID and arguments) by someone who may decide it, so
+// that starting a workflow directly cannot skip the approval. The audit names the approver
+// from the signed decision.
+func (x *ToolExecutor) checkApproval(workflowID string, tool *domains.Tool, in ExecuteToolInput, entry *audit.Entry) *toolcall.Error {
+	plan := toolcall.PlanApproval(x.Authz, tool, in.Args, in.Principal, workflowID, in.ToolCallID)
+	if plan == nil || x.Trust == nil {
+		return nil
+	}
+	decider, d, err := x.Trust.VerifyDecisionSignature(in.Decision, workflowID)
+	switch {
+	case err != nil:
+		return toolcall.Errorf(toolcall.Denied, "%s needs an approval signed by the platform (%v)", tool.Name, err)
+	case !d.Approve || d.ApprovalID != plan.ID || d.ArgsHash != plan.ArgsHash:
+		return toolcall.Errorf(toolcall.Denied, "the signed approval is not an approval of this call of %s", tool.Name)
+	}
+	if err := toolcall.MayDecide(decider, tool.Name, in.Principal.Subject, plan.Approvers, plan.AllowSelf); err != nil {
+		return toolcall.Errorf(toolcall.Denied, "the approver %s may not approve %s: %s", decider.Subject, tool.Name, err.Message)
+	}
+	entry.Approver = decider.Subject
+	return nil
 }
 
 // failure audits an adapter error and turns it into the activity error of its code.

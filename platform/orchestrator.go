@@ -58,6 +58,7 @@ func runOrchestrator(ctx context.Context, e *Env, provider llm.Provider) error {
 		Identity:          workerIdentity("orchestrator"),
 		WorkerStopTimeout: e.Cfg.Server.ShutdownTimeout,
 	})
+	workflows.Trust(e.Trust)
 	w.RegisterWorkflow(workflows.ChatTurn)
 	w.RegisterActivity(&activities.ApprovalActivities{
 		Approvals:     approvals.NewStore(e.Pool),
@@ -71,6 +72,7 @@ func runOrchestrator(ctx context.Context, e *Env, provider llm.Provider) error {
 		Events:          events.NewStore(e.Pool),
 		LLM:             provider,
 		Tools:           &toolcall.Planner{Catalog: cat, Authz: enf, Audit: audit.New(e.Pool), Logger: logger},
+		Trust:           e.Trust,
 		MaxCallsPerStep: e.Cfg.Limits.ToolCallsPerStep,
 		MaxCallsPerTurn: e.Cfg.Limits.ToolCallsPerTurn,
 		Logger:          logger,

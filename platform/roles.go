@@ -41,11 +41,19 @@ type Env struct {
 	// Getenv reads the environment for secrets that only one role holds (a domain's database
 	// URL or API token); nil means os.Getenv.
 	Getenv func(string) string
+	// Signer signs what the front ends assert to the backbone (nil on worker-only processes);
+	// Trust verifies it on the workers.
+	Signer *authz.Signer
+	Trust  *authz.Keyring
 }
 
 // Connect opens the database (failing fast when it does not answer) and the Temporal client
 // (waiting up to temporalWait for it). Close the returned Env when done.
 func Connect(ctx context.Context, cfg config.Config, logger *slog.Logger, temporalWait time.Duration) (*Env, error) {
+	signer, trust, err := Keys(cfg)
+	if err != nil {
+		return nil, err
+	}
 	pool, err := store.Open(ctx, cfg.Database.URL)
 	if err != nil {
 		return nil, err
@@ -55,7 +63,7 @@ func Connect(ctx context.Context, cfg config.Config, logger *slog.Logger, tempor
 		pool.Close()
 		return nil, err
 	}
-	return &Env{Cfg: cfg, Logger: logger, Pool: pool, Temporal: tc}, nil
+	return &Env{Cfg: cfg, Logger: logger, Pool: pool, Temporal: tc, Signer: signer, Trust: trust}, nil
 }
 
 // Close releases the Temporal client and the pool.
@@ -134,6 +142,7 @@ func APIHandler(e *Env, s *Services) http.Handler {
 		Verifier:      s.Verifier,
 		Issuer:        s.Issuer,
 		Tools:         s.Tools,
+		Signer:        e.Signer,
 		Authz:         s.Authz,
 		Conversations: conversations.NewStore(e.Pool),
 		Events:        events.NewStore(e.Pool),
@@ -158,7 +167,8 @@ func MCPHandler(e *Env, s *Services) http.Handler {
 		Authz:     s.Authz,
 		Audit:     s.Audit,
 		Tools:     s.Tools,
-		Executor:  &mcpserver.Executor{Tools: s.Tools, Temporal: e.Temporal, Logger: e.Logger},
+		Signer:    e.Signer,
+		Executor:  &mcpserver.Executor{Tools: s.Tools, Signer: e.Signer, Temporal: e.Temporal, Logger: e.Logger},
 		Approvals: approvals.NewStore(e.Pool),
 		Temporal:  e.Temporal,
 		Logger:    e.Logger,
@@ -170,6 +180,9 @@ func MCPHandler(e *Env, s *Services) http.Handler {
 // serveWithServices runs a server that needs the shared services, refreshing the catalog
 // while it serves.
 func serveWithServices(ctx context.Context, e *Env, name string, port int, handler func(*Env, *Services) http.Handler) error {
+	if e.Signer == nil {
+		return fmt.Errorf("the %s needs the assertion signing key: set MCP_ASSERTION_KEY (`mcp-platform keys` makes one)", name)
+	}
 	s, err := NewServices(ctx, e)
 	if err != nil {
 		return err

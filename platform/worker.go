@@ -179,8 +179,9 @@ func RunDomainWorker(ctx context.Context, e *Env, cfg *domains.Config, factory k
 		return err
 	}
 	w := worker.New(e.Temporal, cfg.TaskQueue, worker.Options{Identity: identity, WorkerStopTimeout: e.Cfg.Server.ShutdownTimeout})
-	w.RegisterActivity(&activities.ToolExecutor{Domain: cfg, Adapter: adapter, Authz: enforcer, Audit: audit.New(e.Pool), Logger: logger})
+	w.RegisterActivity(&activities.ToolExecutor{Domain: cfg, Adapter: adapter, Authz: enforcer, Audit: audit.New(e.Pool), Trust: e.Trust, Logger: logger})
 	w.RegisterActivity(&activities.ApprovalActivities{Approvals: approvals.NewStore(e.Pool), Audit: audit.New(e.Pool), Logger: logger})
+	workflows.Trust(e.Trust)
 	w.RegisterWorkflow(workflows.ToolRun)
 	if err := w.Start(); err != nil {
 		_ = reg.Deregister(context.WithoutCancel(ctx), cfg.Name, identity)

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"reflect"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -23,6 +24,34 @@ type Decision struct {
 	Comment    string          `json:"comment,omitempty"`
 	ArgsHash   string          `json:"args_hash"`
 	Decider    authz.Principal `json:"decider"`
+	// Assertion is the API's signed statement of this decision and its decider; workers with
+	// a keyring (Trust) refuse a decision without a valid one.
+	Assertion string `json:"assertion,omitempty"`
+}
+
+// trust verifies the API's assertions in Update validators; nil only in unit tests of the
+// workflow logic. Set it with Trust before a worker starts.
+var trust *authz.Keyring
+
+// Trust sets the keyring that approval decisions must be signed for. Workers call it once,
+// before they start polling.
+func Trust(k *authz.Keyring) { trust = k }
+
+// verifyDecision refuses a decision the API did not sign as it stands: another decider,
+// another request, another answer or other arguments than those signed.
+func verifyDecision(ctx workflow.Context, d Decision) error {
+	if trust == nil {
+		return nil
+	}
+	decider, signed, err := trust.VerifyDecision(d.Assertion, workflow.GetInfo(ctx).WorkflowExecution.ID, workflow.Now(ctx))
+	if err != nil {
+		return temporal.NewApplicationError("the decision is not signed by the platform: "+err.Error(), string(toolcall.NotApprover))
+	}
+	if !reflect.DeepEqual(decider, d.Decider) || signed.ApprovalID != d.ApprovalID || signed.Approve != d.Approve ||
+		signed.ArgsHash != d.ArgsHash || signed.Comment != d.Comment {
+		return temporal.NewApplicationError("the decision differs from what the platform signed", string(toolcall.NotApprover))
+	}
+	return nil
 }
 
 // DecisionResult acknowledges an accepted decision.
@@ -54,10 +83,13 @@ func newApprovalBook(ctx workflow.Context) (*approvalBook, error) {
 
 // validate refuses, before anything is written to the history, decisions for calls that are
 // not pending, for arguments other than those shown, and by people who may not decide.
-func (b *approvalBook) validate(_ workflow.Context, d Decision) error {
+func (b *approvalBook) validate(ctx workflow.Context, d Decision) error {
 	p, ok := b.pending[d.ApprovalID]
 	if !ok {
 		return temporal.NewApplicationError("this call is not waiting for a decision", string(toolcall.NotPending))
+	}
+	if err := verifyDecision(ctx, d); err != nil {
+		return err
 	}
 	// Who decides is checked first, so that every attempt by someone who may not decide is
 	// refused as such (and audited by the API), whatever else is wrong with it.
@@ -92,6 +124,8 @@ type approvalOutcome struct {
 	status   string // approvals.StatusApproved, StatusRejected or StatusExpired
 	approver string
 	comment  string
+	// assertion is the signed decision, handed to ExecuteTool with an approved call.
+	assertion string
 }
 
 // await records the request, waits for a decision or the timeout, and records the outcome
@@ -118,7 +152,8 @@ func (b *approvalBook) await(ctx workflow.Context, req activities.RequestApprova
 	}
 	out := approvalOutcome{status: approvals.StatusExpired}
 	if decided {
-		out = approvalOutcome{status: approvals.StatusRejected, approver: p.decision.Decider.Subject, comment: p.decision.Comment}
+		out = approvalOutcome{status: approvals.StatusRejected, approver: p.decision.Decider.Subject, comment: p.decision.Comment,
+			assertion: p.decision.Assertion}
 		if p.decision.Approve {
 			out.status = approvals.StatusApproved
 		}

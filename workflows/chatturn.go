@@ -35,6 +35,9 @@ type ChatTurnInput struct {
 	Turn           int             `json:"turn"`
 	Principal      authz.Principal `json:"principal"`
 	MaxSteps       int             `json:"max_steps"`
+	// Assertion is the API's signed statement of Principal for this workflow; the workers act
+	// on what it says, never on Principal alone.
+	Assertion string `json:"assertion,omitempty"`
 }
 
 // ChatTurnResult is how the turn ended.
@@ -129,7 +132,7 @@ func (t *chatTurn) complete(ctx workflow.Context) (activities.CompleteResult, er
 	})
 	var res activities.CompleteResult
 	err := workflow.ExecuteActivity(ctx, chatActivities.Complete, activities.CompleteInput{
-		ConversationID: t.in.ConversationID, Turn: t.in.Turn, Step: t.step, Principal: t.in.Principal,
+		ConversationID: t.in.ConversationID, Turn: t.in.Turn, Step: t.step, Principal: t.in.Principal, Assertion: t.in.Assertion,
 	}).Get(ctx, &res)
 	return res, err
 }
@@ -173,7 +176,7 @@ func (t *chatTurn) decideAndRun(ctx workflow.Context, call toolcall.PlannedCall)
 		return activities.ToolOutcome{Call: call, Status: call.RefusedType, Error: call.Refused}, nil
 	}
 	t.noteTool(ctx, call)
-	approver := ""
+	approver, decided := "", ""
 	if call.Approval != nil {
 		t.waiting++
 		_ = workflow.UpsertTypedSearchAttributes(ctx, temporalx.TurnStatus.ValueSet(conversations.StatusAwaitingApproval))
@@ -190,25 +193,25 @@ func (t *chatTurn) decideAndRun(ctx workflow.Context, call toolcall.PlannedCall)
 		if decision.status != approvals.StatusApproved {
 			return decision.refusal(call), nil
 		}
-		approver = decision.approver
+		approver, decided = decision.approver, decision.assertion
 	}
 	t.publish(ctx, events.ToolStartedData{
 		ToolCallRef: events.ToolCallRef{Tool: call.Tool, ToolCallID: call.ID, Step: t.step, Domain: call.Domain},
 		Summary:     call.Summary,
 		Approver:    approver,
 	})
-	return t.execute(ctx, call, approver), nil
+	return t.execute(ctx, call, approver, decided), nil
 }
 
 // execute runs ExecuteTool on the tool's domain queue. Tool errors become outcomes the LLM
 // reads and can correct; they do not fail the turn.
-func (t *chatTurn) execute(ctx workflow.Context, call toolcall.PlannedCall, approver string) activities.ToolOutcome {
+func (t *chatTurn) execute(ctx workflow.Context, call toolcall.PlannedCall, approver, decision string) activities.ToolOutcome {
 	start := workflow.Now(ctx)
 	actx := workflow.WithActivityOptions(ctx, ToolActivityOptions(call.Policy, call.Summary))
 	var res activities.ExecuteToolResult
 	err := workflow.ExecuteActivity(actx, toolExecutor.ExecuteTool, activities.ExecuteToolInput{
 		Principal: t.in.Principal, Tool: call.Tool, Args: call.Args, Approver: approver,
-		ToolCallID: toolcall.CallKey(t.step, call.ID),
+		ToolCallID: toolcall.CallKey(t.step, call.ID), Assertion: t.in.Assertion, Decision: decision,
 	}).Get(ctx, &res)
 	out := activities.ToolOutcome{Call: call, Approver: approver, DurationMS: workflow.Now(ctx).Sub(start).Milliseconds()}
 	if err != nil {

@@ -59,7 +59,7 @@ func ToolRun(ctx workflow.Context, in ToolRunInput) (ToolRunResult, error) {
 		if decision.status != approvals.StatusApproved {
 			return ToolRunResult{Status: decision.status, Error: decision.refusal(call).Error, Approver: decision.approver}, nil
 		}
-		in.Call.Approver = decision.approver
+		in.Call.Approver, in.Call.Decision = decision.approver, decision.assertion
 	}
 	ctx = workflow.WithActivityOptions(ctx, ToolActivityOptions(in.Policy, in.Summary))
 	var res activities.ExecuteToolResult

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"go.temporal.io/sdk/client"
@@ -27,7 +28,12 @@ type Deps struct {
 	Temporal  client.Client
 	Audit     *audit.Log
 	Logger    *slog.Logger
+	// Signer signs each decision, so the workflow can tell it from a forged one.
+	Signer *authz.Signer
 }
+
+// decisionTTL is how long a signed decision may take to reach its workflow.
+const decisionTTL = 2 * time.Minute
 
 // Tag is the OpenAPI tag of the approval routes.
 var Tag = &huma.Tag{Name: "Approvals", Description: "Human approval of consequential tool calls."}
@@ -151,12 +157,19 @@ func (deps Deps) decide(ctx context.Context, in *DecisionRequest) (*decisionOutp
 // deliver sends the decision as a Temporal Update and waits for the workflow's verdict.
 func (deps Deps) deliver(ctx context.Context, r approvals.Request, p authz.Principal, in *DecisionRequest) (workflows.DecisionResult, error) {
 	var res workflows.DecisionResult
+	d := workflows.Decision{ApprovalID: r.ID, Approve: in.Body.Decision == "approve", Comment: in.Body.Comment,
+		ArgsHash: in.Body.ArgsHash, Decider: p}
+	assertion, err := deps.Signer.SignDecision(p, r.WorkflowID,
+		authz.Decision{ApprovalID: d.ApprovalID, Approve: d.Approve, ArgsHash: d.ArgsHash, Comment: d.Comment}, decisionTTL)
+	if err != nil {
+		return res, err
+	}
+	d.Assertion = assertion
 	handle, err := deps.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:   r.WorkflowID,
 		UpdateName:   workflows.UpdateDecideApproval,
 		WaitForStage: client.WorkflowUpdateStageCompleted,
-		Args: []any{workflows.Decision{ApprovalID: r.ID, Approve: in.Body.Decision == "approve", Comment: in.Body.Comment,
-			ArgsHash: in.Body.ArgsHash, Decider: p}},
+		Args:         []any{d},
 	})
 	if err == nil {
 		err = handle.Get(ctx, &res)

@@ -78,11 +78,17 @@ type chatHandlers struct {
 	// maxSteps bounds the LLM ↔ tools loop of a turn.
 	maxSteps int
 	links    turnLinks
+	// signer vouches for the caller to the workers.
+	signer *authz.Signer
 }
+
+// TurnAssertionTTL is how long the signed identity of a turn's caller stays valid: long enough
+// for the turn's approvals to be decided, bounded so that a copied assertion soon dies.
+const TurnAssertionTTL = 72 * time.Hour
 
 // addChatRoutes registers the operations that start and cancel chat turns.
 func addChatRoutes(api huma.API, deps Deps) {
-	h := &chatHandlers{conversations: deps.Conversations, events: deps.Events, temporal: deps.Temporal,
+	h := &chatHandlers{conversations: deps.Conversations, events: deps.Events, temporal: deps.Temporal, signer: deps.Signer,
 		logger: deps.Logger, maxSteps: deps.MaxSteps, links: deps.links()}
 	huma.Register(api, huma.Operation{
 		OperationID: "create-chat-turn",
@@ -157,6 +163,12 @@ func (h *chatHandlers) recordMessage(ctx context.Context, p authz.Principal, in 
 // startWorkflow starts the turn's workflow. When Temporal refuses, the turn is marked failed so
 // that the conversation is free for the next message.
 func (h *chatHandlers) startWorkflow(ctx context.Context, p authz.Principal, conv conversations.Conversation, turn conversations.Turn) (client.WorkflowRun, error) {
+	assertion, err := h.signer.SignPrincipal(p, turn.WorkflowID, TurnAssertionTTL)
+	if err != nil {
+		h.logger.Error("sign the caller's identity failed", "error", err)
+		_ = h.conversations.SetTurnStatus(context.WithoutCancel(ctx), conv.ID, turn.Turn, conversations.StatusFailed, "the platform could not vouch for the caller")
+		return nil, huma.Error503ServiceUnavailable("the platform could not start the turn; try again shortly")
+	}
 	run, err := h.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                    turn.WorkflowID,
 		TaskQueue:             workflows.OrchestratorQueue,
@@ -167,7 +179,7 @@ func (h *chatHandlers) startWorkflow(ctx context.Context, p authz.Principal, con
 			temporalx.UserID.ValueSet(p.Subject),
 			temporalx.TurnStatus.ValueSet(conversations.StatusRunning),
 		),
-	}, workflows.ChatTurn, workflows.ChatTurnInput{ConversationID: conv.ID, Turn: turn.Turn, Principal: p, MaxSteps: h.maxSteps})
+	}, workflows.ChatTurn, workflows.ChatTurnInput{ConversationID: conv.ID, Turn: turn.Turn, Principal: p, MaxSteps: h.maxSteps, Assertion: assertion})
 	if err != nil {
 		h.logger.Error("start chat workflow failed", "workflow_id", turn.WorkflowID, "error", err)
 		_ = h.conversations.SetTurnStatus(context.WithoutCancel(ctx), conv.ID, turn.Turn, conversations.StatusFailed, "the workflow service was unavailable")

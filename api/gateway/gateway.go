@@ -30,6 +30,8 @@ type Deps struct {
 	Verifier httpapi.Verifier
 	// Issuer signs demo users' tokens; nil outside dev.
 	Issuer *authz.Issuer
+	// Signer signs what the gateway asserts to the workers (the caller, approval decisions).
+	Signer *authz.Signer
 	// Tools lists the tools a user may see (GET /tools).
 	Tools         *toolcall.Planner
 	Authz         *authz.Enforcer
@@ -82,7 +84,7 @@ func New(deps Deps) (huma.API, http.Handler) {
 	addChatRoutes(api, deps)
 	addConversationRoutes(api, deps)
 	addStreamRoute(api, deps)
-	approvalsapi.Register(api, approvalsapi.Deps{Approvals: deps.Approvals, Temporal: deps.Temporal, Audit: deps.Audit, Logger: deps.Logger})
+	approvalsapi.Register(api, approvalsapi.Deps{Approvals: deps.Approvals, Temporal: deps.Temporal, Audit: deps.Audit, Logger: deps.Logger, Signer: deps.Signer})
 	auditapi.Register(api, deps.Audit, deps.Authz, deps.Logger)
 	webui.Mount(mux, api)
 	return api, mux

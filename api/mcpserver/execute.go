@@ -26,7 +26,9 @@ import (
 // a domain without workers, and then runs the ToolRun workflow on the domain's task queue,
 // where the ExecuteTool activity checks again. Its errors are *toolcall.Error.
 type Executor struct {
-	Tools    *toolcall.Planner
+	Tools *toolcall.Planner
+	// Signer vouches for the caller to the domain's worker.
+	Signer   *authz.Signer
 	Temporal client.Client
 	Logger   *slog.Logger
 }
@@ -88,6 +90,11 @@ func (x *Executor) Execute(ctx context.Context, p authz.Principal, toolName stri
 	if plan != nil {
 		runBound += plan.Timeout
 	}
+	assertion, err := x.Signer.SignPrincipal(p, id, runBound+time.Hour)
+	if err != nil {
+		x.Logger.Error("sign the caller's identity failed", "error", err)
+		return nil, &toolcall.Error{Code: toolcall.Unavailable, Status: http.StatusServiceUnavailable, Message: "the platform could not vouch for the caller; try again shortly"}
+	}
 	run, err := x.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       id,
 		TaskQueue:                policy.TaskQueue,
@@ -100,7 +107,7 @@ func (x *Executor) Execute(ctx context.Context, p authz.Principal, toolName stri
 			temporalx.Tools.ValueSet([]string{call.Tool}),
 		),
 	}, workflows.ToolRun, workflows.ToolRunInput{
-		Call:     activities.ExecuteToolInput{Principal: p, Tool: call.Tool, Args: call.Args, ToolCallID: toolCallID},
+		Call:     activities.ExecuteToolInput{Principal: p, Tool: call.Tool, Args: call.Args, ToolCallID: toolCallID, Assertion: assertion},
 		Policy:   policy,
 		Summary:  call.Summary,
 		Approval: plan, Domain: call.Domain, Sensitive: call.Sensitive,

@@ -29,6 +29,8 @@ type Deps struct {
 	Issuer  *authz.Issuer
 	Catalog *registry.Catalog
 	Authz   *authz.Enforcer
+	// Signer signs approval decisions for the workers.
+	Signer *authz.Signer
 	// Tools is the tool-call pipeline: visible tools and planning.
 	Tools    *toolcall.Planner
 	Audit    *audit.Log
@@ -69,7 +71,7 @@ func New(deps Deps) (huma.API, http.Handler) {
 	addToolRoutes(api, deps)
 	addDomainRoutes(api, deps)
 	auditapi.Register(api, deps.Audit, deps.Authz, deps.Logger)
-	approvalsapi.Register(api, approvalsapi.Deps{Approvals: deps.Approvals, Temporal: deps.Temporal, Audit: deps.Audit, Logger: deps.Logger})
+	approvalsapi.Register(api, approvalsapi.Deps{Approvals: deps.Approvals, Temporal: deps.Temporal, Audit: deps.Audit, Logger: deps.Logger, Signer: deps.Signer})
 	if deps.Verifier != nil && deps.Executor != nil {
 		addMCP(mux, deps)
 	}

@@ -42,6 +42,18 @@ type Config struct {
 	LLM         LLM      `yaml:"llm"`
 	JWT         JWT      `yaml:"jwt"`
 	Limits      Limits   `yaml:"limits"`
+	// Assertions are the keys the front ends sign with and the workers verify with.
+	Assertions Assertions `yaml:"assertions"`
+}
+
+// Assertions configure the signed assertions the front ends hand the backbone (DESIGN 13).
+type Assertions struct {
+	// Key is the front ends' private signing key, "kid:base64(32-byte Ed25519 seed)". Only the
+	// API and MCP server need it; in dev one is generated under data_dir.
+	Key string `yaml:"key"`
+	// PublicKeys are the keys workers verify with, "kid:base64(key),..." (old keys stay listed
+	// during a rotation). Defaults to the public half of Key.
+	PublicKeys string `yaml:"public_keys"`
 }
 
 // Limits bound what one chat turn may ask of the platform.
@@ -203,6 +215,8 @@ var bindings = func() []binding {
 	add("jwt.audience", "JWT_AUDIENCE", str(func(c *Config) *string { return &c.JWT.Audience }))
 	add("jwt.jwks_url", "JWT_JWKS_URL", str(func(c *Config) *string { return &c.JWT.JWKSURL }))
 	add("jwt.token_ttl", "JWT_TOKEN_TTL", duration(func(c *Config) *time.Duration { return &c.JWT.TokenTTL }))
+	add("assertions.key", "MCP_ASSERTION_KEY", str(func(c *Config) *string { return &c.Assertions.Key }))
+	add("assertions.public_keys", "MCP_ASSERTION_PUBLIC_KEYS", str(func(c *Config) *string { return &c.Assertions.PublicKeys }))
 	add("limits.tool_calls_per_step", "MCP_TOOL_CALLS_PER_STEP", port(func(c *Config) *int { return &c.Limits.ToolCallsPerStep }))
 	add("limits.tool_calls_per_turn", "MCP_TOOL_CALLS_PER_TURN", port(func(c *Config) *int { return &c.Limits.ToolCallsPerTurn }))
 	return b

@@ -125,7 +125,12 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, adapters
 	if err != nil {
 		return nil, err
 	}
-	s.Env = &platform.Env{Cfg: cfg, Logger: logger, Pool: pool, Temporal: tc}
+	signer, trust, err := platform.Keys(cfg)
+	if err != nil {
+		tc.Close()
+		return nil, err
+	}
+	s.Env = &platform.Env{Cfg: cfg, Logger: logger, Pool: pool, Temporal: tc, Signer: signer, Trust: trust}
 	return s, nil
 }
 

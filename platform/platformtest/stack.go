@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -55,6 +56,20 @@ type Domain struct {
 	Factory kit.Factory
 }
 
+// testKeys is one key pair for the whole test process: workflows verify decisions with one
+// process-wide keyring (workflows.Trust), as a real worker process does.
+var testKeys = sync.OnceValues(func() (*authz.Signer, *authz.Keyring) {
+	signer, trust, err := authz.NewKeyPair("test")
+	if err != nil {
+		panic(err)
+	}
+	return signer, trust
+})
+
+// Keys are the assertion keys of every stack of this test process, for tests that sign (or
+// forge) what a front end would.
+func Keys() (*authz.Signer, *authz.Keyring) { return testKeys() }
+
 // RepoRoot is the repository's root directory.
 func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
@@ -76,7 +91,9 @@ func Start(t *testing.T, opts Options) *Stack {
 		w = io.MultiWriter(logs, os.Stderr)
 	}
 	logger := slog.New(redact.Handler(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})))
-	env := &platform.Env{Cfg: cfg, Logger: logger, Pool: db.Pool, Temporal: temporaltest.Client(t), Getenv: func(string) string { return "" }}
+	signer, trust := testKeys()
+	env := &platform.Env{Cfg: cfg, Logger: logger, Pool: db.Pool, Temporal: temporaltest.Client(t), Getenv: func(string) string { return "" },
+		Signer: signer, Trust: trust}
 	ctx, cancel := context.WithCancel(context.Background())
 	svc, err := platform.NewServices(ctx, env)
 	require.NoError(t, err)
