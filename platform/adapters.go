@@ -8,10 +8,12 @@ import (
 	"mcp-platform/domains/httpkind"
 	"mcp-platform/domains/kit"
 	"mcp-platform/domains/mcpkind"
+	"mcp-platform/internal/llm/mock"
 )
 
 // BuiltinAdapters wires every domain adapter built into this binary: the builtin domains by name and
-// the configuration-only kinds (mcp, http) by kind.
+// the configuration-only kinds (mcp, http) by kind, with the builtin domains' demos for the mock
+// LLM.
 func BuiltinAdapters() Adapters {
 	return Adapters{
 		Builtin: map[string]kit.Factory{
@@ -23,5 +25,6 @@ func BuiltinAdapters() Adapters {
 			domains.KindMCP:  mcpkind.New,
 			domains.KindHTTP: httpkind.New,
 		},
+		MockDemos: []mock.Demo{hr.MockDemo(), erp.MockDemo(), devops.MockDemo()},
 	}
 }

@@ -19,15 +19,6 @@ import (
 	"mcp-platform/workflows"
 )
 
-// NewLLM builds the configured LLM provider.
-func NewLLM(e *Env) (llm.Provider, error) {
-	p, err := llm.New(llm.Config{Provider: e.Cfg.LLM.Provider, APIKey: e.Cfg.LLM.APIKey, APIBase: e.Cfg.LLM.APIBase, Model: e.Cfg.LLM.Model})
-	if err != nil {
-		return nil, fmt.Errorf("LLM provider (LLM_PROVIDER=%s): %w", e.Cfg.LLM.Provider, err)
-	}
-	return p, nil
-}
-
 // RunOrchestrator runs the orchestrator worker until ctx ends: ChatTurn workflows and their
 // LLM, history and event activities, on the orchestrator task queue. It keeps its own view of
 // the tool registry, so the LLM is offered exactly the tools each user may call right now.

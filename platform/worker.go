@@ -25,14 +25,19 @@ import (
 	"mcp-platform/domains/registry"
 	"mcp-platform/internal/approvals"
 	"mcp-platform/internal/audit"
+	"mcp-platform/internal/llm/mock"
 	"mcp-platform/workflows"
 )
 
 // Adapters says how to build each domain's adapter: builtin domains by name, the mcp and http
-// kinds by kind. cmd/ wires it, so no domain package depends on another.
+// kinds by kind. It also carries what the builtin domains teach the mock LLM. cmd/ wires it,
+// so no domain package depends on another.
 type Adapters struct {
 	Builtin map[string]kit.Factory
 	Kinds   map[string]kit.Factory
+	// MockDemos are the builtin domains' demos for the mock LLM (their phrases and how their
+	// results read), in a fixed order: NewLLM teaches them to the mock provider.
+	MockDemos []mock.Demo
 }
 
 // Factory returns the adapter factory for a domain.
@@ -91,7 +96,7 @@ func RunWorkers(ctx context.Context, e *Env, sel WorkerSelection, adapters Adapt
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	if sel.Orchestrator {
-		provider, err := NewLLM(e)
+		provider, err := NewLLM(e.Cfg.LLM, adapters.MockDemos)
 		if err != nil {
 			return err
 		}

@@ -18,6 +18,7 @@ import (
 	"mcp-platform/domains/domainconfig"
 	"mcp-platform/domains/kit"
 	"mcp-platform/internal/llm"
+	"mcp-platform/internal/llm/mock"
 	"mcp-platform/internal/testutil/fakeopenai"
 	"mcp-platform/internal/testutil/temporaltest"
 	"mcp-platform/platform"
@@ -94,9 +95,7 @@ func countAudit(t *testing.T, s *platformtest.Stack, where string, args ...any) 
 
 // TestApprovalDevOps follows a scale request from chat to an SRE lead's decision.
 func TestApprovalDevOps(t *testing.T) {
-	mock, err := llm.New(llm.Config{Provider: "mock"})
-	require.NoError(t, err)
-	s := platformtest.Start(t, platformtest.Options{LLM: mock, Domains: map[string]kit.Factory{"devops": devops.New}})
+	s := platformtest.Start(t, platformtest.Options{LLM: mock.New(devops.MockDemo()), Domains: map[string]kit.Factory{"devops": devops.New}})
 	carol, dan, bob := s.DemoToken(t, "carol"), s.DemoToken(t, "dan"), s.DemoToken(t, "bob")
 
 	turn := chatFor(t, s, carol, map[string]any{"message": "scale api-server to 4 replicas", "wait": true, "timeout_seconds": 3})
@@ -232,7 +231,7 @@ func vaultStack(t *testing.T, fake *fakeopenai.Server, withOrchestrator bool) (*
 	v := &vault{done: map[string]string{}}
 	dc, err := domainconfig.Parse("vault.yaml", []byte(vaultYAML))
 	require.NoError(t, err)
-	p, err := llm.New(llm.Config{Provider: "openai_compatible", APIBase: fake.BaseURL(), Model: "fake"})
+	p, err := llm.NewOpenAI(llm.Config{Provider: "openai_compatible", APIBase: fake.BaseURL(), Model: "fake"})
 	require.NoError(t, err)
 	opts := platformtest.Options{Extra: []platformtest.Domain{{Config: dc, Factory: func(context.Context, kit.Deps) (domains.Adapter, error) { return v, nil }}}}
 	if withOrchestrator {

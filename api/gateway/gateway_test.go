@@ -17,16 +17,14 @@ import (
 	"mcp-platform/domains/hr"
 	"mcp-platform/domains/kit"
 	"mcp-platform/internal/events"
-	"mcp-platform/internal/llm"
+	"mcp-platform/internal/llm/mock"
 	"mcp-platform/internal/testutil/temporaltest"
 	"mcp-platform/platform/platformtest"
 )
 
 func startStack(t *testing.T) *platformtest.Stack {
 	t.Helper()
-	mock, err := llm.New(llm.Config{Provider: "mock"})
-	require.NoError(t, err)
-	return platformtest.Start(t, platformtest.Options{LLM: mock, Domains: map[string]kit.Factory{"hr": hr.New}})
+	return platformtest.Start(t, platformtest.Options{LLM: mock.New(hr.MockDemo()), Domains: map[string]kit.Factory{"hr": hr.New}})
 }
 
 // readEvents reads the conversation's SSE stream from after (or Last-Event-ID) until stop says

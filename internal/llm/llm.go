@@ -1,13 +1,14 @@
-// Package llm puts the language-model providers behind one small interface: the OpenAI family
-// (OpenAI, Azure OpenAI and any OpenAI-compatible server such as Ollama, vLLM or LM Studio)
-// through go-openai, and a deterministic, keyless mock for tests and demos. Swapping provider is
-// a configuration change that touches nothing outside this package.
+// Package llm puts the language-model providers behind one small interface: the
+// provider-neutral conversation types, the Provider interface and its errors, and the OpenAI
+// family (OpenAI, Azure OpenAI and any OpenAI-compatible server such as Ollama, vLLM or LM
+// Studio) through go-openai. The deterministic, keyless mock for tests and demos is package
+// llm/mock; the platform picks one of them from the configuration, so swapping provider touches
+// nothing outside the LLM activity.
 package llm
 
 import (
 	"context"
 	"net/http"
-	"strings"
 )
 
 // Role is who wrote a message of a conversation.
@@ -84,7 +85,7 @@ type Provider interface {
 	Complete(ctx context.Context, req Request, onDelta func(text string)) (Response, error)
 }
 
-// Provider names accepted by New.
+// Provider names of the LLM_PROVIDER setting.
 const (
 	ProviderMock             = "mock"
 	ProviderOpenAI           = "openai"
@@ -92,10 +93,10 @@ const (
 	ProviderOpenAICompatible = "openai_compatible"
 )
 
-// Config selects and configures a provider (LLM_PROVIDER, LLM_API_KEY, LLM_API_BASE,
+// Config configures a provider of the OpenAI family (LLM_PROVIDER, LLM_API_KEY, LLM_API_BASE,
 // LLM_MODEL).
 type Config struct {
-	// Provider is "mock", "openai", "azure_openai" or "openai_compatible".
+	// Provider is "openai", "azure_openai" or "openai_compatible".
 	Provider string
 	// APIKey is required by openai and azure_openai, optional for openai_compatible.
 	APIKey string
@@ -108,20 +109,6 @@ type Config struct {
 	// HTTPClient, when set, sends the requests; the default has no timeout, since the
 	// caller's context bounds each call.
 	HTTPClient *http.Client
-}
-
-// New returns the configured provider. Its errors are *Error values of kind KindBadRequest
-// naming the setting to fix.
-func New(cfg Config) (Provider, error) {
-	switch strings.ToLower(strings.TrimSpace(cfg.Provider)) {
-	case ProviderMock:
-		return &Mock{}, nil
-	case ProviderOpenAI, ProviderAzureOpenAI, ProviderOpenAICompatible:
-		return newOpenAI(cfg)
-	default:
-		return nil, &Error{Kind: KindBadRequest, Message: "unknown LLM provider " + quote(cfg.Provider) +
-			": set LLM_PROVIDER to mock, openai, azure_openai or openai_compatible"}
-	}
 }
 
 // ErrorKind classifies provider failures by what the caller should do about them.
@@ -159,4 +146,8 @@ func (e *Error) Unwrap() error { return e.Err }
 // Retryable reports whether calling again may succeed, so the activity lets Temporal retry.
 func (e *Error) Retryable() bool { return e.Kind == KindRetryable }
 
-func quote(s string) string { return "\"" + s + "\"" }
+// Cancelled is the failure a provider returns when the caller's context ended (cancelled or
+// timed out) before the answer was complete. It is retryable, so a retried activity asks again.
+func Cancelled(err error) *Error {
+	return &Error{Kind: KindRetryable, Message: "the LLM call was cancelled or timed out", Err: err}
+}

@@ -33,10 +33,18 @@ type openAIProvider struct {
 	authHint, modelHint string
 }
 
-func newOpenAI(cfg Config) (*openAIProvider, error) {
+// NewOpenAI returns the provider of the OpenAI family that cfg.Provider names: openai,
+// azure_openai or openai_compatible. Its errors are *Error values of kind KindBadRequest naming
+// the setting to fix: another provider name, a missing model, key or endpoint, an endpoint that
+// is not an http(s) URL.
+func NewOpenAI(cfg Config) (Provider, error) {
 	kind := strings.ToLower(strings.TrimSpace(cfg.Provider))
-	bad := func(msg string) (*openAIProvider, error) {
+	bad := func(msg string) (Provider, error) {
 		return nil, &Error{Kind: KindBadRequest, Message: msg}
+	}
+	if kind != ProviderOpenAI && kind != ProviderAzureOpenAI && kind != ProviderOpenAICompatible {
+		return bad("LLM provider " + quote(cfg.Provider) + " is not of the OpenAI family: set LLM_PROVIDER to openai, " +
+			"azure_openai or openai_compatible")
 	}
 	if strings.TrimSpace(cfg.Model) == "" {
 		return bad("LLM_MODEL is required by the " + kind + " provider (for azure_openai, the deployment name)")
@@ -268,7 +276,7 @@ func platformToolName(safe string, offered map[string]string) string {
 // failure turns a go-openai error into an *Error; midStream is true once the answer started.
 func (p *openAIProvider) failure(ctx context.Context, err error, midStream bool) *Error {
 	if ctx.Err() != nil {
-		return &Error{Kind: KindRetryable, Message: "the LLM call was cancelled or timed out", Err: err}
+		return Cancelled(err)
 	}
 	var apiErr *openai.APIError
 	var reqErr *openai.RequestError
@@ -366,6 +374,8 @@ func (p *openAIProvider) scrub(s string) string {
 	}
 	return s
 }
+
+func quote(s string) string { return "\"" + s + "\"" }
 
 func prefixed(detail string) string {
 	if detail == "" {

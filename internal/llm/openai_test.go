@@ -127,7 +127,7 @@ func callDelta(index int, id, name, args string) map[string]any {
 
 func compatible(t *testing.T, f *fakeOpenAI) llm.Provider {
 	t.Helper()
-	p, err := llm.New(llm.Config{Provider: "openai_compatible", APIKey: testKey, APIBase: f.URL + "/v1", Model: "gpt-test"})
+	p, err := llm.NewOpenAI(llm.Config{Provider: "openai_compatible", APIKey: testKey, APIBase: f.URL + "/v1", Model: "gpt-test"})
 	require.NoError(t, err)
 	return p
 }
@@ -339,7 +339,7 @@ func TestProviders(t *testing.T) {
 
 	t.Run("OK azure_openai puts the deployment in the path and the API version in the query", func(t *testing.T) {
 		f := newFake(t, reply{done: true, events: ok(t)})
-		p, err := llm.New(llm.Config{Provider: "azure_openai", APIKey: testKey, APIBase: f.URL, Model: "gpt-4o-prod"})
+		p, err := llm.NewOpenAI(llm.Config{Provider: "azure_openai", APIKey: testKey, APIBase: f.URL, Model: "gpt-4o-prod"})
 		require.NoError(t, err)
 		ask(t, p)
 		got := f.requests()[0]
@@ -351,7 +351,7 @@ func TestProviders(t *testing.T) {
 
 	t.Run("OK azure_openai takes the API version from LLM_API_BASE", func(t *testing.T) {
 		f := newFake(t, reply{done: true, events: ok(t)})
-		p, err := llm.New(llm.Config{Provider: "azure_openai", APIKey: testKey, APIBase: f.URL + "/?api-version=2025-01-01-preview", Model: "dep"})
+		p, err := llm.NewOpenAI(llm.Config{Provider: "azure_openai", APIKey: testKey, APIBase: f.URL + "/?api-version=2025-01-01-preview", Model: "dep"})
 		require.NoError(t, err)
 		ask(t, p)
 		got := f.requests()[0]
@@ -361,7 +361,7 @@ func TestProviders(t *testing.T) {
 
 	t.Run("OK openai_compatible without a key sends no credentials", func(t *testing.T) {
 		f := newFake(t, reply{done: true, events: ok(t)})
-		p, err := llm.New(llm.Config{Provider: "openai_compatible", APIBase: f.URL + "/v1/", Model: "llama3.1"})
+		p, err := llm.NewOpenAI(llm.Config{Provider: "openai_compatible", APIBase: f.URL + "/v1/", Model: "llama3.1"})
 		require.NoError(t, err)
 		ask(t, p)
 		got := f.requests()[0]
@@ -372,18 +372,12 @@ func TestProviders(t *testing.T) {
 
 	t.Run("OK openai asks for usage and honours a base URL override", func(t *testing.T) {
 		f := newFake(t, reply{done: true, events: ok(t)})
-		p, err := llm.New(llm.Config{Provider: "openai", APIKey: testKey, APIBase: f.URL + "/v1", Model: "gpt-4o-mini", HTTPClient: f.Client()})
+		p, err := llm.NewOpenAI(llm.Config{Provider: "openai", APIKey: testKey, APIBase: f.URL + "/v1", Model: "gpt-4o-mini", HTTPClient: f.Client()})
 		require.NoError(t, err)
 		ask(t, p)
 		got := f.requests()[0]
 		require.Equal(t, "Bearer "+testKey, got.Header.Get("Authorization"))
 		require.Equal(t, map[string]any{"include_usage": true}, got.Body["stream_options"])
-	})
-
-	t.Run("OK mock needs no key", func(t *testing.T) {
-		p, err := llm.New(llm.Config{Provider: "mock"})
-		require.NoError(t, err)
-		require.IsType(t, &llm.Mock{}, p)
 	})
 
 	bad := []struct {
@@ -393,6 +387,7 @@ func TestProviders(t *testing.T) {
 	}{
 		{"ErrUnknownProvider", llm.Config{Provider: "gpt"}, "LLM_PROVIDER"},
 		{"ErrEmptyProvider", llm.Config{}, "LLM_PROVIDER"},
+		{"ErrMockIsNotOpenAI", llm.Config{Provider: "mock"}, "LLM_PROVIDER"},
 		{"ErrOpenAIWithoutKey", llm.Config{Provider: "openai", Model: "gpt-4o"}, "LLM_API_KEY"},
 		{"ErrWithoutModel", llm.Config{Provider: "openai", APIKey: testKey}, "LLM_MODEL"},
 		{"ErrAzureWithoutBase", llm.Config{Provider: "azure_openai", APIKey: testKey, Model: "dep"}, "LLM_API_BASE"},
@@ -401,7 +396,7 @@ func TestProviders(t *testing.T) {
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := llm.New(tt.cfg)
+			_, err := llm.NewOpenAI(tt.cfg)
 			var le *llm.Error
 			require.ErrorAs(t, err, &le)
 			require.Equal(t, llm.KindBadRequest, le.Kind)

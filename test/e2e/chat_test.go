@@ -71,7 +71,7 @@ func ledgerDomain(t *testing.T, l *ledger) platformtest.Domain {
 
 func compatible(t *testing.T, fake *fakeopenai.Server) llm.Provider {
 	t.Helper()
-	p, err := llm.New(llm.Config{Provider: "openai_compatible", APIBase: fake.BaseURL(), Model: "fake-model"})
+	p, err := llm.NewOpenAI(llm.Config{Provider: "openai_compatible", APIBase: fake.BaseURL(), Model: "fake-model"})
 	require.NoError(t, err)
 	return p
 }

@@ -1,9 +1,10 @@
-package llm
+package mock
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,73 +13,132 @@ import (
 )
 
 // The mock writes its answers from tool results with these helpers. They render whatever JSON
-// a tool returned — no knowledge of particular tools — and never add a value that is not in
-// the result.
+// a tool returned, helped only by the field names of the hints, and never add a value that is
+// not in the result.
 
-// Field names, in the order they are shown.
-var (
-	// nameKeys can head an object: its name, in bold.
-	nameKeys = []string{"name", "full_name", "display_name", "employee_name", "title_name"}
-	// idKeys identify an object, shown next to its name.
-	idKeys = []string{"id", "employee_id", "invoice_id", "sku", "deployment", "pod"}
-	// fieldOrder puts the fields people look for first; the others follow alphabetically.
-	fieldOrder = []string{"title", "department", "status", "customer", "customer_name", "email", "phone", "location",
-		"manager", "manager_name", "head", "headcount", "category", "namespace", "container", "replicas",
-		"previous_replicas", "ready_replicas", "ready", "restarts", "node", "age", "image", "quantity_on_hand",
-		"reorder_level", "shortfall", "needs_reorder", "issue_date", "due_date", "subtotal", "tax_rate", "tax",
-		"total", "currency", "hire_date", "direct_reports", "salary"}
-	// columnOrder chooses and orders table columns.
-	columnOrder = []string{"line_no", "id", "sku", "name", "full_name", "employee_name", "title", "description",
-		"department", "customer_name", "customer", "category", "status", "ready", "restarts", "replicas",
-		"ready_replicas", "namespace", "deployment", "node", "age", "image", "quantity", "quantity_on_hand",
-		"reorder_level", "shortfall", "unit_price", "line_total", "issue_date", "due_date", "total", "headcount",
-		"head", "location", "email"}
-	// moneyKeys hold amounts, shown with two decimals and the currency.
-	moneyKeys = map[string]bool{"total": true, "subtotal": true, "tax": true, "unit_price": true, "line_total": true,
-		"amount": true, "price": true, "balance": true, "salary": true}
-	// countKeys describe a list next to them and are folded into its heading.
-	countKeys = map[string]bool{"count": true, "total_matches": true, "total_count": true}
-)
+// Hints say how results read best by naming their fields. Every field is optional: without a
+// demo's hints a result still renders, with the names most systems use (name, id, title,
+// status, total, currency, ...) and then its other fields in alphabetical order. The lists of
+// all demos are merged, each keeping its own order, and apply to every result.
+type Hints struct {
+	// NameKeys can head an object: its name, in bold. The first one present wins.
+	NameKeys []string
+	// IDKeys identify an object, shown next to its name. The first one present wins.
+	IDKeys []string
+	// FieldOrder puts the fields people look for first; the others follow alphabetically.
+	FieldOrder []string
+	// ColumnOrder chooses and orders the columns of tables; other columns follow
+	// alphabetically while there is room.
+	ColumnOrder []string
+	// MoneyKeys hold amounts, shown with two decimals and the currency of their object.
+	MoneyKeys []string
+	// Labels spell words of field names that are not written as plain words, such as
+	// "sku": "SKU"; the other words are capitalised as a sentence.
+	Labels map[string]string
+}
+
+// genericHints are the field names most systems use, whatever the domain.
+var genericHints = Hints{
+	NameKeys:    []string{"name", "full_name", "display_name", "title_name"},
+	IDKeys:      []string{"id"},
+	FieldOrder:  []string{"title", "status", "email", "phone", "location", "total", "currency"},
+	ColumnOrder: []string{"id", "name", "full_name", "title", "description", "status", "total", "location", "email"},
+	MoneyKeys:   []string{"total", "subtotal", "tax", "amount", "price", "balance"},
+	Labels:      map[string]string{"id": "ID", "url": "URL", "ip": "IP", "api": "API", "no": "No."},
+}
+
+// countKeys describe a list next to them and are folded into its heading.
+var countKeys = map[string]bool{"count": true, "total_matches": true, "total_count": true}
 
 const (
 	maxRows    = 25
 	maxColumns = 7
 )
 
-// toolResult is one tool message the mock answers from.
-type toolResult struct {
-	tool    string
-	content string
+// renderer writes answers from tool results with the merged hints of the demos.
+type renderer struct {
+	nameKeys, idKeys, fieldOrder, columnOrder []string
+	moneyKeys                                 map[string]bool
+	labels                                    map[string]string
 }
 
-// renderResult explains one tool result: its data, or its error in plain words.
-func renderResult(r toolResult) string {
-	text := strings.TrimSpace(r.content)
+// newRenderer merges hints: the lists keep the order of each (a field listed by several keeps
+// its first place), the sets are joined, and an earlier label wins.
+func newRenderer(hints ...Hints) *renderer {
+	r := &renderer{moneyKeys: map[string]bool{}, labels: map[string]string{}}
+	var names, ids, fields, columns [][]string
+	for _, h := range hints {
+		names, ids = append(names, h.NameKeys), append(ids, h.IDKeys)
+		fields, columns = append(fields, h.FieldOrder), append(columns, h.ColumnOrder)
+		for _, k := range h.MoneyKeys {
+			r.moneyKeys[k] = true
+		}
+		for word, spelling := range h.Labels {
+			if _, set := r.labels[word]; !set {
+				r.labels[word] = spelling
+			}
+		}
+	}
+	r.nameKeys, r.idKeys = mergeOrders(names), mergeOrders(ids)
+	r.fieldOrder, r.columnOrder = mergeOrders(fields), mergeOrders(columns)
+	return r
+}
+
+// mergeOrders merges ordered lists into one that keeps the order of each: a name new to the
+// merged list goes right after the name before it in its own list, or, first in its list,
+// before the earliest of its list's later names already placed. A list that contradicts the
+// names placed before it keeps their order.
+func mergeOrders(lists [][]string) []string {
+	var out []string
+	for _, list := range lists {
+		for i, k := range list {
+			if slices.Contains(out, k) {
+				continue
+			}
+			at := len(out)
+			if i > 0 {
+				at = slices.Index(out, list[i-1]) + 1
+			} else {
+				for _, later := range list[1:] {
+					if j := slices.Index(out, later); j >= 0 && j < at {
+						at = j
+					}
+				}
+			}
+			out = slices.Insert(out, at, k)
+		}
+	}
+	return out
+}
+
+// result explains the result of one call of tool: its data, or its error in plain words.
+func (r *renderer) result(tool, content string) string {
+	text := strings.TrimSpace(content)
 	if len(text) >= 6 && strings.EqualFold(text[:6], "error:") {
-		return explainError(r.tool, "", strings.TrimSpace(text[6:]), nil)
+		return explainError(tool, "", strings.TrimSpace(text[6:]), nil)
 	}
 	dec := json.NewDecoder(strings.NewReader(text))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
 		if text == "" {
-			return r.tool + " returned nothing."
+			return tool + " returned nothing."
 		}
-		return r.tool + " returned:\n\n" + text
+		return tool + " returned:\n\n" + text
 	}
 	if obj, ok := v.(map[string]any); ok {
 		if msg, typ, isErr := toolError(obj); isErr {
-			return explainError(r.tool, typ, msg, obj)
+			return explainError(tool, typ, msg, obj)
 		}
-		return renderObject(obj)
+		return r.object(obj)
 	}
 	if list, ok := v.([]any); ok {
-		return renderList("results", list, "", "")
+		return r.list("results", list, "", "")
 	}
 	if v == nil {
-		return r.tool + " returned no data."
+		return tool + " returned no data."
 	}
-	return r.tool + " returned " + scalar("", v, "") + "."
+	return tool + " returned " + r.scalar("", v, "") + "."
 }
 
 // toolError recognises the error form of a tool result: {"error": "...", "type": "..."}, or
@@ -113,6 +173,10 @@ func toolError(obj map[string]any) (msg, typ string, ok bool) {
 func explainError(tool, typ, msg string, obj map[string]any) string {
 	msg = strings.TrimRight(strings.TrimSpace(msg), ".")
 	lower := strings.ToLower(msg)
+	detail := "" // the message after a colon, if any
+	if msg != "" {
+		detail = ": " + msg
+	}
 	if typ == "" { // plain "Error: ..." text: guess the kind from the words
 		switch {
 		case strings.Contains(lower, "not allowed") || strings.Contains(lower, "permission") || strings.Contains(lower, "denied"):
@@ -171,9 +235,9 @@ func explainError(tool, typ, msg string, obj map[string]any) string {
 	case "conflict":
 		return tool + " could not be done right now: " + orDefault(msg, "it conflicts with the current state") + "."
 	case "unavailable", "timeout":
-		return tool + " is unavailable right now" + prefixed(msg) + ". Please try again later."
+		return tool + " is unavailable right now" + detail + ". Please try again later."
 	default:
-		return tool + " failed" + prefixed(msg) + "."
+		return tool + " failed" + detail + "."
 	}
 }
 
@@ -189,13 +253,13 @@ func capitalize(s string) string {
 	return string(unicode.ToUpper(r)) + s[n:]
 }
 
-// renderObject shows an object: a bold heading from its name and ID, a bullet per field, and
-// a table per list of objects.
-func renderObject(obj map[string]any) string {
+// object shows an object: a bold heading from its name and ID, a bullet per field, and a
+// table per list of objects.
+func (r *renderer) object(obj map[string]any) string {
 	var b strings.Builder
 	skip := map[string]bool{}
-	name, nameKey := firstString(obj, nameKeys)
-	id, idKey := firstString(obj, idKeys)
+	name, nameKey := firstString(obj, r.nameKeys)
+	id, idKey := firstString(obj, r.idKeys)
 	switch {
 	case name != "" && id != "" && id != name:
 		fmt.Fprintf(&b, "**%s** (%s)\n\n", name, id)
@@ -216,28 +280,28 @@ func renderObject(obj map[string]any) string {
 			skip[k] = true
 		}
 		// Amounts carry their currency already.
-		if moneyKeys[k] {
+		if r.moneyKeys[k] {
 			skip["currency"] = true
 		}
 	}
 	currency, _ := obj["currency"].(string)
 
 	var bullets, tables []string
-	for _, k := range orderedKeys(obj, fieldOrder) {
+	for _, k := range orderedKeys(obj, r.fieldOrder) {
 		if skip[k] || countKeys[k] {
 			continue
 		}
 		switch v := obj[k].(type) {
 		case []any:
 			if isObjectList(v) || len(v) == 0 {
-				tables = append(tables, renderList(k, v, countNote(obj, len(v)), currency))
+				tables = append(tables, r.list(k, v, countNote(obj, len(v)), currency))
 			} else {
-				tables = append(tables, renderScalars(k, v))
+				tables = append(tables, r.scalars(k, v))
 			}
 		case map[string]any:
-			bullets = append(bullets, fmt.Sprintf("- %s: %s", label(k), summary(v, currency)))
+			bullets = append(bullets, fmt.Sprintf("- %s: %s", r.label(k), r.summary(v, currency)))
 		default:
-			bullets = append(bullets, fmt.Sprintf("- %s: %s", label(k), scalar(k, v, currency)))
+			bullets = append(bullets, fmt.Sprintf("- %s: %s", r.label(k), r.scalar(k, v, currency)))
 		}
 	}
 	if len(bullets) > 0 {
@@ -266,9 +330,9 @@ func countNote(obj map[string]any, shown int) string {
 	return ""
 }
 
-// renderList shows a list of objects as a Markdown table.
-func renderList(key string, list []any, note, currency string) string {
-	title := label(key)
+// list shows a list of objects as a Markdown table.
+func (r *renderer) list(key string, list []any, note, currency string) string {
+	title := r.label(key)
 	if len(list) == 0 {
 		return "No " + strings.ToLower(title) + " found."
 	}
@@ -277,13 +341,13 @@ func renderList(key string, list []any, note, currency string) string {
 		heading = fmt.Sprintf("**%s** (%s):", title, note)
 	}
 	if !isObjectList(list) {
-		return heading + "\n\n" + renderScalars(key, list)
+		return heading + "\n\n" + r.scalars(key, list)
 	}
-	cols := columns(list)
+	cols := r.columns(list)
 	var b strings.Builder
 	b.WriteString(heading + "\n\n|")
 	for _, c := range cols {
-		b.WriteString(" " + label(c) + " |")
+		b.WriteString(" " + r.label(c) + " |")
 	}
 	b.WriteString("\n|")
 	for range cols {
@@ -308,11 +372,11 @@ func renderList(key string, list []any, note, currency string) string {
 					cell = "none"
 				}
 			case map[string]any:
-				cell = summary(v, cur)
+				cell = r.summary(v, cur)
 			case []any:
-				cell = joinScalars(v)
+				cell = r.joinScalars(v)
 			default:
-				cell = scalar(c, v, cur)
+				cell = r.scalar(c, v, cur)
 			}
 			b.WriteString(" " + strings.ReplaceAll(strings.ReplaceAll(cell, "|", "\\|"), "\n", " ") + " |")
 		}
@@ -321,7 +385,7 @@ func renderList(key string, list []any, note, currency string) string {
 }
 
 // columns picks the table columns: known ones first, then the others, at most maxColumns.
-func columns(list []any) []string {
+func (r *renderer) columns(list []any) []string {
 	keys := map[string]any{}
 	for _, row := range list {
 		if obj, ok := row.(map[string]any); ok {
@@ -333,7 +397,7 @@ func columns(list []any) []string {
 		}
 	}
 	var cols []string
-	for _, k := range orderedKeys(keys, columnOrder) {
+	for _, k := range orderedKeys(keys, r.columnOrder) {
 		if len(cols) == maxColumns {
 			break
 		}
@@ -345,7 +409,7 @@ func columns(list []any) []string {
 				continue
 			}
 		}
-		if k == "currency" || (!contains(columnOrder, k) && isComplex(keys[k])) {
+		if k == "currency" || (!contains(r.columnOrder, k) && isComplex(keys[k])) {
 			continue
 		}
 		cols = append(cols, k)
@@ -375,39 +439,39 @@ func isObjectList(list []any) bool {
 	return len(list) > 0
 }
 
-// renderScalars shows a list of plain values: inline when short, else one per line in a code
-// block (log lines).
-func renderScalars(key string, list []any) string {
-	joined := joinScalars(list)
+// scalars shows a list of plain values: inline when short, else one per line in a code block
+// (log lines).
+func (r *renderer) scalars(key string, list []any) string {
+	joined := r.joinScalars(list)
 	if len(list) <= 10 && len(joined) <= 200 && !strings.Contains(joined, "\n") {
-		return fmt.Sprintf("- %s: %s", label(key), joined)
+		return fmt.Sprintf("- %s: %s", r.label(key), joined)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "**%s** (%d):\n\n```\n", label(key), len(list))
+	fmt.Fprintf(&b, "**%s** (%d):\n\n```\n", r.label(key), len(list))
 	for _, v := range list {
-		b.WriteString(scalar("", v, ""))
+		b.WriteString(r.scalar("", v, ""))
 		b.WriteString("\n")
 	}
 	b.WriteString("```")
 	return b.String()
 }
 
-func joinScalars(list []any) string {
+func (r *renderer) joinScalars(list []any) string {
 	parts := make([]string, 0, len(list))
 	for _, v := range list {
 		if m, ok := v.(map[string]any); ok {
-			parts = append(parts, summary(m, ""))
+			parts = append(parts, r.summary(m, ""))
 			continue
 		}
-		parts = append(parts, scalar("", v, ""))
+		parts = append(parts, r.scalar("", v, ""))
 	}
 	return strings.Join(parts, ", ")
 }
 
 // summary shows a nested object in one line: "Name (ID), title", or its first few fields.
-func summary(obj map[string]any, currency string) string {
-	name, _ := firstString(obj, nameKeys)
-	id, _ := firstString(obj, idKeys)
+func (r *renderer) summary(obj map[string]any, currency string) string {
+	name, _ := firstString(obj, r.nameKeys)
+	id, _ := firstString(obj, r.idKeys)
 	var s string
 	switch {
 	case name != "" && id != "" && id != name:
@@ -424,12 +488,12 @@ func summary(obj map[string]any, currency string) string {
 		return s
 	}
 	var parts []string
-	for _, k := range orderedKeys(obj, fieldOrder) {
+	for _, k := range orderedKeys(obj, r.fieldOrder) {
 		if len(parts) == 4 {
 			break
 		}
 		if !isComplex(obj[k]) {
-			parts = append(parts, label(k)+": "+scalar(k, obj[k], currency))
+			parts = append(parts, r.label(k)+": "+r.scalar(k, obj[k], currency))
 		}
 	}
 	if len(parts) == 0 {
@@ -439,7 +503,7 @@ func summary(obj map[string]any, currency string) string {
 }
 
 // scalar writes a plain value; amounts get two decimals and the currency.
-func scalar(key string, v any, currency string) string {
+func (r *renderer) scalar(key string, v any, currency string) string {
 	switch v := v.(type) {
 	case nil:
 		return "none"
@@ -454,7 +518,7 @@ func scalar(key string, v any, currency string) string {
 		}
 		return "no"
 	case json.Number:
-		if moneyKeys[key] {
+		if r.moneyKeys[key] {
 			if f, err := v.Float64(); err == nil {
 				s := strconv.FormatFloat(f, 'f', 2, 64)
 				if currency != "" {
@@ -510,18 +574,15 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// acronyms are written in capitals in labels.
-var acronyms = map[string]string{"id": "ID", "sku": "SKU", "url": "URL", "ip": "IP", "api": "API", "no": "No."}
-
 // label turns a field name into words: "ready_replicas" → "Ready replicas", "manager_id" →
 // "Manager ID".
-func label(key string) string {
+func (r *renderer) label(key string) string {
 	words := strings.Fields(strings.NewReplacer("_", " ", "-", " ").Replace(key))
 	if len(words) == 0 {
 		return "Value"
 	}
 	for i, w := range words {
-		if a, ok := acronyms[strings.ToLower(w)]; ok {
+		if a, ok := r.labels[strings.ToLower(w)]; ok {
 			words[i] = a
 		}
 	}
