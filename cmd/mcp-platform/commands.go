@@ -12,6 +12,7 @@ import (
 
 	"mcp-platform/api/gateway"
 	"mcp-platform/api/mcpserver"
+	"mcp-platform/authz"
 	"mcp-platform/domains/registry"
 	"mcp-platform/internal/config"
 	"mcp-platform/internal/logging"
@@ -90,6 +91,23 @@ func runWorker(ctx context.Context, c *cli, args []string) error {
 	defer env.Close()
 	env.Getenv = c.getenv
 	return platform.RunWorkers(ctx, env, sel, platform.BuiltinAdapters())
+}
+
+// runKeys prints a new Ed25519 key pair as environment lines (for .env): the private key signs
+// what the front ends assert, the public one lets workers verify it. Rotate by putting the new
+// public key first and keeping the old one listed until the old assertions have expired.
+func runKeys(_ context.Context, c *cli, args []string) error {
+	fs := c.flags("keys", "keys [-kid ID]")
+	kid := fs.String("kid", "k"+time.Now().UTC().Format("20060102"), "key ID (letters, digits, _ or -), for rotation")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	signer, _, err := authz.NewKeyPair(*kid)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	fmt.Fprintf(c.stdout, "MCP_ASSERTION_KEY=%s\nMCP_ASSERTION_PUBLIC_KEYS=%s\n", signer.Format(), signer.Public().Format())
+	return nil
 }
 
 // runRegistry is the operator's acceptance of a new definition or owner of a domain: the

@@ -61,6 +61,7 @@ func init() {
 		{"mcp", "Run the MCP server (tool registry, /execute, /mcp) on MCP_SERVER_PORT (8001)", runMCP},
 		{"worker", "Run Temporal workers: the orchestrator and/or domain workers", runWorker},
 		{"migrate", "Apply or inspect database migrations: migrate up | down | status", runMigrate},
+		{"keys", "Print a new assertion key pair: MCP_ASSERTION_KEY for the API and MCP server, MCP_ASSERTION_PUBLIC_KEYS for every role", runKeys},
 		{"registry", "Operate the tool registry: registry forget <domain> releases a domain so a new definition or owner may register it", runRegistry},
 		{"openapi", "Print the OpenAPI 3.1 document of the gateway API or the MCP server", runOpenAPI},
 		{"temporal", "Run only the embedded Temporal dev server and its UI (for running roles as separate processes)", runTemporal},

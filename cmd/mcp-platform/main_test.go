@@ -8,10 +8,13 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"mcp-platform/authz"
 	"mcp-platform/internal/testutil/dbtest"
 )
 
@@ -19,7 +22,13 @@ import (
 func runCLI(t *testing.T, env map[string]string, args ...string) (string, string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	getenv := func(k string) string { return env[k] }
+	dataDir := t.TempDir() // dev keeps generated keys there, never in the source tree
+	getenv := func(k string) string {
+		if v, ok := env[k]; ok || k != "MCP_DATA_DIR" {
+			return v
+		}
+		return dataDir
+	}
 	err := run(context.Background(), args, getenv, &out, &errOut)
 	return out.String(), errOut.String(), err
 }
@@ -101,6 +110,27 @@ func TestMigrateCommand(t *testing.T) {
 
 	_, _, err = runCLI(t, env, "migrate", "sideways")
 	require.ErrorContains(t, err, `unknown action "sideways"`)
+}
+
+func TestKeysCommand(t *testing.T) {
+	out, _, err := runCLI(t, nil, "keys", "-kid", "k1")
+	require.NoError(t, err)
+	env := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		k, v, ok := strings.Cut(line, "=")
+		require.True(t, ok, line)
+		env[k] = v
+	}
+	signer, err := authz.ParseSigner(env["MCP_ASSERTION_KEY"])
+	require.NoError(t, err)
+	ring, err := authz.ParseKeyring(env["MCP_ASSERTION_PUBLIC_KEYS"])
+	require.NoError(t, err)
+	tok, err := signer.SignPrincipal(authz.Principal{Subject: "a"}, "wf", time.Minute)
+	require.NoError(t, err)
+	_, err = ring.VerifyPrincipal(tok, "wf", time.Now())
+	require.NoError(t, err, "the printed public key verifies what the printed private key signs")
+	_, _, err = runCLI(t, nil, "keys", "-kid", "bad kid")
+	require.Error(t, err)
 }
 
 func TestRegistryCommand(t *testing.T) {

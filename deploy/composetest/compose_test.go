@@ -14,6 +14,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"mcp-platform/internal/config"
+	mcpplatform "mcp-platform/platform"
 )
 
 // role is what a platform container runs, read from its command line.
@@ -206,6 +207,13 @@ func TestComposeEnvironment(t *testing.T) {
 			t.Errorf("service %s: environment %q, want production", name, cfg.Environment)
 		}
 		checkDatabaseURL(t, project, name, "DATABASE_URL", cfg.Database.URL)
+		signer, _, err := mcpplatform.Keys(cfg)
+		if err != nil {
+			t.Errorf("service %s: its assertion keys do not load: %v", name, err)
+		}
+		if mints := signer != nil; mints != (r.server != "") {
+			t.Errorf("service %s: holds the assertion signing key: %v; only the API and MCP server may (a worker verifies, never mints)", name, mints)
+		}
 		for _, d := range r.domains {
 			if v := getenv(domainDatabaseEnv(d)); v != "" {
 				checkDatabaseURL(t, project, name, domainDatabaseEnv(d), v)

@@ -19,12 +19,23 @@ import (
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
 
+	"mcp-platform/authz"
 	"mcp-platform/domains"
 	"mcp-platform/domains/domainconfig"
 )
 
 // testJWTSecret is what the tests export as JWT_SECRET, which the compose file requires.
 const testJWTSecret = "composetest-secret-0123456789abcdef0123456789"
+
+// testAssertionKeys are what the tests export as MCP_ASSERTION_KEY and
+// MCP_ASSERTION_PUBLIC_KEYS, which the compose file requires.
+var testAssertionKeys = sync.OnceValue(func() map[string]string {
+	signer, _, err := authz.NewKeyPair("compose")
+	if err != nil {
+		panic(err)
+	}
+	return map[string]string{"MCP_ASSERTION_KEY": signer.Format(), "MCP_ASSERTION_PUBLIC_KEYS": signer.Public().Format()}
+})
 
 // repoRoot is the module's root directory, two levels above this package.
 var repoRoot = func() string {
@@ -63,6 +74,11 @@ func mustLoadCompose(t *testing.T, env map[string]string) *types.Project {
 	}
 	if _, ok := env["JWT_SECRET"]; !ok {
 		env["JWT_SECRET"] = testJWTSecret
+	}
+	for k, v := range testAssertionKeys() {
+		if _, ok := env[k]; !ok {
+			env[k] = v
+		}
 	}
 	p, err := loadCompose(env)
 	if err != nil {

@@ -132,7 +132,11 @@ func TestScaleOutWithCrashes(t *testing.T) {
 	db := dbtest.NewEmpty(t)
 	fake := fakeopenai.NewResponder(t, model)
 	temporalPort, api1, api2 := freePort(t), freePort(t), freePort(t)
+	// The front ends sign with the private key; the workers only verify with the public one.
+	signer, _, err := authz.NewKeyPair("scaleout")
+	require.NoError(t, err)
 	env := []string{
+		"MCP_ASSERTION_PUBLIC_KEYS=" + signer.Public().Format(),
 		"MCP_ENVIRONMENT=production", "JWT_SECRET=" + jwtSecret, "MCP_LOG_FORMAT=text",
 		"DATABASE_URL=" + db.URL, "TEMPORAL_ADDRESS=127.0.0.1:" + strconv.Itoa(temporalPort),
 		"LLM_PROVIDER=openai_compatible", "LLM_API_BASE=" + fake.BaseURL(), "LLM_MODEL=fake-model",
@@ -145,7 +149,7 @@ func TestScaleOutWithCrashes(t *testing.T) {
 
 	start(t, bin, "temporal", env, "temporal", "-port", strconv.Itoa(temporalPort), "-ui-port", "0", "-db", "")
 	apiEnv := func(port int) []string {
-		return append(env, "ORCHESTRATOR_PORT="+strconv.Itoa(port), "MCP_SERVER_PORT="+strconv.Itoa(freePort(t)))
+		return append(env, "ORCHESTRATOR_PORT="+strconv.Itoa(port), "MCP_SERVER_PORT="+strconv.Itoa(freePort(t)), "MCP_ASSERTION_KEY="+signer.Format())
 	}
 	start(t, bin, "api-1", apiEnv(api1), "api")
 	start(t, bin, "api-2", apiEnv(api2), "api")

@@ -13,7 +13,7 @@ export interface paths {
         };
         /**
          * List approvals I may decide
-         * @description Pending requests for approval, across conversations, that the caller may decide: they hold an approver role and, unless the policy allows it, did not make the request themselves.
+         * @description Pending requests for approval, across conversations, that the caller may decide: they hold an approver role, their token's scopes cover the tool and, unless the policy allows it, they did not make the request themselves.
          */
         get: operations["list-pending-approvals"];
         put?: never;
