@@ -382,6 +382,9 @@ func TestComposePorts(t *testing.T) {
 	if !publishes(ui, defaults.Temporal.UIPort, 8080) {
 		t.Errorf("temporal-ui publishes %v, want %d:8080 (TEMPORAL_UI_PORT's default, as in dev)", ui.Ports, defaults.Temporal.UIPort)
 	}
+	if envValue(ui, "TEMPORAL_AUTH_ENABLED") != "true" {
+		t.Error("temporal-ui runs without a login: set TEMPORAL_AUTH_ENABLED and its OIDC provider")
+	}
 	if got := envValue(ui, "TEMPORAL_ADDRESS"); got != "temporal:7233" {
 		t.Errorf("temporal-ui: TEMPORAL_ADDRESS=%q, want temporal:7233", got)
 	}
@@ -488,6 +491,30 @@ func TestComposeOrdering(t *testing.T) {
 	}
 	want("temporal", "postgres", types.ServiceConditionHealthy)
 	want("temporal-ui", "temporal", types.ServiceConditionHealthy)
+}
+
+// TestComposeTemporalNotExposed: by default nothing reaches Temporal from outside the compose
+// network: the frontend is not published and the UI does not run (it needs --profile ops and
+// an OIDC login).
+func TestComposeTemporalNotExposed(t *testing.T) {
+	env := map[string]string{"JWT_SECRET": testJWTSecret}
+	for k, v := range testAssertionKeys() {
+		env[k] = v
+	}
+	project, err := loadComposeWith(env, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := project.Services["temporal-ui"]; ok {
+		t.Error("temporal-ui runs without --profile ops")
+	}
+	for name, svc := range project.Services {
+		for _, p := range svc.Ports {
+			if p.Target == 7233 || p.Published == "7233" {
+				t.Errorf("service %s publishes the Temporal frontend (%v): whoever reaches it could start workflows", name, p)
+			}
+		}
+	}
 }
 
 func TestComposeHealthchecks(t *testing.T) {

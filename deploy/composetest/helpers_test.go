@@ -54,9 +54,17 @@ func readFile(t *testing.T, elem ...string) string {
 	return string(b)
 }
 
+// profiles are the compose profiles the tests enable: "ops" adds the Temporal UI.
+var profiles = []string{"ops"}
+
 // loadCompose loads docker-compose.yml as Docker Compose would, with env as the only environment
 // (not the test process's, so that the result does not depend on the machine).
 func loadCompose(env map[string]string) (*types.Project, error) {
+	return loadComposeWith(env, profiles)
+}
+
+// loadComposeWith is loadCompose with the given profiles enabled.
+func loadComposeWith(env map[string]string, profiles []string) (*types.Project, error) {
 	details := types.ConfigDetails{
 		WorkingDir:  repoRoot,
 		ConfigFiles: []types.ConfigFile{{Filename: rootPath("docker-compose.yml")}},
@@ -64,6 +72,7 @@ func loadCompose(env map[string]string) (*types.Project, error) {
 	}
 	return loader.LoadWithContext(context.Background(), details, func(o *loader.Options) {
 		o.SetProjectName("composetest", true)
+		o.Profiles = profiles
 	})
 }
 
