@@ -35,7 +35,8 @@ var (
 //   - the password of a URL ("postgres://app:s3cret@db/app") becomes [REDACTED];
 //   - PEM private key blocks become [REDACTED];
 //   - in key=value, key: value and "key": "value" pairs whose key is sensitive (WellKnown,
-//     in any naming style), the value becomes [REDACTED], keeping its quotes.
+//     in any naming style), the value becomes [REDACTED], keeping its quotes;
+//   - a credential told in words ("my password is hunter2") keeps its words, not its value.
 //
 // Text without any of these comes back unchanged.
 func String(s string) string {
@@ -52,8 +53,13 @@ func (m *matcher) text(s string) string {
 	s = urlPassRE.ReplaceAllString(s, "${1}:"+Mask+"@")
 	s = authSchemeRE.ReplaceAllString(s, "${1}${2}"+Mask)
 	s = jwtRE.ReplaceAllLiteralString(s, Mask)
+	s = proseRE.ReplaceAllString(s, "${1}${2}"+Mask)
 	return m.pairs(s)
 }
+
+// proseRE finds a credential told in words, as people type it into a chat: "my password is
+// hunter2", "the API key was sk-…".
+var proseRE = regexp.MustCompile(`(?i)\b((?:password|passwd|passphrase|pin|secret|token|api[ _-]?key|access[ _-]?key)\s+)((?:is|was|=|:)\s+)\S*[^\s.,;:!?)'"]`)
 
 // pairs masks the values of sensitive keys in key/value pairs. The value of a key that is not
 // sensitive is scanned in turn, so `note="password=x"` is caught too.

@@ -28,6 +28,8 @@ func TestString(t *testing.T) {
 		{"OK key: value and styles", "apiKey: abc, DB_PASSWORD=xyz; x-api-key=k", "apiKey: " + m + ", DB_PASSWORD=" + m + "; x-api-key=" + m},
 		{"OK JSON pairs keep quotes", `{"user":"ann","password":"hun ter\"2","salary": 5000,"ok":true}`, `{"user":"ann","password":"` + m + `","salary": ` + m + `,"ok":true}`},
 		{"OK single quotes", `{'secret': 'x y z'}`, `{'secret': '` + m + `'}`},
+		{"OK credential in words", "my password is hunter2, the API key was sk-abc123", "my password is " + m + ", the API key was " + m},
+		{"OK words about credentials unchanged", "reset my password please", "reset my password please"},
 		{"OK JSON inside a JSON string", `{"body":"{\"token\":\"abc\",\"n\":1}"}`, `{"body":"{\"token\":\"` + m + `\",\"n\":1}"}`},
 		{"OK sensitive pair inside a quoted value", `note="password=x"`, `note="password=` + m + `"`},
 		{"OK query string", "GET /cb?code=1&access_token=abc&state=2", "GET /cb?code=1&access_token=" + m + "&state=2"},
