@@ -73,19 +73,6 @@ func searchAttr(t *testing.T, workflowID, name string) any {
 	return v
 }
 
-func replicas(t *testing.T, s *platformtest.Stack, token, deployment string) float64 {
-	t.Helper()
-	code, _, body := platformtest.Do(t, s.MCP.URL, http.MethodPost, "/execute", token, map[string]any{"tool": "devops.list_deployments", "arguments": map[string]any{"namespace": "production"}})
-	require.Equal(t, http.StatusOK, code, body)
-	for _, d := range body["result"].(map[string]any)["deployments"].([]any) {
-		if d := d.(map[string]any); d["name"] == deployment {
-			return d["replicas"].(float64)
-		}
-	}
-	t.Fatalf("no deployment %s", deployment)
-	return 0
-}
-
 func countAudit(t *testing.T, s *platformtest.Stack, where string, args ...any) int {
 	t.Helper()
 	var n int
@@ -102,7 +89,7 @@ func TestApprovalDevOps(t *testing.T) {
 	conv, wf := turn["conversation_id"].(string), turn["workflow_id"].(string)
 	require.Equal(t, "awaiting_approval", turn["status"], turn)
 	require.Equal(t, "awaiting_approval", searchAttr(t, wf, "TurnStatus"), "findable in the Temporal UI")
-	before := replicas(t, s, carol, "api-server")
+	before := s.Replicas(t, carol, "api-server")
 
 	t.Run("OK the pending approval shows in the conversation and its stream", func(t *testing.T) {
 		_, _, body := platformtest.Do(t, s.API.URL, http.MethodGet, "/conversations/"+conv, carol, nil)
@@ -160,7 +147,7 @@ func TestApprovalDevOps(t *testing.T) {
 		require.Equal(t, "approved", out["status"])
 		res := waitTurn(t, wf)
 		require.Equal(t, "completed", res["status"])
-		require.Equal(t, float64(4), replicas(t, s, carol, "api-server"))
+		require.Equal(t, float64(4), s.Replicas(t, carol, "api-server"))
 		require.NotEqual(t, before, float64(4))
 		require.Equal(t, 1, countAudit(t, s, "tool = 'devops.scale_deployment' AND outcome = 'succeeded' AND approver = 'dan'"))
 		code, _ = decide(t, s, dan, list[0], "approve", "")
@@ -174,7 +161,7 @@ func TestApprovalDevOps(t *testing.T) {
 		require.Equal(t, http.StatusOK, code)
 		res := waitTurn(t, turn["workflow_id"].(string))
 		require.Contains(t, res["answer"], "rejected")
-		require.NotEqual(t, float64(7), replicas(t, s, carol, "web-frontend"))
+		require.NotEqual(t, float64(7), s.Replicas(t, carol, "web-frontend"))
 		require.Equal(t, 1, countAudit(t, s, "tool = 'devops.scale_deployment' AND outcome = 'rejected' AND approver = 'dan'"))
 	})
 }

@@ -87,3 +87,18 @@ func MCPSession(t *testing.T, endpoint, token string) *mcp.ClientSession {
 	t.Cleanup(func() { _ = cs.Close() })
 	return cs
 }
+
+// Replicas reads a production deployment's replica count through POST /execute, as token.
+func (s *Stack) Replicas(t *testing.T, token, deployment string) float64 {
+	t.Helper()
+	code, _, body := Do(t, s.MCP.URL, http.MethodPost, "/execute", token,
+		map[string]any{"tool": "devops.list_deployments", "arguments": map[string]any{"namespace": "production"}})
+	require.Equal(t, http.StatusOK, code, body)
+	for _, d := range body["result"].(map[string]any)["deployments"].([]any) {
+		if d := d.(map[string]any); d["name"] == deployment {
+			return d["replicas"].(float64)
+		}
+	}
+	t.Fatalf("no deployment %s", deployment)
+	return 0
+}

@@ -93,14 +93,14 @@ func TestForgeryThroughTemporal(t *testing.T) {
 
 	t.Run("ErrSkippedApproval", func(t *testing.T) {
 		carol := authz.Principal{Subject: "carol", Roles: []string{"sre", "employee"}}
-		before := replicasOf(t, s, "api-server")
+		before := s.Replicas(t, s.DemoToken(t, "carol"), "api-server")
 		err := run(t, "devops.scale_deployment", map[string]any{"deployment_name": "api-server", "replicas": 7, "namespace": "production"},
 			func(id string) string {
 				tok, _ := signer.SignPrincipal(carol, id, time.Hour) // even a genuine caller cannot skip the approval
 				return tok
 			})
 		requireDenied(t, err, "needs an approval signed by the platform")
-		require.Equal(t, before, replicasOf(t, s, "api-server"), "nothing was scaled")
+		require.Equal(t, before, s.Replicas(t, s.DemoToken(t, "carol"), "api-server"), "nothing was scaled")
 	})
 
 	t.Run("ErrForgedDecision", func(t *testing.T) {
@@ -142,18 +142,4 @@ func mustSign(t *testing.T, signer *authz.Signer, decider authz.Principal, workf
 		ArgsHash: apr["args_hash"].(string)}, time.Minute)
 	require.NoError(t, err)
 	return tok
-}
-
-func replicasOf(t *testing.T, s *platformtest.Stack, deployment string) float64 {
-	t.Helper()
-	code, _, body := platformtest.Do(t, s.MCP.URL, http.MethodPost, "/execute", s.DemoToken(t, "carol"),
-		map[string]any{"tool": "devops.list_deployments", "arguments": map[string]any{"namespace": "production"}})
-	require.Equal(t, http.StatusOK, code, body)
-	for _, d := range body["result"].(map[string]any)["deployments"].([]any) {
-		if d := d.(map[string]any); d["name"] == deployment {
-			return d["replicas"].(float64)
-		}
-	}
-	t.Fatalf("no deployment %s", deployment)
-	return 0
 }
