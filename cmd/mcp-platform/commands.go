@@ -19,7 +19,6 @@ import (
 	"mcp-platform/internal/store"
 	"mcp-platform/internal/version"
 	"mcp-platform/platform"
-	"mcp-platform/platform/devstack"
 )
 
 // temporalWait is how long a role waits for Temporal at start, so roles may start in any order.
@@ -239,18 +238,4 @@ func runVersion(_ context.Context, c *cli, args []string) error {
 	}
 	fmt.Fprintln(c.stdout, "mcp-platform", version.Version)
 	return nil
-}
-
-func runDev(ctx context.Context, c *cli, args []string) error {
-	if err := parse(c.flags("dev", "dev"), args); err != nil {
-		return err
-	}
-	cfg, logger, err := c.settings()
-	if err != nil {
-		return err
-	}
-	if !cfg.IsDev() {
-		return errors.New("dev: MCP_ENVIRONMENT is production; the dev stack (demo users, embedded servers) is for development only")
-	}
-	return devstack.Run(ctx, cfg, logger, c.stdout, platform.BuiltinAdapters())
 }

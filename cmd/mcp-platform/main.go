@@ -55,8 +55,7 @@ type cli struct {
 var commands []command
 
 func init() {
-	commands = []command{
-		{"dev", "Run the whole stack in one process: private Postgres, embedded Temporal + UI, API, MCP server, workers", runDev},
+	commands = append(devCommands[:len(devCommands):len(devCommands)], []command{
 		{"api", "Run the gateway API (chat, conversations, web UI) on ORCHESTRATOR_PORT (8000)", runAPI},
 		{"mcp", "Run the MCP server (tool registry, /execute, /mcp) on MCP_SERVER_PORT (8001)", runMCP},
 		{"worker", "Run Temporal workers: the orchestrator and/or domain workers", runWorker},
@@ -64,10 +63,9 @@ func init() {
 		{"keys", "Print a new assertion key pair: MCP_ASSERTION_KEY for the API and MCP server, MCP_ASSERTION_PUBLIC_KEYS for every role", runKeys},
 		{"registry", "Operate the tool registry: registry forget <domain> releases a domain so a new definition or owner may register it", runRegistry},
 		{"openapi", "Print the OpenAPI 3.1 document of the gateway API or the MCP server", runOpenAPI},
-		{"temporal", "Run only the embedded Temporal dev server and its UI (for running roles as separate processes)", runTemporal},
 		{"healthcheck", "Probe a server's /readyz (or -url) and exit 0 when it is ready (for container health checks)", runHealthcheck},
 		{"version", "Print the version", runVersion},
-	}
+	}...)
 }
 
 const usageHeader = `MCP Platform: chat with an assistant that acts on business systems through governed tools.
