@@ -26,6 +26,9 @@ import (
 // testJWTSecret is what the tests export as JWT_SECRET, which the compose file requires.
 const testJWTSecret = "composetest-secret-0123456789abcdef0123456789"
 
+// testCodecKeys is what the tests export as TEMPORAL_CODEC_KEYS, which the compose file requires.
+const testCodecKeys = "composetest:Y29tcG9zZXRlc3QtcGF5bG9hZC1jb2RlYy1rZXktMzI="
+
 // repoRoot is the module's root directory, two levels above this package.
 var repoRoot = func() string {
 	_, file, _, _ := runtime.Caller(0)
@@ -63,6 +66,9 @@ func mustLoadCompose(t *testing.T, env map[string]string) *types.Project {
 	}
 	if _, ok := env["JWT_SECRET"]; !ok {
 		env["JWT_SECRET"] = testJWTSecret
+	}
+	if _, ok := env["TEMPORAL_CODEC_KEYS"]; !ok {
+		env["TEMPORAL_CODEC_KEYS"] = testCodecKeys
 	}
 	p, err := loadCompose(env)
 	if err != nil {

@@ -69,6 +69,7 @@ func Start(t *testing.T, opts Options) *Stack {
 	cfg.DomainsDir = filepath.Join(RepoRoot(), "config", "domains")
 	cfg.Database.URL = db.URL
 	cfg.Server.ShutdownTimeout = 5 * time.Second
+	cfg.Temporal.CodecKeys = temporaltest.CodecKeys
 	require.NoError(t, cfg.Validate())
 	logs := &Buffer{}
 	var w io.Writer = logs
@@ -76,7 +77,8 @@ func Start(t *testing.T, opts Options) *Stack {
 		w = io.MultiWriter(logs, os.Stderr)
 	}
 	logger := slog.New(redact.Handler(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})))
-	env := &platform.Env{Cfg: cfg, Logger: logger, Pool: db.Pool, Temporal: temporaltest.Client(t), Getenv: func(string) string { return "" }}
+	env := &platform.Env{Cfg: cfg, Logger: logger, Pool: db.Pool, Temporal: temporaltest.Client(t), Codec: temporaltest.Codec(t),
+		Getenv: func(string) string { return "" }}
 	ctx, cancel := context.WithCancel(context.Background())
 	svc, err := platform.NewServices(ctx, env)
 	require.NoError(t, err)
@@ -132,7 +134,7 @@ func (s *Stack) Token(t *testing.T, sub string, roles ...string) string {
 	return tok
 }
 
-// DemoToken signs a token for a demo user (alice, bob, carol, dan, fiona, audrey, admin).
+// DemoToken signs a token for a demo user (alice, bob, carol, dan, fiona, audrey, oscar, admin).
 func (s *Stack) DemoToken(t *testing.T, user string) string {
 	t.Helper()
 	tok, _, _, err := s.Services.Issuer.IssueDemo(user, nil)
