@@ -41,6 +41,10 @@ const (
 	// ("<domain>.…") can match it, and Can refuses it as a tool name.
 	auditObject = "@audit"
 	auditRead   = "read"
+	// payloadsObject is the payloads Temporal stores, which the gateway's codec server decodes
+	// for operators. Like auditObject, no domain pattern can match it.
+	payloadsObject = "@payloads"
+	payloadsDecode = "decode"
 
 	// toolScopePrefix marks the scopes that narrow which tools a token may be used for.
 	toolScopePrefix = "tools:"
@@ -65,8 +69,9 @@ type Enforcer struct {
 }
 
 // NewEnforcer returns an enforcer holding the platform rules: role "admin" may do every action
-// on every tool, and role "auditor" may read the audit log. It returns an error only if the
-// built-in model or rules are broken.
+// on every tool, role "auditor" may read the audit log, and role "operator" may decode the
+// payloads Temporal stores, with their sensitive fields masked (admin also sees them in clear).
+// It returns an error only if the built-in model or rules are broken.
 func NewEnforcer() (*Enforcer, error) {
 	m, err := model.NewModelFromString(casbinModel)
 	if err != nil {
@@ -79,6 +84,7 @@ func NewEnforcer() (*Enforcer, error) {
 	if _, err := ce.AddPolicies([][]string{
 		{"admin", "*", "*", platformOwner},
 		{"auditor", auditObject, auditRead, platformOwner},
+		{"operator", payloadsObject, payloadsDecode, platformOwner},
 	}); err != nil {
 		return nil, fmt.Errorf("new enforcer: add platform policies: %w", err)
 	}
@@ -186,9 +192,27 @@ func (e *Enforcer) Can(p Principal, action, tool string) bool {
 // CanReadAudit reports whether p may read the audit log (roles auditor and admin). Tool scopes
 // do not apply: the audit log is not a tool.
 func (e *Enforcer) CanReadAudit(p Principal) bool {
+	return e.platformGrants(p, auditObject, auditRead)
+}
+
+// CanDecodePayloads reports whether p may read the payloads Temporal stores through the codec
+// server (roles operator and admin). Tool scopes do not apply: payloads are not tools.
+func (e *Enforcer) CanDecodePayloads(p Principal) bool {
+	return e.platformGrants(p, payloadsObject, payloadsDecode)
+}
+
+// CanReadSensitivePayloads reports whether p sees the sensitive fields of decoded payloads in
+// clear (role admin); everyone else who may decode sees them masked.
+func (e *Enforcer) CanReadSensitivePayloads(p Principal) bool {
+	return e.platformGrants(p, payloadsObject, domains.ActionReadSensitive)
+}
+
+// platformGrants reports whether a role of p may act on one of the platform's own objects
+// (which are not tools, so tool scopes do not narrow them).
+func (e *Enforcer) platformGrants(p Principal, obj, act string) bool {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return e.anyRoleGrants(p.Roles, auditObject, auditRead)
+	return e.anyRoleGrants(p.Roles, obj, act)
 }
 
 // Approvers returns the roles that may approve calls of tool, sorted, for messages such as

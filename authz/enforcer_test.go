@@ -107,6 +107,34 @@ func TestCanReadAudit(t *testing.T) {
 	}
 }
 
+func TestCanDecodePayloads(t *testing.T) {
+	e := newTestEnforcer(t)
+	tests := []struct {
+		name          string
+		roles         []string
+		decode, clear bool
+	}{
+		{name: "OKOperatorMasked", roles: []string{"operator", "employee"}, decode: true},
+		{name: "OKAdminClear", roles: []string{"admin"}, decode: true, clear: true},
+		{name: "ErrAuditor", roles: []string{"auditor"}},
+		{name: "ErrManagerWithToolReadSensitive", roles: []string{"hr_manager"}},
+		{name: "ErrNoRoles"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := Principal{Subject: "x", Roles: tt.roles}
+			require.Equal(t, tt.decode, e.CanDecodePayloads(p))
+			require.Equal(t, tt.clear, e.CanReadSensitivePayloads(p))
+		})
+	}
+	t.Run("ErrPayloadsAreNotATool", func(t *testing.T) {
+		require.False(t, e.Can(Principal{Subject: "o", Roles: []string{"operator"}}, payloadsDecode, payloadsObject))
+	})
+	t.Run("ErrDomainCannotGrantDecode", func(t *testing.T) {
+		require.Error(t, e.SetDomainPolicies("hr", []domains.Permission{{Role: "employee", Tools: []string{payloadsObject}, Actions: []string{domains.ActionReadSensitive}}}))
+	})
+}
+
 func TestApprovers(t *testing.T) {
 	e := newTestEnforcer(t)
 	require.Equal(t, []string{"admin", "hr_manager"}, e.Approvers("hr.update_salary"))

@@ -62,6 +62,7 @@ func TestDemoUsers(t *testing.T) {
 		{ID: "carol", Name: "Carol Diaz", Title: "SRE", Roles: []string{"sre", "employee"}},
 		{ID: "dan", Name: "Dan Okafor", Title: "SRE lead", Roles: []string{"sre_lead", "sre", "employee"}},
 		{ID: "audrey", Name: "Audrey Kim", Title: "Auditor", Roles: []string{"auditor", "employee"}},
+		{ID: "oscar", Name: "Oscar Novak", Title: "Platform operator", Roles: []string{"operator", "employee"}},
 		{ID: "admin", Name: "Platform Admin", Title: "Administrator", Roles: []string{"admin"}},
 	}
 	require.Equal(t, want, got)

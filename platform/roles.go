@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"mcp-platform/api/gateway"
 	"mcp-platform/api/httpapi"
@@ -32,12 +33,15 @@ import (
 	"mcp-platform/toolcall"
 )
 
-// Env is what every role needs: settings, logger, the database pool and the Temporal client.
+// Env is what every role needs: settings, logger, the database pool and the Temporal client
+// with its payload codec.
 type Env struct {
 	Cfg      config.Config
 	Logger   *slog.Logger
 	Pool     *pgxpool.Pool
 	Temporal client.Client
+	// Codec encrypts every payload Temporal stores; the gateway's codec server decodes with it.
+	Codec *temporalx.Codec
 	// Getenv reads the environment for secrets that only one role holds (a domain's database
 	// URL or API token); nil means os.Getenv.
 	Getenv func(string) string
@@ -47,8 +51,9 @@ type Env struct {
 	Trust  *authz.Keyring
 }
 
-// Connect opens the database (failing fast when it does not answer) and the Temporal client
-// (waiting up to temporalWait for it). Close the returned Env when done.
+// Connect opens the database (failing fast when it does not answer), loads the payload codec and
+// opens the Temporal client (waiting up to temporalWait for it). Close the returned Env when
+// done.
 func Connect(ctx context.Context, cfg config.Config, logger *slog.Logger, temporalWait time.Duration) (*Env, error) {
 	signer, trust, err := Keys(cfg)
 	if err != nil {
@@ -58,12 +63,17 @@ func Connect(ctx context.Context, cfg config.Config, logger *slog.Logger, tempor
 	if err != nil {
 		return nil, err
 	}
-	tc, err := temporalx.Dial(ctx, cfg.Temporal.Address, cfg.Temporal.Namespace, logger, temporalWait)
+	codec, err := temporalx.LoadCodec(cfg)
 	if err != nil {
 		pool.Close()
 		return nil, err
 	}
-	return &Env{Cfg: cfg, Logger: logger, Pool: pool, Temporal: tc, Signer: signer, Trust: trust}, nil
+	tc, err := temporalx.Dial(ctx, cfg.Temporal.Address, cfg.Temporal.Namespace, codec, logger, temporalWait)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return &Env{Cfg: cfg, Logger: logger, Pool: pool, Temporal: tc, Codec: codec, Signer: signer, Trust: trust}, nil
 }
 
 // Close releases the Temporal client and the pool.
@@ -137,6 +147,10 @@ func (s *Services) Run(ctx context.Context) {
 
 // APIHandler builds the gateway API's HTTP handler.
 func APIHandler(e *Env, s *Services) http.Handler {
+	var codec converter.PayloadCodec
+	if e.Codec != nil {
+		codec = e.Codec
+	}
 	_, h := gateway.New(gateway.Deps{
 		Health:        e.HealthChecks(),
 		Verifier:      s.Verifier,
@@ -153,6 +167,8 @@ func APIHandler(e *Env, s *Services) http.Handler {
 		Logger:        e.Logger,
 		TemporalUIURL: e.Cfg.Temporal.UIURL,
 		Namespace:     e.Cfg.Temporal.Namespace,
+		Codec:         codec,
+		Sensitive:     s.Catalog.SensitiveFields,
 	})
 	return h
 }

@@ -132,7 +132,8 @@ func TestRecordHistories(t *testing.T) {
 	if os.Getenv("UPDATE_HISTORIES") == "" {
 		t.Skip("set UPDATE_HISTORIES=1 to record the histories in testdata/ again")
 	}
-	// A fixed identity keeps the host name and process ID out of the committed histories.
+	// A fixed identity keeps the host name and process ID out of the committed histories. The
+	// client has no payload codec, so they stay readable test data, as the replayer reads them.
 	c, err := client.NewClientFromExisting(temporaltest.Client(t), client.Options{
 		Namespace: temporaltest.Server(t).Namespace(), Identity: "history-recorder", Logger: testLogger(t)})
 	require.NoError(t, err)

@@ -5,13 +5,16 @@ package gateway
 import (
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"mcp-platform/api/approvalsapi"
 	"mcp-platform/api/auditapi"
+	"mcp-platform/api/codecapi"
 	"mcp-platform/api/httpapi"
 	"mcp-platform/api/webui"
 	"mcp-platform/authz"
@@ -44,8 +47,14 @@ type Deps struct {
 	Logger        *slog.Logger
 	// MaxSteps bounds the LLM ↔ tools loop of a turn.
 	MaxSteps int
-	// TemporalUIURL links turns to their runs ("" when unknown).
+	// TemporalUIURL links turns to their runs ("" when unknown). Its origin may call the codec
+	// server from a browser.
 	TemporalUIURL string
+	// Codec is the payload codec the codec server (/codec) decodes with; nil disables it.
+	Codec converter.PayloadCodec
+	// Sensitive returns the tools' schema-marked sensitive fields, masked by the codec server
+	// for operators who may not read them.
+	Sensitive func() []string
 	// Namespace is the Temporal namespace, for links.
 	Namespace string
 	// PollInterval is how often an idle event stream re-reads the table in case a notification
@@ -64,6 +73,7 @@ var Spec = httpapi.Spec{
 		{Name: "Tools", Description: "The tools the caller may use."},
 		approvalsapi.Tag,
 		auditapi.Tag,
+		codecapi.Tag,
 		{Name: "Auth", Description: "Dev-mode sign-in for demo users."},
 	},
 }
@@ -86,6 +96,17 @@ func New(deps Deps) (huma.API, http.Handler) {
 	addStreamRoute(api, deps)
 	approvalsapi.Register(api, approvalsapi.Deps{Approvals: deps.Approvals, Temporal: deps.Temporal, Audit: deps.Audit, Logger: deps.Logger, Signer: deps.Signer})
 	auditapi.Register(api, deps.Audit, deps.Authz, deps.Logger)
+	codecapi.Register(mux, api, codecapi.Deps{Codec: deps.Codec, Verifier: deps.Verifier, Authz: deps.Authz,
+		Origins: origins(deps.TemporalUIURL), Sensitive: deps.Sensitive, Logger: deps.Logger})
 	webui.Mount(mux, api)
 	return api, mux
+}
+
+// origins is the browser origin of a URL, as a list; none when the URL has no host.
+func origins(raw string) []string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil
+	}
+	return []string{u.Scheme + "://" + u.Host}
 }

@@ -41,11 +41,12 @@ func runDev(ctx context.Context, c *cli, args []string) error {
 // Temporal as a process of its own, for trying the roles as separate processes on one machine.
 // Production uses a real Temporal cluster.
 func runTemporal(ctx context.Context, c *cli, args []string) error {
-	fs := c.flags("temporal", "temporal [-port 7233] [-ui-port 8233] [-db .data/temporal.db]")
+	fs := c.flags("temporal", "temporal [-port 7233] [-ui-port 8233] [-db .data/temporal.db] [-gateway-url http://127.0.0.1:8000]")
 	port := fs.Int("port", 7233, "frontend gRPC port")
 	uiPort := fs.Int("ui-port", 8233, "Temporal UI port (0: no UI)")
 	db := fs.String("db", filepath.Join(".data", "temporal.db"), `SQLite file ("" keeps everything in memory)`)
 	ip := fs.String("ip", "127.0.0.1", "address to bind")
+	gatewayURL := fs.String("gateway-url", "", `the gateway whose codec server (/codec) the UI decodes payloads with (default: this machine's ORCHESTRATOR_PORT; "none": show them as stored)`)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -53,8 +54,16 @@ func runTemporal(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
+	var codec temporalserver.CodecServer
+	switch *gatewayURL {
+	case "none":
+	case "":
+		codec = devstack.UICodec((&platform.Env{Cfg: cfg}).URL(cfg.Server.APIPort))
+	default:
+		codec = devstack.UICodec(*gatewayURL)
+	}
 	srv, err := temporalserver.Start(ctx, temporalserver.Options{
-		DatabaseFile: *db, IP: *ip, Port: *port, UIPort: *uiPort, Namespace: cfg.Temporal.Namespace,
+		DatabaseFile: *db, IP: *ip, Port: *port, UIPort: *uiPort, UICodec: codec, Namespace: cfg.Temporal.Namespace,
 		SearchAttributes: temporalx.SearchAttributes(),
 		Logger:           slog.New(logging.AtLeast(logger.Handler(), slog.LevelWarn)),
 	})

@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -81,9 +82,20 @@ func TestRun(t *testing.T) {
 		require.ErrorContains(t, err, "cannot connect to PostgreSQL")
 		require.NotContains(t, err.Error(), "secret")
 	})
+	production := map[string]string{"MCP_ENVIRONMENT": "production", "DATABASE_URL": "postgres://x/y", "JWT_SECRET": "0123456789abcdef0123456789abcdef",
+		"TEMPORAL_CODEC_KEYS": "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}
 	t.Run("ErrProductionRefusesDev", func(t *testing.T) {
-		_, _, err := runCLI(t, map[string]string{"MCP_ENVIRONMENT": "production", "DATABASE_URL": "postgres://x/y", "JWT_SECRET": "0123456789abcdef0123456789abcdef"}, "dev")
+		_, _, err := runCLI(t, production, "dev")
 		require.ErrorContains(t, err, "development only")
+	})
+	t.Run("ErrProductionWithoutCodecKeys", func(t *testing.T) {
+		env := maps.Clone(production)
+		delete(env, "TEMPORAL_CODEC_KEYS")
+		for _, role := range []string{"api", "mcp", "worker"} {
+			_, _, err := runCLI(t, env, role)
+			require.ErrorContains(t, err, "TEMPORAL_CODEC_KEYS", role)
+			require.ErrorContains(t, err, "required outside dev", role)
+		}
 	})
 }
 

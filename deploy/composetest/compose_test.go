@@ -1,6 +1,7 @@
 package composetest
 
 import (
+	"fmt"
 	"net"
 	"net/url"
 	"os"
@@ -115,6 +116,13 @@ func TestComposeRequiresJWTSecret(t *testing.T) {
 	_, err := loadCompose(map[string]string{})
 	if err == nil || !strings.Contains(err.Error(), "JWT_SECRET") {
 		t.Fatalf("loading without JWT_SECRET: got error %v, want one naming JWT_SECRET", err)
+	}
+}
+
+func TestComposeRequiresCodecKeys(t *testing.T) {
+	_, err := loadCompose(map[string]string{"JWT_SECRET": testJWTSecret})
+	if err == nil || !strings.Contains(err.Error(), "TEMPORAL_CODEC_KEYS") {
+		t.Fatalf("loading without TEMPORAL_CODEC_KEYS: got error %v, want one naming TEMPORAL_CODEC_KEYS", err)
 	}
 }
 
@@ -387,6 +395,11 @@ func TestComposePorts(t *testing.T) {
 	}
 	if got := envValue(ui, "TEMPORAL_ADDRESS"); got != "temporal:7233" {
 		t.Errorf("temporal-ui: TEMPORAL_ADDRESS=%q, want temporal:7233", got)
+	}
+	// The browser decodes payloads through the gateway's codec server, at its published port.
+	wantCodec := fmt.Sprintf("http://localhost:%d/codec", defaults.Server.APIPort)
+	if got := envValue(ui, "TEMPORAL_CODEC_ENDPOINT"); got != wantCodec {
+		t.Errorf("temporal-ui: TEMPORAL_CODEC_ENDPOINT=%q, want the gateway's codec server %s", got, wantCodec)
 	}
 	for _, name := range p.services() {
 		cfg, err := config.Load(getenvOf(p.imageEnv, project.Services[name]))

@@ -37,6 +37,9 @@ var testAssertionKeys = sync.OnceValue(func() map[string]string {
 	return map[string]string{"MCP_ASSERTION_KEY": signer.Format(), "MCP_ASSERTION_PUBLIC_KEYS": signer.Public().Format()}
 })
 
+// testCodecKeys is what the tests export as TEMPORAL_CODEC_KEYS, which the compose file requires.
+const testCodecKeys = "composetest:Y29tcG9zZXRlc3QtcGF5bG9hZC1jb2RlYy1rZXktMzI="
+
 // repoRoot is the module's root directory, two levels above this package.
 var repoRoot = func() string {
 	_, file, _, _ := runtime.Caller(0)
@@ -88,6 +91,9 @@ func mustLoadCompose(t *testing.T, env map[string]string) *types.Project {
 		if _, ok := env[k]; !ok {
 			env[k] = v
 		}
+	}
+	if _, ok := env["TEMPORAL_CODEC_KEYS"]; !ok {
+		env["TEMPORAL_CODEC_KEYS"] = testCodecKeys
 	}
 	p, err := loadCompose(env)
 	if err != nil {

@@ -182,3 +182,23 @@ func (c *Catalog) Tools() []Entry {
 	sort.Slice(out, func(i, j int) bool { return out[i].Tool.Name < out[j].Tool.Name })
 	return out
 }
+
+// SensitiveFields returns the sensitive field names of every tool of the enabled domains (the
+// domains' and the tools' own), sorted and without repeats, for masking payloads whose tool is
+// not known, as the codec server decodes them.
+func (c *Catalog) SensitiveFields() []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	seen := map[string]bool{}
+	var out []string
+	for _, e := range c.tools {
+		for _, f := range e.Domain.Config.Sensitive(e.Tool) {
+			if !seen[f] {
+				seen[f] = true
+				out = append(out, f)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}

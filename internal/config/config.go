@@ -88,8 +88,13 @@ type Temporal struct {
 	Address   string `yaml:"address"`
 	Namespace string `yaml:"namespace"`
 	UIPort    int    `yaml:"ui_port"`
-	// UIURL is where people open the Temporal UI; turns link to their runs there.
+	// UIURL is where people open the Temporal UI; turns link to their runs there. Its origin is
+	// also the one the gateway's codec server answers cross-origin requests from.
 	UIURL string `yaml:"ui_url"`
+	// CodecKeys are the AES-256 keys of the payload codec, "id:base64key,id:base64key": the
+	// first encrypts, every one decrypts (rotation). Required outside dev; in dev, empty means a
+	// key generated once into data_dir. Parse them with Keys.
+	CodecKeys string `yaml:"codec_keys"`
 }
 
 // LLM configures the language model provider.
@@ -206,6 +211,7 @@ var bindings = func() []binding {
 	add("temporal.namespace", "TEMPORAL_NAMESPACE", str(func(c *Config) *string { return &c.Temporal.Namespace }))
 	add("temporal.ui_port", "TEMPORAL_UI_PORT", port(func(c *Config) *int { return &c.Temporal.UIPort }))
 	add("temporal.ui_url", "TEMPORAL_UI_URL", str(func(c *Config) *string { return &c.Temporal.UIURL }))
+	add("temporal.codec_keys", "TEMPORAL_CODEC_KEYS", str(func(c *Config) *string { return &c.Temporal.CodecKeys }))
 	add("llm.provider", "LLM_PROVIDER", str(func(c *Config) *string { return &c.LLM.Provider }))
 	add("llm.api_key", "LLM_API_KEY", str(func(c *Config) *string { return &c.LLM.APIKey }))
 	add("llm.api_base", "LLM_API_BASE", str(func(c *Config) *string { return &c.LLM.APIBase }))
@@ -380,7 +386,12 @@ func (c *Config) validateTemporal() error {
 	if c.Temporal.Namespace == "" {
 		return invalid("temporal.namespace", "", "must not be empty", "use default or your namespace")
 	}
-	return nil
+	if c.Temporal.CodecKeys == "" && !c.IsDev() {
+		return invalid("temporal.codec_keys", "", "required outside dev: without it Temporal would store workflow inputs and results in clear",
+			"set TEMPORAL_CODEC_KEYS="+codecKeysExample)
+	}
+	_, err := c.Temporal.Keys()
+	return err
 }
 
 // validateLimits checks the tool-call bounds of a turn.

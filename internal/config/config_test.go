@@ -61,10 +61,11 @@ func TestLoad(t *testing.T) {
 
 	t.Run("OK production with secrets", func(t *testing.T) {
 		cfg, err := Load(envMap(map[string]string{
-			"MCP_CONFIG":      writeSettings(t, ""),
-			"MCP_ENVIRONMENT": "production",
-			"DATABASE_URL":    "postgres://db/mcp",
-			"JWT_SECRET":      "0123456789abcdef0123456789abcdef",
+			"MCP_CONFIG":          writeSettings(t, ""),
+			"MCP_ENVIRONMENT":     "production",
+			"DATABASE_URL":        "postgres://db/mcp",
+			"JWT_SECRET":          "0123456789abcdef0123456789abcdef",
+			"TEMPORAL_CODEC_KEYS": testCodecKeys,
 		}))
 		require.NoError(t, err)
 		require.False(t, cfg.IsDev())
@@ -73,7 +74,8 @@ func TestLoad(t *testing.T) {
 
 func TestLoadErrors(t *testing.T) {
 	prod := func(extra map[string]string) map[string]string {
-		m := map[string]string{"MCP_ENVIRONMENT": "production", "DATABASE_URL": "postgres://db/mcp", "JWT_SECRET": "0123456789abcdef0123456789abcdef"}
+		m := map[string]string{"MCP_ENVIRONMENT": "production", "DATABASE_URL": "postgres://db/mcp", "JWT_SECRET": "0123456789abcdef0123456789abcdef",
+			"TEMPORAL_CODEC_KEYS": testCodecKeys}
 		for k, v := range extra {
 			m[k] = v
 		}
@@ -99,6 +101,8 @@ func TestLoadErrors(t *testing.T) {
 		{name: "ErrTemporalAddress", env: map[string]string{"TEMPORAL_ADDRESS": "localhost"}, wantKey: "temporal.address", wantEnv: "TEMPORAL_ADDRESS"},
 		{name: "ErrDuration", env: map[string]string{"MCP_SHUTDOWN_TIMEOUT": "soon"}, wantKey: "server.shutdown_timeout", wantEnv: "MCP_SHUTDOWN_TIMEOUT"},
 		{name: "ErrProductionNeedsDatabase", env: map[string]string{"MCP_ENVIRONMENT": "production", "JWT_SECRET": "0123456789abcdef0123456789abcdef"}, wantKey: "database.url", wantMsg: "required outside dev"},
+		{name: "ErrProductionNeedsCodecKeys", env: prod(map[string]string{"TEMPORAL_CODEC_KEYS": ""}), wantKey: "temporal.codec_keys", wantEnv: "TEMPORAL_CODEC_KEYS", wantMsg: "required outside dev"},
+		{name: "ErrCodecKeyInDev", env: map[string]string{"TEMPORAL_CODEC_KEYS": "k1:c2hvcnQ="}, wantKey: "temporal.codec_keys", wantEnv: "TEMPORAL_CODEC_KEYS", wantMsg: `key "k1" is 5 bytes, want 32`},
 		{name: "ErrProductionNeedsSecret", env: prod(map[string]string{"JWT_SECRET": ""}), wantKey: "jwt.secret", wantEnv: "JWT_SECRET"},
 		{name: "ErrShortSecret", env: prod(map[string]string{"JWT_SECRET": "short"}), wantKey: "jwt.secret", wantMsg: "32 bytes"},
 		{name: "ErrDevSecretInProduction", env: prod(map[string]string{"JWT_SECRET": DevJWTSecret}), wantKey: "jwt.secret", wantMsg: "not allowed outside dev"},

@@ -15,6 +15,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"mcp-platform/internal/redact"
+
 	"mcp-platform/internal/store"
 )
 
@@ -149,8 +151,11 @@ func (s *Store) StartTurn(ctx context.Context, userID, conversationID, text stri
 	return c, t, err
 }
 
+// title is a conversation's title from its first message: one line, at most maxTitle
+// characters, with credentials and sensitive values redacted as in events, since titles are
+// listed and shown (in the Temporal UI too) where the message itself is not.
 func title(text string) string {
-	t := strings.Join(strings.Fields(text), " ")
+	t := redact.String(strings.Join(strings.Fields(text), " "))
 	if r := []rune(t); len(r) > maxTitle {
 		t = string(r[:maxTitle-1]) + "…"
 	}

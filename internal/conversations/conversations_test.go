@@ -208,6 +208,7 @@ func TestStartTurnTitle(t *testing.T) {
 		{"OK longer cut to 80 characters", strings.Repeat("a", 81), strings.Repeat("a", 79) + "…"},
 		{"OK 80 multibyte characters kept", strings.Repeat("é", 80), strings.Repeat("é", 80)},
 		{"OK cut counts characters not bytes", strings.Repeat("é", 100), strings.Repeat("é", 79) + "…"},
+		{"OK credentials redacted", "Log in as bob with password=hunter2 and token: abc123", "Log in as bob with password=[REDACTED] and token: [REDACTED]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 // Package temporalx holds the platform's Temporal conventions shared by every role: the client
-// connection, the search attributes that make turns findable in the Temporal UI, and their
-// registration on a namespace.
+// connection with its payload codec (every payload Temporal stores is encrypted), the search
+// attributes that make turns findable in the Temporal UI, and their registration on a
+// namespace.
 package temporalx
 
 import (
@@ -42,14 +43,26 @@ func SearchAttributes() map[string]enumspb.IndexedValueType {
 // ErrUnreachable means no Temporal frontend answered at the configured address.
 var ErrUnreachable = errors.New("temporal unreachable")
 
-// Dial connects to the Temporal frontend at address, retrying until wait has passed so that
-// roles may start in any order. Temporal's own logs go to logger at warn level and above.
-func Dial(ctx context.Context, address, namespace string, logger *slog.Logger, wait time.Duration) (client.Client, error) {
-	opts := client.Options{
-		HostPort:  address,
-		Namespace: namespace,
-		Logger:    tlog.NewStructuredLogger(slog.New(logging.AtLeast(logger.Handler(), slog.LevelWarn))),
+// ClientOptions are the options of every client the platform makes: codec encrypts what the
+// client sends and decrypts what it reads (workers made from the client inherit both), and
+// Temporal's own logs go to logger at warn level and above.
+func ClientOptions(address, namespace string, codec *Codec, logger *slog.Logger) client.Options {
+	return client.Options{
+		HostPort:         address,
+		Namespace:        namespace,
+		Logger:           tlog.NewStructuredLogger(slog.New(logging.AtLeast(logger.Handler(), slog.LevelWarn))),
+		DataConverter:    codec.DataConverter(),
+		FailureConverter: codec.FailureConverter(),
 	}
+}
+
+// Dial connects to the Temporal frontend at address with ClientOptions, retrying until wait has
+// passed so that roles may start in any order.
+func Dial(ctx context.Context, address, namespace string, codec *Codec, logger *slog.Logger, wait time.Duration) (client.Client, error) {
+	if codec == nil {
+		return nil, errors.New("dial Temporal: no payload codec: payloads would be stored in clear")
+	}
+	opts := ClientOptions(address, namespace, codec, logger)
 	deadline := time.Now().Add(wait)
 	for {
 		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)

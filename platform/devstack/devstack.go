@@ -14,10 +14,12 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"mcp-platform/api/codecapi"
 	"mcp-platform/api/httpapi"
 	"mcp-platform/internal/config"
 	"mcp-platform/internal/devserver/pgcluster"
@@ -102,6 +104,14 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, adapters
 		return nil, err
 	}
 
+	// Every payload the embedded Temporal stores is encrypted, with TEMPORAL_CODEC_KEYS or the
+	// dev key under the data directory.
+	cfg.DataDir = dataDir
+	codec, err := temporalx.LoadCodec(cfg)
+	if err != nil {
+		return nil, err
+	}
+
 	_, portStr, _ := net.SplitHostPort(cfg.Temporal.Address)
 	port, _ := strconv.Atoi(portStr)
 	logger.Info("starting embedded Temporal server", "address", cfg.Temporal.Address, "file", filepath.Join(dataDir, "temporal.db"))
@@ -109,6 +119,7 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, adapters
 		DatabaseFile:     filepath.Join(dataDir, "temporal.db"),
 		Port:             port,
 		UIPort:           cfg.Temporal.UIPort,
+		UICodec:          UICodec((&platform.Env{Cfg: cfg}).URL(cfg.Server.APIPort)),
 		Namespace:        cfg.Temporal.Namespace,
 		SearchAttributes: temporalx.SearchAttributes(),
 		Logger:           logger.With("component", "temporal"),
@@ -121,7 +132,7 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, adapters
 	s.TemporalUI = s.temporal.UIURL()
 	cfg.Temporal.UIURL = s.TemporalUI
 
-	tc, err := temporalx.Dial(ctx, cfg.Temporal.Address, cfg.Temporal.Namespace, logger, 30*time.Second)
+	tc, err := temporalx.Dial(ctx, cfg.Temporal.Address, cfg.Temporal.Namespace, codec, logger, 30*time.Second)
 	if err != nil {
 		return nil, err
 	}
@@ -130,8 +141,20 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, adapters
 		tc.Close()
 		return nil, err
 	}
-	s.Env = &platform.Env{Cfg: cfg, Logger: logger, Pool: pool, Temporal: tc, Signer: signer, Trust: trust}
+	s.Env = &platform.Env{Cfg: cfg, Logger: logger, Pool: pool, Temporal: tc, Signer: signer, Trust: trust, Codec: codec}
 	return s, nil
+}
+
+// UICodec is the dev Temporal UI's codec server setting: the gateway at apiURL, with the
+// browser's cookies, so that an operator who opened a codec session (POST /codec/session, for
+// example from the gateway's /docs) reads decoded payloads, and anyone else reads ciphertext.
+func UICodec(apiURL string) temporalserver.CodecServer {
+	return temporalserver.CodecServer{
+		Endpoint:           strings.TrimRight(apiURL, "/") + codecapi.Prefix,
+		IncludeCredentials: true,
+		ErrorMessage: "Payloads are encrypted. To read them, sign in as an operator at " + apiURL +
+			"/docs and call POST /codec/session, then reload this page.",
+	}
 }
 
 func listen(host string, port int, what, env string) (net.Listener, error) {
@@ -150,7 +173,7 @@ func (s *Stack) PrintURLs(out io.Writer) {
 MCP Platform is running (dev mode, LLM provider: %s)
   Web chat & gateway API : %s   (OpenAPI: %s/openapi.json, docs: %s/docs)
   MCP server             : %s   (MCP endpoint: %s/mcp)
-  Temporal UI            : %s
+  Temporal UI            : %s   (payloads encrypted; operators decode them: README, "Temporal UI")
   Temporal frontend      : %s (namespace %s)
   PostgreSQL             : %s
 Press Ctrl-C to stop.

@@ -1,6 +1,7 @@
 package devstack_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,11 +18,18 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"google.golang.org/protobuf/encoding/protojson"
 
+	"mcp-platform/api/codecapi"
 	"mcp-platform/internal/config"
 	"mcp-platform/internal/store"
+	"mcp-platform/internal/temporalx"
+	"mcp-platform/internal/testutil/temporaltest"
 	"mcp-platform/platform"
 	"mcp-platform/platform/devstack"
+	"mcp-platform/platform/platformtest"
 )
 
 func freePort(t *testing.T) int {
@@ -122,6 +130,17 @@ func TestDevStack(t *testing.T) {
 		}
 	})
 
+	var storedInput *commonpb.Payload
+	t.Run("OK the Temporal UI decodes through the gateway's codec server, for operators only", func(t *testing.T) {
+		storedInput = uiDecodesForOperators(t, s, api)
+	})
+
+	t.Run("OK dev payload key is private to the user", func(t *testing.T) {
+		fi, err := os.Stat(filepath.Join(dataDir, temporalx.DevKeyFile))
+		require.NoError(t, err)
+		require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	})
+
 	t.Run("OK data written survives a restart", func(t *testing.T) {
 		_, err := s.Env.Pool.Exec(context.Background(), `INSERT INTO domains (name, kind, task_queue) VALUES ('survivor', 'builtin', 'domain-survivor')`)
 		require.NoError(t, err)
@@ -143,6 +162,12 @@ func TestDevStack(t *testing.T) {
 		require.NoError(t, s2.Env.Pool.QueryRow(context.Background(), `SELECT count(*) FROM domains WHERE name = 'survivor'`).Scan(&n))
 		require.Equal(t, 1, n)
 	})
+	t.Run("OK restart reuses the dev payload key", func(t *testing.T) {
+		require.NotNil(t, storedInput)
+		out, err := s2.Env.Codec.Decode([]*commonpb.Payload{storedInput})
+		require.NoError(t, err, "histories written before the restart stay readable")
+		require.Contains(t, string(out[0].GetData()), "conversation_id")
+	})
 }
 
 func TestDevStackErrDatabaseDown(t *testing.T) {
@@ -152,4 +177,90 @@ func TestDevStackErrDatabaseDown(t *testing.T) {
 	require.ErrorIs(t, err, store.ErrUnreachable)
 	require.Contains(t, err.Error(), "DATABASE_URL")
 	require.NoFileExists(t, filepath.Join(cfg.DataDir, "temporal.db"), "fails before starting Temporal")
+}
+
+// uiDecodesForOperators starts a chat turn, reads its history through the Temporal UI's own API
+// as the browser does, and decodes its input through the codec server the UI is configured
+// with: refused to an anonymous browser, decoded for an operator's codec session. It returns
+// the stored (encrypted) input.
+func uiDecodesForOperators(t *testing.T, s *devstack.Stack, api string) *commonpb.Payload {
+	t.Helper()
+	_, settings := getJSON(t, s.TemporalUI+"/api/v1/settings")
+	codec := settings["Codec"].(map[string]any)
+	require.Equal(t, api+"/codec", codec["Endpoint"], "the UI decodes with the gateway's codec server")
+	require.Equal(t, true, codec["IncludeCredentials"], "with the browser's codec session cookie")
+
+	token := func(user string) string {
+		code, _, body := platformtest.Do(t, api, http.MethodPost, "/auth/token", "", map[string]any{"user": user})
+		require.Equal(t, http.StatusOK, code, body)
+		return body["access_token"].(string)
+	}
+	code, _, body := platformtest.Do(t, api, http.MethodPost, "/chat", token("alice"), map[string]any{"message": "hello"})
+	require.Equal(t, http.StatusAccepted, code, body)
+	workflowID := body["workflow_id"].(string)
+
+	// What the browser gets from the UI: ciphertext.
+	var history struct {
+		History struct {
+			Events []json.RawMessage `json:"events"`
+		} `json:"history"`
+	}
+	code, raw := getRaw(t, s.TemporalUI+"/api/v1/namespaces/"+s.Env.Cfg.Temporal.Namespace+"/workflows/"+workflowID+"/history")
+	require.Equal(t, http.StatusOK, code, string(raw))
+	require.NoError(t, json.Unmarshal(raw, &history))
+	require.NotEmpty(t, history.History.Events)
+	var first historypb.HistoryEvent
+	require.NoError(t, protojson.Unmarshal(history.History.Events[0], &first))
+	input := first.GetWorkflowExecutionStartedEventAttributes().GetInput().GetPayloads()[0]
+	for _, p := range temporaltest.Payloads(&first) { // input (principal included), summary
+		require.Equal(t, temporalx.EncodingEncrypted, string(p.GetMetadata()["encoding"]))
+	}
+
+	decode := func(cookie *http.Cookie) (int, []byte) {
+		b, err := protojson.Marshal(&commonpb.Payloads{Payloads: []*commonpb.Payload{input}})
+		require.NoError(t, err)
+		req, err := http.NewRequest(http.MethodPost, codec["Endpoint"].(string)+"/decode", bytes.NewReader(b))
+		require.NoError(t, err)
+		req.Header.Set("Origin", s.TemporalUI)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Namespace", s.Env.Cfg.Temporal.Namespace)
+		if cookie != nil {
+			req.AddCookie(cookie)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		require.Equal(t, s.TemporalUI, resp.Header.Get("Access-Control-Allow-Origin"))
+		out, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, out
+	}
+	code, _ = decode(nil)
+	require.Equal(t, http.StatusUnauthorized, code, "an anonymous browser sees ciphertext only")
+
+	code, h, _ := platformtest.Do(t, api, http.MethodPost, "/codec/session", token("oscar"), nil)
+	require.Equal(t, http.StatusNoContent, code)
+	var session *http.Cookie
+	for _, c := range (&http.Response{Header: h}).Cookies() {
+		if c.Name == codecapi.SessionCookie {
+			session = c
+		}
+	}
+	require.NotNil(t, session)
+	code, out := decode(session)
+	require.Equal(t, http.StatusOK, code, string(out))
+	var decoded commonpb.Payloads
+	require.NoError(t, protojson.Unmarshal(out, &decoded))
+	require.Contains(t, string(decoded.GetPayloads()[0].GetData()), `"sub":"alice"`, "the operator reads the turn's input")
+	return input
+}
+
+func getRaw(t *testing.T, url string) (int, []byte) {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, b
 }

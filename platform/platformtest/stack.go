@@ -84,6 +84,7 @@ func Start(t *testing.T, opts Options) *Stack {
 	cfg.DomainsDir = filepath.Join(RepoRoot(), "config", "domains")
 	cfg.Database.URL = db.URL
 	cfg.Server.ShutdownTimeout = 5 * time.Second
+	cfg.Temporal.CodecKeys = temporaltest.CodecKeys
 	require.NoError(t, cfg.Validate())
 	logs := &Buffer{}
 	var w io.Writer = logs
@@ -92,8 +93,8 @@ func Start(t *testing.T, opts Options) *Stack {
 	}
 	logger := slog.New(redact.Handler(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	signer, trust := testKeys()
-	env := &platform.Env{Cfg: cfg, Logger: logger, Pool: db.Pool, Temporal: temporaltest.Client(t), Getenv: func(string) string { return "" },
-		Signer: signer, Trust: trust}
+	env := &platform.Env{Cfg: cfg, Logger: logger, Pool: db.Pool, Temporal: temporaltest.Client(t), Codec: temporaltest.Codec(t),
+		Getenv: func(string) string { return "" }, Signer: signer, Trust: trust}
 	ctx, cancel := context.WithCancel(context.Background())
 	svc, err := platform.NewServices(ctx, env)
 	require.NoError(t, err)
@@ -149,7 +150,7 @@ func (s *Stack) Token(t *testing.T, sub string, roles ...string) string {
 	return tok
 }
 
-// DemoToken signs a token for a demo user (alice, bob, carol, dan, fiona, audrey, admin).
+// DemoToken signs a token for a demo user (alice, bob, carol, dan, fiona, audrey, oscar, admin).
 func (s *Stack) DemoToken(t *testing.T, user string) string {
 	t.Helper()
 	tok, _, _, err := s.Services.Issuer.IssueDemo(user, nil)

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -28,6 +29,7 @@ import (
 
 	"mcp-platform/authz"
 	"mcp-platform/internal/config"
+	"mcp-platform/internal/temporalx"
 	"mcp-platform/internal/testutil/dbtest"
 	"mcp-platform/internal/testutil/fakeopenai"
 	"mcp-platform/platform/platformtest"
@@ -37,6 +39,9 @@ import (
 const turns = 24
 
 const jwtSecret = "scale-out-test-secret-0123456789abcdef"
+
+// codecKeys is the processes' payload codec key (production requires one).
+const codecKeys = "scaleout:c2NhbGUtb3V0LXRlc3QtcGF5bG9hZC1jb2RlYy1rZXk="
 
 type proc struct {
 	name string
@@ -137,7 +142,7 @@ func TestScaleOutWithCrashes(t *testing.T) {
 	require.NoError(t, err)
 	env := []string{
 		"MCP_ASSERTION_PUBLIC_KEYS=" + signer.Public().Format(),
-		"MCP_ENVIRONMENT=production", "JWT_SECRET=" + jwtSecret, "MCP_LOG_FORMAT=text",
+		"MCP_ENVIRONMENT=production", "JWT_SECRET=" + jwtSecret, "TEMPORAL_CODEC_KEYS=" + codecKeys, "MCP_LOG_FORMAT=text",
 		"DATABASE_URL=" + db.URL, "TEMPORAL_ADDRESS=127.0.0.1:" + strconv.Itoa(temporalPort),
 		"LLM_PROVIDER=openai_compatible", "LLM_API_BASE=" + fake.BaseURL(), "LLM_MODEL=fake-model",
 		"MCP_DOMAINS_DIR=" + filepath.Join(platformtest.RepoRoot(), "config", "domains"), "MCP_SHUTDOWN_TIMEOUT=3s",
@@ -204,7 +209,11 @@ func TestScaleOutWithCrashes(t *testing.T) {
 	// The event stream works from the API process that did not start the turn.
 	crossStream := streamUntilDone(t, apis[1], token, results[0].conv)
 
-	tc, err := client.Dial(client.Options{HostPort: "127.0.0.1:" + strconv.Itoa(temporalPort)})
+	keys, err := config.ParseCodecKeys(codecKeys, "codecKeys")
+	require.NoError(t, err)
+	codec, err := temporalx.NewCodec(keys)
+	require.NoError(t, err)
+	tc, err := client.Dial(temporalx.ClientOptions("127.0.0.1:"+strconv.Itoa(temporalPort), "default", codec, slog.New(slog.NewTextHandler(os.Stderr, nil))))
 	require.NoError(t, err)
 	defer tc.Close()
 	completed := 0

@@ -56,6 +56,9 @@ type Options struct {
 	// Namespace is created if missing and is the UI's default namespace. It
 	// defaults to "default".
 	Namespace string
+	// UICodec tells the Web UI where to decode the payloads it shows; the zero value shows them
+	// as stored.
+	UICodec CodecServer
 	// SearchAttributes are custom search attributes registered on Namespace
 	// (added when missing, also on an existing namespace) before Start returns.
 	SearchAttributes map[string]enumspb.IndexedValueType
@@ -136,7 +139,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		namespace: opts.Namespace,
 	}
 	if opts.UIPort != 0 {
-		s.ui, err = startUI(ctx, opts.IP, opts.UIPort, s.address, opts.Namespace)
+		s.ui, err = startUI(ctx, opts, s.address)
 		if err != nil {
 			s.Stop()
 			return nil, err

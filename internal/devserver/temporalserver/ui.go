@@ -20,10 +20,26 @@ type uiServer struct {
 	url  string
 }
 
-// startUI starts the Web UI on ip:port for the frontend at frontendAddr and
+// CodecServer is the Web UI's codec server setting (the Temporal UI protocol: the browser
+// POSTs {"payloads": [...]} to Endpoint+"/decode" and Endpoint+"/encode", with an X-Namespace
+// header). Each UI user may override it in the UI's own codec server setting.
+type CodecServer struct {
+	// Endpoint is the codec server's base URL, such as http://127.0.0.1:8000/codec.
+	Endpoint string
+	// PassAccessToken sends the UI user's access token as a bearer token. The UI does so only
+	// to https endpoints, and only when the UI itself has a login (OIDC).
+	PassAccessToken bool
+	// IncludeCredentials sends the browser's cookies for Endpoint (the gateway's codec session).
+	IncludeCredentials bool
+	// ErrorMessage is what the UI shows when decoding fails (401, 403...).
+	ErrorMessage string
+}
+
+// startUI starts the Web UI on opts.IP:opts.UIPort for the frontend at frontendAddr and
 // waits until it answers its health check. The caller must have checked that
 // the port is free: the UI server exits the process when it cannot listen.
-func startUI(ctx context.Context, ip string, port int, frontendAddr, namespace string) (*uiServer, error) {
+func startUI(ctx context.Context, opts Options, frontendAddr string) (*uiServer, error) {
+	ip, port, namespace := opts.IP, opts.UIPort, opts.Namespace
 	host := ip
 	if net.ParseIP(ip).To4() == nil && net.ParseIP(ip) != nil {
 		host = "[" + ip + "]" // the UI server formats host:port itself
@@ -40,6 +56,12 @@ func startUI(ctx context.Context, ip string, port int, frontendAddr, namespace s
 		// No external network: do not fetch news or check for new versions.
 		DisableNewsFetch:   true,
 		NotifyOnNewVersion: false,
+		Codec: uiconfig.Codec{
+			Endpoint:            opts.UICodec.Endpoint,
+			PassAccessToken:     opts.UICodec.PassAccessToken,
+			IncludeCredentials:  opts.UICodec.IncludeCredentials,
+			DefaultErrorMessage: opts.UICodec.ErrorMessage,
+		},
 	}))
 	ui := &uiServer{
 		srv:  srv,
