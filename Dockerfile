@@ -21,6 +21,8 @@ COPY web/ ./
 RUN npm run build
 
 # --- Go binary -------------------------------------------------------------------------------
+# -tags slim: the production roles need neither the embedded Temporal server nor its UI (only
+# `mcp-platform dev` and `temporal` do), so the image's binary leaves them out.
 FROM --platform=$BUILDPLATFORM golang:${GO_VERSION} AS build
 # go.mod's toolchain is the one in this image: never download another.
 ENV GOTOOLCHAIN=local \
@@ -38,7 +40,7 @@ ARG TARGETARCH
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     GOOS=$TARGETOS GOARCH=$TARGETARCH \
-    go build -buildvcs=false -trimpath \
+    go build -buildvcs=false -trimpath -tags slim \
       -ldflags "-s -w -X mcp-platform/internal/version.Version=${VERSION}" \
       -o /out/mcp-platform ./cmd/mcp-platform
 

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -176,4 +177,22 @@ func TestOpenAPIUpToDate(t *testing.T) {
 			require.Equal(t, string(committed), out, "openapi/%s is stale: run `make openapi` and commit it", file)
 		})
 	}
+}
+
+// TestSlimBuildLeavesOutTheDevServers: the production binary (-tags slim, as the Dockerfile
+// builds it) links neither the embedded Temporal server nor its UI.
+func TestSlimBuildLeavesOutTheDevServers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	out, err := exec.Command("go", "list", "-deps", "-tags", "slim", ".").CombinedOutput()
+	require.NoError(t, err, string(out))
+	deps := string(out)
+	require.Contains(t, deps, "go.temporal.io/sdk/client", "the roles still talk to Temporal")
+	for _, dev := range []string{"go.temporal.io/server/temporal", "github.com/temporalio/ui-server/v2/server", "mcp-platform/platform/devstack"} {
+		require.NotContains(t, deps, dev+"\n")
+	}
+	full, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
+	require.NoError(t, err, string(full))
+	require.Contains(t, string(full), "go.temporal.io/server/temporal\n", "the full build keeps dev")
 }

@@ -55,7 +55,7 @@ func TestDockerfileStages(t *testing.T) {
 			order = append(order, "web")
 		case in.cmd == "RUN" && strings.Contains(in.args, "go build"):
 			order = append(order, "build")
-			for _, flag := range []string{"-trimpath", "-ldflags", "-s -w", "./cmd/mcp-platform"} {
+			for _, flag := range []string{"-trimpath", "-tags slim", "-ldflags", "-s -w", "./cmd/mcp-platform"} {
 				if !strings.Contains(in.args, flag) {
 					t.Errorf("build stage: go build lacks %s: %s", flag, in.args)
 				}
