@@ -510,11 +510,7 @@ func TestComposeOrdering(t *testing.T) {
 // network: the frontend is not published and the UI does not run (it needs --profile ops and
 // an OIDC login).
 func TestComposeTemporalNotExposed(t *testing.T) {
-	env := map[string]string{"JWT_SECRET": testJWTSecret}
-	for k, v := range testAssertionKeys() {
-		env[k] = v
-	}
-	project, err := loadComposeWith(env, nil)
+	project, err := loadComposeWith(operatorEnv(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,6 +40,16 @@ var testAssertionKeys = sync.OnceValue(func() map[string]string {
 // testCodecKeys is what the tests export as TEMPORAL_CODEC_KEYS, which the compose file requires.
 const testCodecKeys = "composetest:Y29tcG9zZXRlc3QtcGF5bG9hZC1jb2RlYy1rZXktMzI="
 
+// operatorEnv is the environment an operator exports before `docker compose up`: the secrets
+// the compose file requires.
+func operatorEnv() map[string]string {
+	env := map[string]string{"JWT_SECRET": testJWTSecret, "TEMPORAL_CODEC_KEYS": testCodecKeys}
+	for k, v := range testAssertionKeys() {
+		env[k] = v
+	}
+	return env
+}
+
 // repoRoot is the module's root directory, two levels above this package.
 var repoRoot = func() string {
 	_, file, _, _ := runtime.Caller(0)
@@ -84,16 +94,10 @@ func mustLoadCompose(t *testing.T, env map[string]string) *types.Project {
 	if env == nil {
 		env = map[string]string{}
 	}
-	if _, ok := env["JWT_SECRET"]; !ok {
-		env["JWT_SECRET"] = testJWTSecret
-	}
-	for k, v := range testAssertionKeys() {
+	for k, v := range operatorEnv() {
 		if _, ok := env[k]; !ok {
 			env[k] = v
 		}
-	}
-	if _, ok := env["TEMPORAL_CODEC_KEYS"]; !ok {
-		env["TEMPORAL_CODEC_KEYS"] = testCodecKeys
 	}
 	p, err := loadCompose(env)
 	if err != nil {
