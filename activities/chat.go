@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"mcp-platform/authz"
+	"mcp-platform/domains"
 	"mcp-platform/internal/audit"
 	"mcp-platform/internal/conversations"
 	"mcp-platform/internal/events"
@@ -292,6 +293,9 @@ type ToolOutcome struct {
 	Error      string `json:"error,omitempty"`
 	DurationMS int64  `json:"duration_ms"`
 	Approver   string `json:"approver,omitempty"`
+	// Redacted is true when the domain's worker masked sensitive fields of Output because the
+	// caller may not see them (ExecuteToolResult.Redacted).
+	Redacted bool `json:"redacted,omitempty"`
 }
 
 // SaveToolResultInput records one tool call's outcome in the conversation.
@@ -301,13 +305,26 @@ type SaveToolResultInput struct {
 	Step           int         `json:"step"`
 	Index          int         `json:"index"`
 	Outcome        ToolOutcome `json:"outcome"`
+	// Principal and Assertion are the turn's caller, as in CompleteInput: the result is kept
+	// and shown as this caller may see it. Without them (a turn started by an older workflow),
+	// or when the assertion does not verify, sensitive fields are masked.
+	Principal authz.Principal `json:"principal"`
+	Assertion string          `json:"assertion,omitempty"`
 }
 
 // SaveToolResult saves the tool message the LLM reads next (the result, or the error it can act
-// on) and publishes tool_finished with the result redacted.
+// on) and publishes tool_finished with the same result. Both hold what the caller may see: the
+// domain's worker already masked what a caller without read_sensitive may not see, and the
+// result is masked again here unless the caller may read the tool's sensitive fields, so the
+// tool card, the answer written from the message and the stored history agree, and nobody
+// without the right sees a sensitive value.
 func (a *ChatActivities) SaveToolResult(ctx context.Context, in SaveToolResultInput) error {
 	o := in.Outcome
-	var content any = o.Output
+	shown := o.Output
+	if !a.maySeeSensitive(ctx, in.Principal, in.Assertion, o.Call.Tool) {
+		shown = redact.Value(o.Output, o.Call.Sensitive...)
+	}
+	var content any = shown
 	if o.Status != "ok" {
 		content = map[string]any{"error": o.Error, "type": o.Status}
 	}
@@ -320,12 +337,16 @@ func (a *ChatActivities) SaveToolResult(ctx context.Context, in SaveToolResultIn
 		Status:      o.Status,
 		DurationMS:  o.DurationMS,
 		Arguments:   o.Call.RedactedArgs(),
-		Output:      redact.Value(o.Output, o.Call.Sensitive...),
+		Output:      shown,
+		Redacted:    o.Redacted,
 		Error:       o.Error,
 		Approver:    o.Approver,
 	}
 	data := map[string]any{"status": finished.Status, "duration_ms": finished.DurationMS, "domain": finished.Domain,
 		"arguments": finished.Arguments, "output": finished.Output, "error": finished.Error, "approver": finished.Approver}
+	if finished.Redacted {
+		data["redacted"] = true
+	}
 	err = a.Conversations.SaveMessage(ctx, in.ConversationID, conversations.Message{
 		Turn: in.Turn, Seq: MessageSeq(in.Step, in.Index+1), Role: conversations.RoleTool, Content: string(b),
 		ToolCallID: o.Call.ID, ToolName: o.Call.Tool, ToolStatus: o.Status, Data: data,
@@ -335,6 +356,23 @@ func (a *ChatActivities) SaveToolResult(ctx context.Context, in SaveToolResultIn
 	}
 	_, err = a.Events.Publish(ctx, in.ConversationID, in.Turn, finished)
 	return err
+}
+
+// maySeeSensitive reports whether the turn's caller may read the sensitive fields of tool's
+// results: the principal the API signed for this workflow (when the activities verify
+// identities) has read_sensitive on the tool.
+func (a *ChatActivities) maySeeSensitive(ctx context.Context, p authz.Principal, assertion, tool string) bool {
+	if a.Tools == nil || a.Tools.Authz == nil || p.Subject == "" {
+		return false
+	}
+	if a.Trust != nil {
+		verified, err := a.Trust.VerifyPrincipal(assertion, activity.GetInfo(ctx).WorkflowExecution.ID, time.Now())
+		if err != nil {
+			return false
+		}
+		p = verified
+	}
+	return a.Tools.Authz.Can(p, domains.ActionReadSensitive, tool)
 }
 
 // PublishInput is an event of a turn. In histories it is {conversation_id, turn, type, data}

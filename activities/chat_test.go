@@ -233,16 +233,26 @@ func TestSaveToolResult(t *testing.T) {
 	customer := map[string]any{"id": "C1", "name": "Ann Lee", "phone": "555-0100", "iban": "DE89370400440532013000"}
 	masked := map[string]any{"id": "C1", "name": "Ann Lee", "phone": redact.Mask, "iban": redact.Mask}
 
+	const plain, hidden = `{"id":"C1","name":"Ann Lee","phone":"555-0100","iban":"DE89370400440532013000"}`,
+		`{"id":"C1","name":"Ann Lee","phone":"[REDACTED]","iban":"[REDACTED]"}`
 	tests := []struct {
 		name        string
+		caller      authz.Principal
 		status      string
 		output      any
+		redacted    bool
 		errText     string
 		wantContent string
 		wantOutput  any
 	}{
-		{"OK", "ok", customer, "", `{"id":"C1","name":"Ann Lee","phone":"555-0100","iban":"DE89370400440532013000"}`, masked},
-		{"OKToolError", "not_found", nil, "no customer C1", `{"error":"no customer C1","type":"not_found"}`, nil},
+		// A caller who may read the tool's sensitive fields sees them in the card as in the answer.
+		{"OKReaderSeesSensitive", manager, "ok", customer, false, "", plain, customer},
+		// The worker masked them for a caller who may not; they stay masked, and the card says so.
+		{"OKMaskedByWorker", clerk, "ok", masked, true, "", hidden, masked},
+		// Whatever the worker sent, a caller without read_sensitive never sees them.
+		{"OKNonReaderNeverSees", clerk, "ok", customer, false, "", hidden, masked},
+		{"OKNoCallerMasks", authz.Principal{}, "ok", customer, false, "", hidden, masked},
+		{"OKToolError", manager, "not_found", nil, false, "no customer C1", `{"error":"no customer C1","type":"not_found"}`, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -250,19 +260,24 @@ func TestSaveToolResult(t *testing.T) {
 			call := f.plan(t, manager, tr, "save-"+tc.name, "shop.get_customer", map[string]any{"customer_id": "C1", "card_number": card})
 			err := run(chat, chat.SaveToolResult, activities.SaveToolResultInput{
 				ConversationID: tr.ConversationID, Turn: tr.Turn, Step: 2, Index: 1,
-				Outcome: activities.ToolOutcome{Call: call, Status: tc.status, Output: tc.output, Error: tc.errText, DurationMS: 12, Approver: boss.Subject},
+				Outcome: activities.ToolOutcome{Call: call, Status: tc.status, Output: tc.output, Redacted: tc.redacted,
+					Error: tc.errText, DurationMS: 12, Approver: boss.Subject},
+				Principal: tc.caller,
 			})
 			require.NoError(t, err)
 
 			wantData := map[string]any{"status": tc.status, "duration_ms": 12.0, "domain": "shop", "output": tc.wantOutput,
 				"arguments": map[string]any{"customer_id": "C1", "card_number": redact.Mask}, "error": tc.errText, "approver": boss.Subject}
+			if tc.redacted {
+				wantData["redacted"] = true
+			}
 			m := f.message(t, tr, activities.MessageSeq(2, 2))
 			require.Equal(t, conversations.RoleTool, m.Role)
 			require.Equal(t, call.ID, m.ToolCallID)
 			require.Equal(t, "shop.get_customer", m.ToolName)
 			require.Equal(t, tc.status, m.ToolStatus)
 			require.JSONEq(t, tc.wantContent, m.Content, "the LLM reads the result, or the error it can act on")
-			require.Equal(t, wantData, m.Data, "the UI shows the call redacted")
+			require.Equal(t, wantData, m.Data, "the UI shows the call as the caller may see it, as the LLM reads it")
 
 			finished := f.eventsOf(t, tr, events.TypeToolFinished)
 			require.Len(t, finished, 1)

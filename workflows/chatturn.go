@@ -166,6 +166,7 @@ func (t *chatTurn) runTool(ctx workflow.Context, index int, call toolcall.Planne
 	}
 	return workflow.ExecuteActivity(t.bookkeeping(ctx), chatActivities.SaveToolResult, activities.SaveToolResultInput{
 		ConversationID: t.in.ConversationID, Turn: t.in.Turn, Step: t.step, Index: index, Outcome: outcome,
+		Principal: t.in.Principal, Assertion: t.in.Assertion,
 	}).Get(ctx, nil)
 }
 
@@ -218,7 +219,7 @@ func (t *chatTurn) execute(ctx workflow.Context, call toolcall.PlannedCall, appr
 		out.Status, out.Error = toolErrorType(err), toolErrorMessage(err)
 		return out
 	}
-	out.Status, out.Output = "ok", res.Output
+	out.Status, out.Output, out.Redacted = "ok", res.Output, res.Redacted
 	return out
 }
 

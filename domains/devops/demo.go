@@ -21,7 +21,7 @@ func MockDemo() mock.Demo {
 			{Tool: ToolScaleDeployment, Action: "scale deployments", Priority: 90, Find: findScale,
 				Examples: []string{"Scale api-server to 3 replicas in staging"}},
 			{Tool: ToolGetPodLogs, Action: "read pod logs", Priority: 85, Find: findPodLogs,
-				Examples: []string{"Show the logs of api-server-7d9f8b6c4-x2k9p in production"}},
+				Examples: []string{"Show the logs of " + ExamplePod + " in production"}},
 			{Tool: ToolListDeployments, Action: "list deployments", Priority: 80, Find: findListDeployments,
 				Examples: []string{"List deployments in staging"}},
 			{Tool: ToolListPods, Action: "list pods", Priority: 75, Find: findListPods,
@@ -38,6 +38,10 @@ func MockDemo() mock.Demo {
 		Verbs: []string{"scale", "tail"},
 	}
 }
+
+// ExamplePod is a pod of the simulated cluster's production namespace, named in the help
+// examples, so that trying one shows real logs.
+const ExamplePod = "api-server-wz6rbskfv-7pt42"
 
 // k8sName is the pattern of a Kubernetes object name, as in "api-server-7d9f8b6c4-x2k9p".
 const k8sName = `([a-z0-9](?:[-a-z0-9.]*[a-z0-9])?)`
@@ -59,7 +63,7 @@ var (
 	reNSNamed  = regexp.MustCompile(`(?i)\b(?:namespace|ns)\s+([a-z0-9][-a-z0-9]*)\b|\b([a-z0-9][-a-z0-9]*)\s+namespace\b`)
 	reNSIn     = regexp.MustCompile(`(?i)\b(?:in|on|within|from|of)\s+(?:the\s+)?([a-z0-9][-a-z0-9]*)\b`)
 	reDeploys  = regexp.MustCompile(`(?i)\bdeployments\b`)
-	rePods     = regexp.MustCompile(`(?i)\bpods\b|\bpod\s+list\b`)
+	rePods     = regexp.MustCompile(`(?i)\bpods\b|\bpod\s+list\b|\bwhat(?:'s|’s|\s+is|\s+are)\s+(?:\w+\s+)?running(?:\s+(?:in|on)\b|\s*$)`)
 	reDigits   = regexp.MustCompile(`\d+`)
 )
 
@@ -131,7 +135,7 @@ func findPodLogs(clause string) []mock.Match {
 	}
 	if loc := reLogsWord.FindStringIndex(clause); loc != nil {
 		return []mock.Match{{Start: loc[0], End: loc[1], Ask: `Which pod's logs? For example: "show the logs of ` +
-			`api-server-7d9f8b6c4-x2k9p in production" (list the pods first to get their names).`}}
+			ExamplePod + ` in production" (list the pods first to get their names).`}}
 	}
 	return nil
 }

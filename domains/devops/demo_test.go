@@ -1,11 +1,15 @@
 package devops_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"mcp-platform/domains"
 	"mcp-platform/domains/devops"
+	"mcp-platform/domains/domainconfig"
+	"mcp-platform/domains/kit"
 	"mcp-platform/internal/llm/mock"
 	"mcp-platform/internal/llm/mock/mocktest"
 )
@@ -41,5 +45,35 @@ func TestMockDemo(t *testing.T) {
 		require.Equal(t, "**api-server**\n\n- Namespace: production\n- Replicas: 4\n- Previous replicas: 3", got)
 	})
 
+	t.Run("OK the pod of the examples exists in the simulated cluster", func(t *testing.T) {
+		require.Contains(t, podNames(t, "production"), devops.ExamplePod)
+		for _, s := range demo.Skills {
+			for _, ex := range s.Examples {
+				if s.Tool == devops.ToolGetPodLogs {
+					require.Contains(t, ex, devops.ExamplePod)
+				}
+			}
+		}
+		ask := mocktest.Ask(t, p, "show me the logs", mocktest.ToolsOf(demo)...)
+		require.Contains(t, ask.Content, devops.ExamplePod)
+	})
+
 	mocktest.CheckExamples(t, demo)
+}
+
+// podNames lists the pods of a namespace of the simulated cluster, as a worker without a
+// kubeconfig serves it.
+func podNames(tb testing.TB, namespace string) []string {
+	tb.Helper()
+	cfg, err := domainconfig.Load("../../config/domains", "devops")
+	require.NoError(tb, err)
+	a, err := devops.New(context.Background(), kit.Deps{Config: cfg})
+	require.NoError(tb, err)
+	res, err := a.Call(context.Background(), domains.Call{Tool: devops.ToolListPods, Args: map[string]any{"namespace": namespace}})
+	require.NoError(tb, err)
+	var names []string
+	for _, p := range res.(*devops.PodList).Pods {
+		names = append(names, p.Name)
+	}
+	return names
 }

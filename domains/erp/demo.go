@@ -141,6 +141,16 @@ var (
 var notCustomer = map[string]bool{"me": true, "all": true, "us": true, "everyone": true, "all customers": true,
 	"every customer": true, "customers": true, "this month": true, "last month": true, "this year": true}
 
+// reNotCustomerStart are words that start what follows "for" or "to" in an invoice question
+// without naming a customer: "invoices to approve", "for my approval", "to review".
+var reNotCustomerStart = regexp.MustCompile(`(?i)^(?:approv|review|pay\b|check|sign|my\b|your\b|our\b|be\b|send\b|chase)`)
+
+// isCustomer reports whether the words after "for" or "to" in an invoice question name a customer.
+func isCustomer(s string) bool {
+	s = strings.TrimSpace(s)
+	return !notCustomer[strings.ToLower(s)] && !reNotCustomerStart.MatchString(s)
+}
+
 func findListInvoices(clause string) []mock.Match {
 	return mock.First(clause, func([]string) map[string]any {
 		args := map[string]any{}
@@ -149,7 +159,7 @@ func findListInvoices(clause string) []mock.Match {
 		}
 		if id := reCustomerID.FindStringSubmatch(clause); id != nil {
 			args["customer"] = mock.PadID("C", id[1])
-		} else if c := reInvoiceCustomer.FindStringSubmatch(clause); c != nil && !notCustomer[strings.ToLower(strings.TrimSpace(c[1]))] {
+		} else if c := reInvoiceCustomer.FindStringSubmatch(clause); c != nil && isCustomer(c[1]) {
 			args["customer"] = strings.Trim(strings.TrimSpace(c[1]), `"'`)
 		} else if o := reOwnerInvoices.FindStringSubmatch(clause); o != nil {
 			args["customer"] = o[1]

@@ -232,6 +232,8 @@ func TestInventory(t *testing.T) {
 			[]int{28, 11, 7, 6, 4, 3, 3, 0}},
 		{"OK components", map[string]any{"category": "components"},
 			[]string{"CMP-002", "CMP-001", "CMP-004", "CMP-006"}, []int{28, 7, 6, 3}},
+		{"OK a capitalised category", map[string]any{"category": "Components"},
+			[]string{"CMP-002", "CMP-001", "CMP-004", "CMP-006"}, []int{28, 7, 6, 3}},
 		{"OK at the level counts", map[string]any{"category": "peripherals"},
 			[]string{"PER-003", "PER-006"}, []int{11, 0}},
 	}
@@ -464,6 +466,16 @@ func TestConfig(t *testing.T) {
 		}},
 	}
 	domaintest.CheckOutputSchemas(t, cfg, a, samples)
+
+	t.Run("OK the category is read whatever its case, and still checked", func(t *testing.T) {
+		tool := cfg.Tool("erp.check_low_stock")
+		for _, c := range []string{"components", "Components", "Supplies"} {
+			require.NoError(t, policy.ValidateArgs(tool, map[string]any{"category": c}), c)
+		}
+		for _, c := range []string{"furniture", "component", ""} {
+			require.Error(t, policy.ValidateArgs(tool, map[string]any{"category": c}), c)
+		}
+	})
 
 	t.Run("ErrInputSchemaRejectsMixedItem", func(t *testing.T) {
 		tool := cfg.Tool("erp.create_invoice")

@@ -84,6 +84,13 @@ var (
 	reFind     = regexp.MustCompile(`(?i)\b(?:find|look\s+up|lookup)\s+(?:me\s+)?(.+)`)
 	reListAll  = regexp.MustCompile(`(?i)\b(?:list|show|get|give)\s+(?:me\s+)?(?:all\s+)?(?:the\s+)?(?:employees|staff|people)\b(.*)`)
 	reWhoIsNam = regexp.MustCompile(`\b(?:[Ww]ho\s+is|[Ww]ho's)\s+([A-Z][\p{L}'-]+(?:\s+[A-Z][\p{L}'-]+)*)`)
+	// rePersonal is a question about a named person's record: "Michael Chen's manager",
+	// "what's Priya Patel's email?". The tools look people up by ID, so the directory search
+	// finds them by name; its result shows the manager, title, department and email.
+	rePersonal = regexp.MustCompile(`\b([A-Z](?:['’][A-Z])?[\p{L}-]+(?:\s+[A-Z](?:['’][A-Z])?[\p{L}-]+)*)(?:'s|’s)\s+` +
+		`(?:(?:direct|line|current|work|job|e-?mail)\s+)?(?:manager|boss|supervisor|email|e-?mail|address|phone|title|job|role|` +
+		`position|department|dept|team|location|office|record|details|profile|status|hire\s+date|start\s+date)\b`)
+	rePossessive = regexp.MustCompile(`(?:'s|’s)$`)
 
 	reDeptSuffix = regexp.MustCompile(`(?i)^(?:the\s+)?(.+?)\s+(?:department|dept\.?|team)\b`)
 	reDeptPrefix = regexp.MustCompile(`(?i)\b(?:department|dept\.?)\s+(?:of\s+)?([\p{L}&][\p{L}& ]*)$`)
@@ -170,12 +177,35 @@ func findSearchEmployees(clause string) []mock.Match {
 	if ms := mock.First(clause, dept, reWhoWorks, reStaffIn); ms != nil {
 		return ms
 	}
+	if ms := mock.First(clause, func(sub []string) map[string]any {
+		if name := personName(sub[1]); name != "" {
+			return map[string]any{"query": name}
+		}
+		return nil
+	}, rePersonal); ms != nil {
+		return ms
+	}
 	return mock.First(clause, func(sub []string) map[string]any {
-		if args := searchArgs(sub[1]); len(args) > 0 {
+		if args := searchArgs(rePossessive.ReplaceAllString(sub[1], "")); len(args) > 0 {
 			return args
 		}
 		return nil
 	}, reFind, reWhoIsNam)
+}
+
+// sentenceStart are capitalised words that start a question or command, not a name.
+var sentenceStart = map[string]bool{"what": true, "what's": true, "whats": true, "who": true, "who's": true, "show": true,
+	"get": true, "find": true, "give": true, "tell": true, "list": true, "display": true, "please": true, "is": true,
+	"does": true, "and": true, "also": true, "then": true, "me": true, "where": true, "when": true, "how": true}
+
+// personName drops the words that start the sentence from a capitalised run: "Show Michael
+// Chen" → "Michael Chen".
+func personName(s string) string {
+	words := strings.Fields(s)
+	for len(words) > 0 && sentenceStart[strings.ToLower(strings.ReplaceAll(words[0], "’", "'"))] {
+		words = words[1:]
+	}
+	return strings.Join(words, " ")
 }
 
 var reDepartment = []*regexp.Regexp{

@@ -30,6 +30,14 @@ func TestMockDemo(t *testing.T) {
 			Want: mocktest.Want("hr.get_department", map[string]any{"department": "Engineering"})},
 		{Name: "OK manager", Text: "Who is E005's manager?", Want: mocktest.Want("hr.get_manager", map[string]any{"employee_id": "E005"})},
 		{Name: "OK reports", Text: "who reports to E002", Want: mocktest.Want("hr.list_reports", map[string]any{"employee_id": "E002"})},
+		{Name: "OK a named person's manager is found by name", Text: "Michael Chen's manager?",
+			Want: mocktest.Want("hr.search_employees", map[string]any{"query": "Michael Chen"})},
+		{Name: "OK who is a named person's manager", Text: "Who is Michael Chen's manager?",
+			Want: mocktest.Want("hr.search_employees", map[string]any{"query": "Michael Chen"})},
+		{Name: "OK a named person's email", Text: "What's Priya Patel's email?",
+			Want: mocktest.Want("hr.search_employees", map[string]any{"query": "Priya Patel"})},
+		{Name: "OK a name with an apostrophe", Text: "show Sean O'Brien's title",
+			Want: mocktest.Want("hr.search_employees", map[string]any{"query": "Sean O'Brien"})},
 		{Name: "OK two employees", Text: "get employees E001 and E002", Want: []mocktest.Call{employee("E001"), employee("E002")}},
 	}, demo)
 

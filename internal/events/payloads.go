@@ -84,8 +84,11 @@ type ToolFinishedData struct {
 	DurationMS int64 `json:"duration_ms" doc:"How long the call ran, in milliseconds"`
 	// Arguments are the call's arguments, redacted; null when they were not a JSON object.
 	Arguments map[string]any `json:"arguments" nullable:"true" doc:"Arguments of the call, redacted"`
-	// Output is the tool's result, redacted; null when the call failed.
-	Output any `json:"output" doc:"Result of the tool, redacted"`
+	// Output is the tool's result as the caller may see it: its sensitive fields masked unless
+	// the caller's role may read them (read_sensitive); null when the call failed.
+	Output any `json:"output" doc:"Result of the tool as the caller may see it: sensitive fields masked unless the caller may read them"`
+	// Redacted is true when sensitive values of Output were masked because the caller may not see them.
+	Redacted bool `json:"redacted,omitempty" doc:"True when sensitive values of the output were masked because the caller may not see them"`
 	// Error says why the call failed; empty when it succeeded.
 	Error string `json:"error" doc:"Why the call failed; empty when it succeeded"`
 	// Approver is who approved the call; empty when it needed no approval.

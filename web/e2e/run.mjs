@@ -269,6 +269,75 @@ async function turnDone(page) {
   )
 }
 
+/** askMore sends a further message in the open conversation and waits for its turn to finish. */
+async function askMore(page, text) {
+  const before = await page.locator('.turn').count()
+  const box = page.getByLabel('Message', { exact: true })
+  await box.waitFor({ timeout: WAIT })
+  // The composer takes a message once the previous answer is done (Stop turns back into Send).
+  await page.getByRole('button', { name: 'Stop the answer' }).waitFor({ state: 'detached', timeout: WAIT })
+  await box.fill(text)
+  await box.press('Enter')
+  await page.waitForFunction((n) => document.querySelectorAll('.turn').length > n, before, { timeout: WAIT })
+  await turnDone(page)
+}
+
+/** newestInView says how far the end of the last turn is below the chat's view (<= 0: in view). */
+async function newestInView(page) {
+  // Let the follow logic and layout settle before measuring.
+  await sleep(400)
+  return page.evaluate(() => {
+    const scroller = document.querySelector('.chat-scroll')
+    const turns = document.querySelectorAll('.turn')
+    const last = turns[turns.length - 1]
+    const answer = [...last.querySelectorAll('.markdown')].pop() ?? last
+    return {
+      below: Math.round(answer.getBoundingClientRect().bottom - scroller.getBoundingClientRect().bottom),
+      fromBottom: Math.round(scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight),
+    }
+  })
+}
+
+/**
+ * tableProblems measures every table of the chat from the DOM: a word split across lines in a
+ * cell (a word's text range with more than one line box), a table sticking out of its card or
+ * answer instead of scrolling inside its frame, and result cells without padding.
+ */
+async function tableProblems(page) {
+  return page.evaluate(() => {
+    const problems = []
+    const tables = [...document.querySelectorAll('.chat .markdown table, .chat .tool-card table.grid')]
+    if (tables.length === 0) problems.push('no table to measure')
+    for (const table of tables) {
+      const frame = table.closest('.table-scroll, .table-wrap')
+      const box = table.closest('.tool-card') ?? table.closest('.assistant')
+      if (!frame) problems.push(`a table outside a scroll frame: ${table.innerText.slice(0, 40)}`)
+      else if (frame.getBoundingClientRect().right > box.getBoundingClientRect().right + 1) {
+        problems.push(`a table frame sticks out of its ${box.className} by ${Math.round(frame.getBoundingClientRect().right - box.getBoundingClientRect().right)}px`)
+      }
+      for (const cell of table.querySelectorAll('th, td')) {
+        // The table's own cells; a value shown as a table of its own is measured as that table.
+        if (cell.closest('table') !== table || cell.querySelector('table')) continue
+        if (table.classList.contains('grid') && parseFloat(getComputedStyle(cell).paddingLeft) < 4) {
+          problems.push(`a result cell without padding: ${cell.innerText.slice(0, 30)}`)
+        }
+        const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT)
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+          const re = /\S+/g
+          for (let m = re.exec(n.data); m; m = re.exec(n.data)) {
+            const r = document.createRange()
+            r.setStart(n, m.index)
+            r.setEnd(n, m.index + m[0].length)
+            const lines = new Set([...r.getClientRects()].filter((x) => x.width > 0).map((x) => Math.round(x.top)))
+            if (lines.size > 1) problems.push(`"${m[0]}" is split across ${lines.size} lines`)
+          }
+        }
+      }
+    }
+    return problems
+  })
+}
+
 async function scenario(ui, proxy, gateway) {
   mkdirSync(shots, { recursive: true })
   const browser = await chromium.launch({
@@ -302,11 +371,72 @@ async function scenario(ui, proxy, gateway) {
       )
     })
 
+    /** salaryShown reads the salary on alice's card and in the answer below it. */
+    const salaryShown = async (page) => {
+      const card = page.getByRole('article', { name: 'Tool call hr.get_employee: OK' })
+      const cell = (await card.getByRole('row', { name: /^Salary/ }).locator('td').first().innerText()).trim()
+      const answer = await page.locator('.turn .markdown').last().innerText()
+      return { cell, answer }
+    }
+    await step('alice (HR manager, may read salaries): the tool card shows the salary the answer prints', '02b-alice-salary.png', alice.page, async () => {
+      const { cell, answer } = await salaryShown(alice.page)
+      check(!/redacted/i.test(cell) && /^\d[\d,.]*$/.test(cell), `the card shows the salary, not "${cell}"`)
+      const digits = cell.replace(/\D/g, '')
+      check(answer.replace(/\D/g, '').includes(digits), `the answer prints the same salary as the card (${cell}): ${answer.slice(0, 200)}`)
+    })
+
     await step('alice: reloading the conversation page rebuilds it from the history', '', alice.page, async () => {
       await alice.page.reload()
       await alice.page.getByRole('article', { name: 'Tool call hr.get_employee: OK' }).waitFor({ timeout: WAIT })
       await alice.page.locator('.markdown', { hasText: 'Sarah Johnson' }).first().waitFor({ timeout: WAIT })
       check((await alice.page.getByRole('article', { name: /Tool call/ }).count()) === 1, 'one tool card after the history and the replayed stream merge')
+      const { cell } = await salaryShown(alice.page)
+      check(!/redacted/i.test(cell), `the stored history agrees with the answer: the card shows the salary, not "${cell}"`)
+    })
+
+    // Three long answers in a row: the view follows each one down.
+    await step('alice: three long answers in a row each scroll into view', '02c-alice-follow.png', alice.page, async () => {
+      const page = alice.page
+      await page.getByRole('button', { name: /New chat/ }).click()
+      await ask(page, 'who works in Engineering?')
+      await turnDone(page)
+      let seen = await newestInView(page)
+      check(seen.below <= 1 && seen.fromBottom <= 48, `answer 1 is in view (${JSON.stringify(seen)})`)
+      for (const [i, text] of ['list all employees in sales', 'who works in Engineering?'].entries()) {
+        await askMore(page, text)
+        seen = await newestInView(page)
+        check(seen.below <= 1 && seen.fromBottom <= 48, `answer ${i + 2} is in view (${JSON.stringify(seen)})`)
+      }
+      const height = await page.evaluate(() => document.querySelector('.chat-scroll').scrollHeight)
+      check(height > 2 * 860, `the answers are long (${height}px of content)`)
+      // Scrolled up to read, the reader keeps their place and is offered the new messages (a turn
+      // of the same conversation, sent from elsewhere: another tab, or the API).
+      await page.evaluate(() => document.querySelector('.chat-scroll').scrollBy(0, -1500))
+      await sleep(300)
+      const token = await (await fetch(`${gateway}/auth/token`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"user":"alice"}' })).json()
+      const convId = /\/c\/([0-9a-f-]{36})$/.exec(page.url())?.[1]
+      const sent = await fetch(`${gateway}/chat`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token.access_token}` },
+        body: JSON.stringify({ message: 'list departments', conversation_id: convId }),
+      })
+      check(sent.ok, `the turn from elsewhere was accepted (${sent.status})`)
+      await page.waitForFunction(() => document.querySelectorAll('.turn').length === 4, null, { timeout: WAIT })
+      await turnDone(page)
+      const button = page.getByRole('button', { name: /New messages/ })
+      await button.waitFor({ timeout: WAIT })
+      check((await newestInView(page)).fromBottom > 400, 'the view stayed where the reader scrolled')
+      await button.click()
+      seen = await newestInView(page)
+      check(seen.fromBottom <= 48, `the button brings the newest into view (${JSON.stringify(seen)})`)
+    })
+
+    await step('alice at 1280 px: tables keep their words whole and stay inside their cards', '02d-tables-1280.png', alice.page, async () => {
+      await alice.page.setViewportSize({ width: 1280, height: 800 })
+      await alice.page.locator('.turn').first().scrollIntoViewIfNeeded()
+      const problems = await tableProblems(alice.page)
+      check(problems.length === 0, problems.slice(0, 5).join('; '))
+      await alice.page.setViewportSize({ width: 1366, height: 860 })
     })
 
     // Carol, SRE: scaling needs an SRE lead's approval.
@@ -318,6 +448,13 @@ async function scenario(ui, proxy, gateway) {
       await approval.waitFor({ timeout: WAIT })
       await approval.getByText(/Waiting for approval by .*SRE lead/).waitFor({ timeout: WAIT })
       check((await approval.getByRole('button', { name: 'Approve' }).count()) === 0, 'the requester cannot approve')
+      // Every argument, the namespace the tool will use by default included, and what it will do.
+      const args = approval.getByRole('table', { name: 'Arguments of devops.scale_deployment' })
+      const row = async (name) => (await args.getByRole('row', { name: new RegExp(`^${name}`) }).innerText()).replace(/\s+/g, ' ')
+      check(/api-server/.test(await row('Deployment name')), 'the card shows the deployment')
+      check(/3/.test(await row('Replicas')), 'the card shows the replicas')
+      check(/production \(default/.test(await row('Namespace')), `the card shows the default namespace: ${await row('Namespace')}`)
+      await approval.getByText(/What it will do: Set the number of replicas/).waitFor({ timeout: WAIT })
     })
 
     // Dan, SRE lead, in another browser context: approves from the pending approvals view.
@@ -329,6 +466,7 @@ async function scenario(ui, proxy, gateway) {
       const card = dan.page.getByRole('region', { name: /Approval request for devops\.scale_deployment: Pending/ })
       await card.waitFor({ timeout: WAIT })
       await card.getByText('carol', { exact: true }).first().waitFor({ timeout: WAIT })
+      await card.getByRole('row', { name: /^Namespace\s+production \(default/ }).waitFor({ timeout: WAIT })
       await card.getByLabel('Comment (optional)').fill('Approved for the launch traffic.')
     })
     await step('dan: approve', '05-dan-approved.png', dan.page, async () => {
@@ -393,6 +531,41 @@ async function scenario(ui, proxy, gateway) {
     })
     await dave.close()
 
+    // An outage: the event stream and the API cannot be reached. The chat says so in plain
+    // words, and recovers by itself once they are back.
+    const outage = await browser.newContext({ viewport: { width: 1366, height: 860 } })
+    const outagePage = await outage.newPage()
+    outagePage.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`))
+    await step('carol (during an outage): a banner says the platform cannot be reached, then goes away by itself', '08c-outage-recovered.png', outagePage, async () => {
+      const page = outagePage
+      await page.goto(proxy.url)
+      await signIn(page, 'Carol Diaz')
+      await ask(page, 'list pods in staging')
+      await turnDone(page)
+      const blocked = (route) => route.abort('connectionrefused')
+      await page.route('**/conversations/*/events', blocked)
+      await page.route('**/chat', blocked)
+      check(proxy.dropStreams() >= 1, 'an event stream was open')
+      const banner = page.getByRole('alert').filter({ hasText: 'Can’t reach the platform' })
+      await banner.waitFor({ timeout: WAIT })
+      // A message sent now is kept, with the reason it was not sent.
+      const box = page.getByLabel('Message', { exact: true })
+      await box.fill('list deployments in staging')
+      await box.press('Enter')
+      await page.getByRole('alert').filter({ hasText: 'your message was not sent' }).waitFor({ timeout: WAIT })
+      check((await box.inputValue()) === 'list deployments in staging', 'the unsent message stays in the box')
+      await page.screenshot({ path: join(shots, '08b-outage.png') })
+      // Nothing else is done: the send below and the stream's own retries bring it back.
+      await page.unroute('**/conversations/*/events', blocked)
+      await page.unroute('**/chat', blocked)
+      await box.press('Enter')
+      await page.waitForFunction(() => document.querySelectorAll('.turn').length === 2, null, { timeout: WAIT })
+      await turnDone(page)
+      await page.waitForFunction(() => ![...document.querySelectorAll('[role="alert"]')].some((e) => /reach the platform/.test(e.textContent ?? '')), null, { timeout: WAIT })
+      check((await page.getByRole('article', { name: 'Tool call devops.list_deployments: OK' }).count()) === 1, 'the turn sent after the outage ran')
+    })
+    await outage.close()
+
     // The same conversation on a phone.
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true })
     const phonePage = await phone.newPage()
@@ -402,6 +575,16 @@ async function scenario(ui, proxy, gateway) {
       await phonePage.getByRole('button', { name: 'Open conversations' }).click()
       await phonePage.getByRole('link', { name: /^Get employee E001/ }).first().click()
       await phonePage.getByRole('article', { name: 'Tool call hr.get_employee: OK' }).waitFor({ timeout: WAIT })
+      const overflow = await phonePage.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+      check(overflow <= 1, `the page scrolls sideways by ${overflow}px`)
+    })
+    await step('phone layout (390 px): tables keep their words whole and scroll inside their cards', '09b-phone-tables.png', phonePage, async () => {
+      await phonePage.getByRole('button', { name: 'Open conversations' }).click()
+      await phonePage.getByRole('link', { name: /^who works in Engineering/ }).first().click()
+      await phonePage.locator('.turn-completed .markdown table').first().waitFor({ timeout: WAIT })
+      await phonePage.locator('.turn-completed .markdown table').first().scrollIntoViewIfNeeded()
+      const problems = await tableProblems(phonePage)
+      check(problems.length === 0, problems.slice(0, 5).join('; '))
       const overflow = await phonePage.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
       check(overflow <= 1, `the page scrolls sideways by ${overflow}px`)
     })
@@ -505,9 +688,10 @@ async function main() {
       if (!r.ok) console.log(`        ${r.error}`)
     }
     // 404/409 answers are part of the scenario; the reconnect step cuts every stream that goes
-    // through the proxy on purpose, which Chromium logs as an incomplete chunked response.
+    // through the proxy on purpose, which Chromium logs as an incomplete chunked response, and
+    // the outage step refuses connections.
     const unexpected = consoleErrors.filter(
-      (e) => !/Failed to load resource: (the server responded with a status of 40[49]|net::ERR_INCOMPLETE_CHUNKED_ENCODING)/.test(e),
+      (e) => !/Failed to load resource: (the server responded with a status of 40[49]|net::ERR_INCOMPLETE_CHUNKED_ENCODING|net::ERR_CONNECTION_REFUSED)/.test(e),
     )
     if (unexpected.length) {
       console.log('\nBrowser errors:')

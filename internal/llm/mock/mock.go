@@ -51,6 +51,13 @@ func New(demos ...Demo) *Mock {
 func teach(demos []Demo) *knowledge {
 	k := &knowledge{}
 	hints, verbs := []Hints{genericHints}, slices.Clone(genericVerbs)
+	var demoVerbs []string
+	for _, d := range demos {
+		demoVerbs = append(demoVerbs, d.Verbs...)
+	}
+	for _, s := range platformSkills(demoVerbs) {
+		k.skills = append(k.skills, &s)
+	}
 	for _, d := range demos {
 		for _, s := range d.Skills {
 			k.skills = append(k.skills, &s)
@@ -126,9 +133,9 @@ func (k *knowledge) plan(text string, tools []llm.ToolDef, offered map[string]bo
 	var notes, using []string
 	for _, r := range requests {
 		switch {
-		case !offered[r.skill.Tool]:
+		case r.skill.Tool != "" && !offered[r.skill.Tool]:
 			notes = append(notes, denial(r.skill))
-		case r.Ask != "":
+		case r.Ask != "": // a question to the user, or about the platform (no tool), answered in words
 			notes = append(notes, r.Ask)
 		default:
 			calls = append(calls, llm.ToolCall{
@@ -209,9 +216,10 @@ func (k *knowledge) answerFromResults(msgs []llm.Message, offered map[string]boo
 	if user := lastUser(msgs[:start]); user != nil {
 		var notes []string
 		for _, r := range k.parseRequests(user.Content) {
-			if !offered[r.skill.Tool] {
+			switch {
+			case r.skill.Tool != "" && !offered[r.skill.Tool]:
 				notes = append(notes, denial(r.skill))
-			} else if r.Ask != "" {
+			case r.Ask != "":
 				notes = append(notes, r.Ask)
 			}
 		}

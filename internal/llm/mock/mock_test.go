@@ -368,3 +368,36 @@ func TestMockStreaming(t *testing.T) {
 		require.True(t, le.Retryable())
 	})
 }
+
+// TestMockPlatformQuestions checks the questions about the platform itself that no tool
+// serves: they get an answer saying where to look, and never a domain's tool.
+func TestMockPlatformQuestions(t *testing.T) {
+	tools := mocktest.ToolsOf(shopDemo(), stockDemo())
+	cases := []struct{ name, text, want string }{
+		{"OK orders to approve", "orders to approve?", "**Pending approvals**"},
+		{"OK waiting for my approval", "which refunds are waiting for my approval?", "**Pending approvals**"},
+		{"OK pending approvals", "show pending approvals", "**Pending approvals**"},
+		{"OK what can I approve", "what can I approve", "**Pending approvals**"},
+		{"OK the audit log", "show me the audit log", "**Audit** page"},
+		{"OK the audit trail of an order", "audit trail of order 4", "**Audit** page"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := mocktest.Ask(t, newMock(), tc.text, tools...)
+			require.Empty(t, resp.ToolCalls)
+			require.Equal(t, "stop", resp.FinishReason)
+			require.Contains(t, resp.Content, tc.want)
+		})
+	}
+
+	t.Run("OK a command that mentions approval is still the command", func(t *testing.T) {
+		resp := mocktest.Ask(t, newMock(), "refund order 7, it needs approval", tools...)
+		require.Equal(t, mocktest.Want("shop.refund_order", map[string]any{"order_id": "O-007"}), mocktest.Calls(t, resp))
+	})
+
+	t.Run("OK the answer to another request keeps the pointer", func(t *testing.T) {
+		resp := mocktest.Ask(t, newMock(), "show order 1. What do I need to approve?", tools...)
+		require.Equal(t, mocktest.Want("shop.get_order", map[string]any{"order_id": "O-001"}), mocktest.Calls(t, resp))
+		require.Contains(t, resp.Content, "**Pending approvals**")
+	})
+}

@@ -26,7 +26,8 @@ type Demo struct {
 // Skill is one kind of plain-language request the mock understands and the tool that serves it:
 // "get employee E001" is a request for hr.get_employee.
 type Skill struct {
-	// Tool is the namespaced tool that serves the request, such as "hr.get_employee".
+	// Tool is the namespaced tool that serves the request, such as "hr.get_employee". The
+	// platform's own skills have none: they always answer with their match's Ask.
 	Tool string
 	// Action completes "I can't ... for you" when the user may not call Tool, such as "look up
 	// employees".

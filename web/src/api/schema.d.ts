@@ -783,8 +783,10 @@ export interface components {
             duration_ms: number;
             /** @description Why the call failed; empty when it succeeded */
             error: string;
-            /** @description Result of the tool, redacted */
+            /** @description Result of the tool as the caller may see it: sensitive fields masked unless the caller may read them */
             output: unknown;
+            /** @description True when sensitive values of the output were masked because the caller may not see them */
+            redacted?: boolean;
             /** @description ok, or the error type (denied, invalid, not_found, conflict, unavailable, rejected, expired) */
             status: string;
             /**

@@ -323,3 +323,22 @@ describe('chat reducer actions', () => {
     expect(s.lastEventId).toBe(50)
   })
 })
+
+describe('redacted results', () => {
+  it('marks a call whose output was masked for this viewer, from the stream and from the history', () => {
+    const s = run([
+      ev('message', { step: 1, role: 'assistant', content: '', tool_calls: [{ id: 'c', tool: 'hr.get_department', arguments: {} }] }),
+      ev('tool_finished', { step: 1, tool: 'hr.get_department', tool_call_id: 'c', status: 'ok', output: { head_salary: '[REDACTED]' }, redacted: true }),
+    ])
+    expect(tools(s)[0].redacted).toBe(true)
+    const detail = {
+      id: 'conv', title: 't', turns: [{ turn: 1, status: 'completed' }],
+      messages: [
+        { turn: 1, seq: 100, role: 'assistant', content: '', tool_calls: [{ id: 'c', tool: 'hr.get_department', arguments: {} }] },
+        { turn: 1, seq: 101, role: 'tool', content: '{}', tool_call_id: 'c', tool_name: 'hr.get_department', tool_status: 'ok',
+          data: { status: 'ok', output: { head_salary: '[REDACTED]' }, redacted: true } },
+      ],
+    } as unknown as ConversationDetail
+    expect(tools(fromDetail(detail))[0].redacted).toBe(true)
+  })
+})

@@ -56,6 +56,8 @@ export interface ToolCallView {
   error?: string
   durationMs?: number
   output?: unknown
+  /** Sensitive values of the output were masked because this viewer may not see them. */
+  redacted?: boolean
   approver?: string
   approval?: ApprovalView
 }
@@ -307,6 +309,7 @@ export function fromDetail(detail: ConversationDetail): ChatState {
             error: data.error || undefined,
             durationMs: data.duration_ms,
             output: data.output,
+            redacted: data.redacted || undefined,
             approver: data.approver || undefined,
           }),
           m.tool_name ?? '',
@@ -492,6 +495,7 @@ function applyToolFinished(state: ChatState, e: StreamEventOf<'tool_finished'>):
         error: f.error || undefined,
         durationMs: f.duration_ms ?? c.durationMs,
         output: f.output,
+        redacted: f.redacted || undefined,
         approver: f.approver || c.approver,
       }),
       f.tool,

@@ -57,6 +57,25 @@ describe('ApprovalCard', () => {
     expect(screen.getByRole('button', { name: 'Reject' })).toBeEnabled()
   })
 
+  it('shows every argument, the defaults the tool will use, and what it will do', () => {
+    const tool = {
+      name: 'devops.scale_deployment',
+      mcp_name: 'devops__scale_deployment',
+      domain: 'devops',
+      available: true,
+      annotations: {},
+      description: 'Set the number of replicas of a Kubernetes deployment (0 to 50; 0 stops it). Pods are started or terminated.',
+      input_schema: { type: 'object', properties: { deployment_name: {}, replicas: {}, namespace: { type: 'string', default: 'production' } } },
+    } as unknown as import('../api/types').ToolInfo
+    render(<ApprovalCard approval={pending} me={dan} onDecide={vi.fn()} tool={tool} />)
+    const args = screen.getByRole('table', { name: 'Arguments of devops.scale_deployment' })
+    expect(args).toHaveTextContent('Deployment name')
+    expect(screen.getByRole('row', { name: /^Namespace/ })).toHaveTextContent('production (default')
+    expect(screen.getByText(/What it will do:/).parentElement).toHaveTextContent(
+      'What it will do: Set the number of replicas of a Kubernetes deployment (0 to 50; 0 stops it).',
+    )
+  })
+
   it('shows the decision once made', () => {
     render(<ApprovalCard approval={{ ...pending, status: 'approved', approver: 'dan', comment: 'go' }} me={carol} />)
     expect(screen.getByRole('region', { name: /Approved/ })).toHaveTextContent('Approved by dan: “go”')

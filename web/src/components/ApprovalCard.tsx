@@ -1,9 +1,11 @@
 // A request for approval: what would run and why it needs a person's decision. Those allowed to
 // decide get Approve / Reject with an optional comment; the requester sees who it waits for.
 import { useId, useState } from 'react'
-import type { Principal } from '../api/types'
+import type { Principal, ToolInfo } from '../api/types'
 import type { ApprovalStatus, ApprovalView } from '../chat/state'
+import { callArguments, toolEffect } from '../lib/args'
 import { absolute, relative } from '../lib/format'
+import { humanize } from '../lib/result'
 import { canDecide, rolesInWords } from '../lib/roles'
 import { ResultView } from './ResultView'
 
@@ -14,8 +16,10 @@ export interface ApprovalCardProps {
   me: Principal | null
   /** Sends the decision; rejects with an Error whose message is shown. */
   onDecide?: (a: ApprovalView, decision: Decision, comment: string) => Promise<void>
-  /** Show the tool and its arguments (the pending list does; a tool card already shows them). */
+  /** Show the tool's name (the pending list does; a tool card already shows it). */
   showCall?: boolean
+  /** The tool, when known: what it does and the defaults of the arguments the call left out. */
+  tool?: ToolInfo
   /** Extra context line, such as a link to the conversation. */
   context?: React.ReactNode
 }
@@ -28,7 +32,7 @@ const statusText: Record<ApprovalStatus, string> = {
   cancelled: 'Cancelled',
 }
 
-export function ApprovalCard({ approval: a, me, onDecide, showCall = false, context }: ApprovalCardProps) {
+export function ApprovalCard({ approval: a, me, onDecide, showCall = false, tool, context }: ApprovalCardProps) {
   const [comment, setComment] = useState('')
   const [busy, setBusy] = useState<Decision | null>(null)
   const [error, setError] = useState('')
@@ -57,17 +61,7 @@ export function ApprovalCard({ approval: a, me, onDecide, showCall = false, cont
         </span>
         <span className={`badge badge-${a.status}`}>{statusText[a.status]}</span>
       </header>
-      {showCall && (
-        <div className="approval-call">
-          <div className="tool-line">
-            {a.domain && <span className="domain-chip">{a.domain}</span>}
-            <code className="tool-name">{a.tool}</code>
-          </div>
-          <div className="args">
-            <ResultView value={a.arguments} label="Arguments" />
-          </div>
-        </div>
-      )}
+      <ApprovalCall approval={a} tool={tool} showName={showCall} />
       {a.reason && <p className="approval-reason">{a.reason}</p>}
       <p className="approval-meta">
         {a.requester && (
@@ -135,5 +129,45 @@ export function ApprovalCard({ approval: a, me, onDecide, showCall = false, cont
         </form>
       )}
     </section>
+  )
+}
+
+/** ApprovalCall is what would run: the tool, what it does, and every argument it would use. */
+function ApprovalCall({ approval: a, tool, showName }: { approval: ApprovalView; tool?: ToolInfo; showName: boolean }) {
+  const args = callArguments(a.arguments ?? {}, tool?.input_schema)
+  const effect = toolEffect(tool)
+  return (
+    <div className="approval-call">
+      {showName && (
+        <div className="tool-line">
+          {a.domain && <span className="domain-chip">{a.domain}</span>}
+          <code className="tool-name">{a.tool}</code>
+        </div>
+      )}
+      {effect && (
+        <p className="approval-effect">
+          <span className="approval-label">What it will do:</span> {effect}
+        </p>
+      )}
+      {args.length > 0 ? (
+        <table className="kv approval-args" aria-label={`Arguments of ${a.tool}`}>
+          <tbody>
+            {args.map((arg) => (
+              <tr key={arg.name} className={arg.isDefault ? 'arg-default' : undefined}>
+                <th scope="row" title={arg.description ?? arg.name}>
+                  {humanize(arg.name)}
+                </th>
+                <td>
+                  <ResultView value={arg.value} depth={1} label={humanize(arg.name)} />
+                  {arg.isDefault && <span className="default-note"> (default: not given, so the tool uses it)</span>}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <p className="muted small">No arguments.</p>
+      )}
+    </div>
   )
 }

@@ -1,10 +1,13 @@
 // The chat: the conversation's turns as they stream in, and the message box.
-import { useCallback, useEffect, useLayoutEffect, useReducer, useRef, useState } from 'react'
+import { useCallback, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from 'react'
 import { ApiError, must, type Api } from '../api/client'
 import type { Principal, ToolInfo } from '../api/types'
 import { sendDecision } from '../chat/decide'
+import { followReducer, initialFollow, type FollowEvent } from '../chat/follow'
+import { connectionNotice, progressText, turnProgress } from '../chat/liveness'
 import { activeTurn, chatReducer, emptyChat, type ApprovalView, type TurnView } from '../chat/state'
 import { followEvents, StreamError, type StreamStatus } from '../lib/stream'
+import { toolsByName, useTools } from '../lib/tools'
 import type { Session } from '../lib/session'
 import { rolesInWords } from '../lib/roles'
 import type { Decision } from './ApprovalCard'
@@ -32,13 +35,24 @@ export function ChatView({ api, session, conversationId, onCreated, onChanged, o
   const [loadError, setLoadError] = useState('')
   const [sendError, setSendError] = useState('')
   const [stream, setStream] = useState<StreamStatus>('closed')
+  const [retryAt, setRetryAt] = useState<number | undefined>(undefined)
+  const [sendUnreachable, setSendUnreachable] = useState(false)
   const [draft, setDraft] = useState('')
   const createdHere = useRef<string | null>(null)
   const scroller = useRef<HTMLDivElement>(null)
-  const stick = useRef(true)
+  const inner = useRef<HTMLDivElement>(null)
+  const follow = useRef(initialFollow)
+  const [unseen, setUnseen] = useState(false)
+  // When the conversation last moved (an event arrived, or a message was sent): a running turn
+  // quiet for long is said to be slow.
+  const [quietSince, setQuietSince] = useState<number | undefined>(undefined)
+  const [now, setNow] = useState(() => Date.now())
+  const nudge = useRef(new EventTarget())
   const tokenRef = useRef(session.token)
   tokenRef.current = session.token
   const me = session.principal
+  const tools = useTools(api)
+  const toolIndex = useMemo(() => toolsByName(tools), [tools])
 
   // Load the history, then follow the event stream from the start: the reducer ignores what
   // the history already shows, and the stream fills in a turn that is still running.
@@ -50,6 +64,7 @@ export function ChatView({ api, session, conversationId, onCreated, onChanged, o
       setStream('closed')
       return
     }
+    setSendUnreachable(false)
     const ctl = new AbortController()
     const fresh = createdHere.current !== conversationId
     if (fresh) dispatch({ type: 'reset', conversationId })
@@ -65,11 +80,16 @@ export function ChatView({ api, session, conversationId, onCreated, onChanged, o
           url: `/conversations/${encodeURIComponent(conversationId)}/events`,
           token: () => tokenRef.current,
           signal: ctl.signal,
+          nudge: nudge.current,
           onEvent: (event) => {
             dispatch({ type: 'event', event })
+            setQuietSince(Date.now())
             if (event.type === 'turn_completed' || event.type === 'turn_failed' || event.type === 'turn_cancelled') onChanged()
           },
-          onStatus: (s) => setStream(s),
+          onStatus: (s, info) => {
+            setStream(s)
+            setRetryAt(s === 'reconnecting' && info?.delayMs !== undefined ? Date.now() + info.delayMs : undefined)
+          },
         })
       } catch (e) {
         if (ctl.signal.aborted) return
@@ -84,19 +104,60 @@ export function ChatView({ api, session, conversationId, onCreated, onChanged, o
     // are stable.
   }, [api, conversationId])
 
-  // Keep the newest content in view unless the user scrolled up to read.
-  useLayoutEffect(() => {
+  // Keep the newest content in view unless the reader scrolled up (chat/follow.ts).
+  const onFollow = useCallback((e: FollowEvent) => {
+    const next = followReducer(follow.current, e)
+    follow.current = next
+    setUnseen(next.unseen && !next.following)
+  }, [])
+  const toBottom = useCallback(() => {
     const el = scroller.current
-    if (el && stick.current) el.scrollTop = el.scrollHeight
-  }, [state])
+    if (el) el.scrollTo({ top: el.scrollHeight, behavior: 'instant' })
+  }, [])
+  useLayoutEffect(() => {
+    if (follow.current.following) toBottom()
+    else onFollow({ type: 'content' })
+  }, [state, toBottom, onFollow])
+  // Content also grows after React renders (Markdown, fonts, a card opening): follow that too.
+  useEffect(() => {
+    const el = inner.current
+    if (!el || typeof ResizeObserver === 'undefined') return
+    const ro = new ResizeObserver(() => {
+      if (follow.current.following) toBottom()
+    })
+    ro.observe(el)
+    return () => ro.disconnect()
+  }, [toBottom])
+  const jumpToNewest = () => {
+    onFollow({ type: 'jump' })
+    toBottom()
+  }
+
+  // Back online: reconnect now rather than at the end of the backoff.
+  useEffect(() => {
+    const retry = () => nudge.current.dispatchEvent(new Event('retry'))
+    window.addEventListener('online', retry)
+    return () => window.removeEventListener('online', retry)
+  }, [])
 
   const active = activeTurn(state)
+  const progressing = !!state.pending || (!!active && active.status === 'running')
+  // A clock for "still working… (20 s)" and "trying again in 4 s", ticking only when shown.
+  useEffect(() => {
+    if (!progressing && stream !== 'reconnecting') return
+    setNow(Date.now())
+    const t = setInterval(() => setNow(Date.now()), 1000)
+    return () => clearInterval(t)
+  }, [progressing, stream])
+  const notice = connectionNotice({ stream, retryAt, sendUnreachable }, now)
+  const progress = progressText(turnProgress(state.pending ? { turn: 0, status: 'running', items: [] } : active, quietSince, now))
 
   const send = useCallback(
     async (text: string): Promise<boolean> => {
       setSendError('')
       dispatch({ type: 'sending', text })
-      stick.current = true
+      setQuietSince(Date.now())
+      onFollow({ type: 'jump' })
       try {
         const info = await must(
           api.POST('/chat', { body: { message: text, ...(conversationId ? { conversation_id: conversationId } : {}) } }),
@@ -108,21 +169,28 @@ export function ChatView({ api, session, conversationId, onCreated, onChanged, o
         }
         onChanged()
         setDraft('')
+        setSendUnreachable(false)
+        // The platform answered: a stream waiting out its backoff reconnects now.
+        nudge.current.dispatchEvent(new Event('retry'))
         return true
       } catch (e) {
         dispatch({ type: 'sendFailed' })
         if (e instanceof ApiError && e.status === 401) onUnauthorized()
+        const unreachable = e instanceof ApiError && (e.status === 0 || e.status === 502 || e.status === 503 || e.status === 504)
+        setSendUnreachable(unreachable)
         setSendError(
           e instanceof ApiError && e.status === 409
             ? 'The assistant is still working on the previous message. Wait for it, or stop it.'
-            : e instanceof Error
-              ? e.message
-              : String(e),
+            : unreachable
+              ? ''
+              : e instanceof Error
+                ? e.message
+                : String(e),
         )
         return false
       }
     },
-    [api, conversationId, onChanged, onCreated, onUnauthorized],
+    [api, conversationId, onChanged, onCreated, onUnauthorized, onFollow],
   )
 
   async function stop() {
@@ -148,9 +216,14 @@ export function ChatView({ api, session, conversationId, onCreated, onChanged, o
 
   return (
     <section className="chat" aria-label={state.title ? `Conversation: ${state.title}` : 'New conversation'}>
-      {stream === 'reconnecting' && (
-        <div className="banner" role="status">
-          Connection lost — reconnecting…
+      {notice && (
+        <div className="banner banner-offline" role="alert">
+          <span>{notice}</span>
+          {stream === 'reconnecting' && (
+            <button type="button" className="link-button" onClick={() => nudge.current.dispatchEvent(new Event('retry'))}>
+              Retry now
+            </button>
+          )}
         </div>
       )}
       <div
@@ -158,10 +231,10 @@ export function ChatView({ api, session, conversationId, onCreated, onChanged, o
         ref={scroller}
         onScroll={(e) => {
           const el = e.currentTarget
-          stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80
+          onFollow({ type: 'scroll', top: el.scrollTop, height: el.scrollHeight, client: el.clientHeight })
         }}
       >
-        <div className="chat-inner">
+        <div className="chat-inner" ref={inner}>
           {loading && (
             <div className="loading" role="status" aria-live="polite">
               <span className="spinner" aria-hidden="true" /> Loading the conversation…
@@ -172,22 +245,32 @@ export function ChatView({ api, session, conversationId, onCreated, onChanged, o
               Could not load the conversation: {loadError}
             </p>
           )}
-          {empty && <Welcome api={api} me={me} onPick={setDraft} />}
+          {empty && <Welcome tools={tools} me={me} onPick={setDraft} />}
           <ol className="turns" aria-label="Messages">
             {state.turns.map((t) => (
-              <Turn key={t.turn} turn={t} me={me} onDecide={decide} />
+              <Turn key={t.turn} turn={t} me={me} tools={toolIndex} progress={t === active ? progress : ''} onDecide={decide} />
             ))}
             {state.pending && (
               <li className="turn">
                 <div className="bubble user">{state.pending}</div>
                 <div className="assistant">
                   <TypingDots />
+                  {progress && (
+                    <p className="turn-slow" role="status">
+                      {progress}
+                    </p>
+                  )}
                 </div>
               </li>
             )}
           </ol>
         </div>
       </div>
+      {unseen && (
+        <button type="button" className="new-messages" onClick={jumpToNewest}>
+          New messages ↓
+        </button>
+      )}
       <div className="composer-wrap">
         {sendError && (
           <p className="form-error small" role="alert">
@@ -214,10 +297,15 @@ export function ChatView({ api, session, conversationId, onCreated, onChanged, o
 function Turn({
   turn: t,
   me,
+  tools,
+  progress,
   onDecide,
 }: {
   turn: TurnView
   me: Principal
+  tools: Map<string, ToolInfo>
+  /** Said when the turn has been quiet for long ("still working… (20 s)"). */
+  progress: string
   onDecide: (a: ApprovalView, d: Decision, comment: string) => Promise<void>
 }) {
   const hasText = t.items.some((it) => it.kind === 'text' && it.text.trim() !== '')
@@ -232,10 +320,15 @@ function Turn({
           it.kind === 'text' ? (
             it.text.trim() ? <Markdown key={`t${it.step}`} text={it.text} streaming={!it.final && t.status === 'running'} /> : null
           ) : (
-            <ToolCard key={it.call.key} call={it.call} me={me} onDecide={onDecide} />
+            <ToolCard key={it.call.key} call={it.call} me={me} tool={tools.get(it.call.tool)} onDecide={onDecide} />
           ),
         )}
         {t.status === 'running' && !hasText && !t.items.some((it) => it.kind === 'tool' && it.call.status === 'running') && <TypingDots />}
+        {progress && (
+          <p className="turn-slow" role="status">
+            {progress}
+          </p>
+        )}
         {t.status === 'awaiting_approval' && waiting?.kind === 'tool' && waiting.call.approval && (
           <p className="turn-note" role="status">
             Paused until {rolesInWords(waiting.call.approval.approverRoles)} decides.
@@ -280,17 +373,7 @@ const examples: Record<string, string> = {
   'devops.scale_deployment': 'Scale api-server to 3 replicas',
 }
 
-function Welcome({ api, me, onPick }: { api: Api; me: Principal; onPick: (s: string) => void }) {
-  const [tools, setTools] = useState<ToolInfo[] | null>(null)
-  useEffect(() => {
-    let live = true
-    must(api.GET('/tools'))
-      .then((r) => live && setTools(r.tools ?? []))
-      .catch(() => live && setTools([]))
-    return () => {
-      live = false
-    }
-  }, [api])
+function Welcome({ tools, me, onPick }: { tools: ToolInfo[] | null; me: Principal; onPick: (s: string) => void }) {
   const domains = [...new Set((tools ?? []).map((t) => t.domain))]
   const suggestions = (tools ?? []).map((t) => examples[t.name]).filter((s): s is string => !!s).slice(0, 4)
   const first = (me.name || me.sub).split(' ')[0]

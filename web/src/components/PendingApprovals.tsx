@@ -4,6 +4,7 @@ import { ApiError, must, type Api } from '../api/client'
 import type { Principal } from '../api/types'
 import { sendDecision } from '../chat/decide'
 import { approvalFromRequest, type ApprovalView } from '../chat/state'
+import { toolsByName, useTools } from '../lib/tools'
 import { ApprovalCard, type Decision } from './ApprovalCard'
 import { RefreshIcon } from './Icons'
 
@@ -23,6 +24,7 @@ export function PendingApprovals({
   const [items, setItems] = useState<ApprovalView[] | null>(null)
   const [error, setError] = useState('')
   const [done, setDone] = useState<{ id: string; text: string }[]>([])
+  const tools = toolsByName(useTools(api))
 
   const load = useCallback(async () => {
     try {
@@ -96,6 +98,7 @@ export function PendingApprovals({
                 me={me}
                 onDecide={decide}
                 showCall
+                tool={tools.get(a.tool)}
                 context={
                   a.turn ? (
                     <p className="muted small">

@@ -27,6 +27,15 @@ describe('ToolCard', () => {
     expect(screen.getByRole('cell', { name: 'Sarah Johnson' })).toBeInTheDocument()
   })
 
+  it('shows the viewer what they may see, and says when values were hidden from them', () => {
+    const { rerender } = render(<ToolCard call={call({ status: 'ok', output: { name: 'Sarah Johnson', salary: 320000 } })} me={alice} />)
+    expect(screen.getByRole('row', { name: /Salary/ })).toHaveTextContent('320000')
+    expect(screen.queryByText(/hidden because your role/)).not.toBeInTheDocument()
+    rerender(<ToolCard call={call({ status: 'ok', output: { name: 'Sarah Johnson', salary: '[REDACTED]' }, redacted: true })} me={alice} />)
+    expect(screen.getByRole('row', { name: /Salary/ })).toHaveTextContent('redacted')
+    expect(screen.getByText('Some values are hidden because your role may not see them.')).toBeInTheDocument()
+  })
+
   it('explains a denial in plain words', () => {
     render(<ToolCard call={call({ status: 'denied', error: 'bob may not call hr.get_employee' })} me={alice} />)
     expect(screen.getByRole('alert')).toHaveTextContent(

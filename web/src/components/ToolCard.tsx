@@ -1,6 +1,6 @@
 // One tool call of a turn: which domain and tool, with which arguments, how it went, and its
 // result as a table, or in plain words why it did not run.
-import type { Principal } from '../api/types'
+import type { Principal, ToolInfo } from '../api/types'
 import type { ToolCallView, ToolStatus } from '../chat/state'
 import { duration } from '../lib/format'
 import { ApprovalCard, type Decision } from './ApprovalCard'
@@ -76,13 +76,17 @@ function sentence(s: string): string {
 export interface ToolCardProps {
   call: ToolCallView
   me: Principal | null
+  /** The tool, when known, for the approval card's defaults and description. */
+  tool?: ToolInfo
   onDecide?: (a: ApprovalView, decision: Decision, comment: string) => Promise<void>
 }
 
-export function ToolCard({ call: c, me, onDecide }: ToolCardProps) {
+export function ToolCard({ call: c, me, tool, onDecide }: ToolCardProps) {
   const label = c.status === 'error' && c.errorType ? errorTypeLabel[c.errorType] ?? 'Error' : statusLabel[c.status]
   const problem = explain(c)
-  const args = c.arguments && Object.keys(c.arguments).length > 0 ? c.arguments : undefined
+  const showApproval = !!c.approval && c.approval.status !== 'approved' && c.status !== 'rejected' && c.status !== 'expired'
+  // A pending approval card lists every argument itself, defaults included.
+  const args = c.arguments && Object.keys(c.arguments).length > 0 && !showApproval ? c.arguments : undefined
   return (
     <article className={`tool-card tool-${c.status}`} aria-label={`Tool call ${c.tool}: ${label}`}>
       <header className="tool-head">
@@ -115,13 +119,12 @@ export function ToolCard({ call: c, me, onDecide }: ToolCardProps) {
           {c.approval?.comment && <>: “{c.approval.comment}”</>}
         </p>
       )}
-      {c.approval && c.approval.status !== 'approved' && c.status !== 'rejected' && c.status !== 'expired' && (
-        <ApprovalCard approval={c.approval} me={me} onDecide={onDecide} />
-      )}
+      {showApproval && c.approval && <ApprovalCard approval={c.approval} me={me} onDecide={onDecide} tool={tool} />}
       {c.status === 'ok' && c.output !== undefined && (
         <details className="tool-result" open>
           <summary>Result</summary>
           <ResultView value={c.output} label={`Result of ${c.tool}`} />
+          {c.redacted && <p className="tool-note">Some values are hidden because your role may not see them.</p>}
         </details>
       )}
     </article>

@@ -92,6 +92,34 @@ describe('followEvents', () => {
     expect(h.delays).toEqual([500, 1000, 2000, 500, 1000])
   })
 
+  it('retries at once when nudged, instead of waiting out the backoff', async () => {
+    const nudge = new EventTarget()
+    const ctl = new AbortController()
+    let calls = 0
+    const started = Date.now()
+    const run = followEvents({
+      url: '/conversations/c1/events',
+      token: () => 'tok',
+      signal: ctl.signal,
+      nudge,
+      idleTimeoutMs: 0,
+      backoff: { initialMs: 60_000 },
+      fetch: (async () => {
+        calls++
+        if (calls === 1) throw new TypeError('connection refused')
+        ctl.abort()
+        throw new DOMException('aborted', 'AbortError')
+      }) as unknown as typeof globalThis.fetch,
+      onEvent: () => undefined,
+      onStatus: (s) => {
+        if (s === 'reconnecting') setTimeout(() => nudge.dispatchEvent(new Event('retry')), 10)
+      },
+    })
+    await run
+    expect(calls).toBe(2)
+    expect(Date.now() - started).toBeLessThan(5_000)
+  })
+
   it('caps the delay and adds at most 20% jitter', () => {
     expect(nextDelay(20, { initialMs: 500, maxMs: 15_000 }, () => 0)).toBe(15_000)
     expect(nextDelay(0, {}, () => 0.999)).toBeGreaterThanOrEqual(400)

@@ -45,6 +45,11 @@ export interface FollowOptions {
    * so silence means a dead connection that TCP has not noticed. 0 disables the check.
    */
   idleTimeoutMs?: number
+  /**
+   * A "retry" event on this target ends the wait before the next reconnect attempt at once
+   * (the user asked to retry, or the browser came back online).
+   */
+  nudge?: EventTarget
 }
 
 const defaultSleep = (ms: number, signal: AbortSignal) =>
@@ -157,9 +162,29 @@ export async function followEvents(opts: FollowOptions): Promise<void> {
     const delayMs = failures === 0 && serverRetry !== undefined ? serverRetry : nextDelay(failures, opts.backoff, random)
     failures++
     opts.onStatus?.('reconnecting', { delayMs, error })
-    await sleep(delayMs, opts.signal)
+    await sleepUnlessNudged(sleep, delayMs, opts.signal, opts.nudge)
   }
   opts.onStatus?.('closed')
+}
+
+/** sleepUnlessNudged waits like sleep, ending early on a "retry" event of nudge. */
+async function sleepUnlessNudged(
+  sleep: (ms: number, signal: AbortSignal) => Promise<void>,
+  ms: number,
+  signal: AbortSignal,
+  nudge?: EventTarget,
+): Promise<void> {
+  if (!nudge) return sleep(ms, signal)
+  const wake = new AbortController()
+  const stop = () => wake.abort()
+  signal.addEventListener('abort', stop, { once: true })
+  nudge.addEventListener('retry', stop, { once: true })
+  try {
+    await sleep(ms, wake.signal)
+  } finally {
+    signal.removeEventListener('abort', stop)
+    nudge.removeEventListener('retry', stop)
+  }
 }
 
 async function problemText(res: Response): Promise<string> {
