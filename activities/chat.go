@@ -139,7 +139,7 @@ func (a *ChatActivities) Complete(ctx context.Context, in CompleteInput) (Comple
 	if err := a.Conversations.SaveMessage(ctx, in.ConversationID, msg); err != nil {
 		return CompleteResult{}, err
 	}
-	if _, err := a.Events.Publish(ctx, in.ConversationID, in.Turn, events.MessageData{
+	if _, err := a.Events.Publish(ctx, in.ConversationID, in.Turn, events.AssistantMessageData{
 		Step: in.Step, Role: conversations.RoleAssistant, Content: resp.Content, ToolCalls: msg.ToolCalls,
 	}); err != nil {
 		return CompleteResult{}, err

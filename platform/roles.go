@@ -175,6 +175,7 @@ func APIHandler(e *Env, s *Services) http.Handler {
 
 // MCPHandler builds the MCP server's HTTP handler.
 func MCPHandler(e *Env, s *Services) http.Handler {
+	store := approvals.NewStore(e.Pool)
 	_, h := mcpserver.New(mcpserver.Deps{
 		Health:    e.HealthChecks(),
 		Verifier:  s.Verifier,
@@ -184,8 +185,8 @@ func MCPHandler(e *Env, s *Services) http.Handler {
 		Audit:     s.Audit,
 		Tools:     s.Tools,
 		Signer:    e.Signer,
-		Executor:  &mcpserver.Executor{Tools: s.Tools, Signer: e.Signer, Temporal: e.Temporal, Logger: e.Logger},
-		Approvals: approvals.NewStore(e.Pool),
+		Executor:  &mcpserver.Executor{Tools: s.Tools, Signer: e.Signer, Temporal: e.Temporal, Approvals: store, Logger: e.Logger},
+		Approvals: store,
 		Temporal:  e.Temporal,
 		Logger:    e.Logger,
 		PublicURL: e.URL(e.Cfg.Server.MCPPort),

@@ -57,7 +57,7 @@ func verifyDecision(ctx workflow.Context, d Decision) error {
 // DecisionResult acknowledges an accepted decision.
 type DecisionResult struct {
 	ApprovalID string `json:"approval_id"`
-	Status     string `json:"status"`
+	Status     string `json:"status" enum:"approved,rejected"`
 }
 
 // pendingApproval is a request the workflow waits on.

@@ -13,10 +13,13 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"mcp-platform/api/gateway"
+	"mcp-platform/api/mcpserver"
+	"mcp-platform/authz"
 	"mcp-platform/domains"
 	"mcp-platform/domains/devops"
 	"mcp-platform/domains/domainconfig"
 	"mcp-platform/domains/kit"
+	"mcp-platform/internal/approvals"
 	"mcp-platform/internal/llm"
 	"mcp-platform/internal/llm/mock"
 	"mcp-platform/internal/testutil/fakeopenai"
@@ -301,31 +304,60 @@ func TestApprovalPolicy(t *testing.T) {
 	})
 }
 
-// TestExecuteNeedsApproval: /execute and MCP never hang on a person.
+// TestExecuteNeedsApproval: /execute and MCP never hang on a person, and answer only once the
+// request for approval is recorded, so that it can be decided at once.
 func TestExecuteNeedsApproval(t *testing.T) {
 	s, v, _ := vaultStack(t, fakeopenai.New(t, fakeopenai.Reply{Text: "unused"}), false)
 	tim, ted := s.Token(t, "tim", "teller"), s.Token(t, "ted", "treasurer")
-	code, _, body := platformtest.Do(t, s.MCP.URL, http.MethodPost, "/execute", tim, map[string]any{"tool": "vault.transfer", "arguments": map[string]any{"amount": 700}})
-	require.Equal(t, http.StatusAccepted, code, body)
-	require.Equal(t, "pending_approval", body["status"])
-	follow := body["follow_url"].(string)
-	apr := body["approval"].(map[string]any)
+	execute := func(t *testing.T, amount int) (follow string, apr map[string]any) {
+		t.Helper()
+		code, _, body := platformtest.Do(t, s.MCP.URL, http.MethodPost, "/execute", tim, map[string]any{"tool": "vault.transfer", "arguments": map[string]any{"amount": amount}})
+		require.Equal(t, http.StatusAccepted, code, body)
+		require.Equal(t, "pending_approval", body["status"])
+		return body["follow_url"].(string), body["approval"].(map[string]any)
+	}
+	followed := func(t *testing.T, follow string) (int, map[string]any) {
+		t.Helper()
+		code, _, body := platformtest.Do(t, s.MCP.URL, http.MethodGet, follow, tim, nil)
+		return code, body
+	}
 
-	code, _, _ = platformtest.Do(t, s.MCP.URL, http.MethodGet, follow, tim, nil)
-	require.Equal(t, http.StatusAccepted, code)
-	code, _, _ = platformtest.Do(t, s.MCP.URL, http.MethodGet, follow, ted, nil)
-	require.Equal(t, http.StatusNotFound, code, "only the caller follows their call")
+	t.Run("OK the approver decides as soon as /execute answers", func(t *testing.T) {
+		for i := range 3 {
+			follow, apr := execute(t, 700+i)
+			code, _, out := platformtest.Do(t, s.MCP.URL, http.MethodPost, apr["decision_url"].(string), ted, map[string]any{"decision": "approve", "args_hash": apr["args_hash"]})
+			require.Equal(t, http.StatusOK, code, "decision %d at once: %v", i, out)
+			require.Eventually(t, func() bool {
+				code, _ := followed(t, follow)
+				return code == http.StatusOK
+			}, 20*time.Second, 100*time.Millisecond)
+			_, res := followed(t, follow)
+			require.Equal(t, "completed", res["status"])
+			require.Equal(t, true, res["result"].(map[string]any)["ok"])
+		}
+		require.Equal(t, 3, v.count("vault.transfer"))
+	})
 
-	pendingFor(t, s, ted, 1)
-	code, _, out := platformtest.Do(t, s.MCP.URL, http.MethodPost, apr["decision_url"].(string), ted, map[string]any{"decision": "approve", "args_hash": apr["args_hash"]})
-	require.Equal(t, http.StatusOK, code, out)
-	require.Eventually(t, func() bool {
-		code, _, _ := platformtest.Do(t, s.MCP.URL, http.MethodGet, follow, tim, nil)
-		return code == http.StatusOK
-	}, 20*time.Second, 100*time.Millisecond)
-	_, _, res := platformtest.Do(t, s.MCP.URL, http.MethodGet, follow, tim, nil)
-	require.Equal(t, true, res["result"].(map[string]any)["ok"])
-	require.Equal(t, 1, v.count("vault.transfer"))
+	t.Run("OK while it waits, following it shows pending_approval with the approval", func(t *testing.T) {
+		follow, apr := execute(t, 900)
+		code, body := followed(t, follow)
+		require.Equal(t, http.StatusAccepted, code, body)
+		require.Equal(t, "pending_approval", body["status"])
+		waiting := body["approval"].(map[string]any)
+		for _, field := range []string{"id", "args_hash", "decision_url", "expires_at", "requested_at"} {
+			require.Equal(t, apr[field], waiting[field], field)
+		}
+		code, _, _ = platformtest.Do(t, s.MCP.URL, http.MethodGet, follow, ted, nil)
+		require.Equal(t, http.StatusNotFound, code, "only the caller follows their call")
+
+		code, _, out := platformtest.Do(t, s.MCP.URL, http.MethodPost, waiting["decision_url"].(string), ted, map[string]any{"decision": "reject", "args_hash": waiting["args_hash"]})
+		require.Equal(t, http.StatusOK, code, out)
+		require.Eventually(t, func() bool {
+			code, _ := followed(t, follow)
+			return code == http.StatusConflict
+		}, 20*time.Second, 100*time.Millisecond, "a rejected call is 409")
+		require.Equal(t, 3, v.count("vault.transfer"), "the rejected transfer did not run")
+	})
 
 	t.Run("OK MCP tools/call answers at once with the pending approval", func(t *testing.T) {
 		cs := platformtest.MCPSession(t, s.MCP.URL+"/mcp", tim)
@@ -333,7 +365,26 @@ func TestExecuteNeedsApproval(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, call.IsError)
 		require.Contains(t, call.Content[0].(*mcp.TextContent).Text, "Approval required")
-		require.Equal(t, 1, v.count("vault.transfer"), "nothing ran")
-		pendingFor(t, s, ted, 1)
+		require.Equal(t, 3, v.count("vault.transfer"), "nothing ran")
+		_, _, list := platformtest.Do(t, s.MCP.URL, http.MethodGet, "/approvals", ted, nil)
+		require.Len(t, list["approvals"], 1, "the request is recorded when tools/call answers")
+	})
+
+	t.Run("OK a run slow to record its request is answered running, and followed to pending_approval", func(t *testing.T) {
+		x := &mcpserver.Executor{Tools: s.Services.Tools, Signer: s.Env.Signer, Temporal: s.Env.Temporal,
+			Approvals: approvals.NewStore(s.Env.Pool), ApprovalWait: time.Microsecond, Logger: s.Env.Logger}
+		tim := authz.Principal{Subject: "tim", Roles: []string{"teller"}}
+		res, err := x.Execute(context.Background(), tim, "vault.transfer", map[string]any{"amount": 950})
+		require.NoError(t, err)
+		require.Equal(t, mcpserver.StatusRunning, res.Status, "no wait for the request at all")
+		require.Nil(t, res.Approval)
+		require.Eventually(t, func() bool {
+			res, err = x.Follow(context.Background(), tim, res.WorkflowID)
+			require.NoError(t, err)
+			return res.Status == mcpserver.StatusPendingApproval
+		}, 20*time.Second, 50*time.Millisecond)
+		require.Equal(t, "vault.transfer", res.Approval.Tool)
+		require.Equal(t, approvals.StatusPending, res.Approval.Status)
+		require.NoError(t, s.Env.Temporal.CancelWorkflow(context.Background(), res.WorkflowID, ""))
 	})
 }

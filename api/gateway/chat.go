@@ -103,7 +103,8 @@ func addChatRoutes(api huma.API, deps Deps) {
 		Tags:          []string{"Chat"},
 		DefaultStatus: http.StatusAccepted,
 		Responses: map[string]*huma.Response{
-			"200": {Description: "The turn finished (wait=true)"},
+			"200": httpapi.JSONResponse[TurnInfo](api, "The turn finished (wait=true): completed with the answer, failed with the reason, or cancelled"),
+			"202": httpapi.JSONResponse[TurnInfo](api, "The turn started (or, with wait=true, is still running or waits for an approval)"),
 		},
 		Errors: []int{http.StatusUnauthorized, http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity,
 			http.StatusServiceUnavailable},

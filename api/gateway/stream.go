@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -50,13 +51,24 @@ func (StreamEvent) Schema(r huma.Registry) *huma.Schema {
 		shared := huma.SchemaFromType(r, reflect.TypeFor[streamEventFields]())
 		for _, p := range events.Payloads() {
 			payload := reflect.TypeOf(p)
-			variant := strings.TrimSuffix(payload.Name(), "Data") + "Event"
+			variant := variantName(p.EventType())
 			r.Map()[variant] = streamEventVariant(shared, p.EventType(), r.Schema(payload, true, ""))
 			union.OneOf = append(union.OneOf, &huma.Schema{Ref: schemaRefPrefix + variant})
 			union.Discriminator.Mapping[p.EventType()] = schemaRefPrefix + variant
 		}
 	}
 	return &huma.Schema{Ref: schemaRefPrefix + name}
+}
+
+// variantName names the schema of the events of type typ: turn_started is TurnStartedEvent.
+func variantName(typ string) string {
+	var b strings.Builder
+	for word := range strings.SplitSeq(typ, "_") {
+		if word != "" {
+			b.WriteString(strings.ToUpper(word[:1]) + word[1:])
+		}
+	}
+	return b.String() + "Event"
 }
 
 // streamEventVariant is the schema of the events of one type: the shared fields, type fixed to
@@ -111,6 +123,40 @@ func addStreamRoute(api huma.API, deps Deps) {
 		Tags:   []string{"Conversations"},
 		Errors: []int{http.StatusUnauthorized, http.StatusNotFound},
 	}, map[string]any{"message": StreamEvent{}, "ping": Ping{}}, h.stream)
+	describeEnvelopes(api.OpenAPI().Components.Schemas, api.OpenAPI().Paths["/conversations/{id}/events"].Get.Responses["200"].Content["text/event-stream"])
+}
+
+// describeEnvelopes adjusts the SSE envelopes Huma documents to what strict generators can build
+// a typed stream client from. Each envelope becomes a named schema (MessageEnvelope,
+// PingEnvelope) whose event is an enum and whose id is text, as SSE sends it, and the stream's
+// items a union of them discriminated by event: ogen cannot tell inline variants whose data are
+// both objects apart. Its extension x-ogen-sse-event-shape says that the schema is an array of
+// whole envelopes (Huma's form), not of data payloads.
+func describeEnvelopes(r huma.Registry, media *huma.MediaType) {
+	if media.Extensions == nil {
+		media.Extensions = map[string]any{}
+	}
+	media.Extensions["x-ogen-sse-event-shape"] = "full-array"
+	envelopes, _ := media.Schema.Items.Extensions["oneOf"].([]*huma.Schema)
+	union := &huma.Schema{Discriminator: &huma.Discriminator{PropertyName: "event", Mapping: map[string]string{}}}
+	for _, e := range envelopes {
+		event := e.Properties["event"]
+		name, ok := event.Extensions["const"].(string)
+		if !ok {
+			continue
+		}
+		delete(event.Extensions, "const")
+		event.Enum = []any{name}
+		if !slices.Contains(e.Required, "event") {
+			e.Required = append(e.Required, "event") // SSE's default event name is message
+		}
+		e.Properties["id"] = &huma.Schema{Type: huma.TypeString, Description: "The event ID (a number); a reconnecting client sends it as Last-Event-ID."}
+		ref := schemaRefPrefix + strings.TrimSuffix(variantName(name), "Event") + "Envelope"
+		r.Map()[strings.TrimPrefix(ref, schemaRefPrefix)] = e
+		union.OneOf = append(union.OneOf, &huma.Schema{Ref: ref})
+		union.Discriminator.Mapping[name] = ref
+	}
+	media.Schema.Items = union
 }
 
 // stream replays the caller's conversation from the client's resume point and then follows it

@@ -117,7 +117,7 @@ type TokenRequest struct {
 type TokenResponse struct {
 	Body struct {
 		AccessToken string          `json:"access_token"`
-		TokenType   string          `json:"token_type" example:"Bearer"`
+		TokenType   string          `json:"token_type" enum:"Bearer"`
 		ExpiresIn   int64           `json:"expires_in" doc:"Lifetime in seconds"`
 		Principal   authz.Principal `json:"principal"`
 	}

@@ -53,6 +53,15 @@ func New(mux *http.ServeMux, spec Spec) huma.API {
 	return humago.New(mux, cfg)
 }
 
+// JSONResponse documents a response whose body is a T: the other status an output's Status
+// field can take besides the operation's default one (Huma documents only the default), so that
+// generated clients read that body too.
+func JSONResponse[T any](api huma.API, description string) *huma.Response {
+	return &huma.Response{Description: description, Content: map[string]*huma.MediaType{
+		"application/json": {Schema: api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[T](), true, "")},
+	}}
+}
+
 // HealthBody is the answer of GET /health.
 type HealthBody struct {
 	Status  string        `json:"status" enum:"ok,unavailable" doc:"ok when every dependency answers"`
@@ -78,7 +87,6 @@ type healthOutput struct {
 // answer and 503, naming the failing ones, otherwise; GET /readyz, the same for orchestrators;
 // and GET /livez, which only says the process serves. They need no token.
 func AddHealth(api huma.API, service string, checks []health.Check) {
-	bodySchema := api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[HealthBody](), true, "")
 	huma.Register(api, huma.Operation{
 		OperationID: "get-health",
 		Method:      http.MethodGet,
@@ -94,10 +102,7 @@ func AddHealth(api huma.API, service string, checks []health.Check) {
 					Schema: api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[huma.ErrorModel](), true, ""),
 				}},
 			},
-			"503": {
-				Description: "A dependency is down",
-				Content:     map[string]*huma.MediaType{"application/json": {Schema: bodySchema}},
-			},
+			"503": JSONResponse[HealthBody](api, "A dependency is down"),
 		},
 	}, healthHandler(service, checks))
 
@@ -110,7 +115,7 @@ func AddHealth(api huma.API, service string, checks []health.Check) {
 			"503 otherwise, so traffic goes elsewhere. Same body as /health.",
 		Tags:      []string{"Health"},
 		Security:  []map[string][]string{},
-		Responses: map[string]*huma.Response{"503": {Description: "Not ready", Content: map[string]*huma.MediaType{"application/json": {Schema: bodySchema}}}},
+		Responses: map[string]*huma.Response{"503": JSONResponse[HealthBody](api, "Not ready")},
 	}, healthHandler(service, checks))
 
 	huma.Register(api, huma.Operation{

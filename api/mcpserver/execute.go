@@ -2,6 +2,7 @@ package mcpserver
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"mcp-platform/activities"
 	"mcp-platform/authz"
 	"mcp-platform/domains"
+	"mcp-platform/internal/approvals"
 	"mcp-platform/internal/temporalx"
 	"mcp-platform/toolcall"
 	"mcp-platform/workflows"
@@ -30,21 +32,41 @@ type Executor struct {
 	// Signer vouches for the caller to the domain's worker.
 	Signer   *authz.Signer
 	Temporal client.Client
-	Logger   *slog.Logger
+	// Approvals is where runs record their requests for approval; Execute answers a call that
+	// needs one only once it is there, and Follow reads it.
+	Approvals *approvals.Store
+	// ApprovalWait bounds how long Execute waits for a run to record its request for approval
+	// (DefaultApprovalWait when zero).
+	ApprovalWait time.Duration
+	Logger       *slog.Logger
 }
 
-// ExecResult is a tool call's result, or the approval it waits for.
+// DefaultApprovalWait is how long Execute waits, at most, for a run to record its request for
+// approval. The run's first activity records it, usually within a tenth of a second.
+const DefaultApprovalWait = 10 * time.Second
+
+// Statuses of a tool call made outside a chat.
+const (
+	// StatusCompleted: the call ran; the result is there.
+	StatusCompleted = "completed"
+	// StatusPendingApproval: the call waits for a person's decision on its (recorded) request.
+	StatusPendingApproval = "pending_approval"
+	// StatusRunning: the call is starting or running.
+	StatusRunning = "running"
+)
+
+// ExecResult is a tool call's result, or where it stands.
 type ExecResult struct {
 	activities.ExecuteToolResult
 	WorkflowID string
-	// Pending is set when the call waits for a person's approval; it has not run yet.
-	Pending *toolcall.ApprovalPlan
-	// Status is "completed", or "running" for a followed call that has not finished.
+	// Status is StatusCompleted, StatusPendingApproval or StatusRunning.
 	Status string
+	// Approval is the request the call waits for (with StatusPendingApproval); nothing has run.
+	Approval *approvals.Request
 }
 
 // Follow returns the outcome of a call p made earlier (admins may follow anyone's): its result,
-// or Status "running" while it waits for approval or runs.
+// or StatusPendingApproval with the request while it waits for a person, or StatusRunning.
 func (x *Executor) Follow(ctx context.Context, p authz.Principal, workflowID string) (*ExecResult, error) {
 	notFound := toolcall.Errorf(toolcall.NotFound, "no tool call %s", workflowID)
 	desc, err := x.Temporal.DescribeWorkflowExecution(ctx, workflowID, "")
@@ -65,9 +87,24 @@ func (x *Executor) Follow(ctx context.Context, p authz.Principal, workflowID str
 	}
 	tool := strings.Join(tools, ",")
 	if info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-		return &ExecResult{ExecuteToolResult: activities.ExecuteToolResult{Tool: tool}, WorkflowID: workflowID, Status: "running"}, nil
+		return x.standing(ctx, tool, workflowID)
 	}
 	return x.result(ctx, tool, domains.DomainOf(tool), x.Temporal.GetWorkflow(ctx, workflowID, ""))
+}
+
+// standing says where a running call stands: waiting for a person on its pending request, or
+// running.
+func (x *Executor) standing(ctx context.Context, tool, workflowID string) (*ExecResult, error) {
+	res := &ExecResult{ExecuteToolResult: activities.ExecuteToolResult{Tool: tool}, WorkflowID: workflowID, Status: StatusRunning}
+	r, err := x.Approvals.PendingFor(ctx, workflowID)
+	switch {
+	case err == nil:
+		res.Status, res.Approval = StatusPendingApproval, &r
+	case !errors.Is(err, approvals.ErrNotFound):
+		x.Logger.Error("read the approval of a tool run failed", "workflow_id", workflowID, "error", err)
+		return nil, toolcall.Errorf(toolcall.Unavailable, "could not read where %s stands; try again shortly", workflowID)
+	}
+	return res, nil
 }
 
 // Execute runs one tool call for p and waits for its result.
@@ -117,12 +154,58 @@ func (x *Executor) Execute(ctx context.Context, p authz.Principal, toolName stri
 		return nil, &toolcall.Error{Code: toolcall.Unavailable, Status: http.StatusServiceUnavailable, Message: "the workflow service is unavailable; try again shortly"}
 	}
 	if plan != nil {
-		// Never hang on a person: the caller follows the run and the approval instead.
-		return &ExecResult{ExecuteToolResult: activities.ExecuteToolResult{Tool: call.Tool}, WorkflowID: id, Pending: plan}, nil
+		// Never hang on a person: the caller follows the run and decides the approval instead,
+		// which it can do as soon as it hears of it.
+		return x.awaitRecorded(ctx, call.Tool, call.Domain, run, plan.ID)
 	}
 	wctx, cancel := context.WithTimeout(ctx, bound)
 	defer cancel()
 	return x.result(wctx, call.Tool, call.Domain, run)
+}
+
+// awaitRecorded waits, at most ApprovalWait, until the run has recorded its request for
+// approval (the ToolRun workflow's first activity does) and returns the call pending on it. A
+// run that ends first returns its outcome (its request could not be recorded); one that has not
+// recorded it by the deadline is returned as running, for the caller to follow.
+func (x *Executor) awaitRecorded(ctx context.Context, tool, domain string, run client.WorkflowRun, approvalID string) (*ExecResult, error) {
+	wait := x.ApprovalWait
+	if wait <= 0 {
+		wait = DefaultApprovalWait
+	}
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	ended := make(chan struct{})
+	go func() {
+		_ = run.Get(wctx, nil)
+		close(ended)
+	}()
+	res := &ExecResult{ExecuteToolResult: activities.ExecuteToolResult{Tool: tool}, WorkflowID: run.GetID(), Status: StatusRunning}
+	logged := false
+	for delay := 10 * time.Millisecond; ; delay = min(2*delay, 200*time.Millisecond) {
+		r, err := x.Approvals.Get(wctx, approvalID)
+		if err == nil {
+			res.Status, res.Approval = StatusPendingApproval, &r
+			return res, nil
+		}
+		if !errors.Is(err, approvals.ErrNotFound) && wctx.Err() == nil && !logged {
+			x.Logger.Warn("read a request for approval failed; trying again", "approval", approvalID, "error", err)
+			logged = true
+		}
+		select {
+		case <-time.After(delay):
+			continue
+		case <-ended:
+			if wctx.Err() == nil {
+				return x.result(ctx, tool, domain, run)
+			}
+		case <-wctx.Done():
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		x.Logger.Warn("the request for approval was not recorded in time; the caller follows the run", "workflow_id", run.GetID(), "approval", approvalID)
+		return res, nil
+	}
 }
 
 // result waits for a tool run and maps its outcome.
@@ -138,5 +221,5 @@ func (x *Executor) result(ctx context.Context, tool, domain string, run client.W
 	if res.Status != "ok" {
 		return nil, &toolcall.Error{Code: toolcall.Code(res.Status), Message: res.Error}
 	}
-	return &ExecResult{ExecuteToolResult: res.Result, WorkflowID: run.GetID(), Status: "completed"}, nil
+	return &ExecResult{ExecuteToolResult: res.Result, WorkflowID: run.GetID(), Status: StatusCompleted}, nil
 }

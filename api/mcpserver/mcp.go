@@ -151,12 +151,16 @@ func toolHandler(deps Deps, p authz.Principal, tool string) mcp.ToolHandler {
 			}
 			return errorResult("the tool call failed"), nil
 		}
-		if pl := res.Pending; pl != nil {
-			// Not a result of the tool, so it cannot be structured content matching its
-			// output schema: a clear, actionable message instead. Nothing has run.
+		// A call that has not run has no result of the tool, so it cannot be structured content
+		// matching its output schema: a clear, actionable message instead.
+		switch res.Status {
+		case StatusPendingApproval:
+			r := res.Approval
 			return errorResult(fmt.Sprintf("Approval required: %s has not run. Request %s waits for a person with one of the roles %v (%s); it expires in %s. "+
 				"Follow the call with GET /executions/%s on this server; approvers decide with POST /approvals/%s/decision.",
-				tool, pl.ID, pl.Approvers, pl.Reason, pl.Timeout, res.WorkflowID, pl.ID)), nil
+				tool, r.ID, r.ApproverRoles, r.Reason, expiresIn(r.ExpiresAt), res.WorkflowID, r.ID)), nil
+		case StatusRunning:
+			return errorResult(fmt.Sprintf("%s has not finished yet; follow the call with GET /executions/%s on this server.", tool, res.WorkflowID)), nil
 		}
 		b, err := json.Marshal(res.Output)
 		if err != nil {

@@ -30,7 +30,8 @@ type ExecuteRequest struct {
 	}
 }
 
-// ExecuteResponse is a tool call's result (200), or a call waiting for approval (202).
+// ExecuteResponse is a tool call's result (200), or a call waiting for approval or running
+// (202).
 type ExecuteResponse struct {
 	Status int
 	Body   ExecutionBody
@@ -39,12 +40,12 @@ type ExecuteResponse struct {
 // ExecutionBody describes a tool call's result or where it stands.
 type ExecutionBody struct {
 	Tool       string           `json:"tool" example:"hr.get_employee"`
-	Status     string           `json:"status" enum:"completed,pending_approval,running" doc:"completed with a result, or waiting"`
+	Status     string           `json:"status" enum:"completed,pending_approval,running" doc:"completed with a result; pending_approval while a person decides (approval says what to do); running while it starts or runs"`
 	Result     any              `json:"result,omitempty" doc:"The tool's structured result (matches its output schema)"`
 	Redacted   bool             `json:"redacted,omitempty" doc:"True when sensitive fields were masked because the caller may not see them"`
 	DurationMS int64            `json:"duration_ms,omitempty"`
 	WorkflowID string           `json:"workflow_id" doc:"The Temporal run that executes the call"`
-	Approval   *PendingApproval `json:"approval,omitempty" doc:"The approval the call waits for"`
+	Approval   *PendingApproval `json:"approval,omitempty" doc:"The approval the call waits for (status pending_approval); it can be decided at once"`
 	FollowURL  string           `json:"follow_url" doc:"GET it for the outcome (202 while waiting)"`
 }
 
@@ -53,22 +54,32 @@ type PendingApproval struct {
 	ID          string    `json:"id" example:"apr-3f9c2a7d1b0e4c55"`
 	Reason      string    `json:"reason"`
 	Approvers   []string  `json:"approver_roles" doc:"Roles that may decide"`
-	ExpiresIn   string    `json:"expires_in" example:"24h0m0s"`
+	ExpiresIn   string    `json:"expires_in" example:"24h0m0s" doc:"How long until the request expires undecided"`
+	ExpiresAt   time.Time `json:"expires_at" doc:"When the request expires undecided"`
 	DecisionURL string    `json:"decision_url" doc:"POST a decision here (GET /approvals lists what you may decide)"`
 	ArgsHash    string    `json:"args_hash" doc:"Quote it in the decision"`
 	RequestedAt time.Time `json:"requested_at"`
 }
 
-func executionBody(res *ExecResult) ExecutionBody {
-	b := ExecutionBody{Tool: res.Tool, Status: "completed", Result: res.Output, Redacted: res.Redacted,
-		DurationMS: res.DurationMS, WorkflowID: res.WorkflowID, FollowURL: "/executions/" + res.WorkflowID}
-	if p := res.Pending; p != nil {
-		b.Status, b.Result = "pending_approval", nil
-		b.Approval = &PendingApproval{ID: p.ID, Reason: p.Reason, Approvers: p.Approvers, ExpiresIn: p.Timeout.String(),
-			DecisionURL: "/approvals/" + p.ID + "/decision", ArgsHash: p.ArgsHash, RequestedAt: time.Now().UTC()}
+// executionResponse answers 200 with a call's result, or 202 with where it stands.
+func executionResponse(res *ExecResult) *ExecuteResponse {
+	out := &ExecuteResponse{Status: http.StatusOK, Body: ExecutionBody{Tool: res.Tool, Status: res.Status,
+		WorkflowID: res.WorkflowID, FollowURL: "/executions/" + res.WorkflowID}}
+	if res.Status == StatusCompleted {
+		out.Body.Result, out.Body.Redacted, out.Body.DurationMS = res.Output, res.Redacted, res.DurationMS
+		return out
 	}
-	return b
+	out.Status = http.StatusAccepted
+	if r := res.Approval; r != nil {
+		out.Body.Approval = &PendingApproval{ID: r.ID, Reason: r.Reason, Approvers: r.ApproverRoles,
+			ExpiresIn: expiresIn(r.ExpiresAt), ExpiresAt: r.ExpiresAt,
+			DecisionURL: "/approvals/" + r.ID + "/decision", ArgsHash: r.ArgsHash, RequestedAt: r.RequestedAt}
+	}
+	return out
 }
+
+// expiresIn is how long until a request for approval expires, to the second.
+func expiresIn(at time.Time) string { return time.Until(at).Round(time.Second).String() }
 
 func addToolRoutes(api huma.API, deps Deps) {
 	httpapi.AddToolList(api, deps.Tools)
@@ -105,8 +116,13 @@ func addToolRoutes(api huma.API, deps Deps) {
 			"queue, and returns its result. 422 lists each invalid argument; 403 when the caller may not use " +
 			"the tool; 404 for an unknown tool or a thing the tool did not find; 503 when the domain has no " +
 			"running worker; 502/504 when the backend failed or did not answer in time. A tool that needs a " +
-			"person's approval answers 202 at once with the pending approval and a follow_url; it never hangs.",
+			"person's approval answers 202 at once with status pending_approval, the approval (recorded: it can " +
+			"be decided at once) and a follow_url; it never hangs.",
 		Tags: []string{"Tools"},
+		Responses: map[string]*huma.Response{
+			"202": httpapi.JSONResponse[ExecutionBody](api, "The call waits for a person's approval (status pending_approval); nothing has run. "+
+				"Rarely, status running: the run has not recorded its request yet; follow it."),
+		},
 		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusConflict,
 			http.StatusUnprocessableEntity, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout},
 	}, func(ctx context.Context, in *ExecuteRequest) (*ExecuteResponse, error) {
@@ -122,11 +138,7 @@ func addToolRoutes(api huma.API, deps Deps) {
 		if err != nil {
 			return nil, problem(err)
 		}
-		out := &ExecuteResponse{Status: http.StatusOK, Body: executionBody(res)}
-		if res.Pending != nil {
-			out.Status = http.StatusAccepted
-		}
-		return out, nil
+		return executionResponse(res), nil
 	})
 
 	huma.Register(api, huma.Operation{
@@ -134,10 +146,14 @@ func addToolRoutes(api huma.API, deps Deps) {
 		Method:      http.MethodGet,
 		Path:        "/executions/{id}",
 		Summary:     "Follow a tool call",
-		Description: "The outcome of a call made with POST /execute: 200 with the result once it ran, 202 while it " +
-			"waits for approval or runs, 409 when a person rejected it or the request expired, and the errors of " +
-			"POST /execute when it failed. Only the caller who made it may follow it.",
-		Tags:   []string{"Tools"},
+		Description: "The outcome of a call made with POST /execute: 200 with the result once it ran; 202 while it " +
+			"waits for approval (status pending_approval, with the approval) or runs (status running); 409 when a " +
+			"person rejected it or the request expired, and the errors of POST /execute when it failed. Only the " +
+			"caller who made it may follow it.",
+		Tags: []string{"Tools"},
+		Responses: map[string]*huma.Response{
+			"202": httpapi.JSONResponse[ExecutionBody](api, "The call waits for a person's approval (status pending_approval) or runs (status running)"),
+		},
 		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusConflict, http.StatusBadGateway},
 	}, func(ctx context.Context, in *struct {
 		ID string `path:"id" maxLength:"100" pattern:"^tool-[0-9a-f-]+$" doc:"workflow_id of the call"`
@@ -150,12 +166,7 @@ func addToolRoutes(api huma.API, deps Deps) {
 		if err != nil {
 			return nil, problem(err)
 		}
-		out := &ExecuteResponse{Status: http.StatusOK, Body: executionBody(res)}
-		if res.Pending != nil || res.Status == "running" {
-			out.Status = http.StatusAccepted
-			out.Body.Status = res.Status
-		}
-		return out, nil
+		return executionResponse(res), nil
 	})
 }
 

@@ -29,7 +29,7 @@ var ErrNotFound = errors.New("approval request not found")
 type Request struct {
 	ID             string         `json:"id" example:"apr-3f9c2a7d1b0e4c55"`
 	WorkflowID     string         `json:"workflow_id"`
-	ConversationID string         `json:"conversation_id,omitempty"`
+	ConversationID string         `json:"conversation_id,omitempty" format:"uuid" doc:"The conversation whose turn made the call; absent for calls from POST /execute and MCP"`
 	Turn           int            `json:"turn,omitempty"`
 	ToolCallID     string         `json:"tool_call_id"`
 	Tool           string         `json:"tool" example:"devops.scale_deployment"`
@@ -105,7 +105,19 @@ func scan(row pgx.CollectableRow) (Request, error) {
 
 // Get returns one request.
 func (s *Store) Get(ctx context.Context, id string) (Request, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+columns+` FROM approvals WHERE id = $1`, id)
+	return s.one(ctx, `WHERE id = $1`, id)
+}
+
+// PendingFor returns the newest pending request of a workflow, or ErrNotFound when it waits for
+// none.
+func (s *Store) PendingFor(ctx context.Context, workflowID string) (Request, error) {
+	return s.one(ctx, `WHERE workflow_id = $1 AND status = 'pending' ORDER BY requested_at DESC LIMIT 1`, workflowID)
+}
+
+// one returns the request a query selects (where is its WHERE clause and what follows), or
+// ErrNotFound.
+func (s *Store) one(ctx context.Context, where string, args ...any) (Request, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+columns+` FROM approvals `+where, args...)
 	if err != nil {
 		return Request{}, fmt.Errorf("load approval: %w", err)
 	}
@@ -113,7 +125,10 @@ func (s *Store) Get(ctx context.Context, id string) (Request, error) {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Request{}, ErrNotFound
 	}
-	return r, err
+	if err != nil {
+		return Request{}, fmt.Errorf("load approval: %w", err)
+	}
+	return r, nil
 }
 
 // Pending returns the pending requests that subject (with roles) may decide by role, newest

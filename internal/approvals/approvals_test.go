@@ -448,3 +448,37 @@ func TestPendingCount(t *testing.T) {
 		require.Zero(t, count(t, "wf-c"))
 	})
 }
+
+func TestPendingFor(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.New(t)
+	s := approvals.NewStore(db.Pool)
+	old, newer, other := request("apr-for-old"), request("apr-for-new"), request("apr-for-other")
+	old.WorkflowID, newer.WorkflowID = "tool-1", "tool-1"
+	for _, r := range []approvals.Request{old, newer, other} {
+		create(t, s, r)
+	}
+	setRequestedAt(t, db, old.ID, time.Now().Add(-time.Hour))
+
+	t.Run("OK the newest pending request of the workflow", func(t *testing.T) {
+		got, err := s.PendingFor(ctx, "tool-1")
+		require.NoError(t, err)
+		require.Equal(t, newer.ID, got.ID)
+		require.Equal(t, approvals.StatusPending, got.Status)
+	})
+
+	t.Run("OK a decided request is no longer pending", func(t *testing.T) {
+		require.NoError(t, s.Decide(ctx, newer.ID, approvals.StatusApproved, "bob", ""))
+		got, err := s.PendingFor(ctx, "tool-1")
+		require.NoError(t, err)
+		require.Equal(t, old.ID, got.ID)
+	})
+
+	t.Run("ErrNotFound when the workflow waits for none", func(t *testing.T) {
+		require.NoError(t, s.Decide(ctx, old.ID, approvals.StatusRejected, "bob", ""))
+		_, err := s.PendingFor(ctx, "tool-1")
+		require.ErrorIs(t, err, approvals.ErrNotFound)
+		_, err = s.PendingFor(ctx, "tool-unknown")
+		require.ErrorIs(t, err, approvals.ErrNotFound)
+	})
+}

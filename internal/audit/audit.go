@@ -90,7 +90,7 @@ type Record struct {
 	Tool       string         `json:"tool"`
 	Domain     string         `json:"domain"`
 	Params     map[string]any `json:"params"`
-	Outcome    Outcome        `json:"outcome"`
+	Outcome    Outcome        `json:"outcome" enum:"started,succeeded,denied,invalid,failed,rejected,expired"`
 	Error      string         `json:"error"`
 	Result     any            `json:"result,omitempty"`
 	DurationMS int64          `json:"duration_ms"`

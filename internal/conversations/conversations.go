@@ -48,7 +48,7 @@ const (
 
 // Conversation is a chat thread.
 type Conversation struct {
-	ID        string    `json:"id"`
+	ID        string    `json:"id" format:"uuid"`
 	UserID    string    `json:"user_id"`
 	Title     string    `json:"title"`
 	CreatedAt time.Time `json:"created_at"`
@@ -60,7 +60,7 @@ type Conversation struct {
 type Turn struct {
 	Turn       int        `json:"turn"`
 	WorkflowID string     `json:"workflow_id"`
-	Status     string     `json:"status"`
+	Status     string     `json:"status" enum:"running,awaiting_approval,completed,failed,cancelled"`
 	Error      string     `json:"error,omitempty"`
 	StartedAt  time.Time  `json:"started_at"`
 	FinishedAt *time.Time `json:"finished_at,omitempty"`
@@ -78,12 +78,13 @@ type Message struct {
 	ID         int64      `json:"id"`
 	Turn       int        `json:"turn"`
 	Seq        int        `json:"seq"`
-	Role       string     `json:"role"`
+	Role       string     `json:"role" enum:"user,assistant,tool"`
 	Content    string     `json:"content"`
 	ToolCalls  []ToolCall `json:"tool_calls,omitempty"`
 	ToolCallID string     `json:"tool_call_id,omitempty"`
 	ToolName   string     `json:"tool_name,omitempty"`
-	ToolStatus string     `json:"tool_status,omitempty"`
+	// ToolStatus is how a tool message's call ended, as in the tool_finished event.
+	ToolStatus string `json:"tool_status,omitempty" enum:"ok,denied,invalid,not_found,conflict,unavailable,timeout,audit_unavailable,rejected,expired"`
 	// Data is structured detail of a tool message (redacted result, error type, duration).
 	Data      map[string]any `json:"data,omitempty"`
 	CreatedAt time.Time      `json:"created_at"`

@@ -39,13 +39,14 @@ type DeltaData struct {
 	Text string `json:"text" doc:"Text to append to the step's text"`
 }
 
-// MessageData is the payload of message: the final text and tool calls of an LLM step, as
-// saved in the conversation.
-type MessageData struct {
+// AssistantMessageData is the payload of message: the final text and tool calls of an LLM step, as
+// saved in the conversation. (Not MessageData: generators name the inline data of the
+// conversation's Message schema so, and two types of one name break their clients.)
+type AssistantMessageData struct {
 	// Step is the LLM step of the turn.
 	Step int `json:"step" doc:"LLM step of the turn"`
 	// Role is the message's role (assistant).
-	Role string `json:"role" doc:"Role of the message (assistant)"`
+	Role string `json:"role" enum:"assistant" doc:"Role of the message (assistant)"`
 	// Content is the step's whole text; it replaces the deltas streamed before it.
 	Content string `json:"content" doc:"The step's whole text"`
 	// ToolCalls are the calls the LLM asked for, with the arguments redacted.
@@ -77,9 +78,9 @@ type ToolStartedData struct {
 // ToolFinishedData is the payload of tool_finished: how a call ended, with its output redacted.
 type ToolFinishedData struct {
 	ToolCallRef
-	// Status is "ok" or the error type: denied, invalid, not_found, conflict, unavailable,
-	// rejected, expired.
-	Status string `json:"status" doc:"ok, or the error type (denied, invalid, not_found, conflict, unavailable, rejected, expired)"`
+	// Status is "ok" or the error type (a toolcall.Code): denied, invalid, not_found,
+	// conflict, unavailable, timeout, audit_unavailable, rejected, expired.
+	Status string `json:"status" enum:"ok,denied,invalid,not_found,conflict,unavailable,timeout,audit_unavailable,rejected,expired" doc:"ok, or the error type"`
 	// DurationMS is how long the call ran.
 	DurationMS int64 `json:"duration_ms" doc:"How long the call ran, in milliseconds"`
 	// Arguments are the call's arguments, redacted; null when they were not a JSON object.
@@ -130,7 +131,7 @@ type ApprovalDecidedData struct {
 	// ToolCallID is the LLM's ID of the call, unique within its step.
 	ToolCallID string `json:"tool_call_id" doc:"The LLM's ID of the call, unique within its step"`
 	// Status is approved, rejected, expired or cancelled.
-	Status string `json:"status" doc:"approved, rejected, expired or cancelled"`
+	Status string `json:"status" enum:"approved,rejected,expired,cancelled" doc:"How the request ended"`
 	// Approver is who decided; empty when the request expired or was cancelled.
 	Approver string `json:"approver" doc:"Who decided; empty when it expired or was cancelled"`
 	// Comment is the approver's comment.
@@ -141,7 +142,7 @@ type ApprovalDecidedData struct {
 // turn_cancelled (each its own type, embedding it).
 type TurnEnd struct {
 	// Status is completed, failed or cancelled, as the event type says.
-	Status string `json:"status" doc:"completed, failed or cancelled"`
+	Status string `json:"status" enum:"completed,failed,cancelled" doc:"How the turn ended, as the event type says"`
 	// Answer is the assistant's last text of the turn.
 	Answer string `json:"answer" doc:"The assistant's last text of the turn"`
 	// Error is what the user is told when the turn failed or was cancelled.
@@ -164,7 +165,7 @@ func (TurnStartedData) EventType() string { return TypeTurnStarted }
 func (DeltaData) EventType() string { return TypeDelta }
 
 // EventType implements Payload.
-func (MessageData) EventType() string { return TypeMessage }
+func (AssistantMessageData) EventType() string { return TypeMessage }
 
 // EventType implements Payload.
 func (ToolStartedData) EventType() string { return TypeToolStarted }
@@ -206,7 +207,7 @@ func kindOf[P Payload]() kind {
 var kinds = []kind{
 	kindOf[TurnStartedData](),
 	kindOf[DeltaData](),
-	kindOf[MessageData](),
+	kindOf[AssistantMessageData](),
 	kindOf[ToolStartedData](),
 	kindOf[ToolFinishedData](),
 	kindOf[ApprovalRequestedData](),

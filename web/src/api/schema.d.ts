@@ -350,8 +350,11 @@ export interface components {
             approver: string;
             /** @description The approver's comment */
             comment: string;
-            /** @description approved, rejected, expired or cancelled */
-            status: string;
+            /**
+             * @description How the request ended
+             * @enum {string}
+             */
+            status: "approved" | "rejected" | "expired" | "cancelled";
             /** @description Tool name */
             tool: string;
             /** @description The LLM's ID of the call, unique within its step */
@@ -416,6 +419,22 @@ export interface components {
              */
             type: "approval_requested";
         };
+        AssistantMessageData: {
+            /** @description The step's whole text */
+            content: string;
+            /**
+             * @description Role of the message (assistant)
+             * @enum {string}
+             */
+            role: "assistant";
+            /**
+             * Format: int64
+             * @description LLM step of the turn
+             */
+            step: number;
+            /** @description Tool calls the assistant asked for, arguments redacted */
+            tool_calls: components["schemas"]["ToolCall"][] | null;
+        };
         AuditOutputBody: {
             /** @description Pass as cursor for the next page; absent on the last */
             next_cursor?: string;
@@ -445,6 +464,7 @@ export interface components {
         Conversation: {
             /** Format: date-time */
             created_at: string;
+            /** Format: uuid */
             id: string;
             /** Format: int64 */
             last_turn: number;
@@ -457,6 +477,7 @@ export interface components {
             approvals: components["schemas"]["Request"][] | null;
             /** Format: date-time */
             created_at: string;
+            /** Format: uuid */
             id: string;
             /**
              * Format: int64
@@ -486,7 +507,8 @@ export interface components {
         };
         DecisionResult: {
             approval_id: string;
-            status: string;
+            /** @enum {string} */
+            status: "approved" | "rejected";
         };
         DeltaData: {
             /**
@@ -635,34 +657,36 @@ export interface components {
             };
             /** Format: int64 */
             id: number;
-            role: string;
+            /** @enum {string} */
+            role: "user" | "assistant" | "tool";
             /** Format: int64 */
             seq: number;
             tool_call_id?: string;
             tool_calls?: components["schemas"]["ToolCall"][] | null;
             tool_name?: string;
-            tool_status?: string;
+            /** @enum {string} */
+            tool_status?: "ok" | "denied" | "invalid" | "not_found" | "conflict" | "unavailable" | "timeout" | "audit_unavailable" | "rejected" | "expired";
             /** Format: int64 */
             turn: number;
         };
-        MessageData: {
-            /** @description The step's whole text */
-            content: string;
-            /** @description Role of the message (assistant) */
-            role: string;
+        /** Event message */
+        MessageEnvelope: {
+            data: components["schemas"]["StreamEvent"];
             /**
-             * Format: int64
-             * @description LLM step of the turn
+             * @description The event name. (enum property replaced by openapi-typescript)
+             * @enum {string}
              */
-            step: number;
-            /** @description Tool calls the assistant asked for, arguments redacted */
-            tool_calls: components["schemas"]["ToolCall"][] | null;
+            event: "message";
+            /** @description The event ID (a number); a reconnecting client sends it as Last-Event-ID. */
+            id?: string;
+            /** @description The retry time in milliseconds. */
+            retry?: number;
         };
         /** @description The message event. */
         MessageEvent: {
             /** Format: date-time */
             created_at: string;
-            data: components["schemas"]["MessageData"];
+            data: components["schemas"]["AssistantMessageData"];
             /** Format: int64 */
             id: number;
             /** Format: int64 */
@@ -676,6 +700,19 @@ export interface components {
         Ping: {
             /** Format: date-time */
             time: string;
+        };
+        /** Event ping */
+        PingEnvelope: {
+            data: components["schemas"]["Ping"];
+            /**
+             * @description The event name. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            event: "ping";
+            /** @description The event ID (a number); a reconnecting client sends it as Last-Event-ID. */
+            id?: string;
+            /** @description The retry time in milliseconds. */
+            retry?: number;
         };
         Principal: {
             name?: string;
@@ -693,7 +730,8 @@ export interface components {
             error: string;
             /** Format: int64 */
             id: number;
-            outcome: string;
+            /** @enum {string} */
+            outcome: "started" | "succeeded" | "denied" | "invalid" | "failed" | "rejected" | "expired";
             params: {
                 [key: string]: unknown;
             };
@@ -715,6 +753,10 @@ export interface components {
                 [key: string]: unknown;
             };
             comment?: string;
+            /**
+             * Format: uuid
+             * @description The conversation whose turn made the call; absent for calls from POST /execute and MCP
+             */
             conversation_id?: string;
             /** Format: date-time */
             decided_at?: string;
@@ -757,8 +799,8 @@ export interface components {
              */
             expires_in: number;
             principal: components["schemas"]["Principal"];
-            /** @example Bearer */
-            token_type: string;
+            /** @enum {string} */
+            token_type: "Bearer";
         };
         ToolCall: {
             arguments: {
@@ -787,8 +829,11 @@ export interface components {
             output: unknown;
             /** @description True when sensitive values of the output were masked because the caller may not see them */
             redacted?: boolean;
-            /** @description ok, or the error type (denied, invalid, not_found, conflict, unavailable, rejected, expired) */
-            status: string;
+            /**
+             * @description ok, or the error type
+             * @enum {string}
+             */
+            status: "ok" | "denied" | "invalid" | "not_found" | "conflict" | "unavailable" | "timeout" | "audit_unavailable" | "rejected" | "expired";
             /**
              * Format: int64
              * @description LLM step that asked for the call
@@ -878,8 +923,11 @@ export interface components {
             answer: string;
             /** @description Why the turn did not complete */
             error: string;
-            /** @description completed, failed or cancelled */
-            status: string;
+            /**
+             * @description How the turn ended, as the event type says
+             * @enum {string}
+             */
+            status: "completed" | "failed" | "cancelled";
         };
         /** @description The turn_cancelled event. */
         TurnCancelledEvent: {
@@ -901,8 +949,11 @@ export interface components {
             answer: string;
             /** @description Why the turn did not complete */
             error: string;
-            /** @description completed, failed or cancelled */
-            status: string;
+            /**
+             * @description How the turn ended, as the event type says
+             * @enum {string}
+             */
+            status: "completed" | "failed" | "cancelled";
         };
         /** @description The turn_completed event. */
         TurnCompletedEvent: {
@@ -925,7 +976,8 @@ export interface components {
             finished_at?: string;
             /** Format: date-time */
             started_at: string;
-            status: string;
+            /** @enum {string} */
+            status: "running" | "awaiting_approval" | "completed" | "failed" | "cancelled";
             /** @description The turn's run in the Temporal UI */
             temporal_url?: string;
             /** Format: int64 */
@@ -937,8 +989,11 @@ export interface components {
             answer: string;
             /** @description Why the turn did not complete */
             error: string;
-            /** @description completed, failed or cancelled */
-            status: string;
+            /**
+             * @description How the turn ended, as the event type says
+             * @enum {string}
+             */
+            status: "completed" | "failed" | "cancelled";
         };
         /** @description The turn_failed event. */
         TurnFailedEvent: {
@@ -1351,14 +1406,16 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The turn finished (wait=true) */
+            /** @description The turn finished (wait=true): completed with the answer, failed with the reason, or cancelled */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["TurnInfo"];
+                };
             };
-            /** @description Accepted */
+            /** @description The turn started (or, with wait=true, is still running or waits for an approval) */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -1698,29 +1755,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": ({
-                        data: components["schemas"]["StreamEvent"];
-                        /**
-                         * @description The event name.
-                         * @constant
-                         */
-                        event?: "message";
-                        /** @description The event ID. */
-                        id?: number;
-                        /** @description The retry time in milliseconds. */
-                        retry?: number;
-                    } | {
-                        data: components["schemas"]["Ping"];
-                        /**
-                         * @description The event name.
-                         * @constant
-                         */
-                        event: "ping";
-                        /** @description The event ID. */
-                        id?: number;
-                        /** @description The retry time in milliseconds. */
-                        retry?: number;
-                    })[];
+                    "text/event-stream": (components["schemas"]["MessageEnvelope"] | components["schemas"]["PingEnvelope"])[];
                 };
             };
             /** @description Unauthorized */

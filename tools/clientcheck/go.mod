@@ -1,0 +1,3 @@
+module clientcheck
+
+go 1.26
