@@ -50,6 +50,8 @@ func New(mux *http.ServeMux, spec Spec) huma.API {
 		},
 	}
 	cfg.Security = []map[string][]string{{BearerScheme: {}}}
+	cfg.DocsPath = "" // served from the binary instead (mountDocs), not from a CDN
+	mountDocs(mux, spec.Title, cfg.OpenAPIPath+".json")
 	return humago.New(mux, cfg)
 }
 
