@@ -173,7 +173,7 @@ func (h *chatHandlers) startWorkflow(ctx context.Context, p authz.Principal, con
 		ID:                    turn.WorkflowID,
 		TaskQueue:             workflows.OrchestratorQueue,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		StaticSummary:         "Chat: " + conv.Title,
+		StaticSummary:         workflows.ChatTurnSummary(conv.Title, turn.Turn),
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			temporalx.ConversationID.ValueSet(conv.ID),
 			temporalx.UserID.ValueSet(p.Subject),

@@ -48,7 +48,7 @@ func Dial(ctx context.Context, address, namespace string, logger *slog.Logger, w
 	opts := client.Options{
 		HostPort:  address,
 		Namespace: namespace,
-		Logger:    tlog.NewStructuredLogger(slog.New(logging.AtLeast(logger.Handler(), slog.LevelWarn))),
+		Logger:    SDKLogger(logger),
 	}
 	deadline := time.Now().Add(wait)
 	for {
@@ -68,6 +68,12 @@ func Dial(ctx context.Context, address, namespace string, logger *slog.Logger, w
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// SDKLogger is logger as the Temporal SDK's logger, at warn and above: the SDK's own info
+// lines (pollers starting, workers stopping) would drown the platform's.
+func SDKLogger(logger *slog.Logger) tlog.Logger {
+	return tlog.NewStructuredLogger(slog.New(logging.AtLeast(logger.Handler(), slog.LevelWarn)))
 }
 
 // ErrSearchAttributeType means a search attribute exists on the namespace with another type;
