@@ -206,16 +206,21 @@ func (a *ChatActivities) bound(ctx context.Context, in CompleteInput, history []
 // heartbeatEvery is how often a long activity tells Temporal it is alive.
 const heartbeatEvery = 2 * time.Second
 
-// keepAlive heartbeats until the returned function is called or the worker stops (then the
-// step is retried on another worker once the heartbeat times out).
-func keepAlive(ctx context.Context) func() {
-	done := make(chan struct{})
+// keepAlive heartbeats every heartbeatEvery until the returned function is called or the
+// worker stops (then the step is retried on another worker once the heartbeat times out).
+//
+// The first heartbeat waits a full interval, so a quick activity sends none, and stopping
+// waits for a heartbeat in flight: the SDK cancels the activity's context as soon as the
+// activity returns, and a heartbeat cut off that way is only a "context canceled" warning in
+// the log.
+func keepAlive(ctx context.Context) (stop func()) {
+	done, exited := make(chan struct{}), make(chan struct{})
 	stopping := activity.GetWorkerStopChannel(ctx)
 	go func() {
+		defer close(exited)
 		t := time.NewTicker(heartbeatEvery)
 		defer t.Stop()
 		for {
-			activity.RecordHeartbeat(ctx)
 			select {
 			case <-done:
 				return
@@ -225,9 +230,18 @@ func keepAlive(ctx context.Context) func() {
 				return
 			case <-t.C:
 			}
+			select {
+			case <-done: // stopped as the tick came: select picks either at random
+				return
+			default:
+			}
+			activity.RecordHeartbeat(ctx)
 		}
 	}()
-	return func() { close(done) }
+	return func() {
+		close(done)
+		<-exited
+	}
 }
 
 // toolDefs are the tools offered to the LLM: registered, live, and allowed for the user.

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -108,6 +109,33 @@ type Services struct {
 	Tools *toolcall.Planner
 	// Hub wakes event streams when a worker publishes (LISTEN/NOTIFY).
 	Hub *events.Hub
+	// Readiness are checks of /health and /readyz beyond the dependencies of Env.HealthChecks.
+	// dev adds DomainsLive for its builtin domains; the standalone API and MCP server add none,
+	// so that a replica stays ready while a domain's workers, elsewhere, come and go.
+	// Set it before building the handlers.
+	Readiness []health.Check
+}
+
+// DomainsLive is a readiness check that passes once every named domain is in the catalog
+// with a live worker, that is once /tools lists its tools and calls of them can run.
+func DomainsLive(c *registry.Catalog, names []string) health.Check {
+	return health.Check{Name: "domains", Failure: "domain workers not live yet", Run: func(context.Context) error {
+		var missing []string
+		for _, n := range names {
+			if !c.Live(n) {
+				missing = append(missing, n)
+			}
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("no live worker yet for domain %s", strings.Join(missing, ", "))
+		}
+		return nil
+	}}
+}
+
+// checks are the process's health and readiness checks.
+func (s *Services) checks(e *Env) []health.Check {
+	return append(e.HealthChecks(), s.Readiness...)
 }
 
 // NewServices builds the shared services and loads the registry once.
@@ -152,7 +180,7 @@ func APIHandler(e *Env, s *Services) http.Handler {
 		codec = e.Codec
 	}
 	_, h := gateway.New(gateway.Deps{
-		Health:        e.HealthChecks(),
+		Health:        s.checks(e),
 		Verifier:      s.Verifier,
 		Issuer:        s.Issuer,
 		Tools:         s.Tools,
@@ -177,7 +205,7 @@ func APIHandler(e *Env, s *Services) http.Handler {
 func MCPHandler(e *Env, s *Services) http.Handler {
 	store := approvals.NewStore(e.Pool)
 	_, h := mcpserver.New(mcpserver.Deps{
-		Health:    e.HealthChecks(),
+		Health:    s.checks(e),
 		Verifier:  s.Verifier,
 		Issuer:    s.Issuer,
 		Catalog:   s.Catalog,

@@ -112,14 +112,20 @@ type ErrorDetails struct {
 
 // Temporal is e as the error of a tool activity: non-retryable for the caller's mistakes,
 // retryable otherwise, with the argument problems as details.
+//
+// The caller's mistakes (denied, invalid, not found, conflict) are ordinary results of a tool
+// call, which the LLM or the caller reads and acts on, not failures of the platform: they are
+// benign errors, which the Temporal SDK logs at debug rather than as "Activity error." at
+// error, and leaves out of its failure metrics. ExecuteTool logs them at info.
 func (e *Error) Temporal() error {
 	if e.Code.retryable() {
 		return temporal.NewApplicationError(e.Message, string(e.Code))
 	}
+	opts := temporal.ApplicationErrorOptions{NonRetryable: true, Category: temporal.ApplicationErrorCategoryBenign}
 	if len(e.Problems) > 0 {
-		return temporal.NewNonRetryableApplicationError(e.Message, string(e.Code), nil, ErrorDetails{Problems: e.Problems})
+		opts.Details = []any{ErrorDetails{Problems: e.Problems}}
 	}
-	return temporal.NewNonRetryableApplicationError(e.Message, string(e.Code), nil)
+	return temporal.NewApplicationErrorWithOptions(e.Message, string(e.Code), opts)
 }
 
 func (c Code) retryable() bool { return c == Unavailable || c == Timeout || c == AuditUnavailable }

@@ -60,6 +60,13 @@ func TestTemporalRoundTrip(t *testing.T) {
 			var appErr *temporal.ApplicationError
 			require.True(t, errors.As(terr, &appErr))
 			require.Equal(t, !tc.retryable, appErr.NonRetryable())
+			// The caller's mistakes are ordinary results: benign, so the SDK does not log them
+			// as errors.
+			wantCategory := temporal.ApplicationErrorCategoryBenign
+			if tc.retryable {
+				wantCategory = temporal.ApplicationErrorCategoryUnspecified
+			}
+			require.Equal(t, wantCategory, appErr.Category())
 			got := toolcall.FromTemporal("shop.get_item", "shop", "tool-1", fmt.Errorf("run: %w", terr))
 			require.NotNil(t, got)
 			require.Equal(t, tc.wantCode, got.Code)

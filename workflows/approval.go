@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"cmp"
+	"fmt"
 	"reflect"
 	"time"
 
@@ -62,9 +64,12 @@ type DecisionResult struct {
 
 // pendingApproval is a request the workflow waits on.
 type pendingApproval struct {
-	tool      string
+	tool string
+	// summary is the call's summary (arguments redacted), shown to operators.
+	summary   string
 	plan      toolcall.ApprovalPlan
 	requester string
+	since     time.Time
 	decided   bool
 	decision  Decision
 }
@@ -73,6 +78,31 @@ type pendingApproval struct {
 // pending calls are decided independently.
 type approvalBook struct {
 	pending map[string]*pendingApproval
+	// order lists the approval IDs in the order they were requested.
+	order []string
+	// changed, when set, is told each time a call starts or stops waiting, so that the
+	// workflow can show it in its current details.
+	changed func(ctx workflow.Context)
+}
+
+// waiting lists the calls waiting for a decision, in the order they asked.
+func (b *approvalBook) waiting() []WaitingApproval {
+	var out []WaitingApproval
+	for _, id := range b.order {
+		p := b.pending[id]
+		if p.decided {
+			continue
+		}
+		out = append(out, WaitingApproval{ApprovalID: id, Tool: p.tool, Summary: p.summary, Approvers: p.plan.Approvers,
+			Since: p.since, Expires: p.since.Add(p.plan.Timeout)})
+	}
+	return out
+}
+
+func (b *approvalBook) notify(ctx workflow.Context) {
+	if b.changed != nil {
+		b.changed(ctx)
+	}
 }
 
 func newApprovalBook(ctx workflow.Context) (*approvalBook, error) {
@@ -132,22 +162,34 @@ type approvalOutcome struct {
 // (cancelled too, when the workflow is cancelled while waiting).
 func (b *approvalBook) await(ctx workflow.Context, req activities.RequestApprovalInput) (approvalOutcome, error) {
 	plan := req.Plan
-	p := &pendingApproval{plan: plan, requester: req.Requester.Subject, tool: req.Call.Tool}
+	summary := cmp.Or(req.Call.Summary, req.Call.Tool)
+	who := approversText(plan.Approvers)
+	p := &pendingApproval{plan: plan, requester: req.Requester.Subject, tool: req.Call.Tool, summary: summary, since: workflow.Now(ctx)}
 	b.pending[plan.ID] = p
-	req.RequestedAt = workflow.Now(ctx)
-	actx := workflow.WithActivityOptions(ctx, recordOptions())
+	b.order = append(b.order, plan.ID)
+	b.notify(ctx)
+	req.RequestedAt = p.since
+	actx := workflow.WithActivityOptions(ctx, recordOptions(fmt.Sprintf("ask %s to approve %s", who, summary)))
 	if err := workflow.ExecuteActivity(actx, approvalActivities.RequestApproval, req).Get(ctx, nil); err != nil {
 		return approvalOutcome{}, err
 	}
-	decided, err := workflow.AwaitWithTimeout(ctx, plan.Timeout, func() bool { return p.decided })
+	// A named timer: the Temporal UI shows what the turn waits for, not "AwaitWithTimeout".
+	decided, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: plan.Timeout,
+		TimerOptions: workflow.TimerOptions{Summary: fmt.Sprintf("waiting for %s: %s", who, summary)}},
+		func() bool { return p.decided })
+	record := func(ctx workflow.Context, out approvalOutcome) error {
+		rctx := workflow.WithActivityOptions(ctx, recordOptions(fmt.Sprintf("record %s: %s", out.describe(), summary)))
+		return workflow.ExecuteActivity(rctx, approvalActivities.RecordDecision, activities.RecordDecisionInput{
+			Plan: plan, WorkflowID: req.WorkflowID, ConversationID: req.ConversationID, Turn: req.Turn, Call: req.Call,
+			Requester: req.Requester, Status: out.status, Approver: out.approver, Comment: out.comment,
+		}).Get(ctx, nil)
+	}
 	if err != nil {
 		// Cancelled: take the request off the approvers' lists before giving up.
 		p.decided = true
+		b.notify(ctx)
 		dctx, _ := workflow.NewDisconnectedContext(ctx)
-		_ = workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, recordOptions()), approvalActivities.RecordDecision, activities.RecordDecisionInput{
-			Plan: plan, WorkflowID: req.WorkflowID, ConversationID: req.ConversationID, Turn: req.Turn, Call: req.Call,
-			Requester: req.Requester, Status: approvals.StatusCancelled,
-		}).Get(dctx, nil)
+		_ = record(dctx, approvalOutcome{status: approvals.StatusCancelled})
 		return approvalOutcome{}, err
 	}
 	out := approvalOutcome{status: approvals.StatusExpired}
@@ -160,11 +202,16 @@ func (b *approvalBook) await(ctx workflow.Context, req activities.RequestApprova
 	} else {
 		p.decided = true // a late decision is refused
 	}
-	err = workflow.ExecuteActivity(actx, approvalActivities.RecordDecision, activities.RecordDecisionInput{
-		Plan: plan, WorkflowID: req.WorkflowID, ConversationID: req.ConversationID, Turn: req.Turn, Call: req.Call,
-		Requester: req.Requester, Status: out.status, Approver: out.approver, Comment: out.comment,
-	}).Get(ctx, nil)
-	return out, err
+	b.notify(ctx)
+	return out, record(ctx, out)
+}
+
+// describe is how the wait ended, for summaries: "approved by dan", "expired".
+func (o approvalOutcome) describe() string {
+	if o.approver != "" {
+		return o.status + " by " + o.approver
+	}
+	return o.status
 }
 
 // refusal is the tool outcome the LLM and the caller see for a call that did not run.
@@ -184,10 +231,12 @@ func (o approvalOutcome) refusal(call toolcall.PlannedCall) activities.ToolOutco
 
 var approvalActivities *activities.ApprovalActivities
 
-// recordOptions are the options of the quick bookkeeping activities.
-func recordOptions() workflow.ActivityOptions {
+// recordOptions are the options of the quick bookkeeping activities; summary says what the
+// activity does, in the Temporal UI.
+func recordOptions(summary string) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		StartToCloseTimeout: 15 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 500 * time.Millisecond, MaximumInterval: 10 * time.Second, MaximumAttempts: 20},
+		Summary:             summary,
 	}
 }

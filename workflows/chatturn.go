@@ -14,6 +14,7 @@ import (
 	"mcp-platform/internal/approvals"
 	"mcp-platform/internal/conversations"
 	"mcp-platform/internal/events"
+	"mcp-platform/internal/redact"
 	"mcp-platform/internal/temporalx"
 	"mcp-platform/toolcall"
 )
@@ -27,6 +28,18 @@ const DefaultMaxSteps = 8
 // ChatTurnWorkflowID is the ID of a turn's workflow: chat-<conversation>-<turn>.
 func ChatTurnWorkflowID(conversationID string, turn int) string {
 	return fmt.Sprintf("chat-%s-%d", conversationID, turn)
+}
+
+// ChatTurnSummary is the static summary of a turn's workflow, which names it in the Temporal
+// UI's workflow list: "Chat: <conversation title>", with "· turn N" from the second turn on so
+// that the turns of a conversation tell apart. The title is the user's first message, so it is
+// redacted like any text written outside Postgres.
+func ChatTurnSummary(title string, turn int) string {
+	s := "Chat: " + redact.String(title)
+	if turn > 1 {
+		s += fmt.Sprintf(" · turn %d", turn)
+	}
+	return s
 }
 
 // ChatTurnInput names the turn; the conversation itself stays in Postgres.
@@ -58,7 +71,14 @@ func ChatTurn(ctx workflow.Context, in ChatTurnInput) (ChatTurnResult, error) {
 	if err != nil {
 		return ChatTurnResult{}, err
 	}
-	t := &chatTurn{in: in, logger: workflow.GetLogger(ctx), approvals: book}
+	t := &chatTurn{in: in, logger: workflow.GetLogger(ctx), approvals: book, status: conversations.StatusRunning, doing: "starting"}
+	book.changed = t.show
+	if err := workflow.SetQueryHandlerWithOptions(ctx, QueryTurnState, t.state, workflow.QueryHandlerOptions{
+		Description: "Where the turn stands: step, status, running calls and calls waiting for approval",
+	}); err != nil {
+		return ChatTurnResult{}, err
+	}
+	t.show(ctx)
 	return t.run(ctx)
 }
 
@@ -73,6 +93,38 @@ type chatTurn struct {
 	approvals *approvalBook
 	// waiting counts calls waiting for approval, for the TurnStatus search attribute.
 	waiting int
+	// status, doing, running and failure say what the turn does now, for the turn-state
+	// query and the current details (show).
+	status  string
+	doing   string
+	running []string
+	failure string
+}
+
+// state is where the turn stands now (the turn-state query).
+func (t *chatTurn) state() (TurnState, error) {
+	status := t.status
+	if status == conversations.StatusRunning && t.waiting > 0 {
+		status = conversations.StatusAwaitingApproval
+	}
+	return TurnState{
+		ConversationID: t.in.ConversationID, Turn: t.in.Turn, Status: status, Step: t.step, MaxSteps: t.in.MaxSteps,
+		Doing: t.doing, Running: slices.Clone(t.running), Waiting: t.approvals.waiting(), Tools: slices.Clone(t.tools),
+		Error: t.failure,
+	}, nil
+}
+
+// show puts the turn's state in the workflow's current details, which the Temporal UI shows.
+// It adds no command to the history.
+func (t *chatTurn) show(ctx workflow.Context) {
+	s, _ := t.state()
+	workflow.SetCurrentDetails(ctx, s.Details())
+}
+
+// doingNow records what the turn does now and shows it.
+func (t *chatTurn) doingNow(ctx workflow.Context, doing string) {
+	t.doing = doing
+	t.show(ctx)
 }
 
 // Typed nil pointers name the activities; the worker registers the real structs.
@@ -83,6 +135,7 @@ var (
 
 func (t *chatTurn) run(ctx workflow.Context) (ChatTurnResult, error) {
 	err := t.loop(ctx)
+	t.running = nil
 	switch {
 	case err == nil:
 		t.finish(ctx, conversations.StatusCompleted, "")
@@ -118,6 +171,7 @@ func (t *chatTurn) loop(ctx workflow.Context) error {
 
 // complete asks the LLM for the next step.
 func (t *chatTurn) complete(ctx workflow.Context) (activities.CompleteResult, error) {
+	t.doingNow(ctx, "asking the LLM")
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 3 * time.Minute,
 		HeartbeatTimeout:    10 * time.Second,
@@ -137,10 +191,10 @@ func (t *chatTurn) complete(ctx workflow.Context) (activities.CompleteResult, er
 	return res, err
 }
 
-// runTool runs one planned call and records its outcome; only a failure to record is an error.
 // runTools runs a step's calls concurrently, so that several calls waiting for approval are
 // pending (and decided) independently, and returns the first failure to record one.
 func (t *chatTurn) runTools(ctx workflow.Context, calls []toolcall.PlannedCall) error {
+	t.doingNow(ctx, "running "+plural(len(calls), "tool call"))
 	errs := make([]error, len(calls))
 	wg := workflow.NewWaitGroup(ctx)
 	for i, call := range calls {
@@ -159,12 +213,14 @@ func (t *chatTurn) runTools(ctx workflow.Context, calls []toolcall.PlannedCall) 
 	return nil
 }
 
+// runTool runs one planned call and records its outcome; only a failure to record is an error.
 func (t *chatTurn) runTool(ctx workflow.Context, index int, call toolcall.PlannedCall) error {
 	outcome, err := t.decideAndRun(ctx, call)
 	if err != nil {
 		return err
 	}
-	return workflow.ExecuteActivity(t.bookkeeping(ctx), chatActivities.SaveToolResult, activities.SaveToolResultInput{
+	summary := fmt.Sprintf("save result of %s: %s", call.Tool, outcome.Status)
+	return workflow.ExecuteActivity(t.bookkeeping(ctx, summary), chatActivities.SaveToolResult, activities.SaveToolResultInput{
 		ConversationID: t.in.ConversationID, Turn: t.in.Turn, Step: t.step, Index: index, Outcome: outcome,
 		Principal: t.in.Principal, Assertion: t.in.Assertion,
 	}).Get(ctx, nil)
@@ -200,8 +256,15 @@ func (t *chatTurn) decideAndRun(ctx workflow.Context, call toolcall.PlannedCall)
 		ToolCallRef: events.ToolCallRef{Tool: call.Tool, ToolCallID: call.ID, Step: t.step, Domain: call.Domain},
 		Summary:     call.Summary,
 		Approver:    approver,
-	})
-	return t.execute(ctx, call, approver, decided), nil
+	}, call.Tool)
+	t.running = append(t.running, call.Summary)
+	t.show(ctx)
+	out := t.execute(ctx, call, approver, decided)
+	if i := slices.Index(t.running, call.Summary); i >= 0 {
+		t.running = slices.Delete(t.running, i, i+1)
+	}
+	t.show(ctx)
+	return out, nil
 }
 
 // execute runs ExecuteTool on the tool's domain queue. Tool errors become outcomes the LLM
@@ -237,9 +300,11 @@ func (t *chatTurn) noteTool(ctx workflow.Context, call toolcall.PlannedCall) {
 	}
 }
 
-// publish appends an event; losing one is not worth failing the turn for.
-func (t *chatTurn) publish(ctx workflow.Context, p events.Payload) {
-	err := workflow.ExecuteActivity(t.bookkeeping(ctx), chatActivities.Publish, activities.PublishInput{
+// publish appends an event about subject (a tool); losing one is not worth failing the turn
+// for.
+func (t *chatTurn) publish(ctx workflow.Context, p events.Payload, subject string) {
+	summary := fmt.Sprintf("publish %s: %s", p.EventType(), subject)
+	err := workflow.ExecuteActivity(t.bookkeeping(ctx, summary), chatActivities.Publish, activities.PublishInput{
 		ConversationID: t.in.ConversationID, Turn: t.in.Turn, Event: p,
 	}).Get(ctx, nil)
 	if err != nil {
@@ -252,8 +317,11 @@ func (t *chatTurn) finish(ctx workflow.Context, status, errText string) {
 	if status != conversations.StatusCompleted {
 		ctx, _ = workflow.NewDisconnectedContext(ctx)
 	}
+	t.status, t.failure = status, errText
+	t.doingNow(ctx, "")
 	_ = workflow.UpsertTypedSearchAttributes(ctx, temporalx.TurnStatus.ValueSet(status))
-	err := workflow.ExecuteActivity(t.bookkeeping(ctx), chatActivities.FinishTurn, activities.FinishTurnInput{
+	summary := fmt.Sprintf("finish turn: %s after %s", status, plural(t.step, "step"))
+	err := workflow.ExecuteActivity(t.bookkeeping(ctx, summary), chatActivities.FinishTurn, activities.FinishTurnInput{
 		ConversationID: t.in.ConversationID, Turn: t.in.Turn, Status: status, Answer: t.answer, Error: errText, Step: t.step,
 	}).Get(ctx, nil)
 	if err != nil {
@@ -261,9 +329,18 @@ func (t *chatTurn) finish(ctx workflow.Context, status, errText string) {
 	}
 }
 
-// bookkeeping is the options of the quick history and event activities.
-func (t *chatTurn) bookkeeping(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, recordOptions())
+// bookkeeping is ctx with the options of the quick history and event activities, summary
+// saying what the activity does.
+func (t *chatTurn) bookkeeping(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, recordOptions(summary))
+}
+
+// plural is "1 step", "2 steps".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // toolErrorType is the error type of a failed tool activity ("unavailable" after retries).

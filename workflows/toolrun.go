@@ -4,6 +4,8 @@
 package workflows
 
 import (
+	"cmp"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -43,30 +45,56 @@ func ToolRunWorkflowID(requestID string) string { return "tool-" + requestID }
 // retry policy, after a person approved it when it needs approval. Its errors are the
 // activity's: denied, invalid and not-found calls fail at once.
 func ToolRun(ctx workflow.Context, in ToolRunInput) (ToolRunResult, error) {
+	summary := cmp.Or(in.Summary, in.Call.Tool)
 	if in.Approval != nil {
-		book, err := newApprovalBook(ctx)
+		refused, err := awaitApproval(ctx, &in, summary)
 		if err != nil {
 			return ToolRunResult{}, err
 		}
-		call := toolcall.PlannedCall{ID: in.Call.ToolCallID, Tool: in.Call.Tool, Domain: in.Domain, Args: in.Call.Args, Sensitive: in.Sensitive}
-		decision, err := book.await(ctx, activities.RequestApprovalInput{
-			Plan: *in.Approval, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, ToolCallID: in.Call.ToolCallID,
-			Call: call, Requester: in.Call.Principal,
-		})
-		if err != nil {
-			return ToolRunResult{}, err
+		if refused != nil {
+			return *refused, nil
 		}
-		if decision.status != approvals.StatusApproved {
-			return ToolRunResult{Status: decision.status, Error: decision.refusal(call).Error, Approver: decision.approver}, nil
-		}
-		in.Call.Approver, in.Call.Decision = decision.approver, decision.assertion
 	}
+	workflow.SetCurrentDetails(ctx, "**running** · "+summary)
 	ctx = workflow.WithActivityOptions(ctx, ToolActivityOptions(in.Policy, in.Summary))
 	var res activities.ExecuteToolResult
 	if err := workflow.ExecuteActivity(ctx, toolExecutor.ExecuteTool, in.Call).Get(ctx, &res); err != nil {
 		return ToolRunResult{}, err
 	}
 	return ToolRunResult{Result: res, Status: "ok", Approver: in.Call.Approver}, nil
+}
+
+// awaitApproval asks for the approval of the run's call and waits for it. An approved call
+// gets its approver and signed decision in in.Call; a rejected or expired one returns the
+// run's result.
+func awaitApproval(ctx workflow.Context, in *ToolRunInput, summary string) (*ToolRunResult, error) {
+	book, err := newApprovalBook(ctx)
+	if err != nil {
+		return nil, err
+	}
+	book.changed = func(ctx workflow.Context) {
+		if waiting := book.waiting(); len(waiting) > 0 {
+			var b strings.Builder
+			b.WriteString("**awaiting approval**")
+			writeWaiting(&b, waiting)
+			workflow.SetCurrentDetails(ctx, b.String())
+		}
+	}
+	call := toolcall.PlannedCall{ID: in.Call.ToolCallID, Tool: in.Call.Tool, Domain: in.Domain, Args: in.Call.Args,
+		Sensitive: in.Sensitive, Summary: in.Summary}
+	decision, err := book.await(ctx, activities.RequestApprovalInput{
+		Plan: *in.Approval, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, ToolCallID: in.Call.ToolCallID,
+		Call: call, Requester: in.Call.Principal,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if decision.status != approvals.StatusApproved {
+		workflow.SetCurrentDetails(ctx, "**"+decision.describe()+"** · "+summary)
+		return &ToolRunResult{Status: decision.status, Error: decision.refusal(call).Error, Approver: decision.approver}, nil
+	}
+	in.Call.Approver, in.Call.Decision = decision.approver, decision.assertion
+	return nil, nil
 }
 
 // ToolHeartbeatTimeout is how long a tool activity may go without a heartbeat before Temporal

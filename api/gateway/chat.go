@@ -174,9 +174,7 @@ func (h *chatHandlers) startWorkflow(ctx context.Context, p authz.Principal, con
 		ID:                    turn.WorkflowID,
 		TaskQueue:             workflows.OrchestratorQueue,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		// The title quotes the user's message: redacted like events. New titles are redacted
-		// when stored; this covers conversations started before that.
-		StaticSummary: "Chat: " + redact.String(conv.Title),
+		StaticSummary:         workflows.ChatTurnSummary(conv.Title, turn.Turn),
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			temporalx.ConversationID.ValueSet(conv.ID),
 			temporalx.UserID.ValueSet(p.Subject),

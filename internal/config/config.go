@@ -44,7 +44,16 @@ type Config struct {
 	Limits      Limits   `yaml:"limits"`
 	// Assertions are the keys the front ends sign with and the workers verify with.
 	Assertions Assertions `yaml:"assertions"`
+
+	// explicit holds the keys (such as "temporal.ui_url") that the settings file or the
+	// environment set, as opposed to the defaults.
+	explicit map[string]bool
 }
+
+// Explicit reports whether the settings file or the environment set key (a dotted settings
+// key such as "temporal.ui_url"), rather than it keeping its default. It is false for a Config
+// not made by Load.
+func (c Config) Explicit(key string) bool { return c.explicit[key] }
 
 // Assertions configure the signed assertions the front ends hand the backbone (DESIGN 13).
 type Assertions struct {
@@ -253,9 +262,15 @@ func Load(getenv func(string) string) (Config, error) {
 		if err := decodeYAML(data, &cfg); err != nil {
 			return Config{}, fmt.Errorf("read settings %s: %w", path, err)
 		}
+		if cfg.explicit, err = yamlKeys(data); err != nil {
+			return Config{}, fmt.Errorf("read settings %s: %w", path, err)
+		}
 	case errors.Is(err, fs.ErrNotExist) && !explicit:
 	default:
 		return Config{}, fmt.Errorf("read settings %s (MCP_CONFIG): %w", path, err)
+	}
+	if cfg.explicit == nil {
+		cfg.explicit = map[string]bool{}
 	}
 	for _, b := range bindings {
 		v, ok := lookup(getenv, b.env)
@@ -265,6 +280,7 @@ func Load(getenv func(string) string) (Config, error) {
 		if err := b.set(&cfg, v); err != nil {
 			return Config{}, &Error{Key: b.key, Env: b.env, Value: v, Reason: err.Error(), Fix: "correct or unset " + b.env}
 		}
+		cfg.explicit[b.key] = true
 	}
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err
@@ -276,6 +292,31 @@ func Load(getenv func(string) string) (Config, error) {
 func lookup(getenv func(string) string, name string) (string, bool) {
 	v := getenv(name)
 	return v, v != ""
+}
+
+// yamlKeys lists the dotted keys ("temporal.ui_url") that a settings file gives a value,
+// null included: a key written in the file is set there, whatever its value.
+func yamlKeys(data []byte) (map[string]bool, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, err
+	}
+	keys := map[string]bool{}
+	var walk func(n *yaml.Node, prefix string)
+	walk = func(n *yaml.Node, prefix string) {
+		if n.Kind != yaml.MappingNode {
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := prefix + n.Content[i].Value
+			keys[key] = true
+			walk(n.Content[i+1], key+".")
+		}
+	}
+	for _, n := range doc.Content {
+		walk(n, "")
+	}
+	return keys, nil
 }
 
 func decodeYAML(data []byte, cfg *Config) error {

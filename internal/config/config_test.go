@@ -72,6 +72,41 @@ func TestLoad(t *testing.T) {
 	})
 }
 
+func TestLoadExplicit(t *testing.T) {
+	file := writeSettings(t, "server:\n  api_port: 9000\ntemporal:\n  namespace: ops\n")
+	tests := []struct {
+		name         string
+		env          map[string]string
+		wantExplicit []string
+		wantDefault  []string
+	}{
+		{"OK defaults are not explicit", map[string]string{"MCP_CONFIG": writeSettings(t, "")}, nil,
+			[]string{"temporal.ui_url", "server.api_port"}},
+		{"OK environment", map[string]string{"MCP_CONFIG": writeSettings(t, ""), "TEMPORAL_UI_URL": "http://devbox:8233"},
+			[]string{"temporal.ui_url"}, []string{"server.api_port"}},
+		{"OK empty variable is unset", map[string]string{"MCP_CONFIG": writeSettings(t, ""), "TEMPORAL_UI_URL": ""},
+			nil, []string{"temporal.ui_url"}},
+		{"OK settings file", map[string]string{"MCP_CONFIG": file}, []string{"server.api_port", "temporal.namespace"},
+			[]string{"temporal.ui_url", "temporal.address"}},
+		// The repository's file leaves ui_url unset, so that dev links to its embedded UI.
+		{"OK repository settings file", map[string]string{"MCP_CONFIG": "../../config/settings.yaml"},
+			[]string{"server.api_port", "temporal.address"}, []string{"temporal.ui_url"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Load(envMap(tt.env))
+			require.NoError(t, err)
+			for _, k := range tt.wantExplicit {
+				require.True(t, cfg.Explicit(k), k)
+			}
+			for _, k := range tt.wantDefault {
+				require.False(t, cfg.Explicit(k), k)
+			}
+		})
+	}
+	require.False(t, Default().Explicit("temporal.ui_url"), "a Config not made by Load")
+}
+
 func TestLoadErrors(t *testing.T) {
 	prod := func(extra map[string]string) map[string]string {
 		m := map[string]string{"MCP_ENVIRONMENT": "production", "DATABASE_URL": "postgres://db/mcp", "JWT_SECRET": "0123456789abcdef0123456789abcdef",

@@ -1,5 +1,5 @@
 // Package health checks the platform's dependencies (Postgres, Temporal) for the /health
-// endpoints and the readiness of each role.
+// endpoints and the readiness of each role (in dev, also that its domain workers are live).
 package health
 
 import (
@@ -12,6 +12,9 @@ import (
 type Check struct {
 	Name string
 	Run  func(ctx context.Context) error
+	// Failure is what the health endpoints say when Run fails (default: "<Name> unreachable").
+	// It is shown to unauthenticated callers: a short, generic sentence.
+	Failure string
 }
 
 // Result is the outcome of one check.
@@ -39,6 +42,9 @@ func RunAll(ctx context.Context, timeout time.Duration, checks []Check) ([]Resul
 			results[i] = Result{Name: c.Name, OK: err == nil, Took: time.Since(start)}
 			if err != nil {
 				results[i].Error = c.Name + " unreachable"
+				if c.Failure != "" {
+					results[i].Error = c.Failure
+				}
 			}
 		}()
 	}

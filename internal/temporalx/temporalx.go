@@ -50,7 +50,7 @@ func ClientOptions(address, namespace string, codec *Codec, logger *slog.Logger)
 	return client.Options{
 		HostPort:         address,
 		Namespace:        namespace,
-		Logger:           tlog.NewStructuredLogger(slog.New(logging.AtLeast(logger.Handler(), slog.LevelWarn))),
+		Logger:           SDKLogger(logger),
 		DataConverter:    codec.DataConverter(),
 		FailureConverter: codec.FailureConverter(),
 	}
@@ -81,6 +81,12 @@ func Dial(ctx context.Context, address, namespace string, codec *Codec, logger *
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// SDKLogger is logger as the Temporal SDK's logger, at warn and above: the SDK's own info
+// lines (pollers starting, workers stopping) would drown the platform's.
+func SDKLogger(logger *slog.Logger) tlog.Logger {
+	return tlog.NewStructuredLogger(slog.New(logging.AtLeast(logger.Handler(), slog.LevelWarn)))
 }
 
 // ErrSearchAttributeType means a search attribute exists on the namespace with another type;

@@ -21,9 +21,12 @@ import (
 
 	"mcp-platform/api/codecapi"
 	"mcp-platform/api/httpapi"
+	"mcp-platform/domains"
+	"mcp-platform/domains/domainconfig"
 	"mcp-platform/internal/config"
 	"mcp-platform/internal/devserver/pgcluster"
 	"mcp-platform/internal/devserver/temporalserver"
+	"mcp-platform/internal/health"
 	"mcp-platform/internal/store"
 	"mcp-platform/internal/temporalx"
 	"mcp-platform/platform"
@@ -40,7 +43,8 @@ type Stack struct {
 	adapters    platform.Adapters
 }
 
-// Run starts the stack, prints its URLs to out, serves until ctx ends, then stops everything.
+// Run starts the stack, serves until ctx ends, then stops everything. It prints the URLs to out
+// once the stack is ready (see Serve).
 func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Writer, adapters platform.Adapters) (err error) {
 	s, err := Start(ctx, cfg, logger, adapters)
 	if err != nil {
@@ -51,8 +55,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 			err = serr
 		}
 	}()
-	s.PrintURLs(out)
-	return s.Serve(ctx)
+	return s.Serve(ctx, out)
 }
 
 // Start brings up the dependencies and binds the servers' ports, but serves nothing yet.
@@ -130,7 +133,7 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, adapters
 	}
 	cfg.Temporal.Address = s.temporal.Address()
 	s.TemporalUI = s.temporal.UIURL()
-	cfg.Temporal.UIURL = s.TemporalUI
+	cfg.Temporal.UIURL = uiURL(cfg, s.TemporalUI)
 
 	tc, err := temporalx.Dial(ctx, cfg.Temporal.Address, cfg.Temporal.Namespace, codec, logger, 30*time.Second)
 	if err != nil {
@@ -157,6 +160,16 @@ func UICodec(apiURL string) temporalserver.CodecServer {
 	}
 }
 
+// uiURL is where turns link to their runs: the URL the user set (TEMPORAL_UI_URL or the
+// settings file), for a UI reached through a proxy or from another machine, and otherwise the
+// embedded UI's.
+func uiURL(cfg config.Config, embedded string) string {
+	if cfg.Explicit("temporal.ui_url") && cfg.Temporal.UIURL != "" {
+		return cfg.Temporal.UIURL
+	}
+	return embedded
+}
+
 func listen(host string, port int, what, env string) (net.Listener, error) {
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	ln, err := net.Listen("tcp", addr)
@@ -169,6 +182,10 @@ func listen(host string, port int, what, env string) (net.Listener, error) {
 // PrintURLs tells the user where everything is.
 func (s *Stack) PrintURLs(out io.Writer) {
 	cfg := s.Env.Cfg
+	ui := cfg.Temporal.UIURL
+	if ui != s.TemporalUI && s.TemporalUI != "" {
+		ui += " (served on " + s.TemporalUI + ")"
+	}
 	fmt.Fprintf(out, `
 MCP Platform is running (dev mode, LLM provider: %s)
   Web chat & gateway API : %s   (OpenAPI: %s/openapi.json, docs: %s/docs)
@@ -181,11 +198,14 @@ Press Ctrl-C to stop.
 `, cfg.LLM.Provider,
 		s.Env.URL(cfg.Server.APIPort), s.Env.URL(cfg.Server.APIPort), s.Env.URL(cfg.Server.APIPort),
 		s.Env.URL(cfg.Server.MCPPort), s.Env.URL(cfg.Server.MCPPort),
-		s.TemporalUI, cfg.Temporal.Address, cfg.Temporal.Namespace, cfg.RedactedDatabaseURL())
+		ui, cfg.Temporal.Address, cfg.Temporal.Namespace, cfg.RedactedDatabaseURL())
 }
 
-// Serve runs the servers and workers until ctx ends or one of them fails.
-func (s *Stack) Serve(ctx context.Context) error {
+// Serve runs the servers and workers until ctx ends or one of them fails. The servers answer
+// /readyz with 200, and Serve prints the URLs to out (unless out is nil), only once the stack is
+// ready: its dependencies answer and every enabled builtin domain has a live worker in the
+// registry, so that the first /tools lists their tools.
+func (s *Stack) Serve(ctx context.Context, out io.Writer) error {
 	e := s.Env
 	svc, err := platform.NewServices(ctx, e)
 	if err != nil {
@@ -194,7 +214,12 @@ func (s *Stack) Serve(ctx context.Context) error {
 		}
 		return err
 	}
+	svc.Readiness = append(svc.Readiness, platform.DomainsLive(svc.Catalog, builtinDomains(e.Cfg.DomainsDir)))
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		s.announce(gctx, svc, out)
+		return nil
+	})
 	drain := e.Cfg.Server.ShutdownTimeout
 	g.Go(func() error {
 		svc.Run(gctx)
@@ -214,6 +239,70 @@ func (s *Stack) Serve(ctx context.Context) error {
 		return nil
 	}
 	return err
+}
+
+// builtinDomains names the enabled builtin domains of dir, which dev runs and waits for.
+// Broken files are RunWorkers' to report.
+func builtinDomains(dir string) []string {
+	cfgs, _ := domainconfig.LoadDir(dir)
+	var names []string
+	for _, c := range cfgs {
+		if c.IsEnabled() && c.Kind == domains.KindBuiltin {
+			names = append(names, c.Name)
+		}
+	}
+	return names
+}
+
+// readyPoll is how often the stack checks whether it is ready; notReadyLog how often it says
+// what it still waits for.
+const (
+	readyPoll   = 100 * time.Millisecond
+	notReadyLog = 15 * time.Second
+)
+
+// announce waits until every health and readiness check passes, refreshing the catalog as
+// it goes so that it sees a worker the moment it registers, then prints the URLs to out.
+func (s *Stack) announce(ctx context.Context, svc *platform.Services, out io.Writer) {
+	checks := append(s.Env.HealthChecks(), svc.Readiness...)
+	t := time.NewTicker(readyPoll)
+	defer t.Stop()
+	began, told := time.Now(), time.Now()
+	for {
+		if err := svc.Catalog.Refresh(ctx); err == nil {
+			failing := notReady(ctx, checks)
+			if failing == "" {
+				s.Env.Logger.Info("dev stack ready", "took", time.Since(began).Round(time.Millisecond))
+				if out != nil {
+					s.PrintURLs(out)
+				}
+				return
+			}
+			if time.Since(told) >= notReadyLog {
+				s.Env.Logger.Warn("dev stack not ready yet", "waiting_for", failing, "for", time.Since(began).Round(time.Second))
+				told = time.Now()
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// notReady runs the checks and describes the failing ones ("" when all pass).
+func notReady(ctx context.Context, checks []health.Check) string {
+	var failing []string
+	for _, c := range checks {
+		cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		err := c.Run(cctx)
+		cancel()
+		if err != nil {
+			failing = append(failing, c.Name+": "+err.Error())
+		}
+	}
+	return strings.Join(failing, "; ")
 }
 
 // Stop shuts down the Temporal client, the embedded Temporal server and the private

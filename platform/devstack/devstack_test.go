@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -23,6 +25,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"mcp-platform/api/codecapi"
+	"mcp-platform/domains"
+	"mcp-platform/domains/domainconfig"
 	"mcp-platform/internal/config"
 	"mcp-platform/internal/store"
 	"mcp-platform/internal/temporalx"
@@ -40,16 +44,23 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-func devConfig(t *testing.T, dataDir string) config.Config {
+// devConfig is the settings of a dev stack on free ports with the repository's domains, loaded
+// as `mcp-platform dev` loads them, from the environment plus extra.
+func devConfig(t *testing.T, dataDir string, extra map[string]string) config.Config {
 	t.Helper()
-	cfg := config.Default()
-	cfg.DataDir = dataDir
-	cfg.Server.APIPort = freePort(t)
-	cfg.Server.MCPPort = freePort(t)
-	cfg.Temporal.Address = "127.0.0.1:" + strconv.Itoa(freePort(t))
-	cfg.Temporal.UIPort = freePort(t)
-	cfg.Server.ShutdownTimeout = 5 * time.Second
-	require.NoError(t, cfg.Validate())
+	env := map[string]string{
+		"MCP_DATA_DIR":         dataDir,
+		"MCP_DOMAINS_DIR":      filepath.Join(platformtest.RepoRoot(), "config", "domains"),
+		"ORCHESTRATOR_PORT":    strconv.Itoa(freePort(t)),
+		"MCP_SERVER_PORT":      strconv.Itoa(freePort(t)),
+		"TEMPORAL_ADDRESS":     "127.0.0.1:" + strconv.Itoa(freePort(t)),
+		"TEMPORAL_UI_PORT":     strconv.Itoa(freePort(t)),
+		"MCP_SHUTDOWN_TIMEOUT": "5s",
+	}
+	maps.Copy(env, extra)
+	t.Chdir(t.TempDir()) // no config/settings.yaml here: the defaults and env apply
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	require.NoError(t, err)
 	return cfg
 }
 
@@ -63,21 +74,70 @@ func getJSON(t *testing.T, url string) (int, map[string]any) {
 	return resp.StatusCode, body
 }
 
-// startServing runs the stack's servers in the background and returns a function that stops
-// them and the stack, as Ctrl-C does.
-func startServing(t *testing.T, cfg config.Config) (*devstack.Stack, func()) {
+// demoToken signs in as a demo user through the dev token endpoint.
+func demoToken(t *testing.T, api, user string) string {
+	t.Helper()
+	code, _, body := platformtest.Do(t, api, http.MethodPost, "/auth/token", "", map[string]any{"user": user})
+	require.Equal(t, http.StatusOK, code, body)
+	return body["access_token"].(string)
+}
+
+// printed receives what the stack prints, one Write at a time.
+type printed chan string
+
+func (p printed) Write(b []byte) (int, error) {
+	select {
+	case p <- string(b):
+	default: // nobody is listening any more
+	}
+	return len(b), nil
+}
+
+// startServing runs the stack's servers and workers (every builtin domain) in the background
+// and returns what it printed once ready, and a function that stops them and the stack, as
+// Ctrl-C does.
+func startServing(t *testing.T, cfg config.Config) (*devstack.Stack, string, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s, err := devstack.Start(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), platform.Adapters{})
+	s, err := devstack.Start(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), platform.BuiltinAdapters())
 	require.NoError(t, err)
+	out := make(printed, 1)
 	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx) }()
+	go func() { done <- s.Serve(ctx, out) }()
 	stop := func() {
 		cancel()
 		require.NoError(t, <-done)
 		require.NoError(t, s.Stop())
 	}
-	return s, stop
+	var urls string
+	select {
+	case urls = <-out:
+	case err := <-done:
+		t.Fatalf("the stack stopped before it was ready: %v", err)
+	case <-time.After(3 * time.Minute):
+		stop()
+		t.Fatal("the stack never said it was ready")
+	}
+	return s, urls, stop
+}
+
+// builtinTools are the tool names of every enabled builtin domain in the repository's
+// configuration.
+func builtinTools(t *testing.T) []string {
+	t.Helper()
+	cfgs, errs := domainconfig.LoadDir(filepath.Join(platformtest.RepoRoot(), "config", "domains"))
+	require.Empty(t, errs)
+	var names []string
+	for _, c := range cfgs {
+		if c.IsEnabled() && c.Kind == domains.KindBuiltin {
+			for _, tool := range c.Tools {
+				names = append(names, tool.Name)
+			}
+		}
+	}
+	require.NotEmpty(t, names)
+	slices.Sort(names)
+	return names
 }
 
 func postmasterPID(t *testing.T, dataDir string) int {
@@ -99,19 +159,46 @@ func TestDevStack(t *testing.T) {
 	dataDir := t.TempDir()
 	require.NoError(t, os.Chmod(filepath.Dir(dataDir), 0o755))
 	require.NoError(t, os.Chmod(dataDir, 0o755))
-	cfg := devConfig(t, dataDir)
+	const uiURL = "https://temporal.example.test"
+	cfg := devConfig(t, dataDir, map[string]string{"TEMPORAL_UI_URL": uiURL})
 
-	s, stop := startServing(t, cfg)
+	s, urls, stop := startServing(t, cfg)
 	api := fmt.Sprintf("http://127.0.0.1:%d", cfg.Server.APIPort)
 	mcp := fmt.Sprintf("http://127.0.0.1:%d", cfg.Server.MCPPort)
+
+	// The README's first commands, run the moment the URLs are printed, see everything.
+	t.Run("OK ready when the URLs are printed: /readyz and every builtin tool", func(t *testing.T) {
+		require.Contains(t, urls, "MCP Platform is running")
+		for _, base := range []string{api, mcp} {
+			code, body := getJSON(t, base+"/readyz")
+			require.Equal(t, http.StatusOK, code, body)
+		}
+		token := demoToken(t, api, "admin")
+		code, _, body := platformtest.Do(t, mcp, http.MethodGet, "/tools", token, nil)
+		require.Equal(t, http.StatusOK, code, body)
+		var got []string
+		for _, tool := range body["tools"].([]any) {
+			got = append(got, tool.(map[string]any)["name"].(string))
+		}
+		slices.Sort(got)
+		require.Equal(t, builtinTools(t), got)
+	})
 
 	t.Run("OK health of both servers", func(t *testing.T) {
 		for _, base := range []string{api, mcp} {
 			code, body := getJSON(t, base+"/health")
 			require.Equal(t, http.StatusOK, code, body)
 			require.Equal(t, "ok", body["status"])
-			require.Len(t, body["checks"], 2)
+			require.Len(t, body["checks"], 3, "postgres, temporal, domains")
 		}
+	})
+
+	t.Run("OK turns link to the TEMPORAL_UI_URL the user set", func(t *testing.T) {
+		require.Equal(t, uiURL, s.Env.Cfg.Temporal.UIURL)
+		require.Contains(t, urls, uiURL+" (served on "+s.TemporalUI+")")
+		code, _, body := platformtest.Do(t, api, http.MethodPost, "/chat", demoToken(t, api, "alice"), map[string]any{"message": "hello"})
+		require.Equal(t, http.StatusAccepted, code, body)
+		require.True(t, strings.HasPrefix(body["temporal_url"].(string), uiURL+"/namespaces/default/workflows/chat-"), body)
 	})
 
 	t.Run("OK Temporal UI answers", func(t *testing.T) {
@@ -155,7 +242,7 @@ func TestDevStack(t *testing.T) {
 		require.Error(t, err, "the API port is closed")
 	})
 
-	s2, stop2 := startServing(t, cfg)
+	s2, _, stop2 := startServing(t, cfg)
 	defer stop2()
 	t.Run("OK restart finds the data", func(t *testing.T) {
 		var n int
@@ -171,7 +258,7 @@ func TestDevStack(t *testing.T) {
 }
 
 func TestDevStackErrDatabaseDown(t *testing.T) {
-	cfg := devConfig(t, t.TempDir())
+	cfg := devConfig(t, t.TempDir(), nil)
 	cfg.Database.URL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/mcp?sslmode=disable", freePort(t))
 	_, err := devstack.Start(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), platform.Adapters{})
 	require.ErrorIs(t, err, store.ErrUnreachable)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 
 	"mcp-platform/authz"
 	"mcp-platform/domains"
@@ -24,6 +25,7 @@ import (
 	"mcp-platform/internal/config"
 	"mcp-platform/internal/llm"
 	"mcp-platform/internal/redact"
+	"mcp-platform/internal/temporalx"
 	"mcp-platform/internal/testutil/dbtest"
 	"mcp-platform/internal/testutil/temporaltest"
 	"mcp-platform/platform"
@@ -93,8 +95,16 @@ func Start(t *testing.T, opts Options) *Stack {
 	}
 	logger := slog.New(redact.Handler(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	signer, trust := testKeys()
-	env := &platform.Env{Cfg: cfg, Logger: logger, Pool: db.Pool, Temporal: temporaltest.Client(t), Codec: temporaltest.Codec(t),
-		Getenv: func(string) string { return "" }, Signer: signer, Trust: trust}
+	// The SDK logs to the stack's logger, as it does in every role (temporalx.Dial), and the
+	// client encrypts payloads as every role's does.
+	codec := temporaltest.Codec(t)
+	tc, err := client.NewClientFromExisting(temporaltest.Client(t), client.Options{
+		Namespace: temporaltest.Server(t).Namespace(), Logger: temporalx.SDKLogger(logger),
+		DataConverter: codec.DataConverter(), FailureConverter: codec.FailureConverter()})
+	require.NoError(t, err)
+	t.Cleanup(tc.Close)
+	env := &platform.Env{Cfg: cfg, Logger: logger, Pool: db.Pool, Temporal: tc, Codec: codec, Getenv: func(string) string { return "" },
+		Signer: signer, Trust: trust}
 	ctx, cancel := context.WithCancel(context.Background())
 	svc, err := platform.NewServices(ctx, env)
 	require.NoError(t, err)
