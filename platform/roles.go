@@ -50,6 +50,8 @@ type Env struct {
 	// Trust verifies it on the workers.
 	Signer *authz.Signer
 	Trust  *authz.Keyring
+	// EmbeddedUI is the dev stack's Temporal UI ("" outside dev).
+	EmbeddedUI string
 }
 
 // Connect opens the database (failing fast when it does not answer), loads the payload codec and
@@ -194,6 +196,7 @@ func APIHandler(e *Env, s *Services) http.Handler {
 		Audit:         s.Audit,
 		Logger:        e.Logger,
 		TemporalUIURL: e.Cfg.Temporal.UIURL,
+		EmbeddedUIURL: e.EmbeddedUI,
 		Namespace:     e.Cfg.Temporal.Namespace,
 		Codec:         codec,
 		Sensitive:     s.Catalog.SensitiveFields,

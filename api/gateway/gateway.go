@@ -50,6 +50,9 @@ type Deps struct {
 	// TemporalUIURL links turns to their runs ("" when unknown). Its origin may call the codec
 	// server from a browser.
 	TemporalUIURL string
+	// EmbeddedUIURL is the dev stack's own Temporal UI, whose origin may call the codec server
+	// too when TemporalUIURL names a proxy in front of it ("" outside dev).
+	EmbeddedUIURL string
 	// Codec is the payload codec the codec server (/codec) decodes with; nil disables it.
 	Codec converter.PayloadCodec
 	// Sensitive returns the tools' schema-marked sensitive fields, masked by the codec server
@@ -97,16 +100,20 @@ func New(deps Deps) (huma.API, http.Handler) {
 	approvalsapi.Register(api, approvalsapi.Deps{Approvals: deps.Approvals, Temporal: deps.Temporal, Audit: deps.Audit, Logger: deps.Logger, Signer: deps.Signer})
 	auditapi.Register(api, deps.Audit, deps.Authz, deps.Logger)
 	codecapi.Register(mux, api, codecapi.Deps{Codec: deps.Codec, Verifier: deps.Verifier, Authz: deps.Authz,
-		Origins: origins(deps.TemporalUIURL), Sensitive: deps.Sensitive, Logger: deps.Logger})
+		Origins: origins(deps.TemporalUIURL, deps.EmbeddedUIURL), Sensitive: deps.Sensitive, Logger: deps.Logger})
 	webui.Mount(mux, api)
 	return api, mux
 }
 
 // origins is the browser origin of a URL, as a list; none when the URL has no host.
-func origins(raw string) []string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return nil
+func origins(raws ...string) []string {
+	var out []string
+	for _, raw := range raws {
+		u, err := url.Parse(raw)
+		if err != nil || u.Scheme == "" || u.Host == "" {
+			continue
+		}
+		out = append(out, u.Scheme+"://"+u.Host)
 	}
-	return []string{u.Scheme + "://" + u.Host}
+	return out
 }

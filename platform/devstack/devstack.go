@@ -144,7 +144,7 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, adapters
 		tc.Close()
 		return nil, err
 	}
-	s.Env = &platform.Env{Cfg: cfg, Logger: logger, Pool: pool, Temporal: tc, Signer: signer, Trust: trust, Codec: codec}
+	s.Env = &platform.Env{Cfg: cfg, Logger: logger, Pool: pool, Temporal: tc, Signer: signer, Trust: trust, Codec: codec, EmbeddedUI: s.TemporalUI}
 	return s, nil
 }
 

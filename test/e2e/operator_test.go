@@ -12,12 +12,12 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	sdkpb "go.temporal.io/api/sdk/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 
 	"mcp-platform/domains/devops"
 	"mcp-platform/domains/hr"
 	"mcp-platform/domains/kit"
 	"mcp-platform/internal/llm/mock"
+	"mcp-platform/internal/testutil/temporaltest"
 	"mcp-platform/platform/platformtest"
 	"mcp-platform/workflows"
 )
@@ -29,7 +29,7 @@ func text(t *testing.T, p *commonpb.Payload) string {
 		return ""
 	}
 	var s string
-	require.NoError(t, converter.GetDefaultDataConverter().FromPayload(p, &s))
+	require.NoError(t, temporaltest.Codec(t).DataConverter().FromPayload(p, &s), "summaries are encrypted like every payload")
 	return s
 }
 
