@@ -17,15 +17,6 @@ import (
 // far is an expiry no test reaches.
 var far = time.Date(2099, 1, 1, 12, 0, 0, 0, time.UTC)
 
-// newConversation inserts a conversation for requests to belong to.
-func newConversation(tb testing.TB, db *dbtest.Database) string {
-	tb.Helper()
-	id := uuid.NewString()
-	_, err := db.Pool.Exec(context.Background(), "INSERT INTO conversations (id, user_id) VALUES ($1, 'alice')", id)
-	require.NoError(tb, err)
-	return id
-}
-
 // request is a pending request by alice that devops leads may decide.
 func request(id string) approvals.Request {
 	return approvals.Request{
@@ -71,7 +62,7 @@ func TestCreate(t *testing.T) {
 
 	t.Run("OK Get returns the pending request", func(t *testing.T) {
 		r := request("apr-create-1")
-		r.ConversationID, r.Turn, r.AllowSelf = newConversation(t, db), 2, true
+		r.ConversationID, r.Turn, r.AllowSelf = db.Conversation(t), 2, true
 		create(t, s, r)
 
 		got, err := s.Get(ctx, r.ID)
@@ -226,7 +217,7 @@ func TestDecide(t *testing.T) {
 	t.Run("OK request gone with its conversation is a no-op", func(t *testing.T) {
 		// Deleting a conversation deletes its requests; the workflow still records its outcome.
 		r := request("apr-decide-gone")
-		r.ConversationID = newConversation(t, db)
+		r.ConversationID = db.Conversation(t)
 		create(t, s, r)
 		_, err := db.Pool.Exec(ctx, "DELETE FROM conversations WHERE id = $1", r.ConversationID)
 		require.NoError(t, err)
@@ -339,7 +330,7 @@ func TestForConversation(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.New(t)
 	s := approvals.NewStore(db.Pool)
-	conv, other := newConversation(t, db), newConversation(t, db)
+	conv, other := db.Conversation(t), db.Conversation(t)
 	t0 := time.Now().Add(-time.Hour)
 
 	for i, id := range []string{"c-3", "c-1", "c-2"} {
@@ -364,7 +355,7 @@ func TestForConversation(t *testing.T) {
 	}{
 		{"OK every request oldest first, decided too", conv, []string{"c-1", "c-2", "c-3"}},
 		{"OK only the conversation's own", other, []string{"o-1"}},
-		{"OK conversation without requests", newConversation(t, db), []string{}},
+		{"OK conversation without requests", db.Conversation(t), []string{}},
 		{"OK unknown conversation", uuid.NewString(), []string{}},
 	}
 	for _, tt := range tests {

@@ -19,15 +19,6 @@ import (
 // wait bounds every wait for a wake; a hub that works answers in milliseconds.
 const wait = 10 * time.Second
 
-// newConversation inserts a conversation for events to belong to.
-func newConversation(tb testing.TB, db *dbtest.Database) string {
-	tb.Helper()
-	id := uuid.NewString()
-	_, err := db.Pool.Exec(context.Background(), "INSERT INTO conversations (id, user_id) VALUES ($1, 'alice')", id)
-	require.NoError(tb, err)
-	return id
-}
-
 // rawPayload publishes any data under any type, to test the store itself.
 type rawPayload struct {
 	typ  string
@@ -59,7 +50,7 @@ func TestPublish(t *testing.T) {
 	s := events.NewStore(db.Pool)
 
 	t.Run("OK increasing IDs across conversations", func(t *testing.T) {
-		a, b := newConversation(t, db), newConversation(t, db)
+		a, b := db.Conversation(t), db.Conversation(t)
 		var got []int64
 		for _, conv := range []string{a, b, a, a, b} {
 			got = append(got, publish(t, s, conv, 1, events.TypeDelta, map[string]any{"text": "x"}))
@@ -70,7 +61,7 @@ func TestPublish(t *testing.T) {
 	})
 
 	t.Run("OK the event reads back as published", func(t *testing.T) {
-		conv := newConversation(t, db)
+		conv := db.Conversation(t)
 		id := publish(t, s, conv, 3, events.TypeToolFinished, map[string]any{"tool": "hr.get_employee", "duration_ms": 12, "ok": true})
 		require.Positive(t, id)
 
@@ -86,7 +77,7 @@ func TestPublish(t *testing.T) {
 	})
 
 	t.Run("OK data of any JSON shape", func(t *testing.T) {
-		conv := newConversation(t, db)
+		conv := db.Conversation(t)
 		type delta struct {
 			Text string `json:"text"`
 		}
@@ -104,7 +95,7 @@ func TestPublish(t *testing.T) {
 	})
 
 	t.Run("ErrUnencodableData", func(t *testing.T) {
-		conv := newConversation(t, db)
+		conv := db.Conversation(t)
 		_, err := s.Publish(ctx, conv, 1, rawPayload{events.TypeDelta, map[string]any{"f": func() {}}})
 		require.ErrorContains(t, err, "encode delta event")
 		last, err := s.LastID(ctx, conv)
@@ -126,7 +117,7 @@ func TestAfter(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.New(t)
 	s := events.NewStore(db.Pool)
-	a, b := newConversation(t, db), newConversation(t, db)
+	a, b := db.Conversation(t), db.Conversation(t)
 
 	// Five events of a, interleaved with two of b.
 	var ea, eb []int64
@@ -152,7 +143,7 @@ func TestAfter(t *testing.T) {
 		{"OK limit", a, 0, 2, ea[:2]},
 		{"OK limit after an event", a, ea[0], 2, ea[1:3]},
 		{"OK only the conversation's own", b, 0, 100, eb},
-		{"OK conversation without events", newConversation(t, db), 0, 100, []int64{}},
+		{"OK conversation without events", db.Conversation(t), 0, 100, []int64{}},
 		{"OK unknown conversation", uuid.NewString(), 0, 100, []int64{}},
 	}
 	for _, tt := range tests {
@@ -185,7 +176,7 @@ func TestLastID(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.New(t)
 	s := events.NewStore(db.Pool)
-	a, b, empty := newConversation(t, db), newConversation(t, db), newConversation(t, db)
+	a, b, empty := db.Conversation(t), db.Conversation(t), db.Conversation(t)
 
 	publish(t, s, a, 1, events.TypeTurnStarted, map[string]any{})
 	lastA := publish(t, s, a, 1, events.TypeTurnCompleted, map[string]any{})
@@ -275,11 +266,11 @@ func TestHub(t *testing.T) {
 	db := dbtest.New(t)
 	s := events.NewStore(db.Pool)
 	hub := runHub(t, db)
-	barrier := newConversation(t, db)
+	barrier := db.Conversation(t)
 	settle(t, hub, s, barrier)
 
 	t.Run("OK a subscriber is woken by an event published afterwards", func(t *testing.T) {
-		conv := newConversation(t, db)
+		conv := db.Conversation(t)
 		ch, cancel := hub.Subscribe(conv)
 		defer cancel()
 		from, err := s.LastID(context.Background(), conv)
@@ -293,7 +284,7 @@ func TestHub(t *testing.T) {
 	})
 
 	t.Run("OK every subscriber of the conversation is woken", func(t *testing.T) {
-		conv := newConversation(t, db)
+		conv := db.Conversation(t)
 		ch1, cancel1 := hub.Subscribe(conv)
 		defer cancel1()
 		ch2, cancel2 := hub.Subscribe(conv)
@@ -305,7 +296,7 @@ func TestHub(t *testing.T) {
 	})
 
 	t.Run("OK other conversations' subscribers are not woken", func(t *testing.T) {
-		a, b := newConversation(t, db), newConversation(t, db)
+		a, b := db.Conversation(t), db.Conversation(t)
 		chA, cancelA := hub.Subscribe(a)
 		defer cancelA()
 		chB, cancelB := hub.Subscribe(b)
@@ -318,7 +309,7 @@ func TestHub(t *testing.T) {
 	})
 
 	t.Run("OK wakes while one is pending coalesce", func(t *testing.T) {
-		conv := newConversation(t, db)
+		conv := db.Conversation(t)
 		ch, cancel := hub.Subscribe(conv)
 		defer cancel()
 
@@ -336,7 +327,7 @@ func TestHub(t *testing.T) {
 	})
 
 	t.Run("OK an ended subscription is not woken", func(t *testing.T) {
-		conv := newConversation(t, db)
+		conv := db.Conversation(t)
 		ended, cancelEnded := hub.Subscribe(conv)
 		kept, cancelKept := hub.Subscribe(conv)
 		defer cancelKept()
@@ -350,7 +341,7 @@ func TestHub(t *testing.T) {
 	})
 
 	t.Run("OK subscribing again after the last one ended", func(t *testing.T) {
-		conv := newConversation(t, db)
+		conv := db.Conversation(t)
 		_, cancel := hub.Subscribe(conv)
 		cancel()
 		ch, cancel := hub.Subscribe(conv)
@@ -394,7 +385,7 @@ func TestHubReconnects(t *testing.T) {
 	db := dbtest.New(t)
 	s := events.NewStore(db.Pool)
 	hub := runHub(t, db)
-	barrier, conv := newConversation(t, db), newConversation(t, db)
+	barrier, conv := db.Conversation(t), db.Conversation(t)
 	settle(t, hub, s, barrier)
 	ch, cancel := hub.Subscribe(conv)
 	defer cancel()
@@ -436,7 +427,7 @@ func TestHubStops(t *testing.T) {
 		defer close(done)
 		hub.Run(ctx)
 	}()
-	settle(t, hub, s, newConversation(t, db))
+	settle(t, hub, s, db.Conversation(t))
 	n, err := listeners(t, db)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
@@ -456,7 +447,7 @@ func TestHubStops(t *testing.T) {
 
 func TestPublishStoresNUL(t *testing.T) {
 	db := dbtest.New(t)
-	s, conv := events.NewStore(db.Pool), newConversation(t, db)
+	s, conv := events.NewStore(db.Pool), db.Conversation(t)
 	id, err := s.Publish(context.Background(), conv, 1, events.DeltaData{Text: "a\x00b"})
 	require.NoError(t, err, "what an LLM streams never fails the turn")
 	evs, err := s.After(context.Background(), conv, id-1, 10)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -89,4 +90,15 @@ func NewEmpty(tb testing.TB) *Database {
 		}
 	})
 	return &Database{Name: name, URL: u.String(), Pool: pool}
+}
+
+// Conversation inserts an empty conversation of alice's and returns its ID, for store tests
+// whose rows belong to one.
+func (d *Database) Conversation(tb testing.TB) string {
+	tb.Helper()
+	id := uuid.NewString()
+	if _, err := d.Pool.Exec(context.Background(), "INSERT INTO conversations (id, user_id) VALUES ($1, 'alice')", id); err != nil {
+		tb.Fatalf("insert conversation: %v", err)
+	}
+	return id
 }
