@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/google/cel-go/cel"
@@ -66,6 +67,9 @@ func sumList(v ref.Val) ref.Val {
 
 // CompileCondition checks a condition and returns its program.
 func CompileCondition(expr string) (cel.Program, error) {
+	if prg, ok := programs.Load(expr); ok {
+		return prg.(cel.Program), nil
+	}
 	ast, iss := celEnv.Compile(expr)
 	if iss.Err() != nil {
 		return nil, iss.Err()
@@ -73,8 +77,17 @@ func CompileCondition(expr string) (cel.Program, error) {
 	if ast.OutputType() != cel.BoolType && ast.OutputType() != cel.DynType {
 		return nil, fmt.Errorf("the condition must be true or false, not %s", ast.OutputType())
 	}
-	return celEnv.Program(ast)
+	prg, err := celEnv.Program(ast)
+	if err != nil {
+		return nil, err
+	}
+	programs.Store(expr, prg)
+	return prg, nil
 }
+
+// programs caches compiled conditions by their text: every planned call and every re-check on a
+// worker evaluates its tool's condition, and a CEL program is safe for concurrent use.
+var programs sync.Map
 
 // NeedsApproval decides whether a call of t with args by the given user needs approval. A
 // condition that cannot be evaluated (a missing argument) requires approval: when in doubt, a

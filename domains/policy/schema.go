@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"golang.org/x/text/language"
@@ -82,7 +83,7 @@ func (s *Schema) Validate(v any) error {
 // ValidateArgs checks a tool's arguments against its input schema. It returns a
 // *domains.ValidationError listing each problem.
 func ValidateArgs(t *domains.Tool, args map[string]any) error {
-	s, err := CompileSchema(t.InputSchema)
+	s, err := inputSchema(t)
 	if err != nil {
 		return fmt.Errorf("compile input schema of %s: %w", t.Name, err)
 	}
@@ -90,4 +91,24 @@ func ValidateArgs(t *domains.Tool, args map[string]any) error {
 		args = map[string]any{}
 	}
 	return s.Validate(args)
+}
+
+// schemas caches compiled input schemas by their JSON text: calls are validated when planned and
+// again on the domain's worker, and a compiled schema is safe for concurrent use.
+var schemas sync.Map
+
+func inputSchema(t *domains.Tool) (*Schema, error) {
+	key, err := json.Marshal(t.InputSchema)
+	if err != nil {
+		return nil, fmt.Errorf("encode schema: %w", err)
+	}
+	if s, ok := schemas.Load(string(key)); ok {
+		return s.(*Schema), nil
+	}
+	s, err := CompileSchema(t.InputSchema)
+	if err != nil {
+		return nil, err
+	}
+	schemas.Store(string(key), s)
+	return s, nil
 }
