@@ -2,13 +2,11 @@ package mcpserver_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"html"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
+		"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -75,28 +73,16 @@ func signInAs(t *testing.T, user string) auth.AuthorizationCodeFetcher {
 
 // TestOAuthDevAuthorizationServer drives the MCP authorization flow as an MCP client does
 // (the go-sdk's AuthorizationCodeHandler): a 401 with the protected-resource metadata, discovery
-// of the dev authorization server, client registration (dynamic, and by a client ID metadata
-// document), the authorization code with PKCE through the sign-in page, and then tools/list and
+// of the dev authorization server, dynamic client registration (client ID metadata documents
+// are covered in api/devoauth: the SDK insists on https for them), the authorization code with PKCE through the sign-in page, and then tools/list and
 // tools/call with the token it obtained.
 func TestOAuthDevAuthorizationServer(t *testing.T) {
 	s := platformtest.Start(t, platformtest.Options{Domains: map[string]kit.Factory{"hr": hr.New}})
 	endpoint := s.MCP.URL + "/mcp"
 
-	// A client ID metadata document, served where the client would host it.
-	var docURL string
-	docs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"client_id": docURL, "client_name": "Metadata document client",
-			"redirect_uris": []string{"http://127.0.0.1:4545/callback"}, "token_endpoint_auth_method": "none"})
-	}))
-	t.Cleanup(docs.Close)
-	docURL = docs.URL + "/oauth/client.json"
-
 	registrations := map[string]*auth.AuthorizationCodeHandlerConfig{
 		"dynamic client registration": {DynamicClientRegistrationConfig: &auth.DynamicClientRegistrationConfig{
 			Metadata: &oauthex.ClientRegistrationMetadata{ClientName: "OAuth test client", RedirectURIs: []string{"http://127.0.0.1:4545/callback"}}}},
-		"client ID metadata document": {ClientIDMetadataDocumentConfig: &auth.ClientIDMetadataDocumentConfig{URL: docURL},
-			RedirectURL: "http://127.0.0.1:4545/callback"},
 	}
 	for name, cfg := range registrations {
 		t.Run("OK "+name+" then list and call tools", func(t *testing.T) {
