@@ -221,6 +221,8 @@ func MCPHandler(e *Env, s *Services) http.Handler {
 		Temporal:  e.Temporal,
 		Logger:    e.Logger,
 		PublicURL: e.URL(e.Cfg.Server.MCPPort),
+		// Dev replaces these with its own authorization server (Issuer is set only there).
+		AuthorizationServers: e.Cfg.JWT.AuthorizationServers(),
 	})
 	return h
 }

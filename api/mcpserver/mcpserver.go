@@ -11,6 +11,7 @@ import (
 
 	"mcp-platform/api/approvalsapi"
 	"mcp-platform/api/auditapi"
+	"mcp-platform/api/devoauth"
 	"mcp-platform/api/httpapi"
 	"mcp-platform/authz"
 	"mcp-platform/domains/registry"
@@ -41,6 +42,10 @@ type Deps struct {
 	Logger    *slog.Logger
 	// PublicURL is how clients reach this server (for OAuth protected-resource metadata).
 	PublicURL string
+	// AuthorizationServers are the issuers MCP clients get tokens from, listed in the
+	// protected-resource metadata: the configured identity provider. In dev (Issuer set) the
+	// built-in dev authorization server at PublicURL is used instead.
+	AuthorizationServers []string
 }
 
 // Spec describes the MCP server's OpenAPI document.
@@ -72,6 +77,13 @@ func New(deps Deps) (huma.API, http.Handler) {
 	addDomainRoutes(api, deps)
 	auditapi.Register(api, deps.Audit, deps.Authz, deps.Logger)
 	approvalsapi.Register(api, approvalsapi.Deps{Approvals: deps.Approvals, Temporal: deps.Temporal, Audit: deps.Audit, Logger: deps.Logger, Signer: deps.Signer})
+	if deps.Issuer != nil && deps.PublicURL != "" {
+		as, err := devoauth.New(devoauth.Options{Issuer: deps.PublicURL, Resource: deps.PublicURL + "/mcp", Tokens: deps.Issuer, Logger: deps.Logger})
+		if err == nil {
+			as.Register(mux)
+			deps.AuthorizationServers = []string{as.Issuer()}
+		}
+	}
 	if deps.Verifier != nil && deps.Executor != nil {
 		addMCP(mux, deps)
 	}
