@@ -11,7 +11,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -29,10 +28,6 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
-	"mcp-platform/authz"
-	"mcp-platform/internal/config"
-	"mcp-platform/internal/temporalx"
-	"mcp-platform/internal/testutil/dbtest"
 	"mcp-platform/internal/testutil/fakeopenai"
 	"mcp-platform/platform/platformtest"
 )
