@@ -12,9 +12,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/api/workflowservice/v1"
-	"go.temporal.io/sdk/client"
 	"go.temporal.io/server/common/config"
 	"go.temporal.io/server/common/log"
 	persistencesql "go.temporal.io/server/common/persistence/sql"
@@ -49,41 +46,52 @@ const (
 	// postgresConnLifetime recycles connections, so none outlives a failover for long.
 	postgresConnLifetime = time.Hour
 
-	// namespaceRetention is how long closed workflows of a namespace registered on Postgres are
-	// kept (the production compose file's default, TEMPORAL_RETENTION).
+	// namespaceRetention is how long closed workflows of a namespace created on Postgres are
+	// kept (the production compose file's default, TEMPORAL_RETENTION); SQLite keeps them a day.
 	namespaceRetention = 7 * 24 * time.Hour
 )
 
-// storage is where the server persists: the data stores of its configuration, and whether the
-// namespace still has to be registered through the frontend once the server runs.
+// storage is where the server persists: the data stores of its configuration.
 type storage struct {
 	// sql is the default store; visibility, when set, is a store of its own.
 	sql, visibility *config.SQL
-	// registerNamespace is set for Postgres: the namespace is registered through the API, the way
-	// an operator would, rather than written into the database.
-	registerNamespace bool
 }
 
 // openStore prepares the persistence that opts select: Postgres when PostgresURL is set (its
-// two databases created when missing and their schemas set up or upgraded), else SQLite.
+// two databases created when missing and their schemas set up or upgraded), else SQLite. Either
+// way the namespace is created in the database before the server starts, so that no client
+// finds the server without it.
 func openStore(ctx context.Context, opts Options, logger log.Logger) (*storage, error) {
+	var st *storage
+	var retention time.Duration
 	if opts.PostgresURL != "" {
-		return openPostgres(ctx, opts.PostgresURL, logger)
-	}
-	sql, err := sqlConfig(opts.DatabaseFile)
-	if err != nil {
-		return nil, err
+		var err error
+		if st, err = openPostgres(ctx, opts.PostgresURL, logger); err != nil {
+			return nil, err
+		}
+		retention = namespaceRetention
+	} else {
+		sql, err := sqlConfig(opts.DatabaseFile)
+		if err != nil {
+			return nil, err
+		}
+		st = &storage{sql: sql}
 	}
 	// A new namespace gets the search attributes right away; an existing one
 	// is brought up to date through the operator API once the server runs.
+	// The helpers are the SQLite schema package's, but they write through the
+	// generic SQL persistence of whichever plugin the store uses.
 	ns, err := sqliteschema.NewNamespaceConfig(clusterName, opts.Namespace, false, opts.SearchAttributes)
 	if err != nil {
 		return nil, fmt.Errorf("temporalserver: namespace config: %w", err)
 	}
-	if err := sqliteschema.CreateNamespaces(sql, ns); err != nil {
+	if retention > 0 {
+		ns.Detail.Config.Retention = durationpb.New(retention)
+	}
+	if err := sqliteschema.CreateNamespaces(st.sql, ns); err != nil {
 		return nil, fmt.Errorf("temporalserver: creating namespace %q: %w", opts.Namespace, err)
 	}
-	return &storage{sql: sql}, nil
+	return st, nil
 }
 
 // configure points the server's persistence at the storage.
@@ -117,7 +125,7 @@ func openPostgres(ctx context.Context, rawURL string, logger log.Logger) (*stora
 			return nil, err
 		}
 	}
-	s := &storage{sql: main, visibility: &vis, registerNamespace: true}
+	s := &storage{sql: main, visibility: &vis}
 	var p config.Persistence
 	s.configure(&p)
 	if err := persistencesql.VerifyCompatibleVersion(p, resolver.NewNoopResolver(), logger); err != nil {
@@ -214,16 +222,4 @@ func ensureDatabase(ctx context.Context, cfg *config.SQL, logger log.Logger) err
 		return fmt.Errorf("temporalserver: creating database %s on %s: %w", cfg.DatabaseName, cfg.ConnectAddr, err)
 	}
 	return nil
-}
-
-// registerNamespace registers the namespace unless it exists already.
-func registerNamespace(ctx context.Context, c client.Client, namespace string) error {
-	_, err := c.WorkflowService().RegisterNamespace(ctx, &workflowservice.RegisterNamespaceRequest{
-		Namespace:                        namespace,
-		WorkflowExecutionRetentionPeriod: durationpb.New(namespaceRetention),
-	})
-	if _, ok := errors.AsType[*serviceerror.NamespaceAlreadyExists](err); ok {
-		return nil
-	}
-	return err
 }

@@ -85,8 +85,6 @@ type Server struct {
 	logLevel  *slog.LevelVar
 	address   string
 	namespace string
-	// registerNamespace: the namespace is registered through the frontend (Postgres).
-	registerNamespace bool
 
 	stopOnce sync.Once
 }
@@ -131,12 +129,11 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 
 	s := &Server{
-		temporal:          ts,
-		logger:            logger,
-		logLevel:          logLevel,
-		address:           cfg.PublicClient.HostPort,
-		namespace:         opts.Namespace,
-		registerNamespace: st.registerNamespace,
+		temporal:  ts,
+		logger:    logger,
+		logLevel:  logLevel,
+		address:   cfg.PublicClient.HostPort,
+		namespace: opts.Namespace,
 	}
 	if opts.UIPort != 0 {
 		s.ui, err = startUI(ctx, opts, s.address)
@@ -300,14 +297,6 @@ func (s *Server) waitUsable(ctx context.Context, searchAttributes map[string]enu
 	}
 	defer c.Close()
 
-	if s.registerNamespace {
-		err = retry(ctx, "registering namespace "+s.namespace, func(ctx context.Context) error {
-			return registerNamespace(ctx, c, s.namespace)
-		})
-		if err != nil {
-			return err
-		}
-	}
 	err = retry(ctx, "namespace "+s.namespace, func(ctx context.Context) error {
 		_, err := c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: s.namespace})
 		return err
