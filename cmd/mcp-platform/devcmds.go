@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 
 	"mcp-platform/internal/devserver/temporalserver"
 	"mcp-platform/internal/logging"
@@ -37,14 +38,15 @@ func runDev(ctx context.Context, c *cli, args []string) error {
 	return devstack.Run(ctx, cfg, logger, c.stdout, platform.BuiltinAdapters())
 }
 
-// runTemporal runs only the embedded Temporal dev server (SQLite) with its UI: the dev stack's
-// Temporal as a process of its own, for trying the roles as separate processes on one machine.
-// Production uses a real Temporal cluster.
+// runTemporal runs only the embedded Temporal server with its UI: the dev stack's Temporal as a
+// process of its own, for running the roles as separate processes. It persists to SQLite, or to
+// PostgreSQL (the production persistence) with -db-url or TEMPORAL_DB_URL.
 func runTemporal(ctx context.Context, c *cli, args []string) error {
-	fs := c.flags("temporal", "temporal [-port 7233] [-ui-port 8233] [-db .data/temporal.db] [-gateway-url http://127.0.0.1:8000]")
+	fs := c.flags("temporal", "temporal [-port 7233] [-ui-port 8233] [-db .data/temporal.db | -db-url postgres://...] [-gateway-url http://127.0.0.1:8000]")
 	port := fs.Int("port", 7233, "frontend gRPC port")
 	uiPort := fs.Int("ui-port", 8233, "Temporal UI port (0: no UI)")
 	db := fs.String("db", filepath.Join(".data", "temporal.db"), `SQLite file ("" keeps everything in memory)`)
+	dbURL := fs.String("db-url", "", "PostgreSQL database to persist to instead of SQLite, with <db>_visibility beside it; both and their schemas are set up automatically (default: TEMPORAL_DB_URL)")
 	ip := fs.String("ip", "127.0.0.1", "address to bind")
 	gatewayURL := fs.String("gateway-url", "", `the gateway whose codec server (/codec) the UI decodes payloads with (default: this machine's ORCHESTRATOR_PORT; "none": show them as stored)`)
 	if err := parse(fs, args); err != nil {
@@ -53,6 +55,11 @@ func runTemporal(ctx context.Context, c *cli, args []string) error {
 	cfg, logger, err := c.settings()
 	if err != nil {
 		return err
+	}
+	if *dbURL == "" {
+		*dbURL = cfg.Temporal.DatabaseURL
+	} else if _, err := temporalserver.PostgresConfig(*dbURL); err != nil {
+		return usageError{"temporal: -db-url: " + strings.TrimPrefix(err.Error(), "temporalserver: ")}
 	}
 	var codec temporalserver.CodecServer
 	switch *gatewayURL {
@@ -63,7 +70,7 @@ func runTemporal(ctx context.Context, c *cli, args []string) error {
 		codec = devstack.UICodec(*gatewayURL)
 	}
 	srv, err := temporalserver.Start(ctx, temporalserver.Options{
-		DatabaseFile: *db, IP: *ip, Port: *port, UIPort: *uiPort, UICodec: codec, Namespace: cfg.Temporal.Namespace,
+		DatabaseFile: *db, PostgresURL: *dbURL, IP: *ip, Port: *port, UIPort: *uiPort, UICodec: codec, Namespace: cfg.Temporal.Namespace,
 		SearchAttributes: temporalx.SearchAttributes(),
 		Logger:           slog.New(logging.AtLeast(logger.Handler(), slog.LevelWarn)),
 	})

@@ -104,6 +104,10 @@ type Temporal struct {
 	// first encrypts, every one decrypts (rotation). Required outside dev; in dev, empty means a
 	// key generated once into data_dir. Parse them with Keys.
 	CodecKeys string `yaml:"codec_keys"`
+	// DatabaseURL, when set, makes the Temporal server that `temporal` and `dev` embed persist to
+	// PostgreSQL (this database, and the one named after it with the suffix _visibility) instead
+	// of SQLite. The roles that only talk to Temporal ignore it.
+	DatabaseURL string `yaml:"database_url"`
 }
 
 // LLM configures the language model provider.
@@ -237,6 +241,7 @@ var bindings = func() []binding {
 	add("temporal.namespace", "TEMPORAL_NAMESPACE", str(func(c *Config) *string { return &c.Temporal.Namespace }))
 	add("temporal.ui_port", "TEMPORAL_UI_PORT", port(func(c *Config) *int { return &c.Temporal.UIPort }))
 	add("temporal.ui_url", "TEMPORAL_UI_URL", str(func(c *Config) *string { return &c.Temporal.UIURL }))
+	add("temporal.database_url", "TEMPORAL_DB_URL", str(func(c *Config) *string { return &c.Temporal.DatabaseURL }))
 	add("temporal.codec_keys", "TEMPORAL_CODEC_KEYS", str(func(c *Config) *string { return &c.Temporal.CodecKeys }))
 	add("llm.provider", "LLM_PROVIDER", str(func(c *Config) *string { return &c.LLM.Provider }))
 	add("llm.api_key", "LLM_API_KEY", str(func(c *Config) *string { return &c.LLM.APIKey }))
@@ -427,12 +432,24 @@ func (c *Config) validateShutdown() error {
 // starts a private cluster). The password is never shown in the error.
 func (c *Config) validateDatabase() error {
 	if c.Database.URL != "" {
-		u, err := url.Parse(c.Database.URL)
-		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
-			return invalid("database.url", redactURL(c.Database.URL), "not a PostgreSQL URL", "use postgres://user:password@host:5432/dbname?sslmode=disable")
+		if err := checkPostgresURL(c.Database.URL, false); err != nil {
+			return invalid("database.url", redactURL(c.Database.URL), err.Error(), "use postgres://user:password@host:5432/dbname?sslmode=disable")
 		}
 	} else if !c.IsDev() {
 		return invalid("database.url", "", "required outside dev", "set DATABASE_URL to your PostgreSQL server")
+	}
+	return nil
+}
+
+// checkPostgresURL reports whether raw is a postgres:// URL with a host (and, when needDB, a
+// database name).
+func checkPostgresURL(raw string, needDB bool) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+		return errors.New("not a PostgreSQL URL")
+	}
+	if db := strings.TrimPrefix(u.Path, "/"); needDB && (db == "" || strings.Contains(db, "/")) {
+		return errors.New("names no database")
 	}
 	return nil
 }
@@ -444,6 +461,12 @@ func (c *Config) validateTemporal() error {
 	}
 	if c.Temporal.Namespace == "" {
 		return invalid("temporal.namespace", "", "must not be empty", "use default or your namespace")
+	}
+	if c.Temporal.DatabaseURL != "" {
+		if err := checkPostgresURL(c.Temporal.DatabaseURL, true); err != nil {
+			return invalid("temporal.database_url", redactURL(c.Temporal.DatabaseURL), err.Error(),
+				"use postgres://user:password@host:5432/temporal?sslmode=disable")
+		}
 	}
 	if c.Temporal.CodecKeys == "" && !c.IsDev() {
 		return invalid("temporal.codec_keys", "", "required outside dev: without it Temporal would store workflow inputs and results in clear",

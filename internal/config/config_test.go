@@ -133,6 +133,8 @@ func TestLoadErrors(t *testing.T) {
 		{name: "ErrOpenAIKey", env: map[string]string{"LLM_PROVIDER": "openai", "LLM_MODEL": "gpt-4o"}, wantKey: "llm.api_key", wantEnv: "LLM_API_KEY"},
 		{name: "ErrCompatibleBase", env: map[string]string{"LLM_PROVIDER": "openai_compatible", "LLM_MODEL": "m"}, wantKey: "llm.api_base", wantEnv: "LLM_API_BASE"},
 		{name: "ErrDatabaseURL", env: map[string]string{"DATABASE_URL": "mysql://x"}, wantKey: "database.url", wantEnv: "DATABASE_URL"},
+		{name: "ErrTemporalDatabaseURL", env: map[string]string{"TEMPORAL_DB_URL": "mysql://temporal:s3cret@db/temporal"}, wantKey: "temporal.database_url", wantEnv: "TEMPORAL_DB_URL", wantMsg: "not a PostgreSQL URL"},
+		{name: "ErrTemporalDatabaseName", env: map[string]string{"TEMPORAL_DB_URL": "postgres://temporal:s3cret@db:5432"}, wantKey: "temporal.database_url", wantEnv: "TEMPORAL_DB_URL", wantMsg: "names no database"},
 		{name: "ErrTemporalAddress", env: map[string]string{"TEMPORAL_ADDRESS": "localhost"}, wantKey: "temporal.address", wantEnv: "TEMPORAL_ADDRESS"},
 		{name: "ErrDuration", env: map[string]string{"MCP_SHUTDOWN_TIMEOUT": "soon"}, wantKey: "server.shutdown_timeout", wantEnv: "MCP_SHUTDOWN_TIMEOUT"},
 		{name: "ErrProductionNeedsDatabase", env: map[string]string{"MCP_ENVIRONMENT": "production", "JWT_SECRET": "0123456789abcdef0123456789abcdef"}, wantKey: "database.url", wantMsg: "required outside dev"},
@@ -166,6 +168,12 @@ func TestLoadErrors(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("ErrTemporalDatabaseURLHidesPassword", func(t *testing.T) {
+		_, err := Load(envMap(map[string]string{"MCP_CONFIG": writeSettings(t, ""), "TEMPORAL_DB_URL": "mysql://temporal:s3cret@db/temporal"}))
+		require.ErrorContains(t, err, "TEMPORAL_DB_URL")
+		require.NotContains(t, err.Error(), "s3cret")
+	})
 
 	t.Run("ErrMissingExplicitFile", func(t *testing.T) {
 		_, err := Load(envMap(map[string]string{"MCP_CONFIG": "/nonexistent/settings.yaml"}))

@@ -117,9 +117,15 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, adapters
 
 	_, portStr, _ := net.SplitHostPort(cfg.Temporal.Address)
 	port, _ := strconv.Atoi(portStr)
-	logger.Info("starting embedded Temporal server", "address", cfg.Temporal.Address, "file", filepath.Join(dataDir, "temporal.db"))
+	// SQLite under the data directory, unless TEMPORAL_DB_URL names a PostgreSQL database.
+	persistence := []any{"file", filepath.Join(dataDir, "temporal.db")}
+	if cfg.Temporal.DatabaseURL != "" {
+		persistence = []any{"database", store.Redact(cfg.Temporal.DatabaseURL)}
+	}
+	logger.Info("starting embedded Temporal server", append([]any{"address", cfg.Temporal.Address}, persistence...)...)
 	s.temporal, err = temporalserver.Start(ctx, temporalserver.Options{
 		DatabaseFile:     filepath.Join(dataDir, "temporal.db"),
+		PostgresURL:      cfg.Temporal.DatabaseURL,
 		Port:             port,
 		UIPort:           cfg.Temporal.UIPort,
 		UICodec:          UICodec((&platform.Env{Cfg: cfg}).URL(cfg.Server.APIPort)),

@@ -1,7 +1,9 @@
 // Package scaleout tests the production topology on one machine with real processes: a Temporal
-// server of its own, two gateway API processes, two orchestrator workers and two ERP domain
-// workers against one Postgres. One orchestrator and one domain worker are killed with SIGKILL
-// in the middle of the load; no turn may be lost and no side effect duplicated.
+// server of its own persisting to PostgreSQL (the production persistence), the gateway API, the
+// orchestrator and ERP domain workers, all on one private PostgreSQL cluster. In the scale-out
+// test one orchestrator and one domain worker are killed with SIGKILL in the middle of the load;
+// in the restart test PostgreSQL itself restarts while turns are in flight. No turn may be lost
+// and no side effect duplicated.
 package scaleout
 
 import (
@@ -9,7 +11,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -27,10 +28,6 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
-	"mcp-platform/authz"
-	"mcp-platform/internal/config"
-	"mcp-platform/internal/temporalx"
-	"mcp-platform/internal/testutil/dbtest"
 	"mcp-platform/internal/testutil/fakeopenai"
 	"mcp-platform/platform/platformtest"
 )
@@ -128,58 +125,9 @@ func TestScaleOutWithCrashes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts nine processes")
 	}
-	bin := filepath.Join(t.TempDir(), "mcp-platform")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/mcp-platform")
-	build.Dir = platformtest.RepoRoot()
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, string(out))
-
-	db := dbtest.NewEmpty(t)
-	fake := fakeopenai.NewResponder(t, model)
-	temporalPort, api1, api2 := freePort(t), freePort(t), freePort(t)
-	// The front ends sign with the private key; the workers only verify with the public one.
-	signer, _, err := authz.NewKeyPair("scaleout")
-	require.NoError(t, err)
-	env := []string{
-		"MCP_ASSERTION_PUBLIC_KEYS=" + signer.Public().Format(),
-		"MCP_ENVIRONMENT=production", "JWT_SECRET=" + jwtSecret, "TEMPORAL_CODEC_KEYS=" + codecKeys, "MCP_LOG_FORMAT=text",
-		"DATABASE_URL=" + db.URL, "TEMPORAL_ADDRESS=127.0.0.1:" + strconv.Itoa(temporalPort),
-		"LLM_PROVIDER=openai_compatible", "LLM_API_BASE=" + fake.BaseURL(), "LLM_MODEL=fake-model",
-		"MCP_DOMAINS_DIR=" + filepath.Join(platformtest.RepoRoot(), "config", "domains"), "MCP_SHUTDOWN_TIMEOUT=3s",
-	}
-	migrate := exec.Command(bin, "migrate", "up")
-	migrate.Env = append(os.Environ(), env...)
-	out, err = migrate.CombinedOutput()
-	require.NoError(t, err, string(out))
-
-	start(t, bin, "temporal", env, "temporal", "-port", strconv.Itoa(temporalPort), "-ui-port", "0", "-db", "")
-	apiEnv := func(port int) []string {
-		return append(env, "ORCHESTRATOR_PORT="+strconv.Itoa(port), "MCP_SERVER_PORT="+strconv.Itoa(freePort(t)), "MCP_ASSERTION_KEY="+signer.Format())
-	}
-	start(t, bin, "api-1", apiEnv(api1), "api")
-	start(t, bin, "api-2", apiEnv(api2), "api")
-	orch1 := start(t, bin, "orchestrator-1", env, "worker", "-orchestrator")
-	start(t, bin, "orchestrator-2", env, "worker", "-orchestrator")
-	erp1 := start(t, bin, "erp-1", env, "worker", "-domains", "erp")
-	start(t, bin, "erp-2", env, "worker", "-domains", "erp")
-	apis := []string{fmt.Sprintf("http://127.0.0.1:%d", api1), fmt.Sprintf("http://127.0.0.1:%d", api2)}
-	for _, a := range apis {
-		waitReady(t, a+"/readyz")
-	}
-
-	issuer, err := authz.NewIssuer(config.JWT{Secret: jwtSecret, Issuer: "mcp-platform", Audience: "mcp-platform", TokenTTL: time.Hour}, true)
-	require.NoError(t, err)
-	token, _, err := issuer.Issue(authz.Principal{Subject: "fiona", Roles: []string{"finance_clerk"}})
-	require.NoError(t, err)
-	require.Eventually(t, func() bool {
-		_, _, body := platformtest.Do(t, apis[0], http.MethodGet, "/tools", token, nil)
-		for _, tl := range body["tools"].([]any) {
-			if tl.(map[string]any)["name"] == "erp.create_invoice" && tl.(map[string]any)["available"] == true {
-				return true
-			}
-		}
-		return false
-	}, 60*time.Second, 250*time.Millisecond, "the ERP workers never registered")
+	s := launch(t, topology{apis: 2, orchestrators: 2, erpWorkers: 2, model: model})
+	apis, token, tc, db := s.apis, s.token, s.temporal, s.pool
+	orch1, erp1 := s.orchestrators[0], s.erpWorkers[0]
 
 	run := strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
 	began := time.Now()
@@ -209,13 +157,6 @@ func TestScaleOutWithCrashes(t *testing.T) {
 	// The event stream works from the API process that did not start the turn.
 	crossStream := streamUntilDone(t, apis[1], token, results[0].conv)
 
-	keys, err := config.ParseCodecKeys(codecKeys, "codecKeys")
-	require.NoError(t, err)
-	codec, err := temporalx.NewCodec(keys)
-	require.NoError(t, err)
-	tc, err := client.Dial(temporalx.ClientOptions("127.0.0.1:"+strconv.Itoa(temporalPort), "default", codec, slog.New(slog.NewTextHandler(os.Stderr, nil))))
-	require.NoError(t, err)
-	defer tc.Close()
 	completed := 0
 	for _, r := range results {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -236,13 +177,13 @@ func TestScaleOutWithCrashes(t *testing.T) {
 	}
 
 	var invoices, distinct int
-	require.NoError(t, db.Pool.QueryRow(context.Background(), `SELECT count(*), count(DISTINCT d.description) FROM erp.invoice_lines d
+	require.NoError(t, db.QueryRow(context.Background(), `SELECT count(*), count(DISTINCT d.description) FROM erp.invoice_lines d
 		WHERE d.description LIKE $1`, "Scale-out run "+run+" turn %").Scan(&invoices, &distinct))
 	var dupMessages int
-	require.NoError(t, db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM (SELECT conversation_id, turn, seq FROM messages
+	require.NoError(t, db.QueryRow(context.Background(), `SELECT count(*) FROM (SELECT conversation_id, turn, seq FROM messages
 		GROUP BY 1, 2, 3 HAVING count(*) > 1) d`).Scan(&dupMessages))
 	var perConversation []int
-	rows, err := db.Pool.Query(context.Background(), `SELECT count(*) FROM messages GROUP BY conversation_id`)
+	rows, err := db.Query(context.Background(), `SELECT count(*) FROM messages GROUP BY conversation_id`)
 	require.NoError(t, err)
 	for rows.Next() {
 		var n int

@@ -23,6 +23,9 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 // URL returns the connection URL of the cluster's database.
 func (c *Cluster) URL() string { return "" }
 
+// DatabaseURL returns the connection URL of database db on the cluster.
+func (c *Cluster) DatabaseURL(db string) string { return "" }
+
 // Port returns the TCP port the cluster listens on at 127.0.0.1.
 func (c *Cluster) Port() int { return 0 }
 

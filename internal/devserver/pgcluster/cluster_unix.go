@@ -165,6 +165,12 @@ func (c *Cluster) URL() string {
 	return c.urlFor(c.database)
 }
 
+// DatabaseURL returns the connection URL of database db on the cluster, in the form of URL.
+// The database is not created.
+func (c *Cluster) DatabaseURL(db string) string {
+	return c.urlFor(db)
+}
+
 // Port returns the TCP port the cluster listens on at 127.0.0.1.
 func (c *Cluster) Port() int {
 	return c.port

@@ -94,6 +94,7 @@ func TestStartStopRestartKeepsData(t *testing.T) {
 	c := startCluster(t, Options{DataDir: dataDir})
 	require.NotZero(t, c.Port())
 	require.Equal(t, fmt.Sprintf("postgres://postgres@127.0.0.1:%d/mcp?sslmode=disable", c.Port()), c.URL())
+	require.Equal(t, fmt.Sprintf("postgres://postgres@127.0.0.1:%d/temporal?sslmode=disable", c.Port()), c.DatabaseURL("temporal"))
 	require.FileExists(t, filepath.Join(dataDir, "PG_VERSION"))
 	require.FileExists(t, filepath.Join(dataDir, logFileName))
 	if os.Geteuid() == 0 {

@@ -1,4 +1,4 @@
-// Package temporalserver runs a Temporal server with SQLite persistence, and
+// Package temporalserver runs a Temporal server with SQLite or PostgreSQL persistence, and
 // optionally the Temporal Web UI, inside the current process. It backs the
 // `mcp-platform dev` command and integration tests.
 package temporalserver
@@ -25,7 +25,6 @@ import (
 	"go.temporal.io/server/common/config"
 	"go.temporal.io/server/common/membership/static"
 	"go.temporal.io/server/common/primitives"
-	sqliteschema "go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
 
 	"mcp-platform/internal/logging"
@@ -39,6 +38,12 @@ const startTimeout = 2 * time.Minute
 // Options configures an embedded Temporal server. The zero value is usable: an
 // in-memory server on a free port of 127.0.0.1 with namespace "default" and no UI.
 type Options struct {
+	// PostgresURL, when set, makes the server persist to PostgreSQL instead of SQLite, e.g.
+	// postgres://temporal:secret@db:5432/temporal?sslmode=disable: the named database holds
+	// Temporal's data and the database of the same name with the suffix _visibility its
+	// visibility records. Both are created when missing (which needs CREATEDB) and their schemas
+	// set up or upgraded to this server's version on every start. DatabaseFile is then unused.
+	PostgresURL string
 	// DatabaseFile is the SQLite database file, e.g. ".data/temporal.db". Its
 	// directory and schema are created when the file does not exist yet, so
 	// data survives restarts. The empty string selects an in-memory database,
@@ -107,21 +112,13 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	sql, err := sqlConfig(opts.DatabaseFile)
+	st, err := openStore(ctx, opts, serverLogger{l: logger})
 	if err != nil {
 		return nil, err
 	}
-	// A new namespace gets the search attributes right away; an existing one
-	// is brought up to date through the operator API once the server runs.
-	ns, err := sqliteschema.NewNamespaceConfig(clusterName, opts.Namespace, false, opts.SearchAttributes)
-	if err != nil {
-		return nil, fmt.Errorf("temporalserver: namespace config: %w", err)
-	}
-	if err := sqliteschema.CreateNamespaces(sql, ns); err != nil {
-		return nil, fmt.Errorf("temporalserver: creating namespace %q: %w", opts.Namespace, err)
-	}
 
-	cfg := serverConfig(opts.IP, p, sql)
+	cfg := serverConfig(opts.IP, p, st.sql)
+	st.configure(&cfg.Persistence)
 	ts, err := newTemporalServer(cfg, serverLogger{l: logger})
 	if err != nil {
 		return nil, err
