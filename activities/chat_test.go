@@ -287,6 +287,18 @@ func TestSaveToolResult(t *testing.T) {
 		})
 	}
 
+	t.Run("OKRunAgainPublishesOnce", func(t *testing.T) {
+		tr := f.startTurn(t, clerk, "show ABC-123")
+		call := f.plan(t, clerk, tr, "save-again", "shop.get_item", map[string]any{"sku": "ABC-123"})
+		in := activities.SaveToolResultInput{ConversationID: tr.ConversationID, Turn: tr.Turn, Step: 1, Index: 0,
+			Outcome: activities.ToolOutcome{Call: call, Status: "ok", Output: map[string]any{"name": "Mug"}, DurationMS: 3}}
+		for range 2 {
+			require.NoError(t, run(chat, chat.SaveToolResult, in))
+		}
+		require.Len(t, f.messages(t, tr), 2, "the user message and one tool message")
+		require.Len(t, f.eventsOf(t, tr, events.TypeToolFinished), 1, "one card for one call")
+	})
+
 	t.Run("OKRetryReplacesMessage", func(t *testing.T) {
 		tr := f.startTurn(t, clerk, "show ABC-123")
 		call := f.plan(t, clerk, tr, "save-retry", "shop.get_item", map[string]any{"sku": "ABC-123"})
@@ -310,8 +322,11 @@ func TestPublish(t *testing.T) {
 	started := events.ToolStartedData{ToolCallRef: events.ToolCallRef{Tool: "shop.get_item", ToolCallID: "c1", Step: 1, Domain: "shop"},
 		Summary: "shop.get_item sku=ABC-123"}
 
-	err := run(chat, chat.Publish, activities.PublishInput{ConversationID: tr.ConversationID, Turn: tr.Turn, Event: started})
-	require.NoError(t, err)
+	// Run again (retried, or replayed as a local activity after a crash), it publishes once.
+	for range 2 {
+		err := run(chat, chat.Publish, activities.PublishInput{ConversationID: tr.ConversationID, Turn: tr.Turn, Event: started})
+		require.NoError(t, err)
+	}
 	require.Equal(t, []event{{Turn: tr.Turn, Type: events.TypeToolStarted, Data: map[string]any{
 		"tool": "shop.get_item", "tool_call_id": "c1", "step": 1.0, "domain": "shop", "summary": "shop.get_item sku=ABC-123", "approver": ""}}}, f.events(t, tr))
 }
@@ -338,8 +353,12 @@ func TestFinishTurn(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tr := f.startTurn(t, clerk, "show ABC-123")
-			require.NoError(t, finish(activities.FinishTurnInput{ConversationID: tr.ConversationID, Turn: tr.Turn,
-				Status: tc.status, Answer: tc.answer, Error: tc.errText, Step: 3}))
+			// Twice, as a local activity runs again when its worker died before the result was
+			// recorded: the turn ends once.
+			for range 2 {
+				require.NoError(t, finish(activities.FinishTurnInput{ConversationID: tr.ConversationID, Turn: tr.Turn,
+					Status: tc.status, Answer: tc.answer, Error: tc.errText, Step: 3}))
+			}
 
 			got := f.turnRow(t, tr)
 			require.Equal(t, tc.status, got.Status)

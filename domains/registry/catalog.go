@@ -95,6 +95,10 @@ func (c *Catalog) Sync(ctx context.Context) error {
 	return c.Refresh(ctx)
 }
 
+// Following reports whether the catalog follows the registry's announcements now (Run is
+// listening), so that Sync reads only after a change.
+func (c *Catalog) Following() bool { return c.listening.Load() }
+
 // follow listens for the registry's announcements until ctx ends, reconnecting after failures.
 func (c *Catalog) follow(ctx context.Context) {
 	for ctx.Err() == nil {
