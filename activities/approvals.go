@@ -53,7 +53,7 @@ func (a *ApprovalActivities) RequestApproval(ctx context.Context, in RequestAppr
 	if err := a.Conversations.SetTurnStatus(ctx, in.ConversationID, in.Turn, conversations.StatusAwaitingApproval, ""); err != nil {
 		return err
 	}
-	_, err = a.Events.Publish(ctx, in.ConversationID, in.Turn, events.ApprovalRequestedData{
+	_, err = a.Events.PublishOnce(ctx, in.ConversationID, in.Turn, events.ApprovalRequestedData{
 		ApprovalID: in.Plan.ID, Tool: in.Call.Tool, Domain: in.Call.Domain, ToolCallID: in.Call.ID,
 		Arguments: shown, ArgsHash: in.Plan.ArgsHash, Reason: in.Plan.Reason, ApproverRoles: in.Plan.Approvers,
 		AllowSelfApproval: in.Plan.AllowSelf, Requester: in.Requester.Subject,
@@ -91,7 +91,7 @@ func (a *ApprovalActivities) RecordDecision(ctx context.Context, in RecordDecisi
 		if in.Comment != "" {
 			msg += ": " + in.Comment
 		}
-		if _, err := a.Audit.Record(ctx, audit.Entry{UserID: in.Requester.Subject, Roles: in.Requester.Roles, Tool: in.Call.Tool,
+		if _, err := a.Audit.RecordOnce(ctx, audit.Entry{UserID: in.Requester.Subject, Roles: in.Requester.Roles, Tool: in.Call.Tool,
 			Domain: in.Call.Domain, Params: in.Call.Args, Sensitive: in.Call.Sensitive, Outcome: outcome, Error: msg,
 			WorkflowID: in.WorkflowID, ToolCallID: in.Call.ID, Approver: in.Approver}); err != nil {
 			return err
@@ -110,7 +110,7 @@ func (a *ApprovalActivities) RecordDecision(ctx context.Context, in RecordDecisi
 			return err
 		}
 	}
-	_, err := a.Events.Publish(ctx, in.ConversationID, in.Turn, events.ApprovalDecidedData{
+	_, err := a.Events.PublishOnce(ctx, in.ConversationID, in.Turn, events.ApprovalDecidedData{
 		ApprovalID: in.Plan.ID, Tool: in.Call.Tool, ToolCallID: in.Call.ID, Status: in.Status,
 		Approver: in.Approver, Comment: in.Comment,
 	})

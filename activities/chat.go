@@ -79,7 +79,7 @@ type CompleteResult struct {
 func MessageSeq(step, index int) int { return step*100 + index }
 
 // Complete loads the conversation, offers the LLM exactly the tools this user may call, streams
-// its answer as delta events, saves the assistant message and returns its tool calls, each
+// its answer as delta events (coalesced: a few per second, each up to deltaMaxBytes), saves the assistant message and returns its tool calls, each
 // checked: a tool the user may not call, or that does not exist, is refused and audited here.
 func (a *ChatActivities) Complete(ctx context.Context, in CompleteInput) (CompleteResult, error) {
 	p, err := a.caller(ctx, in)
@@ -87,21 +87,26 @@ func (a *ChatActivities) Complete(ctx context.Context, in CompleteInput) (Comple
 		return CompleteResult{}, err
 	}
 	in.Principal = p
-	ok, err := a.Conversations.Exists(ctx, in.ConversationID)
-	if err != nil {
-		return CompleteResult{}, err
-	}
-	if !ok {
-		return CompleteResult{}, temporal.NewNonRetryableApplicationError("the conversation was deleted", ErrTypeConversationGone, nil)
-	}
-	// Read the registry now: the tools offered must be exactly those this user may call at
-	// this moment, including a domain that registered a second ago.
-	if err := a.Tools.Catalog.Refresh(ctx); err != nil {
-		a.Logger.Warn("tool registry refresh failed; using the previous view", "error", err)
-	}
+	// The history is read once per step: the limits, the LLM's messages and the check that the
+	// conversation still exists (it holds at least the user's message) all use this read.
 	history, err := a.Conversations.Messages(ctx, in.ConversationID)
 	if err != nil {
 		return CompleteResult{}, err
+	}
+	if len(history) == 0 {
+		ok, err := a.Conversations.Exists(ctx, in.ConversationID)
+		if err != nil {
+			return CompleteResult{}, err
+		}
+		if !ok {
+			return CompleteResult{}, temporal.NewNonRetryableApplicationError("the conversation was deleted", ErrTypeConversationGone, nil)
+		}
+	}
+	// The tools offered must be exactly those this user may call at this moment, including a
+	// domain that registered a second ago: the catalog re-reads the registry when it announced
+	// a change (or when the catalog does not follow its announcements), not on every step.
+	if err := a.Tools.Catalog.Sync(ctx); err != nil {
+		a.Logger.Warn("tool registry refresh failed; using the previous view", "error", err)
 	}
 	req := llm.Request{Messages: []llm.Message{{Role: llm.RoleSystem, Content: systemPrompt}}, Tools: a.toolDefs(in.Principal)}
 	for _, m := range history {
@@ -116,13 +121,15 @@ func (a *ChatActivities) Complete(ctx context.Context, in CompleteInput) (Comple
 	// the step on another worker.
 	stop := keepAlive(ctx)
 	defer stop()
-	onDelta := func(text string) {
+	// The streamed text goes out coalesced (deltaBuffer), and all of it before the message.
+	deltas := newDeltaBuffer(func(text string) {
 		if _, err := a.Events.Publish(ctx, in.ConversationID, in.Turn,
 			events.DeltaData{Step: in.Step, Attempt: int(attempt), Text: text}); err != nil {
 			a.Logger.Warn("publish delta failed", "error", err)
 		}
-	}
-	resp, err := a.LLM.Complete(ctx, req, onDelta)
+	})
+	resp, err := a.LLM.Complete(ctx, req, deltas.Add)
+	deltas.Flush()
 	if err != nil {
 		return CompleteResult{}, llmFailure(err)
 	}
@@ -368,7 +375,7 @@ func (a *ChatActivities) SaveToolResult(ctx context.Context, in SaveToolResultIn
 	if err != nil {
 		return err
 	}
-	_, err = a.Events.Publish(ctx, in.ConversationID, in.Turn, finished)
+	_, err = a.Events.PublishOnce(ctx, in.ConversationID, in.Turn, finished)
 	return err
 }
 
@@ -432,9 +439,10 @@ func (in *PublishInput) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Publish appends an event to the conversation's stream.
+// Publish appends an event to the conversation's stream, once: run again (retried, or
+// replayed as a local activity), it does not repeat the event.
 func (a *ChatActivities) Publish(ctx context.Context, in PublishInput) error {
-	_, err := a.Events.Publish(ctx, in.ConversationID, in.Turn, in.Event)
+	_, err := a.Events.PublishOnce(ctx, in.ConversationID, in.Turn, in.Event)
 	return err
 }
 
@@ -483,6 +491,6 @@ func (a *ChatActivities) FinishTurn(ctx context.Context, in FinishTurnInput) err
 	if err := a.Conversations.SetTurnStatus(ctx, in.ConversationID, in.Turn, in.Status, in.Error); err != nil {
 		return err
 	}
-	_, err := a.Events.Publish(ctx, in.ConversationID, in.Turn, turnEndEvents[in.Status](in))
+	_, err := a.Events.PublishOnce(ctx, in.ConversationID, in.Turn, turnEndEvents[in.Status](in))
 	return err
 }

@@ -3,6 +3,8 @@ package activities_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -91,9 +93,8 @@ func TestComplete(t *testing.T) {
 		}, saved.ToolCalls)
 
 		deltas := f.eventsOf(t, tr, events.TypeDelta)
-		require.Len(t, deltas, 2)
-		require.Equal(t, map[string]any{"step": 1.0, "attempt": 1.0, "text": "Ordering "}, deltas[0].Data)
-		require.Equal(t, "it now.", deltas[1].Data["text"])
+		require.Len(t, deltas, 1, "pieces streamed together are published together")
+		require.Equal(t, map[string]any{"step": 1.0, "attempt": 1.0, "text": "Ordering it now."}, deltas[0].Data)
 		msgs := f.eventsOf(t, tr, events.TypeMessage)
 		require.Len(t, msgs, 1)
 		require.Equal(t, map[string]any{"step": 1.0, "role": "assistant", "content": "Ordering it now.", "tool_calls": []any{
@@ -286,6 +287,18 @@ func TestSaveToolResult(t *testing.T) {
 		})
 	}
 
+	t.Run("OKRunAgainPublishesOnce", func(t *testing.T) {
+		tr := f.startTurn(t, clerk, "show ABC-123")
+		call := f.plan(t, clerk, tr, "save-again", "shop.get_item", map[string]any{"sku": "ABC-123"})
+		in := activities.SaveToolResultInput{ConversationID: tr.ConversationID, Turn: tr.Turn, Step: 1, Index: 0,
+			Outcome: activities.ToolOutcome{Call: call, Status: "ok", Output: map[string]any{"name": "Mug"}, DurationMS: 3}}
+		for range 2 {
+			require.NoError(t, run(chat, chat.SaveToolResult, in))
+		}
+		require.Len(t, f.messages(t, tr), 2, "the user message and one tool message")
+		require.Len(t, f.eventsOf(t, tr, events.TypeToolFinished), 1, "one card for one call")
+	})
+
 	t.Run("OKRetryReplacesMessage", func(t *testing.T) {
 		tr := f.startTurn(t, clerk, "show ABC-123")
 		call := f.plan(t, clerk, tr, "save-retry", "shop.get_item", map[string]any{"sku": "ABC-123"})
@@ -309,8 +322,11 @@ func TestPublish(t *testing.T) {
 	started := events.ToolStartedData{ToolCallRef: events.ToolCallRef{Tool: "shop.get_item", ToolCallID: "c1", Step: 1, Domain: "shop"},
 		Summary: "shop.get_item sku=ABC-123"}
 
-	err := run(chat, chat.Publish, activities.PublishInput{ConversationID: tr.ConversationID, Turn: tr.Turn, Event: started})
-	require.NoError(t, err)
+	// Run again (retried, or replayed as a local activity after a crash), it publishes once.
+	for range 2 {
+		err := run(chat, chat.Publish, activities.PublishInput{ConversationID: tr.ConversationID, Turn: tr.Turn, Event: started})
+		require.NoError(t, err)
+	}
 	require.Equal(t, []event{{Turn: tr.Turn, Type: events.TypeToolStarted, Data: map[string]any{
 		"tool": "shop.get_item", "tool_call_id": "c1", "step": 1.0, "domain": "shop", "summary": "shop.get_item sku=ABC-123", "approver": ""}}}, f.events(t, tr))
 }
@@ -337,8 +353,12 @@ func TestFinishTurn(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tr := f.startTurn(t, clerk, "show ABC-123")
-			require.NoError(t, finish(activities.FinishTurnInput{ConversationID: tr.ConversationID, Turn: tr.Turn,
-				Status: tc.status, Answer: tc.answer, Error: tc.errText, Step: 3}))
+			// Twice, as a local activity runs again when its worker died before the result was
+			// recorded: the turn ends once.
+			for range 2 {
+				require.NoError(t, finish(activities.FinishTurnInput{ConversationID: tr.ConversationID, Turn: tr.Turn,
+					Status: tc.status, Answer: tc.answer, Error: tc.errText, Step: 3}))
+			}
 
 			got := f.turnRow(t, tr)
 			require.Equal(t, tc.status, got.Status)
@@ -376,4 +396,61 @@ func TestFinishTurn(t *testing.T) {
 			require.Empty(t, f.events(t, tr))
 		})
 	}
+}
+
+func TestCompleteCoalescesDeltas(t *testing.T) {
+	f := newFixture(t)
+
+	t.Run("OK a 2,000-token answer streamed token by token is at most 100 deltas, before its message", func(t *testing.T) {
+		tr := f.startTurn(t, manager, "tell me everything")
+		var tokens []string
+		for i := range 2000 {
+			tokens = append(tokens, fmt.Sprintf("w%d ", i%100))
+		}
+		answer := strings.Join(tokens, "")
+		provider := &fakeLLM{deltas: tokens, resp: llm.Response{Content: answer}}
+		_, err := complete(t, f, provider, manager, tr, 1)
+		require.NoError(t, err)
+
+		evs := f.events(t, tr)
+		var text strings.Builder
+		deltas, sawMessage := 0, false
+		for _, e := range evs {
+			switch e.Type {
+			case events.TypeDelta:
+				require.False(t, sawMessage, "no delta follows the step's message")
+				require.Equal(t, 1.0, e.Data["step"])
+				piece, _ := e.Data["text"].(string)
+				require.NotEmpty(t, piece)
+				text.WriteString(piece)
+				deltas++
+			case events.TypeMessage:
+				sawMessage = true
+			}
+		}
+		require.True(t, sawMessage)
+		require.Equal(t, answer, text.String(), "the deltas add up to the answer, in order")
+		require.LessOrEqual(t, deltas, 100)
+		require.Greater(t, deltas, 1, "a long answer is still streamed in pieces")
+	})
+
+	t.Run("OK what a failed step streamed is published before it fails", func(t *testing.T) {
+		tr := f.startTurn(t, manager, "hello")
+		provider := &streamThenFail{pieces: []string{"Hel", "lo"}}
+		_, err := complete(t, f, provider, manager, tr, 1)
+		require.Error(t, err)
+		deltas := f.eventsOf(t, tr, events.TypeDelta)
+		require.Len(t, deltas, 1)
+		require.Equal(t, "Hello", deltas[0].Data["text"])
+	})
+}
+
+// streamThenFail streams pieces, then fails as an unreachable provider does.
+type streamThenFail struct{ pieces []string }
+
+func (p *streamThenFail) Complete(_ context.Context, _ llm.Request, onDelta func(string)) (llm.Response, error) {
+	for _, piece := range p.pieces {
+		onDelta(piece)
+	}
+	return llm.Response{}, &llm.Error{Kind: llm.KindRetryable, Message: "the provider is unreachable"}
 }

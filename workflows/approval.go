@@ -83,6 +83,9 @@ type approvalBook struct {
 	// changed, when set, is told each time a call starts or stops waiting, so that the
 	// workflow can show it in its current details.
 	changed func(ctx workflow.Context)
+	// local is true when requests and decisions are recorded by local activities
+	// (localBookkeeping).
+	local bool
 }
 
 // waiting lists the calls waiting for a decision, in the order they asked.
@@ -105,8 +108,8 @@ func (b *approvalBook) notify(ctx workflow.Context) {
 	}
 }
 
-func newApprovalBook(ctx workflow.Context) (*approvalBook, error) {
-	b := &approvalBook{pending: map[string]*pendingApproval{}}
+func newApprovalBook(ctx workflow.Context, local bool) (*approvalBook, error) {
+	b := &approvalBook{pending: map[string]*pendingApproval{}, local: local}
 	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateDecideApproval, b.decide, workflow.UpdateHandlerOptions{Validator: b.validate})
 	return b, err
 }
@@ -169,8 +172,8 @@ func (b *approvalBook) await(ctx workflow.Context, req activities.RequestApprova
 	b.order = append(b.order, plan.ID)
 	b.notify(ctx)
 	req.RequestedAt = p.since
-	actx := workflow.WithActivityOptions(ctx, recordOptions(fmt.Sprintf("ask %s to approve %s", who, summary)))
-	if err := workflow.ExecuteActivity(actx, approvalActivities.RequestApproval, req).Get(ctx, nil); err != nil {
+	asking := fmt.Sprintf("ask %s to approve %s", who, summary)
+	if err := bookkeep(ctx, b.local, asking, approvalActivities.RequestApproval, req).Get(ctx, nil); err != nil {
 		return approvalOutcome{}, err
 	}
 	// A named timer: the Temporal UI shows what the turn waits for, not "AwaitWithTimeout".
@@ -178,8 +181,8 @@ func (b *approvalBook) await(ctx workflow.Context, req activities.RequestApprova
 		TimerOptions: workflow.TimerOptions{Summary: fmt.Sprintf("waiting for %s: %s", who, summary)}},
 		func() bool { return p.decided })
 	record := func(ctx workflow.Context, out approvalOutcome) error {
-		rctx := workflow.WithActivityOptions(ctx, recordOptions(fmt.Sprintf("record %s: %s", out.describe(), summary)))
-		return workflow.ExecuteActivity(rctx, approvalActivities.RecordDecision, activities.RecordDecisionInput{
+		recording := fmt.Sprintf("record %s: %s", out.describe(), summary)
+		return bookkeep(ctx, b.local, recording, approvalActivities.RecordDecision, activities.RecordDecisionInput{
 			Plan: plan, WorkflowID: req.WorkflowID, ConversationID: req.ConversationID, Turn: req.Turn, Call: req.Call,
 			Requester: req.Requester, Status: out.status, Approver: out.approver, Comment: out.comment,
 		}).Get(ctx, nil)
@@ -230,13 +233,3 @@ func (o approvalOutcome) refusal(call toolcall.PlannedCall) activities.ToolOutco
 }
 
 var approvalActivities *activities.ApprovalActivities
-
-// recordOptions are the options of the quick bookkeeping activities; summary says what the
-// activity does, in the Temporal UI.
-func recordOptions(summary string) workflow.ActivityOptions {
-	return workflow.ActivityOptions{
-		StartToCloseTimeout: 15 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 500 * time.Millisecond, MaximumInterval: 10 * time.Second, MaximumAttempts: 20},
-		Summary:             summary,
-	}
-}

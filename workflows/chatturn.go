@@ -67,11 +67,13 @@ func ChatTurn(ctx workflow.Context, in ChatTurnInput) (ChatTurnResult, error) {
 	if in.MaxSteps <= 0 {
 		in.MaxSteps = DefaultMaxSteps
 	}
-	book, err := newApprovalBook(ctx)
+	local := localBookkeeping(ctx)
+	book, err := newApprovalBook(ctx, local)
 	if err != nil {
 		return ChatTurnResult{}, err
 	}
-	t := &chatTurn{in: in, logger: workflow.GetLogger(ctx), approvals: book, status: conversations.StatusRunning, doing: "starting"}
+	t := &chatTurn{in: in, logger: workflow.GetLogger(ctx), approvals: book, status: conversations.StatusRunning, doing: "starting",
+		local: local}
 	book.changed = t.show
 	if err := workflow.SetQueryHandlerWithOptions(ctx, QueryTurnState, t.state, workflow.QueryHandlerOptions{
 		Description: "Where the turn stands: step, status, running calls and calls waiting for approval",
@@ -99,6 +101,8 @@ type chatTurn struct {
 	doing   string
 	running []string
 	failure string
+	// local is true when the bookkeeping runs as local activities (localBookkeeping).
+	local bool
 }
 
 // state is where the turn stands now (the turn-state query).
@@ -220,7 +224,7 @@ func (t *chatTurn) runTool(ctx workflow.Context, index int, call toolcall.Planne
 		return err
 	}
 	summary := fmt.Sprintf("save result of %s: %s", call.Tool, outcome.Status)
-	return workflow.ExecuteActivity(t.bookkeeping(ctx, summary), chatActivities.SaveToolResult, activities.SaveToolResultInput{
+	return bookkeep(ctx, t.local, summary, chatActivities.SaveToolResult, activities.SaveToolResultInput{
 		ConversationID: t.in.ConversationID, Turn: t.in.Turn, Step: t.step, Index: index, Outcome: outcome,
 		Principal: t.in.Principal, Assertion: t.in.Assertion,
 	}).Get(ctx, nil)
@@ -304,7 +308,7 @@ func (t *chatTurn) noteTool(ctx workflow.Context, call toolcall.PlannedCall) {
 // for.
 func (t *chatTurn) publish(ctx workflow.Context, p events.Payload, subject string) {
 	summary := fmt.Sprintf("publish %s: %s", p.EventType(), subject)
-	err := workflow.ExecuteActivity(t.bookkeeping(ctx, summary), chatActivities.Publish, activities.PublishInput{
+	err := bookkeep(ctx, t.local, summary, chatActivities.Publish, activities.PublishInput{
 		ConversationID: t.in.ConversationID, Turn: t.in.Turn, Event: p,
 	}).Get(ctx, nil)
 	if err != nil {
@@ -321,18 +325,12 @@ func (t *chatTurn) finish(ctx workflow.Context, status, errText string) {
 	t.doingNow(ctx, "")
 	_ = workflow.UpsertTypedSearchAttributes(ctx, temporalx.TurnStatus.ValueSet(status))
 	summary := fmt.Sprintf("finish turn: %s after %s", status, plural(t.step, "step"))
-	err := workflow.ExecuteActivity(t.bookkeeping(ctx, summary), chatActivities.FinishTurn, activities.FinishTurnInput{
+	err := bookkeep(ctx, t.local, summary, chatActivities.FinishTurn, activities.FinishTurnInput{
 		ConversationID: t.in.ConversationID, Turn: t.in.Turn, Status: status, Answer: t.answer, Error: errText, Step: t.step,
 	}).Get(ctx, nil)
 	if err != nil {
 		t.logger.Info("turn status not recorded", "error", err)
 	}
-}
-
-// bookkeeping is ctx with the options of the quick history and event activities, summary
-// saying what the activity does.
-func (t *chatTurn) bookkeeping(ctx workflow.Context, summary string) workflow.Context {
-	return workflow.WithActivityOptions(ctx, recordOptions(summary))
 }
 
 // plural is "1 step", "2 steps".

@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 
 	"mcp-platform/activities"
 	"mcp-platform/authz"
@@ -143,6 +144,10 @@ func newEnv(t *testing.T, f *fakes) *testsuite.TestWorkflowEnvironment {
 	var s testsuite.WorkflowTestSuite
 	s.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))))
 	env := s.NewTestWorkflowEnvironment()
+	// The first workflow of a test process pages in and initialises the SDK's code paths while
+	// its goroutine holds control, which takes over the default second on a loaded machine;
+	// a workflow that really does not yield is still caught.
+	env.SetWorkerOptions(worker.Options{DeadlockDetectionTimeout: 15 * time.Second})
 
 	chat, approval, tools := &activities.ChatActivities{}, &activities.ApprovalActivities{}, &activities.ToolExecutor{}
 	env.RegisterActivity(chat)

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,17 +38,32 @@ type recordedHistory struct {
 	file string
 	// activities must each be scheduled at least once.
 	activities []string
+	// only, when set, are exactly the activities the history schedules, in order.
+	only []string
+	// local must each be recorded as a local activity at least once.
+	local []string
 	// update is true when the history must hold an accepted decide-approval Update.
 	update bool
 }
 
-// histories are the committed histories in testdata/, written by TestRecordHistories.
+// histories are the committed histories in testdata/. Those named *_local.json are written by
+// TestRecordHistories (bookkeeping in local activities, workflows.LocalBookkeepingChange); the
+// others were recorded by the workflows before that change, which scheduled every bookkeeping
+// activity, and are kept so that workflows started then still replay.
 var histories = []recordedHistory{
 	{file: "chatturn_tool.json", activities: []string{"Complete", "Publish", "ExecuteTool", "SaveToolResult", "FinishTurn"}},
 	{file: "chatturn_approval.json", update: true, activities: []string{"Complete", "RequestApproval", "RecordDecision",
 		"Publish", "ExecuteTool", "SaveToolResult", "FinishTurn"}},
 	{file: "toolrun_approval.json", update: true, activities: []string{"RequestApproval", "RecordDecision", "ExecuteTool"}},
+	{file: "chatturn_tool_local.json", only: oneToolTurn, local: []string{"Publish", "SaveToolResult", "FinishTurn"}},
+	{file: "chatturn_approval_local.json", update: true, only: oneToolTurn,
+		local: []string{"RequestApproval", "RecordDecision", "Publish", "SaveToolResult", "FinishTurn"}},
+	{file: "toolrun_approval_local.json", update: true, only: []string{"ExecuteTool"}, local: []string{"RequestApproval", "RecordDecision"}},
 }
+
+// oneToolTurn are the activity tasks a chat turn with one tool call schedules: the LLM, the
+// tool on its domain's queue, the LLM again. Everything else is bookkeeping in local activities.
+var oneToolTurn = []string{"Complete", "ExecuteTool", "Complete"}
 
 // TestReplay replays the committed histories against today's ChatTurn and ToolRun: a change
 // that would break running workflows (a reordered or removed activity, a new one not guarded by
@@ -71,21 +89,80 @@ func requireCovers(t *testing.T, path string, h recordedHistory) {
 	require.NoError(t, err, "record it with UPDATE_HISTORIES=1 go test ./workflows -run TestRecordHistories")
 	hist, err := client.HistoryFromJSON(bytes.NewReader(b), client.HistoryJSONOptions{})
 	require.NoError(t, err)
-	var scheduled []string
-	updated := false
+	scheduled, local, updated := historyActivities(t, hist)
+	for _, name := range h.activities {
+		require.Contains(t, scheduled, name)
+	}
+	if h.only != nil {
+		require.Equal(t, h.only, scheduled, "activity tasks scheduled")
+	}
+	for _, name := range h.local {
+		require.Contains(t, local, name, "local activities recorded")
+	}
+	require.Equal(t, h.update, updated, "accepted decide-approval Update")
+	require.Equal(t, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, hist.GetEvents()[len(hist.GetEvents())-1].GetEventType())
+}
+
+// historyActivities lists the activity tasks a history scheduled and the local activities it
+// recorded, in order, and whether it accepted an Update.
+func historyActivities(t *testing.T, hist *historypb.History) (scheduled, local []string, updated bool) {
+	t.Helper()
 	for _, e := range hist.GetEvents() {
 		switch e.GetEventType() {
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
 			scheduled = append(scheduled, e.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName())
+		case enumspb.EVENT_TYPE_MARKER_RECORDED:
+			m := e.GetMarkerRecordedEventAttributes()
+			if m.GetMarkerName() != "LocalActivity" {
+				continue
+			}
+			var data struct{ ActivityType string }
+			require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(m.GetDetails()["data"], &data))
+			local = append(local, data.ActivityType)
 		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
 			updated = true
 		}
 	}
-	for _, name := range h.activities {
-		require.Contains(t, scheduled, name)
+	return scheduled, local, updated
+}
+
+// TestOneToolTurnSchedulesThreeActivityTasks runs a chat turn with one tool call on the
+// embedded Temporal server and counts what its history scheduled: Complete, ExecuteTool on the
+// domain's queue and Complete, with the events, the tool result and the turn's end recorded
+// by local activities.
+func TestOneToolTurnSchedulesThreeActivityTasks(t *testing.T) {
+	// Without the payload codec, as TestRecordHistories records: the markers stay readable.
+	c, err := client.NewClientFromExisting(temporaltest.Client(t), client.Options{
+		Namespace: temporaltest.Server(t).Namespace(), Logger: testLogger(t)})
+	require.NoError(t, err)
+	t.Cleanup(c.Close) // after the workers stop
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	conv := fmt.Sprintf("count-%d", time.Now().UnixNano()) // a workflow ID of its own on the shared server
+	fake := &scriptedActivities{calls: map[string][]toolcall.PlannedCall{conv: {plannedCall("call-1", "hr.get_employee")}},
+		requested: make(chan activities.RequestApprovalInput, 4)}
+	startWorkers(t, c, fake)
+
+	in := workflows.ChatTurnInput{ConversationID: conv, Turn: 1, Principal: alice}
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ChatTurnWorkflowID(in.ConversationID, in.Turn),
+		TaskQueue: workflows.OrchestratorQueue}, workflows.ChatTurn, in)
+	require.NoError(t, err)
+	var res workflows.ChatTurnResult
+	require.NoError(t, run.Get(ctx, &res))
+	require.Equal(t, workflows.ChatTurnResult{Status: conversations.StatusCompleted, Answer: "Done.", Steps: 2}, res)
+
+	hist := &historypb.History{}
+	iter := c.GetWorkflowHistory(ctx, run.GetID(), run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		e, err := iter.Next()
+		require.NoError(t, err)
+		hist.Events = append(hist.Events, e)
 	}
-	require.Equal(t, h.update, updated, "accepted decide-approval Update")
-	require.Equal(t, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, hist.GetEvents()[len(hist.GetEvents())-1].GetEventType())
+	scheduled, local, _ := historyActivities(t, hist)
+	require.Equal(t, oneToolTurn, scheduled)
+	require.Equal(t, []string{"Publish", "SaveToolResult", "FinishTurn"}, local)
+	require.Equal(t, []string{"call-1"}, fake.savedCalls(), "the tool result was saved")
+	require.Equal(t, []string{conversations.StatusCompleted}, fake.finishedStatuses(), "the turn was finished")
 }
 
 // TestRecordedPublishInputs reads the Publish inputs of the committed histories as today's
@@ -148,7 +225,7 @@ func TestRecordHistories(t *testing.T) {
 	}, requested: make(chan activities.RequestApprovalInput, 4)}
 	startWorkers(t, c, fake)
 
-	t.Run("chatturn_tool.json", func(t *testing.T) {
+	t.Run("chatturn_tool_local.json", func(t *testing.T) {
 		in := workflows.ChatTurnInput{ConversationID: "rec-tool", Turn: 1, Principal: alice}
 		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ChatTurnWorkflowID(in.ConversationID, in.Turn),
 			TaskQueue: workflows.OrchestratorQueue}, workflows.ChatTurn, in)
@@ -156,10 +233,10 @@ func TestRecordHistories(t *testing.T) {
 		var res workflows.ChatTurnResult
 		require.NoError(t, run.Get(ctx, &res))
 		require.Equal(t, workflows.ChatTurnResult{Status: conversations.StatusCompleted, Answer: "Done.", Steps: 2}, res)
-		writeHistory(ctx, t, c, run, "chatturn_tool.json")
+		writeHistory(ctx, t, c, run, "chatturn_tool_local.json")
 	})
 
-	t.Run("chatturn_approval.json", func(t *testing.T) {
+	t.Run("chatturn_approval_local.json", func(t *testing.T) {
 		in := workflows.ChatTurnInput{ConversationID: "rec-approval", Turn: 1, Principal: alice}
 		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ChatTurnWorkflowID(in.ConversationID, in.Turn),
 			TaskQueue: workflows.OrchestratorQueue}, workflows.ChatTurn, in)
@@ -171,10 +248,10 @@ func TestRecordHistories(t *testing.T) {
 		var res workflows.ChatTurnResult
 		require.NoError(t, run.Get(ctx, &res))
 		require.Equal(t, conversations.StatusCompleted, res.Status)
-		writeHistory(ctx, t, c, run, "chatturn_approval.json")
+		writeHistory(ctx, t, c, run, "chatturn_approval_local.json")
 	})
 
-	t.Run("toolrun_approval.json", func(t *testing.T) {
+	t.Run("toolrun_approval_local.json", func(t *testing.T) {
 		plan := *raise.Approval
 		plan.ID = toolcall.ApprovalID("tool-rec-1", "req-1")
 		in := workflows.ToolRunInput{Call: activities.ExecuteToolInput{Principal: alice, Tool: raise.Tool, Args: raise.Args,
@@ -189,7 +266,7 @@ func TestRecordHistories(t *testing.T) {
 		require.NoError(t, run.Get(ctx, &res))
 		require.Equal(t, "ok", res.Status)
 		require.Equal(t, "bob", res.Approver)
-		writeHistory(ctx, t, c, run, "toolrun_approval.json")
+		writeHistory(ctx, t, c, run, "toolrun_approval_local.json")
 	})
 }
 
@@ -285,6 +362,24 @@ type scriptedActivities struct {
 	calls map[string][]toolcall.PlannedCall
 	// requested receives each request for approval.
 	requested chan activities.RequestApprovalInput
+
+	mu       sync.Mutex
+	saved    []string // the IDs of the calls whose results were saved
+	finished []string // the final statuses of the turns finished
+}
+
+// savedCalls are the IDs of the calls whose results were saved.
+func (a *scriptedActivities) savedCalls() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.saved)
+}
+
+// finishedStatuses are the final statuses of the turns finished.
+func (a *scriptedActivities) finishedStatuses() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.finished)
 }
 
 func (a *scriptedActivities) Complete(_ context.Context, in activities.CompleteInput) (activities.CompleteResult, error) {
@@ -294,13 +389,19 @@ func (a *scriptedActivities) Complete(_ context.Context, in activities.CompleteI
 	return activities.CompleteResult{Content: "Done."}, nil
 }
 
-func (a *scriptedActivities) SaveToolResult(context.Context, activities.SaveToolResultInput) error {
+func (a *scriptedActivities) SaveToolResult(_ context.Context, in activities.SaveToolResultInput) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.saved = append(a.saved, in.Outcome.Call.ID)
 	return nil
 }
 
 func (a *scriptedActivities) Publish(context.Context, activities.PublishInput) error { return nil }
 
-func (a *scriptedActivities) FinishTurn(context.Context, activities.FinishTurnInput) error {
+func (a *scriptedActivities) FinishTurn(_ context.Context, in activities.FinishTurnInput) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.finished = append(a.finished, in.Status)
 	return nil
 }
 

@@ -68,7 +68,7 @@ func ToolRun(ctx workflow.Context, in ToolRunInput) (ToolRunResult, error) {
 // gets its approver and signed decision in in.Call; a rejected or expired one returns the
 // run's result.
 func awaitApproval(ctx workflow.Context, in *ToolRunInput, summary string) (*ToolRunResult, error) {
-	book, err := newApprovalBook(ctx)
+	book, err := newApprovalBook(ctx, localBookkeeping(ctx))
 	if err != nil {
 		return nil, err
 	}

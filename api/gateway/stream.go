@@ -160,7 +160,11 @@ func describeEnvelopes(r huma.Registry, media *huma.MediaType) {
 }
 
 // stream replays the caller's conversation from the client's resume point and then follows it
-// live until the client leaves or a send fails.
+// live until the client leaves or a send fails. Live events come with their notifications and
+// are sent as they arrive, without reading them back; the table is read to catch up, and again
+// only when the hub says an event did not come with its notification (or on the poll, in case
+// one was lost). IDs at or below the last one sent are skipped, so an event read from the table
+// and also notified is sent once.
 func (h *streamHandler) stream(ctx context.Context, in *streamInput, send sse.Sender) {
 	p, err := httpapi.Principal(ctx)
 	if err != nil {
@@ -172,25 +176,40 @@ func (h *streamHandler) stream(ctx context.Context, in *streamInput, send sse.Se
 		return
 	}
 	last := resumePoint(in)
-	wake, unsubscribe := h.hub.Subscribe(in.ID)
-	defer unsubscribe()
+	// Follow before reading the table: whatever commits after the read is notified.
+	f := h.hub.Follow(in.ID)
+	defer f.Stop()
 	poll := time.NewTicker(h.pollInterval)
 	defer poll.Stop()
 	ping := time.NewTicker(pingInterval)
 	defer ping.Stop()
+	behind := true // the table may hold events not sent yet
 	for {
-		var full bool
-		if last, full, err = h.sendAfter(ctx, in.ID, last, send); err != nil {
-			return
-		}
-		if full {
-			continue
+		if behind {
+			var full bool
+			if last, full, err = h.sendAfter(ctx, in.ID, last, send); err != nil {
+				return
+			}
+			if full {
+				continue
+			}
+			behind = false
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-wake:
+		case e := <-f.Events:
+			if e.ID <= last {
+				continue
+			}
+			if err := sendEvent(send, e); err != nil {
+				return
+			}
+			last = e.ID
+		case <-f.Wake:
+			behind = true
 		case <-poll.C:
+			behind = true
 		case t := <-ping.C:
 			if err := send.Data(Ping{Time: t.UTC()}); err != nil {
 				return
@@ -216,10 +235,15 @@ func (h *streamHandler) sendAfter(ctx context.Context, conv string, last int64, 
 		return last, false, err
 	}
 	for _, e := range evs {
-		if err := send(sse.Message{ID: int(e.ID), Data: StreamEvent{ID: e.ID, Turn: e.Turn, Type: e.Type, Data: e.Data, CreatedAt: e.CreatedAt}}); err != nil {
+		if err := sendEvent(send, e); err != nil {
 			return last, false, err
 		}
 		last = e.ID
 	}
 	return last, len(evs) == batch, nil
+}
+
+// sendEvent sends one event with its ID as the SSE id.
+func sendEvent(send sse.Sender, e events.Event) error {
+	return send(sse.Message{ID: int(e.ID), Data: StreamEvent{ID: e.ID, Turn: e.Turn, Type: e.Type, Data: e.Data, CreatedAt: e.CreatedAt.UTC()}})
 }

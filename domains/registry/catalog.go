@@ -7,14 +7,21 @@ import (
 	"reflect"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"mcp-platform/domains"
 	"mcp-platform/domains/domainconfig"
 )
 
-// RefreshInterval is how often a Catalog re-reads the registry.
+// RefreshInterval is how often a Catalog re-reads the registry, for the liveness of domains
+// (heartbeats are not announced) and in case an announcement was lost.
 const RefreshInterval = 2 * time.Second
+
+// Channel is the Postgres NOTIFY channel on which the registry announces a domain registered,
+// forgotten or left by a worker (the payload is the domain's name), so that catalogs re-read
+// it at once instead of on every use.
+const Channel = "mcp_registry"
 
 // PolicySink receives each domain's permissions when the catalog sees them change (the Casbin
 // enforcer). SetDomainPolicies must reject patterns outside the domain's namespace.
@@ -40,15 +47,28 @@ type Catalog struct {
 	domains map[string]*Domain
 	tools   map[string]Entry
 	now     time.Time
+
+	// listening is true while Run follows the registry's announcements; changes counts the
+	// announcements (and reconnects) seen, read the value of changes the last read began at.
+	listening atomic.Bool
+	changes   atomic.Int64
+	read      atomic.Int64
+	// changed wakes Run to re-read the registry after an announcement.
+	changed chan struct{}
 }
 
 // NewCatalog returns an empty catalog; call Refresh or Run to fill it.
 func NewCatalog(reg *Registry, sink PolicySink, logger *slog.Logger) *Catalog {
-	return &Catalog{reg: reg, sink: sink, logger: logger, domains: map[string]*Domain{}, tools: map[string]Entry{}}
+	c := &Catalog{reg: reg, sink: sink, logger: logger, domains: map[string]*Domain{}, tools: map[string]Entry{},
+		changed: make(chan struct{}, 1)}
+	c.read.Store(-1) // nothing read yet
+	return c
 }
 
-// Run refreshes the catalog every RefreshInterval until ctx ends.
+// Run refreshes the catalog every RefreshInterval, and at once when the registry announces a
+// change, until ctx ends.
 func (c *Catalog) Run(ctx context.Context) {
+	go c.follow(ctx)
 	t := time.NewTicker(RefreshInterval)
 	defer t.Stop()
 	for {
@@ -56,16 +76,83 @@ func (c *Catalog) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := c.Refresh(ctx); err != nil && ctx.Err() == nil {
-				c.logger.Warn("tool registry refresh failed; serving the previous view", "error", err)
-			}
+		case <-c.changed:
 		}
+		if err := c.Refresh(ctx); err != nil && ctx.Err() == nil {
+			c.logger.Warn("tool registry refresh failed; serving the previous view", "error", err)
+		}
+	}
+}
+
+// Sync brings the catalog up to date for a caller that must see the registry as it is now (the
+// tools offered to the LLM): it re-reads the registry unless the catalog follows its
+// announcements (Run) and none came since the last read, so an unchanged registry costs no
+// query. Liveness is then as of the last periodic read, at most RefreshInterval old.
+func (c *Catalog) Sync(ctx context.Context) error {
+	if c.listening.Load() && c.read.Load() == c.changes.Load() {
+		return nil
+	}
+	return c.Refresh(ctx)
+}
+
+// Following reports whether the catalog follows the registry's announcements now (Run is
+// listening), so that Sync reads only after a change.
+func (c *Catalog) Following() bool { return c.listening.Load() }
+
+// follow listens for the registry's announcements until ctx ends, reconnecting after failures.
+func (c *Catalog) follow(ctx context.Context) {
+	for ctx.Err() == nil {
+		err := c.listen(ctx)
+		c.listening.Store(false)
+		if ctx.Err() != nil {
+			return
+		}
+		c.logger.Warn("tool registry listener lost its connection; reconnecting", "error", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// listen follows announcements on one connection of its own.
+func (c *Catalog) listen(ctx context.Context) error {
+	pooled, err := c.reg.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	// A LISTENing connection must not go back to the pool.
+	conn := pooled.Hijack()
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
+		return err
+	}
+	// Announcements may have been missed while not listening: count that as a change.
+	c.announce()
+	c.listening.Store(true)
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return err
+		}
+		c.announce()
+	}
+}
+
+// announce records a change of the registry and wakes Run to read it.
+func (c *Catalog) announce() {
+	c.changes.Add(1)
+	select {
+	case c.changed <- struct{}{}:
+	default:
 	}
 }
 
 // Refresh re-reads the registry. A domain whose stored configuration is invalid (for example a
 // tool or permission outside its namespace) is left out and logged, never trusted.
 func (c *Catalog) Refresh(ctx context.Context) error {
+	// What this read will have seen: announcements after this point need another.
+	seen := c.changes.Load()
 	list, now, err := c.reg.Domains(ctx)
 	if err != nil {
 		return err
@@ -92,6 +179,9 @@ func (c *Catalog) Refresh(ctx context.Context) error {
 	changed := c.applyPolicies(next)
 	changed = changed || c.liveness(now) != liveness(next, now)
 	c.domains, c.tools, c.now = next, tools, now
+	if c.read.Load() < seen {
+		c.read.Store(seen)
+	}
 	c.mu.Unlock()
 	if changed {
 		c.logger.Info("tool registry changed", "domains", len(next), "tools", len(tools))

@@ -134,6 +134,9 @@ func (r *Registry) Register(ctx context.Context, reg Registration) error {
 		if err != nil {
 			return fmt.Errorf("record worker %s of %s: %w", reg.Identity, cfg.Name, err)
 		}
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, Channel, cfg.Name); err != nil {
+			return fmt.Errorf("announce domain %s: %w", cfg.Name, err)
+		}
 		return nil
 	})
 }
@@ -211,7 +214,8 @@ func fingerprint(b []byte) string {
 // and task queue: how an operator accepts a new definition or owner. It reports whether the
 // domain was registered.
 func (r *Registry) Forget(ctx context.Context, domain string) (bool, error) {
-	tag, err := r.pool.Exec(ctx, `DELETE FROM domains WHERE name = $1`, domain)
+	tag, err := r.pool.Exec(ctx, `WITH d AS (DELETE FROM domains WHERE name = $1 RETURNING name)
+		SELECT pg_notify($2, name) FROM d`, domain, Channel)
 	if err != nil {
 		return false, fmt.Errorf("forget domain %s: %w", domain, err)
 	}
@@ -236,7 +240,8 @@ func (r *Registry) Heartbeat(ctx context.Context, domain, identity string) error
 
 // Deregister removes the worker on a clean stop, so its domain stops counting it at once.
 func (r *Registry) Deregister(ctx context.Context, domain, identity string) error {
-	_, err := r.pool.Exec(ctx, `DELETE FROM domain_workers WHERE domain = $1 AND identity = $2`, domain, identity)
+	_, err := r.pool.Exec(ctx, `WITH w AS (DELETE FROM domain_workers WHERE domain = $1 AND identity = $2 RETURNING domain)
+		SELECT pg_notify($3, domain) FROM w`, domain, identity, Channel)
 	if err != nil {
 		return fmt.Errorf("deregister %s/%s: %w", domain, identity, err)
 	}

@@ -18,8 +18,14 @@ import (
 	"mcp-platform/internal/store"
 )
 
-// Channel is the Postgres NOTIFY channel; the payload is the conversation ID.
+// Channel is the Postgres NOTIFY channel. The payload is the event itself as JSON (an Event),
+// so that a stream can send it without reading it back; an event too large for a notification
+// is announced by its conversation ID alone, and streams read it from the table.
 const Channel = "mcp_events"
+
+// MaxNotifyPayload is the largest notification payload Publish sends (Postgres refuses more
+// than 8000 bytes); a larger event is announced by its conversation ID.
+const MaxNotifyPayload = 7900
 
 // Event types, each with its payload type in payloads.go.
 const (
@@ -55,38 +61,93 @@ func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
 // Publish appends the payload as an event of its type and notifies listeners, atomically.
 // The payload must already be redacted: events are shown to the conversation's owner and kept.
+//
+// Publishes to one conversation are serialized (a transaction-scoped advisory lock on its ID),
+// so that its events commit in the order of their IDs: a stream that has sent event N never
+// misses an event below N that committed later.
 func (s *Store) Publish(ctx context.Context, conversationID string, turn int, p Payload) (int64, error) {
-	if p == nil {
-		return 0, errors.New("publish event: no payload")
-	}
-	typ := p.EventType()
-	raw, err := json.Marshal(p)
+	typ, raw, err := encode(p)
 	if err != nil {
-		return 0, fmt.Errorf("encode %s event: %w", typ, err)
+		return 0, err
 	}
-	if bytes.Contains(raw, []byte(`\u0000`)) {
-		// jsonb cannot hold NUL: what an LLM streams must not fail the turn's bookkeeping.
-		var v any
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return 0, fmt.Errorf("encode %s event: %w", typ, err)
-		}
-		if raw, err = json.Marshal(store.Sanitize(v)); err != nil {
-			return 0, fmt.Errorf("encode %s event: %w", typ, err)
-		}
+	var id int64
+	if err := s.pool.QueryRow(ctx, publishSQL, conversationID, turn, typ, raw, Channel, MaxNotifyPayload, lockSpace).Scan(&id, nil); err != nil {
+		return 0, fmt.Errorf("publish %s event: %w", typ, err)
+	}
+	return id, nil
+}
+
+// PublishOnce is Publish for bookkeeping that may run again (an activity retried, a local
+// activity executed again after a worker crashed): when the conversation's stream already holds
+// an event of the same turn, type and data, it publishes nothing and returns that event's ID.
+// Payloads published this way must identify what they announce (a tool call, an approval, the
+// turn's end), so that two different events are never alike.
+func (s *Store) PublishOnce(ctx context.Context, conversationID string, turn int, p Payload) (int64, error) {
+	typ, raw, err := encode(p)
+	if err != nil {
+		return 0, err
 	}
 	var id int64
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `INSERT INTO events (conversation_id, turn, type, data) VALUES ($1, $2, $3, $4) RETURNING id`,
-			conversationID, turn, typ, raw).Scan(&id); err != nil {
+		// The lock comes first, in a statement of its own: the check below must see what a
+		// publisher that held it before committed.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1::int, hashtext($2::text))`, lockSpace, conversationID); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, Channel, conversationID)
-		return err
+		err := tx.QueryRow(ctx, `SELECT id FROM events WHERE conversation_id = $1 AND turn = $2 AND type = $3 AND data = $4::jsonb
+			ORDER BY id LIMIT 1`, conversationID, turn, typ, raw).Scan(&id)
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		return tx.QueryRow(ctx, publishSQL, conversationID, turn, typ, raw, Channel, MaxNotifyPayload, lockSpace).Scan(&id, nil)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("publish %s event: %w", typ, err)
 	}
 	return id, nil
+}
+
+// lockSpace is the first key of the advisory locks that serialize a conversation's publishes.
+const lockSpace int32 = 0x6576 // "ev"
+
+// publishSQL inserts an event under its conversation's lock and notifies it, in one statement
+// (one round trip): the INSERT reads from the lock, so the ID is drawn once the lock is held,
+// and the notification carries the event unless it is too large ($6 bytes), when it carries
+// the conversation ID; $7 is lockSpace.
+const publishSQL = `
+	WITH lk AS (SELECT pg_advisory_xact_lock($7::int, hashtext($1::text))),
+	ins AS (
+		INSERT INTO events (conversation_id, turn, type, data) SELECT $1::uuid, $2::int, $3::text, $4::jsonb FROM lk
+		RETURNING id, conversation_id, turn, type, data, created_at
+	),
+	msg AS (
+		SELECT id, conversation_id, json_build_object('id', id, 'conversation_id', conversation_id, 'turn', turn,
+			'type', type, 'data', data, 'created_at', created_at)::text AS body FROM ins
+	)
+	SELECT id, pg_notify($5::text, CASE WHEN octet_length(body) <= $6::int THEN body ELSE conversation_id::text END) FROM msg`
+
+// encode is the payload's type and JSON form, with NUL characters (which jsonb cannot hold)
+// replaced.
+func encode(p Payload) (string, []byte, error) {
+	if p == nil {
+		return "", nil, errors.New("publish event: no payload")
+	}
+	typ := p.EventType()
+	raw, err := json.Marshal(p)
+	if err != nil {
+		return "", nil, fmt.Errorf("encode %s event: %w", typ, err)
+	}
+	if bytes.Contains(raw, []byte(`\u0000`)) {
+		// jsonb cannot hold NUL: what an LLM streams must not fail the turn's bookkeeping.
+		var v any
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return "", nil, fmt.Errorf("encode %s event: %w", typ, err)
+		}
+		if raw, err = json.Marshal(store.Sanitize(v)); err != nil {
+			return "", nil, fmt.Errorf("encode %s event: %w", typ, err)
+		}
+	}
+	return typ, raw, nil
 }
 
 // After returns up to limit events of the conversation with IDs above afterID, oldest first.

@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"mcp-platform/internal/events"
@@ -454,4 +457,133 @@ func TestPublishStoresNUL(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, evs, 1)
 	require.Contains(t, string(evs[0].Data), "a\uFFFDb")
+}
+
+// requireEvent waits for the next event a follower receives.
+func requireEvent(tb testing.TB, f *events.Follower) events.Event {
+	tb.Helper()
+	select {
+	case e := <-f.Events:
+		return e
+	case <-f.Wake:
+		tb.Fatal("woken instead of given the event")
+	case <-time.After(wait):
+		tb.Fatalf("no event within %s", wait)
+	}
+	return events.Event{}
+}
+
+func TestHubFollow(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.New(t)
+	s := events.NewStore(db.Pool)
+	hub := runHub(t, db)
+	settle(t, hub, s, db.Conversation(t))
+
+	t.Run("OK the notification carries the event as the table holds it", func(t *testing.T) {
+		conv := db.Conversation(t)
+		f := hub.Follow(conv)
+		defer f.Stop()
+		id := publish(t, s, conv, 2, events.TypeDelta, map[string]any{"text": "héllo \"there\"", "step": 1})
+		got := requireEvent(t, f)
+		stored, err := s.After(ctx, conv, id-1, 1)
+		require.NoError(t, err)
+		require.Len(t, stored, 1)
+		want := stored[0]
+		require.Equal(t, want.ID, got.ID)
+		require.Equal(t, want.ConversationID, got.ConversationID)
+		require.Equal(t, want.Turn, got.Turn)
+		require.Equal(t, want.Type, got.Type)
+		require.JSONEq(t, string(want.Data), string(got.Data))
+		require.True(t, want.CreatedAt.Equal(got.CreatedAt), "%s != %s", want.CreatedAt, got.CreatedAt)
+	})
+
+	t.Run("OK events arrive in ID order", func(t *testing.T) {
+		conv := db.Conversation(t)
+		f := hub.Follow(conv)
+		defer f.Stop()
+		var want, got []int64
+		for i := range 20 {
+			want = append(want, publish(t, s, conv, 1, events.TypeDelta, map[string]any{"text": i}))
+		}
+		for range want {
+			got = append(got, requireEvent(t, f).ID)
+		}
+		require.Equal(t, want, got)
+	})
+
+	t.Run("OK an event too large for a notification wakes the follower", func(t *testing.T) {
+		conv := db.Conversation(t)
+		f := hub.Follow(conv)
+		defer f.Stop()
+		big := strings.Repeat("x", events.MaxNotifyPayload)
+		id := publish(t, s, conv, 1, events.TypeMessage, map[string]any{"content": big})
+		select {
+		case <-f.Wake:
+		case e := <-f.Events:
+			t.Fatalf("an event of %d bytes came on a notification", len(e.Data))
+		case <-time.After(wait):
+			t.Fatal("no wake")
+		}
+		got, err := s.After(ctx, conv, id-1, 10)
+		require.NoError(t, err)
+		require.Equal(t, []int64{id}, eventIDs(got))
+	})
+
+	t.Run("OK a subscriber is woken by a notification that carries the event", func(t *testing.T) {
+		conv := db.Conversation(t)
+		ch, cancel := hub.Subscribe(conv)
+		defer cancel()
+		publish(t, s, conv, 1, events.TypeDelta, map[string]any{})
+		requireWake(t, ch)
+	})
+}
+
+func TestPublishOnce(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.New(t)
+	s := events.NewStore(db.Pool)
+	conv := db.Conversation(t)
+
+	started := events.ToolStartedData{ToolCallRef: events.ToolCallRef{Tool: "hr.get_employee", ToolCallID: "call-1", Step: 1, Domain: "hr"}}
+	first, err := s.PublishOnce(ctx, conv, 1, started)
+	require.NoError(t, err)
+
+	t.Run("OK the same event again is not published twice", func(t *testing.T) {
+		again, err := s.PublishOnce(ctx, conv, 1, started)
+		require.NoError(t, err)
+		require.Equal(t, first, again)
+	})
+
+	t.Run("OK another call, turn or type is published", func(t *testing.T) {
+		other := started
+		other.ToolCallID = "call-2"
+		a, err := s.PublishOnce(ctx, conv, 1, other)
+		require.NoError(t, err)
+		b, err := s.PublishOnce(ctx, conv, 2, started)
+		require.NoError(t, err)
+		require.Greater(t, a, first)
+		require.Greater(t, b, a)
+	})
+
+	t.Run("OK concurrent publishers of the same event publish it once", func(t *testing.T) {
+		done := events.TurnCompletedData{TurnEnd: events.TurnEnd{Status: "completed", Answer: "Done."}}
+		ids := make(chan int64, 8)
+		for range cap(ids) {
+			go func() {
+				id, err := s.PublishOnce(ctx, conv, 3, done)
+				assert.NoError(t, err)
+				ids <- id
+			}()
+		}
+		var got []int64
+		for range cap(ids) {
+			got = append(got, <-ids)
+		}
+		require.Len(t, slices.Compact(slices.Sorted(slices.Values(got))), 1)
+	})
+
+	evs, err := s.After(ctx, conv, 0, 100)
+	require.NoError(t, err)
+	require.Len(t, evs, 4)
 }

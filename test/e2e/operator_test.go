@@ -33,12 +33,14 @@ func text(t *testing.T, p *commonpb.Payload) string {
 	return s
 }
 
-// summaries are the summaries of a workflow's scheduled activities (by activity type, in
-// order) and of its timers, as the Temporal UI shows them.
+// summaries are the summaries of a workflow's activities (by activity type, in order: the
+// scheduled ones, and the local ones keyed "local:<type>") and of its timers, as the Temporal
+// UI shows them.
 func summaries(ctx context.Context, t *testing.T, c client.Client, workflowID string) (map[string][]string, []string) {
 	t.Helper()
 	acts := map[string][]string{}
 	var timers []string
+	dc := temporaltest.Codec(t).DataConverter()
 	iter := c.GetWorkflowHistory(ctx, workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for iter.HasNext() {
 		e, err := iter.Next()
@@ -47,6 +49,14 @@ func summaries(ctx context.Context, t *testing.T, c client.Client, workflowID st
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
 			name := e.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName()
 			acts[name] = append(acts[name], text(t, e.GetUserMetadata().GetSummary()))
+		case enumspb.EVENT_TYPE_MARKER_RECORDED:
+			m := e.GetMarkerRecordedEventAttributes()
+			if m.GetMarkerName() != "LocalActivity" {
+				continue
+			}
+			var data struct{ ActivityType string }
+			require.NoError(t, dc.FromPayloads(m.GetDetails()["data"], &data))
+			acts["local:"+data.ActivityType] = append(acts["local:"+data.ActivityType], text(t, e.GetUserMetadata().GetSummary()))
 		case enumspb.EVENT_TYPE_TIMER_STARTED:
 			timers = append(timers, text(t, e.GetUserMetadata().GetSummary()))
 		}
@@ -126,14 +136,15 @@ func TestOperatorView(t *testing.T) {
 		require.Equal(t, "Chat: scale api-server to 4 replicas", text(t, desc.GetExecutionConfig().GetUserMetadata().GetSummary()))
 
 		acts, _ := summaries(ctx, t, c, wf)
+		// The bookkeeping runs in local activities, which the UI lists with their summaries too.
 		require.Equal(t, map[string][]string{
-			"Complete":        {"LLM step 1", "LLM step 2"},
-			"RequestApproval": {"ask sre_lead to approve " + scale},
-			"RecordDecision":  {"record approved by dan: " + scale},
-			"Publish":         {"publish tool_started: devops.scale_deployment"},
-			"ExecuteTool":     {scale},
-			"SaveToolResult":  {"save result of devops.scale_deployment: ok"},
-			"FinishTurn":      {"finish turn: completed after 2 steps"},
+			"Complete":              {"LLM step 1", "LLM step 2"},
+			"local:RequestApproval": {"ask sre_lead to approve " + scale},
+			"local:RecordDecision":  {"record approved by dan: " + scale},
+			"local:Publish":         {"publish tool_started: devops.scale_deployment"},
+			"ExecuteTool":           {scale},
+			"local:SaveToolResult":  {"save result of devops.scale_deployment: ok"},
+			"local:FinishTurn":      {"finish turn: completed after 2 steps"},
 		}, acts)
 
 		v, err := c.QueryWorkflow(ctx, wf, "", workflows.QueryTurnState)

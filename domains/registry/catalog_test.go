@@ -1,0 +1,80 @@
+package registry_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"mcp-platform/domains/registry"
+	"mcp-platform/internal/testutil/dbtest"
+)
+
+// wait bounds the waits for an announcement; one that works arrives in milliseconds.
+const wait = 10 * time.Second
+
+func TestCatalogSync(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	db := dbtest.New(t)
+	reg := registry.New(db.Pool)
+	register := func(name, identity string) {
+		t.Helper()
+		require.NoError(t, reg.Register(ctx, registry.Registration{Config: shop(t, name, "clerk"), Identity: identity}))
+	}
+	register("shop", "w1")
+
+	t.Run("OK without Run every Sync reads the registry", func(t *testing.T) {
+		cat := registry.NewCatalog(reg, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		require.NoError(t, cat.Sync(ctx))
+		_, ok := cat.Lookup("shop.get_item")
+		require.True(t, ok)
+	})
+
+	cat := registry.NewCatalog(reg, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, cat.Refresh(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		cat.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	require.Eventually(t, cat.Following, wait, 5*time.Millisecond)
+
+	t.Run("OK a registration is seen by the next Sync once announced", func(t *testing.T) {
+		register("deli", "w2")
+		require.Eventually(t, func() bool {
+			require.NoError(t, cat.Sync(ctx))
+			_, ok := cat.Lookup("deli.get_item")
+			return ok
+		}, wait, 5*time.Millisecond)
+	})
+
+	t.Run("OK an unchanged registry is not read again", func(t *testing.T) {
+		// A change written behind the registry's back is not announced: Sync serves the view
+		// it has, which shows it did not read (the periodic refresh picks it up later).
+		require.NoError(t, cat.Sync(ctx))
+		_, err := db.Pool.Exec(ctx, `DELETE FROM domains WHERE name = 'deli'`)
+		require.NoError(t, err)
+		require.NoError(t, cat.Sync(ctx))
+		_, ok := cat.Lookup("deli.get_item")
+		require.True(t, ok, "Sync read the registry although nothing was announced")
+	})
+
+	t.Run("OK forgetting a domain is announced", func(t *testing.T) {
+		forgotten, err := reg.Forget(ctx, "shop")
+		require.NoError(t, err)
+		require.True(t, forgotten)
+		require.Eventually(t, func() bool {
+			require.NoError(t, cat.Sync(ctx))
+			_, ok := cat.Lookup("shop.get_item")
+			return !ok
+		}, wait, 5*time.Millisecond)
+	})
+}
