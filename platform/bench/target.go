@@ -15,7 +15,6 @@ import (
 	"mcp-platform/internal/config"
 	"mcp-platform/internal/store"
 	"mcp-platform/internal/temporalx"
-	"mcp-platform/platform"
 	"mcp-platform/platform/devstack"
 )
 
