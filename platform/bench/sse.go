@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"mcp-platform/internal/events"
 )
 
@@ -101,12 +103,20 @@ type sseOptions struct {
 func measureSSE(ctx context.Context, c *platformClient, store *events.Store, o sseOptions) (SSEFigures, error) {
 	f := SSEFigures{Streams: o.streams}
 	convs := make([]string, o.streams)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
 	for i := range convs {
-		t, err := c.chat(ctx, "hello")
-		if err != nil {
-			return f, fmt.Errorf("create conversation for a stream: %w", err)
-		}
-		convs[i] = t.ConversationID
+		g.Go(func() error {
+			t, err := c.chat(gctx, "hello")
+			if err != nil {
+				return fmt.Errorf("create conversation for a stream: %w", err)
+			}
+			convs[i] = t.ConversationID
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return f, err
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
