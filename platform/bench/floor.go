@@ -49,12 +49,12 @@ type NoopResult struct {
 type floorActivities struct{}
 
 // LLM stands in for the turn's LLM step.
-func (floorActivities) LLM(_ context.Context, in NoopInput) (NoopResult, error) {
+func (*floorActivities) LLM(_ context.Context, in NoopInput) (NoopResult, error) {
 	return NoopResult(in), nil
 }
 
 // Tool stands in for a tool call.
-func (floorActivities) Tool(_ context.Context, in NoopInput) (NoopResult, error) {
+func (*floorActivities) Tool(_ context.Context, in NoopInput) (NoopResult, error) {
 	return NoopResult(in), nil
 }
 
@@ -133,9 +133,11 @@ func (f *floor) stop() {
 // run starts one floor workflow and waits for its result; it fails unless every activity ran.
 func (f *floor) run(ctx context.Context, wf any, queue string, want int) error {
 	run, err := f.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:               "bench-floor-" + uuid.NewString(),
-		TaskQueue:        queue,
-		EnableEagerStart: f.eager,
+		ID:        "bench-floor-" + uuid.NewString(),
+		TaskQueue: queue,
+		// A broken floor fails the operation instead of hanging the benchmark.
+		WorkflowExecutionTimeout: 2 * time.Minute,
+		EnableEagerStart:         f.eager,
 	}, wf, FloorInput{ToolQueue: floorToolQueue})
 	if err != nil {
 		return fmt.Errorf("start floor workflow: %w", err)
