@@ -2,9 +2,11 @@ package bench
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 )
 
 func TestFloorWorkflows(t *testing.T) {
@@ -16,6 +18,8 @@ func TestFloorWorkflows(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var s testsuite.WorkflowTestSuite
 			env := s.NewTestWorkflowEnvironment()
+			// A busy machine must not pass for a deadlocked workflow.
+			env.SetWorkerOptions(worker.Options{DeadlockDetectionTimeout: time.Minute})
 			env.RegisterActivity(&floorActivities{})
 			env.ExecuteWorkflow(tt.wf, FloorInput{ToolQueue: floorToolQueue})
 			require.True(t, env.IsWorkflowCompleted())
