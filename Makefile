@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X mcp-platform/internal/version.Version=$(VERSION)
 export GOTOOLCHAIN := local
 
-.PHONY: dev build web test test-go test-web e2e vet lint-openapi openapi clients clean
+.PHONY: dev build web test test-go test-web e2e vet lint-openapi openapi clients bench clean
 
 ## dev: build the UI and the binary, and run the whole stack (private Postgres, Temporal + UI,
 ## API and web chat, MCP server, workers)
@@ -77,6 +77,13 @@ clients:
 		$(GO) vet . && $(GO) build -o ../bin/ogen .
 	cd $(CLIENTCHECK) && $(GO) vet ./... && $(GO) build -o bin/run ./run
 	$(CLIENTCHECK)/bin/run -bin $(BIN) $(CLIENTCHECK)/bin/oapi $(CLIENTCHECK)/bin/ogen
+
+## bench: the benchmark (README, "Performance"): the platform against the floor of its Temporal
+## server, in one run on an in-process dev stack; prints the table and writes bench.json.
+## BENCH_FLAGS passes flags (e.g. BENCH_FLAGS=-quick, or -api/-mcp for a running stack).
+bench:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/mcp-platform
+	./$(BIN) bench -o bench.json $(BENCH_FLAGS)
 
 clean:
 	rm -rf bin $(CLIENTCHECK)/bin

@@ -174,7 +174,11 @@ func (h *chatHandlers) startWorkflow(ctx context.Context, p authz.Principal, con
 		ID:                    turn.WorkflowID,
 		TaskQueue:             workflows.OrchestratorQueue,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		StaticSummary:         workflows.ChatTurnSummary(conv.Title, turn.Turn),
+		// Where this client is also the orchestrator's worker (dev, one process), the first
+		// workflow task comes back with the start instead of through matching; elsewhere the
+		// SDK starts normally.
+		EnableEagerStart: true,
+		StaticSummary:    workflows.ChatTurnSummary(conv.Title, turn.Turn),
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			temporalx.ConversationID.ValueSet(conv.ID),
 			temporalx.UserID.ValueSet(p.Subject),

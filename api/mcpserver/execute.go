@@ -133,9 +133,11 @@ func (x *Executor) Execute(ctx context.Context, p authz.Principal, toolName stri
 		return nil, &toolcall.Error{Code: toolcall.Unavailable, Status: http.StatusServiceUnavailable, Message: "the platform could not vouch for the caller; try again shortly"}
 	}
 	run, err := x.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       id,
-		TaskQueue:                policy.TaskQueue,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		ID:                    id,
+		TaskQueue:             policy.TaskQueue,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		// Eager where this client is also the domain's worker (dev); a normal start elsewhere.
+		EnableEagerStart:         true,
 		WorkflowExecutionTimeout: runBound,
 		StaticSummary:            call.Summary,
 		TypedSearchAttributes: temporal.NewSearchAttributes(

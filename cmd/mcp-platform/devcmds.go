@@ -22,6 +22,7 @@ import (
 var devCommands = []command{
 	{"dev", "Run the whole stack in one process: private Postgres, embedded Temporal + UI, API, MCP server, workers", runDev},
 	{"temporal", "Run only the embedded Temporal dev server and its UI (for running roles as separate processes)", runTemporal},
+	{"bench", "Benchmark the platform against the floor of its Temporal server (chat, /execute, MCP, SSE, memory)", runBench},
 }
 
 func runDev(ctx context.Context, c *cli, args []string) error {

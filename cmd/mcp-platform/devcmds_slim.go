@@ -12,6 +12,7 @@ import (
 var devCommands = []command{
 	{"dev", "Not in this build: the slim production binary has no embedded dev stack (use the full build)", notInSlim},
 	{"temporal", "Not in this build: the slim production binary has no embedded Temporal server (use the full build)", notInSlim},
+	{"bench", "Not in this build: the slim production binary has no benchmark (use the full build)", notInSlim},
 }
 
 func notInSlim(context.Context, *cli, []string) error {

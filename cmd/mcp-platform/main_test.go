@@ -89,6 +89,19 @@ func TestRun(t *testing.T) {
 		_, _, err := runCLI(t, production, "dev")
 		require.ErrorContains(t, err, "development only")
 	})
+	t.Run("ErrProductionRefusesInProcessBench", func(t *testing.T) {
+		_, _, err := runCLI(t, production, "bench", "-quick")
+		require.ErrorContains(t, err, "development only")
+	})
+	t.Run("ErrBenchBadConcurrency", func(t *testing.T) {
+		_, _, err := runCLI(t, nil, "bench", "-c", "1,zero")
+		require.ErrorContains(t, err, `"zero" is not a positive number`)
+		require.Equal(t, 2, exitCode(err))
+	})
+	t.Run("ErrBenchHalfATarget", func(t *testing.T) {
+		_, _, err := runCLI(t, nil, "bench", "-api", "http://127.0.0.1:8000")
+		require.ErrorContains(t, err, "both -api and -mcp")
+	})
 	t.Run("ErrProductionWithoutCodecKeys", func(t *testing.T) {
 		env := maps.Clone(production)
 		delete(env, "TEMPORAL_CODEC_KEYS")

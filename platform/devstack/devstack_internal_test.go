@@ -3,6 +3,7 @@ package devstack
 import (
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -34,4 +35,20 @@ func TestUIURL(t *testing.T) {
 			require.Equal(t, tt.want, uiURL(cfg, embedded))
 		})
 	}
+}
+
+func TestTuneGC(t *testing.T) {
+	restore := debug.SetGCPercent(100)
+	t.Cleanup(func() { debug.SetGCPercent(restore) })
+
+	t.Run("OK the dev target when GOGC is unset", func(t *testing.T) {
+		debug.SetGCPercent(100)
+		tuneGC(func(string) string { return "" })
+		require.Equal(t, devGCPercent, debug.SetGCPercent(100))
+	})
+	t.Run("OK GOGC wins", func(t *testing.T) {
+		debug.SetGCPercent(100)
+		tuneGC(func(k string) string { return map[string]string{"GOGC": "100"}[k] })
+		require.Equal(t, 100, debug.SetGCPercent(100))
+	})
 }

@@ -627,7 +627,30 @@ func initCluster(ctx context.Context, initdbBin, dataDir string, account *runAs)
 		}
 		return fmt.Errorf("pgcluster: initdb failed (%v):\n%s", err, strings.TrimSpace(string(out)))
 	}
-	return nil
+	return writeDevSettings(dataDir)
+}
+
+// devSettings are appended to a new cluster's postgresql.conf: a development database is
+// small, so a smaller buffer cache than the 128MB default holds it and keeps the stack's memory
+// down, and the dev stack uses no logical replication, whose launcher is one process less.
+// They are defaults, written once: what the user changes in the file later wins.
+const devSettings = `
+# mcp-platform dev defaults (internal/devserver/pgcluster); edit freely.
+shared_buffers = 32MB
+max_logical_replication_workers = 0
+`
+
+// writeDevSettings appends devSettings to the cluster's postgresql.conf.
+func writeDevSettings(dataDir string) error {
+	f, err := os.OpenFile(filepath.Join(dataDir, "postgresql.conf"), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return fmt.Errorf("pgcluster: write dev settings: %w", err)
+	}
+	if _, err := f.WriteString(devSettings); err != nil {
+		f.Close()
+		return fmt.Errorf("pgcluster: write dev settings: %w", err)
+	}
+	return f.Close()
 }
 
 // serverEnv returns the environment for initdb and postgres: ours without

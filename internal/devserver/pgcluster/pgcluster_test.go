@@ -109,10 +109,11 @@ func TestStartStopRestartKeepsData(t *testing.T) {
 
 	ctx := t.Context()
 	conn := connect(t, c.URL())
-	var db, listen string
-	require.NoError(t, conn.QueryRow(ctx, "SELECT current_database(), current_setting('listen_addresses')").Scan(&db, &listen))
+	var db, listen, buffers string
+	require.NoError(t, conn.QueryRow(ctx, "SELECT current_database(), current_setting('listen_addresses'), current_setting('shared_buffers')").Scan(&db, &listen, &buffers))
 	require.Equal(t, "mcp", db)
 	require.Equal(t, "127.0.0.1", listen)
+	require.Equal(t, "32MB", buffers, "a new cluster gets the dev settings")
 	_, err := conn.Exec(ctx, "CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL)")
 	require.NoError(t, err)
 	_, err = conn.Exec(ctx, "INSERT INTO notes VALUES (1, 'survives restarts')")

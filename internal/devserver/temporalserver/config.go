@@ -50,7 +50,7 @@ func sqlConfig(databaseFile string) (*config.SQL, error) {
 	cfg := &config.SQL{
 		PluginName:        sqliteplugin.PluginName,
 		DatabaseName:      databaseFile,
-		ConnectAttributes: map[string]string{"mode": "rwc"},
+		ConnectAttributes: sqliteFileAttributes(),
 	}
 	_, err := os.Stat(databaseFile)
 	switch {
@@ -69,6 +69,16 @@ func sqlConfig(databaseFile string) (*config.SQL, error) {
 		return nil, fmt.Errorf("temporalserver: setting up schema in %s: %w", databaseFile, err)
 	}
 	return cfg, nil
+}
+
+// sqliteFileAttributes are the connection attributes of a database file: the SQLite plugin
+// passes all but a few URI parameters (mode) as pragmas. Write-ahead logging with
+// synchronous=NORMAL commits without an fsync (only checkpoints sync), where the default
+// rollback journal with synchronous=FULL syncs several times per commit, and every workflow
+// step commits: measured with `mcp-platform bench` (README, "Performance"). A dev server may
+// lose its last transactions on a power cut, never its consistency.
+func sqliteFileAttributes() map[string]string {
+	return map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "normal", "busy_timeout": "10000"}
 }
 
 // serverConfig returns the static configuration of a single-node server with
@@ -122,6 +132,15 @@ func serverConfig(ip string, p ports, sql *config.SQL) *config.Config {
 // server and to tests.
 func dynamicConfig() dynamicconfig.StaticClient {
 	return dynamicconfig.StaticClient{
+		// One partition per task queue, as Temporal's own dev server (temporal server
+		// start-dev) runs: with the default four, a poll and a task can meet only after one
+		// is forwarded to the root partition, which costs every task a hop on one host.
+		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
+		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
+		// The dev server's persistence rate limits: the defaults are sized for a shared
+		// production database, and a burst of workflows in dev should not be throttled.
+		dynamicconfig.FrontendPersistenceMaxQPS.Key(): 10000,
+		dynamicconfig.HistoryPersistenceMaxQPS.Key():  45000,
 		// Keep the mutable state cache small; the default is sized for
 		// production hosts.
 		dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): 8192,

@@ -125,6 +125,8 @@ func TestServerWithUIPersistsAcrossRestart(t *testing.T) {
 	c := dial(t, srv)
 	runID := runGreet(ctx, t, c, "greet-1", map[string]string{"TurnStatus": "done"})
 	requireKeyword(ctx, t, c, "greet-1", runID, "TurnStatus", "done")
+	// Commits go to a write-ahead log (journal_mode=wal), which exists while the file is open.
+	require.FileExists(t, dbFile+"-wal")
 
 	resp, err := http.Get(srv.UIURL())
 	require.NoError(t, err)
