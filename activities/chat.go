@@ -97,7 +97,7 @@ func (a *ChatActivities) Complete(ctx context.Context, in CompleteInput) (Comple
 	// Read the registry now: the tools offered must be exactly those this user may call at
 	// this moment, including a domain that registered a second ago.
 	if err := a.Tools.Catalog.Refresh(ctx); err != nil {
-		a.Logger.Warn("tool registry refresh failed; using the previous view", "error", err)
+		a.Logger.WarnContext(ctx, "tool registry refresh failed; using the previous view", "error", err)
 	}
 	history, err := a.Conversations.Messages(ctx, in.ConversationID)
 	if err != nil {
@@ -119,7 +119,7 @@ func (a *ChatActivities) Complete(ctx context.Context, in CompleteInput) (Comple
 	onDelta := func(text string) {
 		if _, err := a.Events.Publish(ctx, in.ConversationID, in.Turn,
 			events.DeltaData{Step: in.Step, Attempt: int(attempt), Text: text}); err != nil {
-			a.Logger.Warn("publish delta failed", "error", err)
+			a.Logger.WarnContext(ctx, "publish delta failed", "error", err)
 		}
 	}
 	resp, err := a.LLM.Complete(ctx, req, onDelta)
@@ -163,9 +163,9 @@ func (a *ChatActivities) caller(ctx context.Context, in CompleteInput) (authz.Pr
 	if _, aerr := a.Tools.Audit.RecordOnce(context.WithoutCancel(ctx), audit.Entry{UserID: in.Principal.Subject, Roles: in.Principal.Roles,
 		Tool: "chat.(turn)", Outcome: audit.OutcomeDenied, Error: msg, WorkflowID: info.WorkflowExecution.ID,
 		RunID: info.WorkflowExecution.RunID, ToolCallID: "identity"}); aerr != nil {
-		a.Logger.Error("audit write failed", "error", aerr)
+		a.Logger.ErrorContext(ctx, "audit write failed", "error", aerr)
 	}
-	a.Logger.Warn("refused a turn with an unsigned identity", "workflow_id", info.WorkflowExecution.ID, "error", err)
+	a.Logger.WarnContext(ctx, "refused a turn with an unsigned identity", "workflow_id", info.WorkflowExecution.ID, "error", err)
 	return authz.Principal{}, temporal.NewNonRetryableApplicationError(msg, string(toolcall.Denied), nil)
 }
 
@@ -196,9 +196,9 @@ func (a *ChatActivities) bound(ctx context.Context, in CompleteInput, history []
 	if _, err := a.Tools.Audit.RecordOnce(context.WithoutCancel(ctx), audit.Entry{UserID: in.Principal.Subject, Roles: in.Principal.Roles,
 		Tool: excess[0].Name, Outcome: audit.OutcomeDenied, Error: note, WorkflowID: info.WorkflowExecution.ID,
 		RunID: info.WorkflowExecution.RunID, ToolCallID: toolcall.CallKey(in.Step, "excess")}); err != nil {
-		a.Logger.Error("audit write failed", "error", err)
+		a.Logger.ErrorContext(ctx, "audit write failed", "error", err)
 	}
-	a.Logger.Info("tool calls over the limit refused", "conversation_id", in.ConversationID, "turn", in.Turn, "refused", len(excess))
+	a.Logger.InfoContext(ctx, "tool calls over the limit refused", "conversation_id", in.ConversationID, "turn", in.Turn, "refused", len(excess))
 	resp.Content = strings.TrimSpace(resp.Content + "\n\n(" + note + ".)")
 	return resp.ToolCalls[:allowed]
 }

@@ -94,7 +94,7 @@ func (x *ToolExecutor) ExecuteTool(ctx context.Context, in ExecuteToolInput) (Ex
 			_, err = x.Audit.Record(actx, entry)
 		}
 		if err != nil {
-			x.Logger.Error("audit write failed", "tool", in.Tool, "error", err)
+			x.Logger.ErrorContext(ctx, "audit write failed", "tool", in.Tool, "error", err)
 		}
 	}
 
@@ -102,7 +102,7 @@ func (x *ToolExecutor) ExecuteTool(ctx context.Context, in ExecuteToolInput) (Ex
 		p, err := x.Trust.VerifyPrincipal(in.Assertion, info.WorkflowExecution.ID, time.Now())
 		if err != nil {
 			msg := "the caller's identity is not signed by the platform (" + err.Error() + ")"
-			x.Logger.Warn("refused a call with an unsigned identity", "tool", in.Tool, "workflow_id", info.WorkflowExecution.ID, "error", err)
+			x.Logger.WarnContext(ctx, "refused a call with an unsigned identity", "tool", in.Tool, "workflow_id", info.WorkflowExecution.ID, "error", err)
 			finish(audit.OutcomeDenied, msg, nil)
 			return ExecuteToolResult{}, toolcall.Errorf(toolcall.Denied, "%s", msg).Temporal()
 		}
@@ -130,7 +130,7 @@ func (x *ToolExecutor) ExecuteTool(ctx context.Context, in ExecuteToolInput) (Ex
 	// The audit log fails closed: no attempt record, no execution.
 	id, err := x.Audit.Begin(ctx, entry)
 	if err != nil {
-		x.Logger.Error("audit write failed; the call does not run", "tool", tool.Name, "error", err)
+		x.Logger.ErrorContext(ctx, "audit write failed; the call does not run", "tool", tool.Name, "error", err)
 		return ExecuteToolResult{}, toolcall.Errorf(toolcall.AuditUnavailable,
 			"the audit log is unavailable, so %s did not run; try again shortly", tool.Name).Temporal()
 	}

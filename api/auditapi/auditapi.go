@@ -63,7 +63,7 @@ func Register(api huma.API, log *audit.Log, enf *authz.Enforcer, logger *slog.Lo
 			return nil, huma.Error400BadRequest("the filter is not valid: until must be after since")
 		}
 		if err != nil {
-			logger.Error("audit query failed", "error", err)
+			logger.ErrorContext(ctx, "audit query failed", "error", err)
 			return nil, huma.Error500InternalServerError("could not read the audit log")
 		}
 		out := &auditOutput{}

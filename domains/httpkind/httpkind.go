@@ -201,7 +201,7 @@ func (a *Adapter) Call(ctx context.Context, call domains.Call) (any, error) {
 	if err != nil {
 		return nil, a.transportError(ctx, t, err)
 	}
-	a.logger.Debug("http tool call", "tool", t.name, "method", t.method, "path", t.call.Path,
+	a.logger.DebugContext(ctx, "http tool call", "tool", t.name, "method", t.method, "path", t.call.Path,
 		"status", resp.StatusCode, "duration", time.Since(start))
 	if len(body) > maxResponse {
 		return nil, domains.Errorf(domains.CodeInternal, "the %s service answered with more than %d bytes", a.domain, maxResponse)
