@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"mcp-platform/internal/store"
+	"mcp-platform/internal/telemetry"
 )
 
 // Channel is the Postgres NOTIFY channel; the payload is the conversation ID.
@@ -60,7 +61,7 @@ func (s *Store) Publish(ctx context.Context, conversationID string, turn int, p 
 		return 0, errors.New("publish event: no payload")
 	}
 	typ := p.EventType()
-	raw, err := json.Marshal(p)
+	raw, err := json.Marshal(withTrace(ctx, p))
 	if err != nil {
 		return 0, fmt.Errorf("encode %s event: %w", typ, err)
 	}
@@ -112,4 +113,25 @@ func (s *Store) LastID(ctx context.Context, conversationID string) (int64, error
 		return 0, fmt.Errorf("read last event: %w", err)
 	}
 	return id, nil
+}
+
+// withTrace sets the trace ID of a tool event that names none to the trace of ctx.
+func withTrace(ctx context.Context, p Payload) Payload {
+	id := telemetry.TraceID(ctx)
+	if id == "" {
+		return p
+	}
+	switch d := p.(type) {
+	case ToolStartedData:
+		if d.TraceID == "" {
+			d.TraceID = id
+		}
+		return d
+	case ToolFinishedData:
+		if d.TraceID == "" {
+			d.TraceID = id
+		}
+		return d
+	}
+	return p
 }
