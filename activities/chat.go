@@ -19,6 +19,7 @@ import (
 	"mcp-platform/internal/events"
 	"mcp-platform/internal/llm"
 	"mcp-platform/internal/redact"
+	"mcp-platform/internal/telemetry"
 	"mcp-platform/toolcall"
 )
 
@@ -347,7 +348,7 @@ func (a *ChatActivities) SaveToolResult(ctx context.Context, in SaveToolResultIn
 		return fmt.Errorf("encode tool result: %w", err)
 	}
 	finished := events.ToolFinishedData{
-		ToolCallRef: events.ToolCallRef{Tool: o.Call.Tool, ToolCallID: o.Call.ID, Step: in.Step, Domain: o.Call.Domain},
+		ToolCallRef: events.ToolCallRef{Tool: o.Call.Tool, ToolCallID: o.Call.ID, Step: in.Step, Domain: o.Call.Domain, TraceID: telemetry.TraceID(ctx)},
 		Status:      o.Status,
 		DurationMS:  o.DurationMS,
 		Arguments:   o.Call.RedactedArgs(),
@@ -358,6 +359,9 @@ func (a *ChatActivities) SaveToolResult(ctx context.Context, in SaveToolResultIn
 	}
 	data := map[string]any{"status": finished.Status, "duration_ms": finished.DurationMS, "domain": finished.Domain,
 		"arguments": finished.Arguments, "output": finished.Output, "error": finished.Error, "approver": finished.Approver}
+	if finished.TraceID != "" {
+		data["trace_id"] = finished.TraceID
+	}
 	if finished.Redacted {
 		data["redacted"] = true
 	}

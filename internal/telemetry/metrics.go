@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -191,12 +192,16 @@ func (m *Metrics) ObserveLLM(c LLMCall) {
 }
 
 // GaugeFunc registers a gauge whose value is read at each scrape, such as the approvals
-// pending in the database; a read that fails is logged and reported as no sample.
+// pending in the database; a read that fails is logged and reported as no sample. Registering
+// the same name again keeps the first.
 func (m *Metrics) GaugeFunc(name, help string, logger *slog.Logger, read func(context.Context) (float64, error)) {
 	if m == nil {
 		return
 	}
-	m.registry.MustRegister(&gaugeFunc{desc: prometheus.NewDesc(name, help, nil, nil), read: read, logger: logger})
+	err := m.registry.Register(&gaugeFunc{desc: prometheus.NewDesc(name, help, nil, nil), read: read, logger: logger})
+	if are := (prometheus.AlreadyRegisteredError{}); err != nil && !errors.As(err, &are) {
+		panic(fmt.Sprintf("metrics: register %s: %v", name, err)) // a malformed name is a bug here
+	}
 }
 
 type gaugeFunc struct {

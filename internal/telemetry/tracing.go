@@ -91,3 +91,25 @@ func TraceID(ctx context.Context) string {
 	}
 	return sc.TraceID().String()
 }
+
+// MetaCarrier carries trace context in an MCP request's _meta, under the keys traceparent,
+// tracestate and baggage, as MCP's trace-context convention (SEP-414) names them.
+type MetaCarrier map[string]any
+
+// Get returns the string value of key, or "".
+func (c MetaCarrier) Get(key string) string {
+	v, _ := c[key].(string)
+	return v
+}
+
+// Set stores value under key.
+func (c MetaCarrier) Set(key, value string) { c[key] = value }
+
+// Keys lists the keys present.
+func (c MetaCarrier) Keys() []string {
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	return keys
+}
