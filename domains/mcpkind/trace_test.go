@@ -19,6 +19,8 @@ func TestTraceContextInMeta(t *testing.T) {
 	u := newUpstream()
 	srv := serve(t, u, "")
 	a := newAdapter(t, wikiConfig(t, &domains.MCPSource{URL: srv.URL, BearerTokenEnv: "WIKI_TOKEN"}), env(map[string]string{"WIKI_TOKEN": testToken}))
+	_, err := a.(domains.ToolSource).DiscoverTools(context.Background()) // learns the remote names
+	require.NoError(t, err)
 	tid, err := trace.TraceIDFromHex("4bf92f3577b34da6a3ce929d0e0e4736")
 	require.NoError(t, err)
 	sid, err := trace.SpanIDFromHex("00f067aa0ba902b7")
