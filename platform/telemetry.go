@@ -43,7 +43,7 @@ func (e *Env) instrument(server string, h http.Handler) http.Handler {
 	return otelhttp.NewHandler(e.Metrics.InstrumentHTTP(server, h), server,
 		otelhttp.WithPropagators(telemetry.Propagator()),
 		otelhttp.WithFilter(func(r *http.Request) bool { return !probes[r.URL.Path] }),
-		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method }))
+		otelhttp.WithSpanNameFormatter(telemetry.SpanName))
 }
 
 // ServeMetrics serves Prometheus /metrics on the settings' metrics address until ctx ends, or

@@ -16,8 +16,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	semconv "go.opentelemetry.io/otel/semconv/v1.41.0"
-	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/client"
 	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
 )
@@ -117,7 +115,7 @@ func (m *Metrics) TemporalHandler() (client.MetricsHandler, error) {
 // InstrumentHTTP wraps a server's handler (a *http.ServeMux, or a handler that passes the
 // request on unchanged to one) so that every request is counted by route pattern (the mux's
 // pattern such as /tools/{name}, "unmatched" when none matched, so paths cannot explode the
-// series), method and status, and timed; the request's span is named after its route.
+// series), method and status, and timed.
 func (m *Metrics) InstrumentHTTP(server string, next http.Handler) http.Handler {
 	if m == nil {
 		return next
@@ -125,10 +123,6 @@ func (m *Metrics) InstrumentHTTP(server string, next http.Handler) http.Handler 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		res := httpsnoop.CaptureMetrics(next, w, r)
 		route := Route(r)
-		if span := trace.SpanFromContext(r.Context()); span.IsRecording() && route != unmatched {
-			span.SetName(r.Method + " " + route)
-			span.SetAttributes(semconv.HTTPRoute(route))
-		}
 		m.httpRequests.WithLabelValues(server, route, r.Method, strconv.Itoa(res.Code)).Inc()
 		m.httpDuration.WithLabelValues(server, route, r.Method).Observe(res.Duration.Seconds())
 	})
@@ -136,7 +130,8 @@ func (m *Metrics) InstrumentHTTP(server string, next http.Handler) http.Handler 
 
 const unmatched = "unmatched"
 
-// Route is the route pattern the mux matched for r, without its method: "/tools/{name}".
+// Route is the route pattern the mux matched for r, without its method: "/tools/{name}", or
+// "unmatched".
 func Route(r *http.Request) string {
 	p := r.Pattern
 	if i := strings.IndexByte(p, ' '); i >= 0 {
@@ -221,4 +216,13 @@ func (g *gaugeFunc) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, v)
+}
+
+// SpanName names a server span after its route once the mux has matched one ("POST /chat"),
+// and after its method alone before (otelhttp names the span at start and again at the end).
+func SpanName(_ string, r *http.Request) string {
+	if r.Pattern == "" {
+		return r.Method
+	}
+	return r.Method + " " + Route(r)
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -50,8 +51,9 @@ func billingDomain(t *testing.T) platformtest.Domain {
 
 // TestTelemetry runs one chat turn with one tool call whose caller sends a W3C traceparent,
 // and follows it: one trace from the HTTP request through the workflow, the LLM activity and
-// its LLM call, the tool activity and the upstream HTTP call, whose ID is in the audit row, the
-// tool events and the log lines; then every role's series are on /metrics.
+// its LLM call, the tool activity and the upstream HTTP call, whose ID is in the audit row and
+// the tool events; an MCP client's trace in _meta reaches the audit row and the worker's log
+// lines; then every role's series are on /metrics.
 func TestTelemetry(t *testing.T) {
 	spans := recorder()
 	fake := fakeopenai.New(t,
@@ -126,7 +128,7 @@ func TestTelemetry(t *testing.T) {
 		}
 	})
 
-	t.Run("OK the audit row, the tool events and the log lines carry the trace ID", func(t *testing.T) {
+	t.Run("OK the audit row, the tool events carry the trace ID", func(t *testing.T) {
 		page, err := s.Services.Audit.Query(context.Background(), audit.Filter{Tool: "billing.get_account"})
 		require.NoError(t, err)
 		require.Len(t, page.Records, 1)
@@ -134,7 +136,33 @@ func TestTelemetry(t *testing.T) {
 		require.Equal(t, callerTrace, page.Records[0].TraceID)
 
 		require.Equal(t, 2, countRows(t, s, `SELECT count(*) FROM events WHERE type IN ('tool_started', 'tool_finished') AND data->>'trace_id' = '`+callerTrace+`'`))
-		require.Contains(t, s.Logs.String(), "trace_id="+callerTrace)
+	})
+
+	t.Run("OK an MCP client's trace context in _meta is continued to the audit row", func(t *testing.T) {
+		const mcpTrace = "0af7651916cd43dd8448eb211c80319c"
+		cs := platformtest.MCPSession(t, s.MCP.URL+"/mcp", agent)
+		res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "billing__get_account", Arguments: map[string]any{"account_id": "A-7"},
+			Meta: mcp.Meta{"traceparent": "00-" + mcpTrace + "-b7ad6b7169203331-01"}})
+		require.NoError(t, err)
+		require.False(t, res.IsError, res.Content)
+		page, err := s.Services.Audit.Query(context.Background(), audit.Filter{TraceID: mcpTrace})
+		require.NoError(t, err)
+		require.Len(t, page.Records, 1)
+		require.Equal(t, "billing.get_account", page.Records[0].Tool)
+
+		// A call that finds nothing is logged on the domain worker, with the caller's trace.
+		res, err = cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "billing__get_account", Arguments: map[string]any{"account_id": "A-9"},
+			Meta: mcp.Meta{"traceparent": "00-" + mcpTrace + "-b7ad6b7169203331-01"}})
+		require.NoError(t, err)
+		require.True(t, res.IsError)
+		require.Eventually(t, func() bool {
+			for _, l := range strings.Split(s.Logs.String(), "\n") {
+				if strings.Contains(l, "tool call ended without a result") && strings.Contains(l, "trace_id="+mcpTrace) {
+					return true
+				}
+			}
+			return false
+		}, 10*time.Second, 100*time.Millisecond, s.Logs.String())
 	})
 
 	t.Run("OK /metrics has the series of every role", func(t *testing.T) {
@@ -150,8 +178,8 @@ func TestTelemetry(t *testing.T) {
 			`mcp_http_request_duration_seconds_count{method="POST",route="/chat",server="gateway"} 1`,
 			`mcp_approvals_pending 0`,
 			// the domain worker
-			`mcp_tool_calls_total{domain="billing",outcome="succeeded",tool="billing.get_account"} 1`,
-			`mcp_tool_call_duration_seconds_count{domain="billing",outcome="succeeded",tool="billing.get_account"} 1`,
+			`mcp_tool_calls_total{domain="billing",outcome="succeeded",tool="billing.get_account"} 2`,
+			`mcp_tool_call_duration_seconds_count{domain="billing",outcome="succeeded",tool="billing.get_account"} 2`,
 			// the orchestrator
 			`mcp_llm_requests_total{model="fake-model",outcome="ok",provider="openai_compatible"} 2`,
 			`mcp_llm_tokens_total{model="fake-model",provider="openai_compatible",type="prompt"}`,
