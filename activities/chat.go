@@ -19,6 +19,7 @@ import (
 	"mcp-platform/internal/events"
 	"mcp-platform/internal/llm"
 	"mcp-platform/internal/redact"
+	"mcp-platform/internal/telemetry"
 	"mcp-platform/toolcall"
 )
 
@@ -125,7 +126,7 @@ func (a *ChatActivities) Complete(ctx context.Context, in CompleteInput) (Comple
 	deltas := newDeltaBuffer(func(text string) {
 		if _, err := a.Events.Publish(ctx, in.ConversationID, in.Turn,
 			events.DeltaData{Step: in.Step, Attempt: int(attempt), Text: text}); err != nil {
-			a.Logger.Warn("publish delta failed", "error", err)
+			a.Logger.WarnContext(ctx, "publish delta failed", "error", err)
 		}
 	})
 	resp, err := a.LLM.Complete(ctx, req, deltas.Add)
@@ -170,9 +171,9 @@ func (a *ChatActivities) caller(ctx context.Context, in CompleteInput) (authz.Pr
 	if _, aerr := a.Tools.Audit.RecordOnce(context.WithoutCancel(ctx), audit.Entry{UserID: in.Principal.Subject, Roles: in.Principal.Roles,
 		Tool: "chat.(turn)", Outcome: audit.OutcomeDenied, Error: msg, WorkflowID: info.WorkflowExecution.ID,
 		RunID: info.WorkflowExecution.RunID, ToolCallID: "identity"}); aerr != nil {
-		a.Logger.Error("audit write failed", "error", aerr)
+		a.Logger.ErrorContext(ctx, "audit write failed", "error", aerr)
 	}
-	a.Logger.Warn("refused a turn with an unsigned identity", "workflow_id", info.WorkflowExecution.ID, "error", err)
+	a.Logger.WarnContext(ctx, "refused a turn with an unsigned identity", "workflow_id", info.WorkflowExecution.ID, "error", err)
 	return authz.Principal{}, temporal.NewNonRetryableApplicationError(msg, string(toolcall.Denied), nil)
 }
 
@@ -203,9 +204,9 @@ func (a *ChatActivities) bound(ctx context.Context, in CompleteInput, history []
 	if _, err := a.Tools.Audit.RecordOnce(context.WithoutCancel(ctx), audit.Entry{UserID: in.Principal.Subject, Roles: in.Principal.Roles,
 		Tool: excess[0].Name, Outcome: audit.OutcomeDenied, Error: note, WorkflowID: info.WorkflowExecution.ID,
 		RunID: info.WorkflowExecution.RunID, ToolCallID: toolcall.CallKey(in.Step, "excess")}); err != nil {
-		a.Logger.Error("audit write failed", "error", err)
+		a.Logger.ErrorContext(ctx, "audit write failed", "error", err)
 	}
-	a.Logger.Info("tool calls over the limit refused", "conversation_id", in.ConversationID, "turn", in.Turn, "refused", len(excess))
+	a.Logger.InfoContext(ctx, "tool calls over the limit refused", "conversation_id", in.ConversationID, "turn", in.Turn, "refused", len(excess))
 	resp.Content = strings.TrimSpace(resp.Content + "\n\n(" + note + ".)")
 	return resp.ToolCalls[:allowed]
 }
@@ -354,7 +355,7 @@ func (a *ChatActivities) SaveToolResult(ctx context.Context, in SaveToolResultIn
 		return fmt.Errorf("encode tool result: %w", err)
 	}
 	finished := events.ToolFinishedData{
-		ToolCallRef: events.ToolCallRef{Tool: o.Call.Tool, ToolCallID: o.Call.ID, Step: in.Step, Domain: o.Call.Domain},
+		ToolCallRef: events.ToolCallRef{Tool: o.Call.Tool, ToolCallID: o.Call.ID, Step: in.Step, Domain: o.Call.Domain, TraceID: telemetry.TraceID(ctx)},
 		Status:      o.Status,
 		DurationMS:  o.DurationMS,
 		Arguments:   o.Call.RedactedArgs(),
@@ -365,6 +366,9 @@ func (a *ChatActivities) SaveToolResult(ctx context.Context, in SaveToolResultIn
 	}
 	data := map[string]any{"status": finished.Status, "duration_ms": finished.DurationMS, "domain": finished.Domain,
 		"arguments": finished.Arguments, "output": finished.Output, "error": finished.Error, "approver": finished.Approver}
+	if finished.TraceID != "" {
+		data["trace_id"] = finished.TraceID
+	}
 	if finished.Redacted {
 		data["redacted"] = true
 	}

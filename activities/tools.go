@@ -94,7 +94,7 @@ func (x *ToolExecutor) ExecuteTool(ctx context.Context, in ExecuteToolInput) (Ex
 			_, err = x.Audit.Record(actx, entry)
 		}
 		if err != nil {
-			x.Logger.Error("audit write failed", "tool", in.Tool, "error", err)
+			x.Logger.ErrorContext(ctx, "audit write failed", "tool", in.Tool, "error", err)
 		}
 	}
 
@@ -102,7 +102,7 @@ func (x *ToolExecutor) ExecuteTool(ctx context.Context, in ExecuteToolInput) (Ex
 		p, err := x.Trust.VerifyPrincipal(in.Assertion, info.WorkflowExecution.ID, time.Now())
 		if err != nil {
 			msg := "the caller's identity is not signed by the platform (" + err.Error() + ")"
-			x.Logger.Warn("refused a call with an unsigned identity", "tool", in.Tool, "workflow_id", info.WorkflowExecution.ID, "error", err)
+			x.Logger.WarnContext(ctx, "refused a call with an unsigned identity", "tool", in.Tool, "workflow_id", info.WorkflowExecution.ID, "error", err)
 			finish(audit.OutcomeDenied, msg, nil)
 			return ExecuteToolResult{}, toolcall.Errorf(toolcall.Denied, "%s", msg).Temporal()
 		}
@@ -123,14 +123,14 @@ func (x *ToolExecutor) ExecuteTool(ctx context.Context, in ExecuteToolInput) (Ex
 			}
 		}
 		finish(outcome, cerr.Message, nil)
-		x.logResult(in.Tool, info.WorkflowExecution.ID, cerr)
+		x.logResult(ctx, in.Tool, info.WorkflowExecution.ID, cerr)
 		return ExecuteToolResult{}, cerr.Temporal()
 	}
 	tool = checked
 	// The audit log fails closed: no attempt record, no execution.
 	id, err := x.Audit.Begin(ctx, entry)
 	if err != nil {
-		x.Logger.Error("audit write failed; the call does not run", "tool", tool.Name, "error", err)
+		x.Logger.ErrorContext(ctx, "audit write failed; the call does not run", "tool", tool.Name, "error", err)
 		return ExecuteToolResult{}, toolcall.Errorf(toolcall.AuditUnavailable,
 			"the audit log is unavailable, so %s did not run; try again shortly", tool.Name).Temporal()
 	}
@@ -145,7 +145,7 @@ func (x *ToolExecutor) ExecuteTool(ctx context.Context, in ExecuteToolInput) (Ex
 	})
 	stop()
 	if err != nil {
-		return ExecuteToolResult{}, x.failure(err, tool.Name, info.WorkflowExecution.ID, finish)
+		return ExecuteToolResult{}, x.failure(ctx, err, tool.Name, info.WorkflowExecution.ID, finish)
 	}
 	finish(audit.OutcomeSucceeded, "", out)
 
@@ -200,18 +200,18 @@ func (x *ToolExecutor) checkApproval(workflowID string, tool *domains.Tool, in E
 }
 
 // failure audits an adapter error and turns it into the activity error of its code.
-func (x *ToolExecutor) failure(err error, tool, workflowID string, finish func(audit.Outcome, string, any)) error {
+func (x *ToolExecutor) failure(ctx context.Context, err error, tool, workflowID string, finish func(audit.Outcome, string, any)) error {
 	e := toolcall.FromDomain(x.Domain.Name, err)
 	var de *domains.Error
 	switch {
 	case !errors.As(err, &de):
-		x.Logger.Warn("tool backend failed; will retry", "domain", x.Domain.Name, "error", redact.String(err.Error()))
+		x.Logger.WarnContext(ctx, "tool backend failed; will retry", "domain", x.Domain.Name, "error", redact.String(err.Error()))
 		finish(audit.OutcomeFailed, "backend error", nil)
 		return e.Temporal()
 	case e.Code == toolcall.Unavailable && de.Err != nil:
-		x.Logger.Warn("tool backend failed; will retry", "domain", x.Domain.Name, "error", redact.String(de.Err.Error()))
+		x.Logger.WarnContext(ctx, "tool backend failed; will retry", "domain", x.Domain.Name, "error", redact.String(de.Err.Error()))
 	case e.Code != toolcall.Unavailable:
-		x.logResult(tool, workflowID, e)
+		x.logResult(ctx, tool, workflowID, e)
 	}
 	finish(audit.OutcomeFailed, de.Message, nil)
 	return e.Temporal()
@@ -220,7 +220,7 @@ func (x *ToolExecutor) failure(err error, tool, workflowID string, finish func(a
 // logResult logs, at info, a call that ended with one of the caller's mistakes (not found,
 // denied, invalid, conflict): an ordinary result the caller or the LLM acts on, and no fault
 // of the platform's.
-func (x *ToolExecutor) logResult(tool, workflowID string, e *toolcall.Error) {
-	x.Logger.Info("tool call ended without a result", "tool", tool, "code", e.Code, "workflow_id", workflowID,
+func (x *ToolExecutor) logResult(ctx context.Context, tool, workflowID string, e *toolcall.Error) {
+	x.Logger.InfoContext(ctx, "tool call ended without a result", "tool", tool, "code", e.Code, "workflow_id", workflowID,
 		"message", redact.String(e.Message))
 }

@@ -9,8 +9,6 @@ import (
 	"mcp-platform/activities"
 	"mcp-platform/authz"
 	"mcp-platform/domains/registry"
-	"mcp-platform/internal/approvals"
-	"mcp-platform/internal/audit"
 	"mcp-platform/internal/conversations"
 	"mcp-platform/internal/events"
 	"mcp-platform/internal/llm"
@@ -52,17 +50,17 @@ func runOrchestrator(ctx context.Context, e *Env, provider llm.Provider) error {
 	workflows.Trust(e.Trust)
 	w.RegisterWorkflow(workflows.ChatTurn)
 	w.RegisterActivity(&activities.ApprovalActivities{
-		Approvals:     approvals.NewStore(e.Pool),
+		Approvals:     e.approvalStore(),
 		Events:        events.NewStore(e.Pool),
 		Conversations: conversations.NewStore(e.Pool),
-		Audit:         audit.New(e.Pool),
+		Audit:         e.auditLog(),
 		Logger:        logger,
 	})
 	w.RegisterActivity(&activities.ChatActivities{
 		Conversations:   conversations.NewStore(e.Pool),
 		Events:          events.NewStore(e.Pool),
-		LLM:             provider,
-		Tools:           &toolcall.Planner{Catalog: cat, Authz: enf, Audit: audit.New(e.Pool), Logger: logger},
+		LLM:             llm.Instrument(provider, e.Metrics),
+		Tools:           &toolcall.Planner{Catalog: cat, Authz: enf, Audit: e.auditLog(), Logger: logger},
 		Trust:           e.Trust,
 		MaxCallsPerStep: e.Cfg.Limits.ToolCallsPerStep,
 		MaxCallsPerTurn: e.Cfg.Limits.ToolCallsPerTurn,

@@ -30,6 +30,7 @@ import (
 	"mcp-platform/internal/events"
 	"mcp-platform/internal/health"
 	"mcp-platform/internal/store"
+	"mcp-platform/internal/telemetry"
 	"mcp-platform/internal/temporalx"
 	"mcp-platform/toolcall"
 )
@@ -52,10 +53,14 @@ type Env struct {
 	Trust  *authz.Keyring
 	// EmbeddedUI is the dev stack's Temporal UI ("" outside dev).
 	EmbeddedUI string
+	// Metrics are the process's Prometheus series (ServeMetrics serves them); nil records
+	// nothing.
+	Metrics *telemetry.Metrics
 }
 
-// Connect opens the database (failing fast when it does not answer), loads the payload codec and
-// opens the Temporal client (waiting up to temporalWait for it). Close the returned Env when
+// Connect opens the database (failing fast when it does not answer), loads the payload codec,
+// creates the process's metrics and opens the Temporal client (waiting up to temporalWait for
+// it), whose SDK metrics go there. Close the returned Env when
 // done.
 func Connect(ctx context.Context, cfg config.Config, logger *slog.Logger, temporalWait time.Duration) (*Env, error) {
 	signer, trust, err := Keys(cfg)
@@ -71,12 +76,18 @@ func Connect(ctx context.Context, cfg config.Config, logger *slog.Logger, tempor
 		pool.Close()
 		return nil, err
 	}
-	tc, err := temporalx.Dial(ctx, cfg.Temporal.Address, cfg.Temporal.Namespace, codec, logger, temporalWait)
+	metrics := telemetry.NewMetrics()
+	sdkMetrics, err := metrics.TemporalHandler()
 	if err != nil {
 		pool.Close()
 		return nil, err
 	}
-	return &Env{Cfg: cfg, Logger: logger, Pool: pool, Temporal: tc, Codec: codec, Signer: signer, Trust: trust}, nil
+	tc, err := temporalx.Dial(ctx, cfg.Temporal.Address, cfg.Temporal.Namespace, codec, logger, temporalWait, sdkMetrics)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return &Env{Cfg: cfg, Logger: logger, Pool: pool, Temporal: tc, Codec: codec, Signer: signer, Trust: trust, Metrics: metrics}, nil
 }
 
 // Close releases the Temporal client and the pool.
@@ -154,7 +165,7 @@ func NewServices(ctx context.Context, e *Env) (*Services, error) {
 		Catalog:  registry.NewCatalog(registry.New(e.Pool), enf, e.Logger),
 		Authz:    enf,
 		Verifier: ver,
-		Audit:    audit.New(e.Pool),
+		Audit:    e.auditLog(),
 		Hub:      events.NewHub(e.Pool, e.Logger),
 	}
 	s.Tools = &toolcall.Planner{Catalog: s.Catalog, Authz: enf, Audit: s.Audit, Logger: e.Logger}
@@ -175,8 +186,14 @@ func (s *Services) Run(ctx context.Context) {
 	s.Catalog.Run(ctx)
 }
 
-// APIHandler builds the gateway API's HTTP handler.
+// APIHandler builds the gateway API's HTTP handler, traced and measured, and registers the
+// approvals-pending gauge (the gateway is where people decide).
 func APIHandler(e *Env, s *Services) http.Handler {
+	e.Metrics.GaugeFunc("mcp_approvals_pending", "Approval requests waiting for a decision (not expired), across all approvers.",
+		e.Logger, func(ctx context.Context) (float64, error) {
+			n, err := approvals.NewStore(e.Pool).PendingTotal(ctx)
+			return float64(n), err
+		})
 	var codec converter.PayloadCodec
 	if e.Codec != nil {
 		codec = e.Codec
@@ -192,7 +209,7 @@ func APIHandler(e *Env, s *Services) http.Handler {
 		Events:        events.NewStore(e.Pool),
 		Hub:           s.Hub,
 		Temporal:      e.Temporal,
-		Approvals:     approvals.NewStore(e.Pool),
+		Approvals:     e.approvalStore(),
 		Audit:         s.Audit,
 		Logger:        e.Logger,
 		TemporalUIURL: e.Cfg.Temporal.UIURL,
@@ -201,12 +218,12 @@ func APIHandler(e *Env, s *Services) http.Handler {
 		Codec:         codec,
 		Sensitive:     s.Catalog.SensitiveFields,
 	})
-	return h
+	return e.instrument("gateway", h)
 }
 
-// MCPHandler builds the MCP server's HTTP handler.
+// MCPHandler builds the MCP server's HTTP handler, traced and measured.
 func MCPHandler(e *Env, s *Services) http.Handler {
-	store := approvals.NewStore(e.Pool)
+	store := e.approvalStore()
 	_, h := mcpserver.New(mcpserver.Deps{
 		Health:    s.checks(e),
 		Verifier:  s.Verifier,
@@ -224,7 +241,7 @@ func MCPHandler(e *Env, s *Services) http.Handler {
 		// Dev replaces these with its own authorization server (Issuer is set only there).
 		AuthorizationServers: e.Cfg.JWT.AuthorizationServers(),
 	})
-	return h
+	return e.instrument("mcp", h)
 }
 
 // serveWithServices runs a server that needs the shared services, refreshing the catalog

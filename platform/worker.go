@@ -23,7 +23,6 @@ import (
 	"mcp-platform/domains/domainconfig"
 	"mcp-platform/domains/kit"
 	"mcp-platform/domains/registry"
-	"mcp-platform/internal/approvals"
 	"mcp-platform/internal/audit"
 	"mcp-platform/internal/llm/mock"
 	"mcp-platform/workflows"
@@ -184,8 +183,8 @@ func RunDomainWorker(ctx context.Context, e *Env, cfg *domains.Config, factory k
 		return err
 	}
 	w := worker.New(e.Temporal, cfg.TaskQueue, worker.Options{Identity: identity, WorkerStopTimeout: e.Cfg.Server.ShutdownTimeout})
-	w.RegisterActivity(&activities.ToolExecutor{Domain: cfg, Adapter: adapter, Authz: enforcer, Audit: audit.New(e.Pool), Trust: e.Trust, Logger: logger})
-	w.RegisterActivity(&activities.ApprovalActivities{Approvals: approvals.NewStore(e.Pool), Audit: audit.New(e.Pool), Logger: logger})
+	w.RegisterActivity(&activities.ToolExecutor{Domain: cfg, Adapter: adapter, Authz: enforcer, Audit: e.auditLog(), Trust: e.Trust, Logger: logger})
+	w.RegisterActivity(&activities.ApprovalActivities{Approvals: e.approvalStore(), Audit: e.auditLog(), Logger: logger})
 	workflows.Trust(e.Trust)
 	w.RegisterWorkflow(workflows.ToolRun)
 	if err := w.Start(); err != nil {

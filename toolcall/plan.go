@@ -152,7 +152,7 @@ func (p *Planner) record(ctx context.Context, req Request, call PlannedCall, out
 	if _, err := p.Audit.RecordOnce(context.WithoutCancel(ctx), audit.Entry{UserID: req.Principal.Subject, Roles: req.Principal.Roles,
 		Tool: tool, Domain: call.Domain, Params: call.Args, Sensitive: call.Sensitive, Outcome: outcome, Error: msg,
 		WorkflowID: req.WorkflowID, RunID: req.RunID, ToolCallID: req.ToolCallID}); err != nil {
-		p.Logger.Error("audit write failed", "tool", tool, "error", err)
+		p.Logger.ErrorContext(ctx, "audit write failed", "tool", tool, "error", err)
 	}
 }
 

@@ -110,7 +110,7 @@ func (deps Deps) list(ctx context.Context, _ *struct{}) (*listOutput, error) {
 	}
 	list, err := deps.Approvals.Pending(ctx, p.Subject, p.Roles)
 	if err != nil {
-		deps.Logger.Error("list approvals failed", "error", err)
+		deps.Logger.ErrorContext(ctx, "list approvals failed", "error", err)
 		return nil, huma.Error503ServiceUnavailable("could not read the approvals")
 	}
 	out := &listOutput{}
@@ -207,7 +207,7 @@ func (deps Deps) refused(ctx context.Context, r approvals.Request, p authz.Princ
 	var appErr *temporal.ApplicationError
 	if !errors.As(err, &appErr) {
 		// The workflow has ended (decided, expired or cancelled), or Temporal is unreachable.
-		deps.Logger.Info("approval decision not delivered", "approval", r.ID, "error", err)
+		deps.Logger.InfoContext(ctx, "approval decision not delivered", "approval", r.ID, "error", err)
 		return huma.Error409Conflict("the call is no longer waiting for a decision (status " + r.Status + ")")
 	}
 	code := toolcall.Code(appErr.Type())
@@ -223,6 +223,6 @@ func (deps Deps) auditRefusal(ctx context.Context, r approvals.Request, p authz.
 	if _, err := deps.Audit.Record(context.WithoutCancel(ctx), audit.Entry{UserID: p.Subject, Roles: p.Roles, Tool: r.Tool,
 		Domain: r.Domain, Params: r.Arguments, Outcome: audit.OutcomeDenied, Error: "approval decision refused: " + reason,
 		WorkflowID: r.WorkflowID, ToolCallID: r.ToolCallID, Approver: p.Subject}); err != nil {
-		deps.Logger.Error("audit write failed", "error", err)
+		deps.Logger.ErrorContext(ctx, "audit write failed", "error", err)
 	}
 }

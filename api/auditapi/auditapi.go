@@ -26,6 +26,7 @@ type auditInput struct {
 	Until   time.Time `query:"until" doc:"Only calls before this time (RFC 3339)"`
 	Limit   int       `query:"limit" minimum:"1" maximum:"200" default:"50" doc:"Page size"`
 	Cursor  string    `query:"cursor" maxLength:"512" doc:"next_cursor of the previous page"`
+	TraceID string    `query:"trace_id" pattern:"^[0-9a-f]{32}$" doc:"Only the calls of this OpenTelemetry trace (32 hex digits)"`
 }
 
 type auditOutput struct {
@@ -54,7 +55,7 @@ func Register(api huma.API, log *audit.Log, enf *authz.Enforcer, logger *slog.Lo
 		if !enf.CanReadAudit(p) {
 			return nil, huma.Error403Forbidden("only auditors and admins may read the audit log")
 		}
-		page, err := log.Query(ctx, audit.Filter{UserID: in.User, Tool: in.Tool, Outcome: in.Outcome,
+		page, err := log.Query(ctx, audit.Filter{UserID: in.User, Tool: in.Tool, Outcome: in.Outcome, TraceID: in.TraceID,
 			Since: in.Since, Until: in.Until, Limit: in.Limit, Cursor: in.Cursor})
 		if errors.Is(err, audit.ErrBadCursor) {
 			return nil, huma.Error400BadRequest("the cursor is not valid; start again without it")
@@ -63,7 +64,7 @@ func Register(api huma.API, log *audit.Log, enf *authz.Enforcer, logger *slog.Lo
 			return nil, huma.Error400BadRequest("the filter is not valid: until must be after since")
 		}
 		if err != nil {
-			logger.Error("audit query failed", "error", err)
+			logger.ErrorContext(ctx, "audit query failed", "error", err)
 			return nil, huma.Error500InternalServerError("could not read the audit log")
 		}
 		out := &auditOutput{}

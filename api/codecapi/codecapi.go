@@ -230,7 +230,7 @@ func addSessionRoutes(api huma.API, s *server) {
 		if s.deps.Authz == nil || !s.deps.Authz.CanDecodePayloads(p) {
 			return nil, huma.Error403Forbidden("only operators and admins may use the codec server")
 		}
-		s.deps.Logger.Info("codec session opened", "user", p.Subject)
+		s.deps.Logger.InfoContext(ctx, "codec session opened", "user", p.Subject)
 		return &sessionOutput{SetCookie: sessionCookie(in.token, in.secure, 0)}, nil
 	})
 	huma.Register(api, huma.Operation{

@@ -155,7 +155,7 @@ func (h *chatHandlers) recordMessage(ctx context.Context, p authz.Principal, in 
 	case errors.Is(err, conversations.ErrTurnInProgress):
 		return conv, turn, huma.Error409Conflict("this conversation already has a turn in progress; wait for it or cancel it")
 	case err != nil:
-		h.logger.Error("start turn failed", "error", err)
+		h.logger.ErrorContext(ctx, "start turn failed", "error", err)
 		return conv, turn, huma.Error503ServiceUnavailable("could not record the message; try again")
 	}
 	return conv, turn, nil
@@ -166,7 +166,7 @@ func (h *chatHandlers) recordMessage(ctx context.Context, p authz.Principal, in 
 func (h *chatHandlers) startWorkflow(ctx context.Context, p authz.Principal, conv conversations.Conversation, turn conversations.Turn) (client.WorkflowRun, error) {
 	assertion, err := h.signer.SignPrincipal(p, turn.WorkflowID, TurnAssertionTTL)
 	if err != nil {
-		h.logger.Error("sign the caller's identity failed", "error", err)
+		h.logger.ErrorContext(ctx, "sign the caller's identity failed", "error", err)
 		_ = h.conversations.SetTurnStatus(context.WithoutCancel(ctx), conv.ID, turn.Turn, conversations.StatusFailed, "the platform could not vouch for the caller")
 		return nil, huma.Error503ServiceUnavailable("the platform could not start the turn; try again shortly")
 	}
@@ -186,7 +186,7 @@ func (h *chatHandlers) startWorkflow(ctx context.Context, p authz.Principal, con
 		),
 	}, workflows.ChatTurn, workflows.ChatTurnInput{ConversationID: conv.ID, Turn: turn.Turn, Principal: p, MaxSteps: h.maxSteps, Assertion: assertion})
 	if err != nil {
-		h.logger.Error("start chat workflow failed", "workflow_id", turn.WorkflowID, "error", err)
+		h.logger.ErrorContext(ctx, "start chat workflow failed", "workflow_id", turn.WorkflowID, "error", err)
 		_ = h.conversations.SetTurnStatus(context.WithoutCancel(ctx), conv.ID, turn.Turn, conversations.StatusFailed, "the workflow service was unavailable")
 		return nil, huma.Error503ServiceUnavailable("the workflow service is unavailable; try again shortly")
 	}
@@ -198,7 +198,7 @@ func (h *chatHandlers) startWorkflow(ctx context.Context, p authz.Principal, con
 func (h *chatHandlers) publishStarted(ctx context.Context, conv string, turn conversations.Turn, message string) {
 	if _, err := h.events.Publish(ctx, conv, turn.Turn,
 		events.TurnStartedData{WorkflowID: turn.WorkflowID, Message: redact.String(message)}); err != nil {
-		h.logger.Warn("publish turn_started failed", "error", err)
+		h.logger.WarnContext(ctx, "publish turn_started failed", "error", err)
 	}
 }
 
@@ -215,7 +215,7 @@ func (h *chatHandlers) cancelTurn(ctx context.Context, in *turnInput) (*ChatResp
 		return nil, huma.Error409Conflict("the turn is already " + t.Status)
 	}
 	if err := h.temporal.CancelWorkflow(ctx, t.WorkflowID, ""); err != nil {
-		h.logger.Error("cancel turn failed", "workflow_id", t.WorkflowID, "error", err)
+		h.logger.ErrorContext(ctx, "cancel turn failed", "workflow_id", t.WorkflowID, "error", err)
 		return nil, huma.Error503ServiceUnavailable("could not cancel the turn; try again")
 	}
 	return &ChatResponse{Status: http.StatusAccepted, Body: h.links.turnInfo(in.ID, t.Turn, t.WorkflowID, t.Status)}, nil

@@ -178,7 +178,7 @@ func (h *conversationHandlers) delete(ctx context.Context, in *conversationInput
 	}
 	for _, id := range running {
 		if err := h.temporal.CancelWorkflow(ctx, id, ""); err != nil {
-			h.logger.Warn("cancel turn of deleted conversation failed", "workflow_id", id, "error", err)
+			h.logger.WarnContext(ctx, "cancel turn of deleted conversation failed", "workflow_id", id, "error", err)
 		}
 	}
 	return nil, nil

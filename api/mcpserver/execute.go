@@ -101,7 +101,7 @@ func (x *Executor) standing(ctx context.Context, tool, workflowID string) (*Exec
 	case err == nil:
 		res.Status, res.Approval = StatusPendingApproval, &r
 	case !errors.Is(err, approvals.ErrNotFound):
-		x.Logger.Error("read the approval of a tool run failed", "workflow_id", workflowID, "error", err)
+		x.Logger.ErrorContext(ctx, "read the approval of a tool run failed", "workflow_id", workflowID, "error", err)
 		return nil, toolcall.Errorf(toolcall.Unavailable, "could not read where %s stands; try again shortly", workflowID)
 	}
 	return res, nil
@@ -129,7 +129,7 @@ func (x *Executor) Execute(ctx context.Context, p authz.Principal, toolName stri
 	}
 	assertion, err := x.Signer.SignPrincipal(p, id, runBound+time.Hour)
 	if err != nil {
-		x.Logger.Error("sign the caller's identity failed", "error", err)
+		x.Logger.ErrorContext(ctx, "sign the caller's identity failed", "error", err)
 		return nil, &toolcall.Error{Code: toolcall.Unavailable, Status: http.StatusServiceUnavailable, Message: "the platform could not vouch for the caller; try again shortly"}
 	}
 	run, err := x.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
@@ -152,7 +152,7 @@ func (x *Executor) Execute(ctx context.Context, p authz.Principal, toolName stri
 		Approval: plan, Domain: call.Domain, Sensitive: call.Sensitive,
 	})
 	if err != nil {
-		x.Logger.Error("start tool run failed", "tool", call.Tool, "error", err)
+		x.Logger.ErrorContext(ctx, "start tool run failed", "tool", call.Tool, "error", err)
 		return nil, &toolcall.Error{Code: toolcall.Unavailable, Status: http.StatusServiceUnavailable, Message: "the workflow service is unavailable; try again shortly"}
 	}
 	if plan != nil {
@@ -190,7 +190,7 @@ func (x *Executor) awaitRecorded(ctx context.Context, tool, domain string, run c
 			return res, nil
 		}
 		if !errors.Is(err, approvals.ErrNotFound) && wctx.Err() == nil && !logged {
-			x.Logger.Warn("read a request for approval failed; trying again", "approval", approvalID, "error", err)
+			x.Logger.WarnContext(ctx, "read a request for approval failed; trying again", "approval", approvalID, "error", err)
 			logged = true
 		}
 		select {
@@ -205,7 +205,7 @@ func (x *Executor) awaitRecorded(ctx context.Context, tool, domain string, run c
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		x.Logger.Warn("the request for approval was not recorded in time; the caller follows the run", "workflow_id", run.GetID(), "approval", approvalID)
+		x.Logger.WarnContext(ctx, "the request for approval was not recorded in time; the caller follows the run", "workflow_id", run.GetID(), "approval", approvalID)
 		return res, nil
 	}
 }
@@ -217,7 +217,7 @@ func (x *Executor) result(ctx context.Context, tool, domain string, run client.W
 		if e := toolcall.FromTemporal(tool, domain, run.GetID(), err); e != nil {
 			return nil, e
 		}
-		x.Logger.Error("tool run failed", "tool", tool, "workflow_id", run.GetID(), "error", err)
+		x.Logger.ErrorContext(ctx, "tool run failed", "tool", tool, "workflow_id", run.GetID(), "error", err)
 		return nil, toolcall.Errorf(toolcall.Unavailable, "%s failed; see run %s", tool, run.GetID())
 	}
 	if res.Status != "ok" {

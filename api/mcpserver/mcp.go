@@ -10,11 +10,14 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"mcp-platform/api/httpapi"
 	"mcp-platform/authz"
 	"mcp-platform/domains"
 	"mcp-platform/domains/registry"
+	"mcp-platform/internal/telemetry"
 	"mcp-platform/internal/version"
 	"mcp-platform/toolcall"
 )
@@ -113,9 +116,15 @@ func mcpTool(e registry.Entry) *mcp.Tool {
 }
 
 // toolHandler runs a tools/call through the executor. Tool failures are results with isError
-// and a message the model can act on, not protocol errors.
+// and a message the model can act on, not protocol errors. The call is a span whose parent is
+// the trace context in the request's _meta (MCP's convention, SEP-414) when the client sent
+// one, and the HTTP request's otherwise.
 func toolHandler(deps Deps, p authz.Principal, tool string) mcp.ToolHandler {
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		ctx = telemetry.Propagator().Extract(ctx, telemetry.MetaCarrier(req.Params.Meta))
+		ctx, span := telemetry.Tracer().Start(ctx, "tools/call "+tool, trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(attribute.String("mcp.method.name", "tools/call"), attribute.String("gen_ai.tool.name", tool)))
+		defer span.End()
 		var args map[string]any
 		if raw := req.Params.Arguments; len(raw) > 0 && string(raw) != "null" {
 			if err := json.Unmarshal(raw, &args); err != nil {

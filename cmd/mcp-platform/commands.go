@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"mcp-platform/api/gateway"
 	"mcp-platform/api/mcpserver"
 	"mcp-platform/authz"
@@ -17,6 +19,7 @@ import (
 	"mcp-platform/internal/config"
 	"mcp-platform/internal/logging"
 	"mcp-platform/internal/store"
+	"mcp-platform/internal/telemetry"
 	"mcp-platform/internal/version"
 	"mcp-platform/platform"
 )
@@ -48,17 +51,49 @@ func (c *cli) connect(ctx context.Context, role string) (*platform.Env, error) {
 	return platform.Connect(ctx, cfg, logger, temporalWait)
 }
 
+// tracing starts the role's tracing (OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set);
+// the returned function flushes what is buffered.
+func (c *cli) tracing(ctx context.Context, role string) (func(), error) {
+	shutdown, err := telemetry.StartTracing(ctx, platform.ServiceName(role), c.getenv)
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := shutdown(sctx); err != nil {
+			fmt.Fprintln(c.stderr, "flush traces:", err)
+		}
+	}, nil
+}
+
+// serveRole runs a role with its tracing and, beside it, the metrics listener.
+func (c *cli) serveRole(ctx context.Context, role string, run func(context.Context, *platform.Env) error) error {
+	flush, err := c.tracing(ctx, role)
+	if err != nil {
+		return err
+	}
+	defer flush()
+	env, err := c.connect(ctx, role)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	if env.Getenv == nil {
+		env.Getenv = c.getenv
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return platform.ServeMetrics(gctx, env) })
+	g.Go(func() error { return run(gctx, env) })
+	return g.Wait()
+}
+
 func runServer(role string, serve func(context.Context, *platform.Env) error) func(context.Context, *cli, []string) error {
 	return func(ctx context.Context, c *cli, args []string) error {
 		if err := parse(c.flags(role, role), args); err != nil {
 			return err
 		}
-		env, err := c.connect(ctx, role)
-		if err != nil {
-			return err
-		}
-		defer env.Close()
-		return serve(ctx, env)
+		return c.serveRole(ctx, role, serve)
 	}
 }
 
@@ -83,13 +118,13 @@ func runWorker(ctx context.Context, c *cli, args []string) error {
 	if !sel.Orchestrator && len(sel.Domains) == 0 {
 		sel.Orchestrator, sel.AllDomains = true, true
 	}
-	env, err := c.connect(ctx, "worker")
-	if err != nil {
-		return err
+	role := "worker"
+	if sel.Orchestrator && !sel.AllDomains && len(sel.Domains) == 0 {
+		role = "orchestrator"
 	}
-	defer env.Close()
-	env.Getenv = c.getenv
-	return platform.RunWorkers(ctx, env, sel, platform.BuiltinAdapters())
+	return c.serveRole(ctx, role, func(ctx context.Context, env *platform.Env) error {
+		return platform.RunWorkers(ctx, env, sel, platform.BuiltinAdapters())
+	})
 }
 
 // runKeys prints a new Ed25519 key pair as environment lines (for .env): the private key signs

@@ -36,6 +36,11 @@ func runDev(ctx context.Context, c *cli, args []string) error {
 	if !cfg.IsDev() {
 		return errors.New("dev: MCP_ENVIRONMENT is production; the dev stack (demo users, embedded servers) is for development only")
 	}
+	flush, err := c.tracing(ctx, "dev")
+	if err != nil {
+		return err
+	}
+	defer flush()
 	return devstack.Run(ctx, cfg, logger, c.stdout, platform.BuiltinAdapters())
 }
 

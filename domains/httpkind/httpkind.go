@@ -21,8 +21,11 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+
 	"mcp-platform/domains"
 	"mcp-platform/domains/kit"
+	"mcp-platform/internal/telemetry"
 	"mcp-platform/internal/version"
 )
 
@@ -163,7 +166,8 @@ func (a *Adapter) newTool(cfg *domains.Config, ct *domains.Tool) (*tool, error) 
 	// The timeout covers the whole exchange, body included; redirects are not followed, so
 	// the configured headers (credentials) never go anywhere but base_url.
 	t.client = &http.Client{
-		Transport:     a.transport,
+		// Each call is a client span whose context goes upstream in traceparent.
+		Transport:     otelhttp.NewTransport(a.transport, otelhttp.WithPropagators(telemetry.Propagator())),
 		Timeout:       t.timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
@@ -201,7 +205,7 @@ func (a *Adapter) Call(ctx context.Context, call domains.Call) (any, error) {
 	if err != nil {
 		return nil, a.transportError(ctx, t, err)
 	}
-	a.logger.Debug("http tool call", "tool", t.name, "method", t.method, "path", t.call.Path,
+	a.logger.DebugContext(ctx, "http tool call", "tool", t.name, "method", t.method, "path", t.call.Path,
 		"status", resp.StatusCode, "duration", time.Since(start))
 	if len(body) > maxResponse {
 		return nil, domains.Errorf(domains.CodeInternal, "the %s service answered with more than %d bytes", a.domain, maxResponse)

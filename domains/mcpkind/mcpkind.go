@@ -23,9 +23,14 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"mcp-platform/domains"
 	"mcp-platform/domains/kit"
+	"mcp-platform/internal/telemetry"
 	"mcp-platform/internal/version"
 )
 
@@ -117,7 +122,9 @@ func httpTransport(domain string, src *domains.MCPSource, getenv func(string) st
 		}
 	}
 	// No client timeout: responses may be streams; each call is bounded by its context.
-	hc := &http.Client{Transport: &authTransport{base: http.DefaultTransport, token: token}}
+	// Each POST is an HTTP client span whose context also goes in the traceparent header.
+	base := otelhttp.NewTransport(http.DefaultTransport, otelhttp.WithPropagators(telemetry.Propagator()))
+	hc := &http.Client{Transport: &authTransport{base: base, token: token}}
 	return func() mcp.Transport {
 		// The standalone SSE stream only carries server notifications, which the platform
 		// does not use; without it a server that goes away costs no background retries.
@@ -363,18 +370,34 @@ func (a *Adapter) remote(tool string) string {
 }
 
 // Call calls the upstream tool behind call.Tool with call.Args, passing the idempotency key in
-// the request's _meta under IdempotencyMetaKey. It returns the structured content (wrapped as
+// the request's _meta under IdempotencyMetaKey and the call's trace context there too (the
+// traceparent, tracestate and baggage keys of MCP's trace-context convention, SEP-414), so
+// that an upstream on any transport, stdio included, joins the trace. It returns the structured content (wrapped as
 // {"result": v} when not an object) or {"text": <the text content>}. Errors: CodeInvalid when
 // the upstream tool reports an error or rejects the arguments, CodeDenied when the server
 // refuses the platform's credentials, CodeUnavailable when it cannot be reached or does not
 // answer in time (the next call connects again).
-func (a *Adapter) Call(ctx context.Context, call domains.Call) (any, error) {
-	params := &mcp.CallToolParams{Name: a.remote(call.Tool), Arguments: call.Args}
+func (a *Adapter) Call(ctx context.Context, call domains.Call) (res any, err error) {
+	remote := a.remote(call.Tool)
+	ctx, span := telemetry.Tracer().Start(ctx, "tools/call "+remote, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+		attribute.String("mcp.method.name", "tools/call"), attribute.String("gen_ai.tool.name", remote),
+		attribute.String("gen_ai.operation.name", "execute_tool")))
+	defer func() {
+		if err != nil {
+			span.SetStatus(codes.Error, "tool call failed")
+		}
+		span.End()
+	}()
+	params := &mcp.CallToolParams{Name: remote, Arguments: call.Args, Meta: mcp.Meta{}}
 	if call.Args == nil {
 		params.Arguments = map[string]any{}
 	}
 	if call.IdempotencyKey != "" {
-		params.Meta = mcp.Meta{IdempotencyMetaKey: call.IdempotencyKey}
+		params.Meta[IdempotencyMetaKey] = call.IdempotencyKey
+	}
+	telemetry.Propagator().Inject(ctx, telemetry.MetaCarrier(params.Meta))
+	if len(params.Meta) == 0 {
+		params.Meta = nil
 	}
 	for attempt := 0; ; attempt++ {
 		s, err := a.connect(ctx)

@@ -50,7 +50,15 @@ type Request struct {
 
 // Store reads and writes approval requests.
 type Store struct {
-	pool *pgxpool.Pool
+	pool       *pgxpool.Pool
+	onDecision func(status string, waited time.Duration)
+}
+
+// OnDecision makes s call f when Decide settles a request that was pending, with the outcome
+// and how long the request waited (the approval metrics). It returns s.
+func (s *Store) OnDecision(f func(status string, waited time.Duration)) *Store {
+	s.onDecision = f
+	return s
 }
 
 // NewStore returns a store on the platform database.
@@ -85,12 +93,36 @@ func (s *Store) Create(ctx context.Context, r Request) error {
 
 // Decide records the outcome of a request.
 func (s *Store) Decide(ctx context.Context, id, status, by, comment string) error {
-	_, err := s.pool.Exec(ctx, `UPDATE approvals SET status = $2, decided_by = $3, comment = $4, decided_at = now() WHERE id = $1`,
-		id, status, by, comment)
+	var (
+		was    string
+		waited float64
+	)
+	err := s.pool.QueryRow(ctx, `
+		UPDATE approvals a SET status = $2, decided_by = $3, comment = $4, decided_at = now()
+		FROM (SELECT id, status FROM approvals WHERE id = $1 FOR UPDATE) old
+		WHERE a.id = old.id
+		RETURNING old.status, extract(epoch FROM a.decided_at - a.requested_at)::float8`,
+		id, status, by, comment).Scan(&was, &waited)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil // no such request: nothing to record, as before
+	}
 	if err != nil {
 		return fmt.Errorf("record approval decision: %w", err)
 	}
+	if was == StatusPending && s.onDecision != nil {
+		s.onDecision(status, time.Duration(waited*float64(time.Second)))
+	}
 	return nil
+}
+
+// PendingTotal counts the requests waiting for a decision that have not expired, across all
+// approvers (the approvals-pending gauge).
+func (s *Store) PendingTotal(ctx context.Context) (int, error) {
+	var n int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM approvals WHERE status = 'pending' AND expires_at > now()`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count pending approvals: %w", err)
+	}
+	return n, nil
 }
 
 const columns = `id, workflow_id, coalesce(conversation_id::text, ''), turn, tool_call_id, tool, domain, arguments, args_hash,

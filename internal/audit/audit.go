@@ -18,6 +18,7 @@ import (
 
 	"mcp-platform/internal/redact"
 	"mcp-platform/internal/store"
+	"mcp-platform/internal/telemetry"
 )
 
 // Outcome is what became of an execution attempt.
@@ -79,6 +80,9 @@ type Entry struct {
 	ToolCallID string
 	// Approver is the user who approved the call, for tools that require approval.
 	Approver string
+	// TraceID is the OpenTelemetry trace of the request; empty means the trace of the context
+	// Record is called with (if any).
+	TraceID string
 }
 
 // Record is one row of the audit log, as auditors read it.
@@ -98,6 +102,7 @@ type Record struct {
 	RunID      string         `json:"run_id"`
 	ToolCallID string         `json:"tool_call_id"`
 	Approver   string         `json:"approver"`
+	TraceID    string         `json:"trace_id" doc:"OpenTelemetry trace ID of the request that made the attempt (empty when it was not traced)"`
 }
 
 // Filter selects audit records. Zero fields do not filter.
@@ -114,6 +119,8 @@ type Filter struct {
 	Limit int
 	// Cursor is a previous Page's NextCursor, to read the page after it.
 	Cursor string
+	// TraceID selects the attempts of one trace.
+	TraceID string
 }
 
 // Page is one page of records, newest first. NextCursor is empty on the last page.
@@ -124,12 +131,27 @@ type Page struct {
 
 // Log writes and reads the audit_log table.
 type Log struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	onFinal func(domain, tool string, outcome Outcome, took time.Duration)
 }
 
 // New returns a Log on pool.
 func New(pool *pgxpool.Pool) *Log {
 	return &Log{pool: pool}
+}
+
+// OnFinal makes l call f after it writes an attempt's final outcome (any outcome but
+// started), with the attempt's domain, tool and duration: the tool-call metrics count what the
+// audit log records, so the two never disagree. It returns l.
+func (l *Log) OnFinal(f func(domain, tool string, outcome Outcome, took time.Duration)) *Log {
+	l.onFinal = f
+	return l
+}
+
+func (l *Log) final(r row, took time.Duration) {
+	if l.onFinal != nil && Outcome(r.outcome) != OutcomeStarted {
+		l.onFinal(r.domain, r.tool, Outcome(r.outcome), took)
+	}
 }
 
 // Record redacts e and writes it as a new row, returning the row's ID. Params and Result lose
@@ -138,20 +160,29 @@ func New(pool *pgxpool.Pool) *Log {
 // such input is still recorded. It fails when e has no Tool or an unknown Outcome, or the write
 // fails.
 func (l *Log) Record(ctx context.Context, e Entry) (int64, error) {
-	r, err := encode(e)
+	r, err := encode(traced(ctx, e))
 	if err != nil {
 		return 0, err
 	}
 	const q = `INSERT INTO audit_log
 		(user_id, roles, tool, domain, params, outcome, error, result, duration_ms,
-		 workflow_id, run_id, tool_call_id, approver)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+		 workflow_id, run_id, tool_call_id, approver, trace_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 		RETURNING id`
 	var id int64
 	if err := l.pool.QueryRow(ctx, q, r.args()...).Scan(&id); err != nil {
 		return 0, fmt.Errorf("insert audit entry: %w", err)
 	}
+	l.final(r, e.Duration)
 	return id, nil
+}
+
+// traced fills e's TraceID from ctx's span when e names none.
+func traced(ctx context.Context, e Entry) Entry {
+	if e.TraceID == "" {
+		e.TraceID = telemetry.TraceID(ctx)
+	}
+	return e
 }
 
 // RecordOnce is Record for an attempt that may be retried (an activity re-planning the LLM's
@@ -162,20 +193,24 @@ func (l *Log) RecordOnce(ctx context.Context, e Entry) (bool, error) {
 		_, err := l.Record(ctx, e)
 		return err == nil, err
 	}
-	r, err := encode(e)
+	r, err := encode(traced(ctx, e))
 	if err != nil {
 		return false, err
 	}
 	const q = `INSERT INTO audit_log
 		(user_id, roles, tool, domain, params, outcome, error, result, duration_ms,
-		 workflow_id, run_id, tool_call_id, approver)
-		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
+		 workflow_id, run_id, tool_call_id, approver, trace_id)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14
 		WHERE NOT EXISTS (SELECT 1 FROM audit_log WHERE workflow_id = $10 AND tool_call_id = $12 AND tool = $3 AND outcome = $6)`
 	tag, err := l.pool.Exec(ctx, q, r.args()...)
 	if err != nil {
 		return false, fmt.Errorf("insert audit entry: %w", err)
 	}
-	return tag.RowsAffected() == 1, nil
+	if tag.RowsAffected() != 1 {
+		return false, nil
+	}
+	l.final(r, e.Duration)
+	return true, nil
 }
 
 // Begin writes the "started" row of an attempt before it runs and returns its ID: the audit log
@@ -197,20 +232,21 @@ func (l *Log) Finish(ctx context.Context, id int64, e Entry) error {
 	if err != nil {
 		return fmt.Errorf("finish audit entry: %w", err)
 	}
+	l.final(r, e.Duration)
 	return nil
 }
 
 // row is an Entry redacted and encoded for its columns.
 type row struct {
-	userID, tool, domain, outcome, err, workflowID, runID, toolCallID, approver string
-	roles                                                                       []string
-	params, result                                                              []byte
-	durationMS                                                                  int64
+	userID, tool, domain, outcome, err, workflowID, runID, toolCallID, approver, traceID string
+	roles                                                                                []string
+	params, result                                                                       []byte
+	durationMS                                                                           int64
 }
 
 func (r row) args() []any {
 	return []any{r.userID, r.roles, r.tool, r.domain, r.params, r.outcome, r.err, r.result, r.durationMS,
-		r.workflowID, r.runID, r.toolCallID, r.approver}
+		r.workflowID, r.runID, r.toolCallID, r.approver, r.traceID}
 }
 
 // encode validates, redacts and sanitizes an entry into its column values.
@@ -227,7 +263,7 @@ func encode(e Entry) (row, error) {
 	}
 	r := row{userID: txt(e.UserID), tool: txt(e.Tool), domain: txt(domain), outcome: string(e.Outcome),
 		err: txt(redact.String(e.Error)), workflowID: txt(e.WorkflowID), runID: txt(e.RunID),
-		toolCallID: txt(e.ToolCallID), approver: txt(e.Approver), roles: txtList(e.Roles),
+		toolCallID: txt(e.ToolCallID), approver: txt(e.Approver), traceID: txt(e.TraceID), roles: txtList(e.Roles),
 		params: []byte("{}"), durationMS: max(e.Duration.Milliseconds(), 0)}
 	if e.Params != nil {
 		b, err := json.Marshal(store.Sanitize(redact.Value(e.Params, e.Sensitive...)))
@@ -298,6 +334,9 @@ func (l *Log) Query(ctx context.Context, f Filter) (Page, error) {
 	if !f.Until.IsZero() {
 		where = append(where, "at < "+arg(f.Until))
 	}
+	if f.TraceID != "" {
+		where = append(where, "trace_id = "+arg(f.TraceID))
+	}
 	if f.Cursor != "" {
 		c, err := decodeCursor(f.Cursor)
 		if err != nil {
@@ -312,7 +351,7 @@ func (l *Log) Query(ctx context.Context, f Filter) (Page, error) {
 	limit = min(limit, MaxLimit)
 
 	q := `SELECT id, at, user_id, roles, tool, domain, params, outcome, error, result, duration_ms,
-		workflow_id, run_id, tool_call_id, approver
+		workflow_id, run_id, tool_call_id, approver, trace_id
 		FROM audit_log`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
@@ -348,7 +387,7 @@ func scanRecord(row pgx.CollectableRow) (Record, error) {
 		result  []byte
 	)
 	err := row.Scan(&r.ID, &r.At, &r.UserID, &r.Roles, &r.Tool, &r.Domain, &params, &outcome,
-		&r.Error, &result, &r.DurationMS, &r.WorkflowID, &r.RunID, &r.ToolCallID, &r.Approver)
+		&r.Error, &result, &r.DurationMS, &r.WorkflowID, &r.RunID, &r.ToolCallID, &r.Approver, &r.TraceID)
 	if err != nil {
 		return Record{}, err
 	}

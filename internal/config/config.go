@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -85,6 +86,9 @@ type Server struct {
 	APIPort         int           `yaml:"api_port"`
 	MCPPort         int           `yaml:"mcp_port"`
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// MetricsAddr is the host:port where the process serves Prometheus /metrics, apart from
+	// the public servers; empty serves none.
+	MetricsAddr string `yaml:"metrics_addr"`
 }
 
 // Database configures Postgres.
@@ -236,6 +240,7 @@ var bindings = func() []binding {
 	add("server.api_port", "ORCHESTRATOR_PORT", port(func(c *Config) *int { return &c.Server.APIPort }))
 	add("server.mcp_port", "MCP_SERVER_PORT", port(func(c *Config) *int { return &c.Server.MCPPort }))
 	add("server.shutdown_timeout", "MCP_SHUTDOWN_TIMEOUT", duration(func(c *Config) *time.Duration { return &c.Server.ShutdownTimeout }))
+	add("server.metrics_addr", "MCP_METRICS_ADDR", str(func(c *Config) *string { return &c.Server.MetricsAddr }))
 	add("database.url", "DATABASE_URL", str(func(c *Config) *string { return &c.Database.URL }))
 	add("temporal.address", "TEMPORAL_ADDRESS", str(func(c *Config) *string { return &c.Temporal.Address }))
 	add("temporal.namespace", "TEMPORAL_NAMESPACE", str(func(c *Config) *string { return &c.Temporal.Namespace }))
@@ -416,6 +421,11 @@ func (c *Config) validatePorts() error {
 	}
 	if c.Server.APIPort == c.Server.MCPPort {
 		return invalid("server.mcp_port", strconv.Itoa(c.Server.MCPPort), "same port as server.api_port", "give the two servers different ports")
+	}
+	if a := c.Server.MetricsAddr; a != "" {
+		if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
+			return invalid("server.metrics_addr", a, "not a host:port", "use an address such as 127.0.0.1:9464 or :9464")
+		}
 	}
 	return nil
 }

@@ -50,8 +50,10 @@ func TestLoad(t *testing.T) {
 			"LLM_MODEL":         "llama3",
 			"DATABASE_URL":      "postgres://u:p@db:5432/mcp",
 			"JWT_TOKEN_TTL":     "30m",
+			"MCP_METRICS_ADDR":  "127.0.0.1:9464",
 		}))
 		require.NoError(t, err)
+		require.Equal(t, "127.0.0.1:9464", cfg.Server.MetricsAddr)
 		require.Equal(t, 9100, cfg.Server.APIPort)
 		require.Equal(t, 9101, cfg.Server.MCPPort)
 		require.Equal(t, "openai_compatible", cfg.LLM.Provider)
@@ -127,6 +129,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "ErrPortNotNumber", env: map[string]string{"MCP_SERVER_PORT": "eighty"}, wantKey: "server.mcp_port", wantEnv: "MCP_SERVER_PORT", wantMsg: "not a whole number"},
 		{name: "ErrPortRange", env: map[string]string{"ORCHESTRATOR_PORT": "70000"}, wantKey: "server.api_port", wantEnv: "ORCHESTRATOR_PORT", wantMsg: "between 1 and 65535"},
 		{name: "ErrSamePorts", env: map[string]string{"ORCHESTRATOR_PORT": "8001"}, wantKey: "server.mcp_port", wantEnv: "MCP_SERVER_PORT"},
+		{name: "ErrMetricsAddr", env: map[string]string{"MCP_METRICS_ADDR": "9464"}, wantKey: "server.metrics_addr", wantEnv: "MCP_METRICS_ADDR", wantMsg: "host:port"},
 		{name: "ErrEnvironment", env: map[string]string{"MCP_ENVIRONMENT": "staging"}, wantKey: "environment", wantEnv: "MCP_ENVIRONMENT", wantMsg: `"dev" or "production"`},
 		{name: "ErrLogLevel", env: map[string]string{"MCP_LOG_LEVEL": "loud"}, wantKey: "log.level", wantEnv: "MCP_LOG_LEVEL"},
 		{name: "ErrProvider", env: map[string]string{"LLM_PROVIDER": "gpt"}, wantKey: "llm.provider", wantEnv: "LLM_PROVIDER"},

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"mcp-platform/internal/store"
+	"mcp-platform/internal/telemetry"
 )
 
 // Channel is the Postgres NOTIFY channel. The payload is the event itself as JSON (an Event),
@@ -66,7 +67,7 @@ func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 // so that its events commit in the order of their IDs: a stream that has sent event N never
 // misses an event below N that committed later.
 func (s *Store) Publish(ctx context.Context, conversationID string, turn int, p Payload) (int64, error) {
-	typ, raw, err := encode(p)
+	typ, raw, err := encode(ctx, p)
 	if err != nil {
 		return 0, err
 	}
@@ -81,9 +82,10 @@ func (s *Store) Publish(ctx context.Context, conversationID string, turn int, p 
 // activity executed again after a worker crashed): when the conversation's stream already holds
 // an event of the same turn, type and data, it publishes nothing and returns that event's ID.
 // Payloads published this way must identify what they announce (a tool call, an approval, the
-// turn's end), so that two different events are never alike.
+// turn's end), so that two different events are never alike. The trace ID is not compared: a
+// run again is another trace of the same event.
 func (s *Store) PublishOnce(ctx context.Context, conversationID string, turn int, p Payload) (int64, error) {
-	typ, raw, err := encode(p)
+	typ, raw, err := encode(ctx, p)
 	if err != nil {
 		return 0, err
 	}
@@ -94,8 +96,8 @@ func (s *Store) PublishOnce(ctx context.Context, conversationID string, turn int
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1::int, hashtext($2::text))`, lockSpace, conversationID); err != nil {
 			return err
 		}
-		err := tx.QueryRow(ctx, `SELECT id FROM events WHERE conversation_id = $1 AND turn = $2 AND type = $3 AND data = $4::jsonb
-			ORDER BY id LIMIT 1`, conversationID, turn, typ, raw).Scan(&id)
+		err := tx.QueryRow(ctx, `SELECT id FROM events WHERE conversation_id = $1 AND turn = $2 AND type = $3
+			AND data - 'trace_id' = $4::jsonb - 'trace_id' ORDER BY id LIMIT 1`, conversationID, turn, typ, raw).Scan(&id)
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
@@ -128,12 +130,12 @@ const publishSQL = `
 
 // encode is the payload's type and JSON form, with NUL characters (which jsonb cannot hold)
 // replaced.
-func encode(p Payload) (string, []byte, error) {
+func encode(ctx context.Context, p Payload) (string, []byte, error) {
 	if p == nil {
 		return "", nil, errors.New("publish event: no payload")
 	}
 	typ := p.EventType()
-	raw, err := json.Marshal(p)
+	raw, err := json.Marshal(withTrace(ctx, p))
 	if err != nil {
 		return "", nil, fmt.Errorf("encode %s event: %w", typ, err)
 	}
@@ -173,4 +175,25 @@ func (s *Store) LastID(ctx context.Context, conversationID string) (int64, error
 		return 0, fmt.Errorf("read last event: %w", err)
 	}
 	return id, nil
+}
+
+// withTrace sets the trace ID of a tool event that names none to the trace of ctx.
+func withTrace(ctx context.Context, p Payload) Payload {
+	id := telemetry.TraceID(ctx)
+	if id == "" {
+		return p
+	}
+	switch d := p.(type) {
+	case ToolStartedData:
+		if d.TraceID == "" {
+			d.TraceID = id
+		}
+		return d
+	case ToolFinishedData:
+		if d.TraceID == "" {
+			d.TraceID = id
+		}
+		return d
+	}
+	return p
 }

@@ -63,6 +63,10 @@ type ToolCallRef struct {
 	Step int `json:"step" doc:"LLM step that asked for the call"`
 	// Domain is the domain the tool runs on (empty for a call to no known tool).
 	Domain string `json:"domain" doc:"Domain of the tool"`
+	// TraceID is the OpenTelemetry trace of the turn, filled by Store.Publish from the
+	// publisher's context, so an operator finds the call's spans (and its audit rows) from the
+	// tool card.
+	TraceID string `json:"trace_id,omitempty" doc:"OpenTelemetry trace ID of the turn (absent when it was not traced)"`
 }
 
 // ToolStartedData is the payload of tool_started: a call is running on its domain (after its

@@ -22,7 +22,9 @@ const azureAPIVersion = "2024-10-21"
 // streaming.
 type openAIProvider struct {
 	client *openai.Client
-	model  string
+	// kind is the provider's name (openai, azure_openai, openai_compatible).
+	kind  string
+	model string
 	// key is kept only to scrub it from provider messages.
 	key string
 	// includeUsage asks for the usage chunk; only OpenAI itself is sure to accept the option.
@@ -32,6 +34,9 @@ type openAIProvider struct {
 	// authHint and modelHint name the settings to check on auth and request failures.
 	authHint, modelHint string
 }
+
+// Describe names the provider and model, for spans and metrics.
+func (p *openAIProvider) Describe() (string, string) { return p.kind, p.model }
 
 // NewOpenAI returns the provider of the OpenAI family that cfg.Provider names: openai,
 // azure_openai or openai_compatible. Its errors are *Error values of kind KindBadRequest naming
@@ -55,7 +60,7 @@ func NewOpenAI(cfg Config) (Provider, error) {
 	if kind != ProviderOpenAI && cfg.APIBase == "" {
 		return bad("LLM_API_BASE is required by the " + kind + " provider")
 	}
-	p := &openAIProvider{model: cfg.Model, key: cfg.APIKey, host: "api.openai.com",
+	p := &openAIProvider{kind: kind, model: cfg.Model, key: cfg.APIKey, host: "api.openai.com",
 		authHint: "LLM_API_KEY and LLM_PROVIDER", modelHint: "LLM_MODEL"}
 
 	var cc openai.ClientConfig

@@ -1,5 +1,6 @@
 // Package logging builds the platform's structured logger: human-readable text in dev, JSON in
-// production, at the configured level, with secrets and sensitive values masked.
+// production, at the configured level, with secrets and sensitive values masked and the trace
+// of the request in every line logged within one.
 package logging
 
 import (
@@ -23,11 +24,12 @@ func New(w io.Writer, cfg config.Config) *slog.Logger {
 			format = "json"
 		}
 	}
-	// Secrets and sensitive values are masked before anything is written.
+	// Secrets and sensitive values are masked before anything is written; a line logged inside
+	// a traced request carries its trace and span IDs.
 	if format == "json" {
-		return slog.New(redact.Handler(slog.NewJSONHandler(w, opts)))
+		return slog.New(WithTrace(redact.Handler(slog.NewJSONHandler(w, opts))))
 	}
-	return slog.New(redact.Handler(slog.NewTextHandler(w, opts)))
+	return slog.New(WithTrace(redact.Handler(slog.NewTextHandler(w, opts))))
 }
 
 // ParseLevel maps a level name (debug, info, warn, error) to its slog level.

@@ -9,15 +9,19 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
+	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
+	"go.temporal.io/sdk/interceptor"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 
 	"mcp-platform/internal/logging"
+	"mcp-platform/internal/telemetry"
 )
 
 // Search attributes of the platform's workflows (DESIGN section 8).
@@ -44,7 +48,8 @@ func SearchAttributes() map[string]enumspb.IndexedValueType {
 var ErrUnreachable = errors.New("temporal unreachable")
 
 // ClientOptions are the options of every client the platform makes: codec encrypts what the
-// client sends and decrypts what it reads (workers made from the client inherit both), and
+// client sends and decrypts what it reads, the tracing interceptor carries the caller's trace
+// into workflows and activities (workers made from the client inherit all three), and
 // Temporal's own logs go to logger at warn level and above.
 func ClientOptions(address, namespace string, codec *Codec, logger *slog.Logger) client.Options {
 	return client.Options{
@@ -53,16 +58,37 @@ func ClientOptions(address, namespace string, codec *Codec, logger *slog.Logger)
 		Logger:           SDKLogger(logger),
 		DataConverter:    codec.DataConverter(),
 		FailureConverter: codec.FailureConverter(),
+		Interceptors:     Interceptors(),
 	}
 }
 
-// Dial connects to the Temporal frontend at address with ClientOptions, retrying until wait has
-// passed so that roles may start in any order.
-func Dial(ctx context.Context, address, namespace string, codec *Codec, logger *slog.Logger, wait time.Duration) (client.Client, error) {
+// tracing is the process's one Temporal tracing interceptor. It starts spans on the global
+// tracer provider (telemetry.StartTracing), so it costs next to nothing while tracing is off.
+var tracing = sync.OnceValues(func() (interceptor.Interceptor, error) {
+	return temporalotel.NewTracingInterceptor(temporalotel.TracerOptions{TextMapPropagator: telemetry.Propagator()})
+})
+
+// Interceptors are the client (and so worker) interceptors of every client: OpenTelemetry
+// tracing of workflow starts, updates, workflows and activities, with the trace carried in
+// Temporal headers.
+func Interceptors() []interceptor.ClientInterceptor {
+	t, err := tracing()
+	if err != nil {
+		// NewTracingInterceptor fails only on invalid options, which are fixed here.
+		panic(fmt.Sprintf("temporal tracing interceptor: %v", err))
+	}
+	return []interceptor.ClientInterceptor{t}
+}
+
+// Dial connects to the Temporal frontend at address with ClientOptions and the SDK's metrics
+// going to metrics (nil: none), retrying until wait has passed so that roles may start in any
+// order.
+func Dial(ctx context.Context, address, namespace string, codec *Codec, logger *slog.Logger, wait time.Duration, metrics client.MetricsHandler) (client.Client, error) {
 	if codec == nil {
 		return nil, errors.New("dial Temporal: no payload codec: payloads would be stored in clear")
 	}
 	opts := ClientOptions(address, namespace, codec, logger)
+	opts.MetricsHandler = metrics
 	deadline := time.Now().Add(wait)
 	for {
 		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)

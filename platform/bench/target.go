@@ -109,7 +109,7 @@ func connect(ctx context.Context, o Options) (*target, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc, err := temporalx.Dial(ctx, cfg.Temporal.Address, cfg.Temporal.Namespace, codec, o.Logger, 30*time.Second)
+	tc, err := temporalx.Dial(ctx, cfg.Temporal.Address, cfg.Temporal.Namespace, codec, o.Logger, 30*time.Second, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -29,6 +29,7 @@ import (
 	"mcp-platform/internal/devserver/temporalserver"
 	"mcp-platform/internal/health"
 	"mcp-platform/internal/store"
+	"mcp-platform/internal/telemetry"
 	"mcp-platform/internal/temporalx"
 	"mcp-platform/platform"
 )
@@ -143,7 +144,12 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, adapters
 	s.TemporalUI = s.temporal.UIURL()
 	cfg.Temporal.UIURL = uiURL(cfg, s.TemporalUI)
 
-	tc, err := temporalx.Dial(ctx, cfg.Temporal.Address, cfg.Temporal.Namespace, codec, logger, 30*time.Second)
+	metrics := telemetry.NewMetrics()
+	sdkMetrics, err := metrics.TemporalHandler()
+	if err != nil {
+		return nil, err
+	}
+	tc, err := temporalx.Dial(ctx, cfg.Temporal.Address, cfg.Temporal.Namespace, codec, logger, 30*time.Second, sdkMetrics)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +158,7 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, adapters
 		tc.Close()
 		return nil, err
 	}
-	s.Env = &platform.Env{Cfg: cfg, Logger: logger, Pool: pool, Temporal: tc, Signer: signer, Trust: trust, Codec: codec, EmbeddedUI: s.TemporalUI}
+	s.Env = &platform.Env{Cfg: cfg, Logger: logger, Pool: pool, Temporal: tc, Signer: signer, Trust: trust, Codec: codec, EmbeddedUI: s.TemporalUI, Metrics: metrics}
 	return s, nil
 }
 
@@ -249,6 +255,7 @@ func (s *Stack) Serve(ctx context.Context, out io.Writer) error {
 	g.Go(func() error {
 		return platform.RunWorkers(gctx, e, platform.WorkerSelection{Orchestrator: true, AllDomains: true}, s.adapters)
 	})
+	g.Go(func() error { return platform.ServeMetrics(gctx, e) })
 	g.Go(func() error {
 		return httpapi.ServeListener(gctx, e.Logger, "gateway API", s.apiListener, platform.APIHandler(e, svc), drain)
 	})

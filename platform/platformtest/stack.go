@@ -25,7 +25,9 @@ import (
 	"mcp-platform/domains/kit"
 	"mcp-platform/internal/config"
 	"mcp-platform/internal/llm"
+	"mcp-platform/internal/logging"
 	"mcp-platform/internal/redact"
+	"mcp-platform/internal/telemetry"
 	"mcp-platform/internal/temporalx"
 	"mcp-platform/internal/testutil/dbtest"
 	"mcp-platform/internal/testutil/temporaltest"
@@ -94,18 +96,24 @@ func Start(t *testing.T, opts Options) *Stack {
 	if os.Getenv("TEST_LOGS") != "" {
 		w = io.MultiWriter(logs, os.Stderr)
 	}
-	logger := slog.New(redact.Handler(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	logger := slog.New(logging.WithTrace(redact.Handler(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))))
 	signer, trust := testKeys()
 	// The SDK logs to the stack's logger, as it does in every role (temporalx.Dial), and the
 	// client encrypts payloads as every role's does.
+	// Its metrics go to the stack's own registry, and it traces like every role's
+	// (temporalx.ClientOptions).
 	codec := temporaltest.Codec(t)
+	metrics := telemetry.NewMetrics()
+	sdkMetrics, err := metrics.TemporalHandler()
+	require.NoError(t, err)
 	tc, err := client.NewClientFromExisting(temporaltest.Client(t), client.Options{
 		Namespace: temporaltest.Server(t).Namespace(), Logger: temporalx.SDKLogger(logger),
-		DataConverter: codec.DataConverter(), FailureConverter: codec.FailureConverter()})
+		DataConverter: codec.DataConverter(), FailureConverter: codec.FailureConverter(),
+		Interceptors: temporalx.Interceptors(), MetricsHandler: sdkMetrics})
 	require.NoError(t, err)
 	t.Cleanup(tc.Close)
 	env := &platform.Env{Cfg: cfg, Logger: logger, Pool: db.Pool, Temporal: tc, Codec: codec, Getenv: func(string) string { return "" },
-		Signer: signer, Trust: trust}
+		Signer: signer, Trust: trust, Metrics: metrics}
 	ctx, cancel := context.WithCancel(context.Background())
 	svc, err := platform.NewServices(ctx, env)
 	require.NoError(t, err)

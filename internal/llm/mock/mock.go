@@ -48,6 +48,9 @@ func New(demos ...Demo) *Mock {
 	return &Mock{taught: teach(demos)}
 }
 
+// Describe names the provider and model (both "mock"), for spans and metrics.
+func (m *Mock) Describe() (string, string) { return llm.ProviderMock, llm.ProviderMock }
+
 func teach(demos []Demo) *knowledge {
 	k := &knowledge{}
 	hints, verbs := []Hints{genericHints}, slices.Clone(genericVerbs)

@@ -740,6 +740,8 @@ export interface components {
             run_id: string;
             tool: string;
             tool_call_id: string;
+            /** @description OpenTelemetry trace ID of the request that made the attempt (empty when it was not traced) */
+            trace_id: string;
             user_id: string;
             workflow_id: string;
         };
@@ -843,6 +845,8 @@ export interface components {
             tool: string;
             /** @description The LLM's ID of the call, unique within its step */
             tool_call_id: string;
+            /** @description OpenTelemetry trace ID of the turn (absent when it was not traced) */
+            trace_id?: string;
         };
         /** @description The tool_finished event. */
         ToolFinishedEvent: {
@@ -902,6 +906,8 @@ export interface components {
             tool: string;
             /** @description The LLM's ID of the call, unique within its step */
             tool_call_id: string;
+            /** @description OpenTelemetry trace ID of the turn (absent when it was not traced) */
+            trace_id?: string;
         };
         /** @description The tool_started event. */
         ToolStartedEvent: {
@@ -1268,6 +1274,8 @@ export interface operations {
                 limit?: number;
                 /** @description next_cursor of the previous page */
                 cursor?: string;
+                /** @description Only the calls of this OpenTelemetry trace (32 hex digits) */
+                trace_id?: string;
             };
             header?: never;
             path?: never;

@@ -52,6 +52,15 @@ function employeeTurn(): StreamEvent[] {
 }
 
 describe('chat state from events', () => {
+  it('keeps the trace ID the tool events carry', () => {
+    const trace = '5b8efff798038103d269b633813fc60c'
+    const s = run([
+      ev('tool_started', { step: 1, tool: 'hr.get_employee', tool_call_id: 'call_1', domain: 'hr', summary: 's', trace_id: trace }),
+      ev('tool_finished', { step: 1, tool: 'hr.get_employee', tool_call_id: 'call_1', domain: 'hr', status: 'ok', output: {}, trace_id: trace }),
+    ])
+    expect(tools(s)[0]).toMatchObject({ status: 'ok', traceId: trace })
+  })
+
   it('streams text, then a tool call, then the answer, in order', () => {
     const events = employeeTurn()
     const mid = run(events.slice(0, 2))

@@ -60,6 +60,8 @@ export interface ToolCallView {
   redacted?: boolean
   approver?: string
   approval?: ApprovalView
+  /** The OpenTelemetry trace of the turn, for finding its spans and audit rows. */
+  traceId?: string
 }
 
 export type TurnItem =
@@ -311,6 +313,7 @@ export function fromDetail(detail: ConversationDetail): ChatState {
             output: data.output,
             redacted: data.redacted || undefined,
             approver: data.approver || undefined,
+            traceId: data.trace_id || c.traceId,
           }),
           m.tool_name ?? '',
         )
@@ -469,6 +472,7 @@ function applyToolStarted(state: ChatState, e: StreamEventOf<'tool_started'>): C
               domain: s.domain || c.domain,
               summary: s.summary || c.summary,
               approver: s.approver || c.approver,
+              traceId: s.trace_id || c.traceId,
               status: 'running',
             },
       s.tool,
@@ -497,6 +501,7 @@ function applyToolFinished(state: ChatState, e: StreamEventOf<'tool_finished'>):
         output: f.output,
         redacted: f.redacted || undefined,
         approver: f.approver || c.approver,
+        traceId: f.trace_id || c.traceId,
       }),
       f.tool,
     ),

@@ -22,6 +22,7 @@ function record(over: Partial<AuditRecord> = {}): AuditRecord {
     run_id: 'run-1',
     tool_call_id: 'step1-call_1',
     approver: 'dan',
+    trace_id: '',
     ...over,
   }
 }

@@ -36,6 +36,14 @@ describe('ToolCard', () => {
     expect(screen.getByText('Some values are hidden because your role may not see them.')).toBeInTheDocument()
   })
 
+  it('shows the trace ID of the call when it has one', () => {
+    const { rerender } = render(<ToolCard call={call({ status: 'ok', output: {} })} me={alice} />)
+    expect(screen.queryByText(/^Trace/)).not.toBeInTheDocument()
+    rerender(<ToolCard call={call({ status: 'ok', output: {}, traceId: '5b8efff798038103d269b633813fc60c' })} me={alice} />)
+    const card = screen.getByRole('article', { name: 'Tool call hr.get_employee: OK' })
+    expect(card).toHaveTextContent('Trace 5b8efff798038103d269b633813fc60c')
+  })
+
   it('explains a denial in plain words', () => {
     render(<ToolCard call={call({ status: 'denied', error: 'bob may not call hr.get_employee' })} me={alice} />)
     expect(screen.getByRole('alert')).toHaveTextContent(

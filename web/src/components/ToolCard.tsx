@@ -127,6 +127,11 @@ export function ToolCard({ call: c, me, tool, onDecide }: ToolCardProps) {
           {c.redacted && <p className="tool-note">Some values are hidden because your role may not see them.</p>}
         </details>
       )}
+      {c.traceId && (
+        <p className="tool-trace">
+          Trace <code title="OpenTelemetry trace ID: find this turn's spans, logs and audit rows">{c.traceId}</code>
+        </p>
+      )}
     </article>
   )
 }
