@@ -55,6 +55,13 @@ type Catalog struct {
 	read      atomic.Int64
 	// changed wakes Run to re-read the registry after an announcement.
 	changed chan struct{}
+	// outage is set while refreshes fail: the registry's database (where the workers'
+	// heartbeats go too) does not answer. liveBefore is which domains were live then.
+	outage     bool
+	liveBefore map[string]bool
+	// graceUntil: until then (the registry's clock) the domains of liveBefore count as live,
+	// because the heartbeats they missed during the outage say nothing about their workers.
+	graceUntil time.Time
 }
 
 // NewCatalog returns an empty catalog; call Refresh or Run to fill it.
@@ -155,6 +162,7 @@ func (c *Catalog) Refresh(ctx context.Context) error {
 	seen := c.changes.Load()
 	list, now, err := c.reg.Domains(ctx)
 	if err != nil {
+		c.markOutage()
 		return err
 	}
 	next := map[string]*Domain{}
@@ -181,6 +189,10 @@ func (c *Catalog) Refresh(ctx context.Context) error {
 	c.domains, c.tools, c.now = next, tools, now
 	if c.read.Load() < seen {
 		c.read.Store(seen)
+	}
+	if c.outage {
+		// The database is back; give the workers one liveness period to heartbeat again.
+		c.outage, c.graceUntil = false, now.Add(LiveAfter)
 	}
 	c.mu.Unlock()
 	if changed {
@@ -218,6 +230,27 @@ func (c *Catalog) applyPolicies(next map[string]*Domain) bool {
 	return changed
 }
 
+// markOutage records, on the first failed refresh of an outage, which domains were live.
+func (c *Catalog) markOutage() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.outage {
+		return
+	}
+	c.outage = true
+	c.liveBefore = map[string]bool{}
+	for name, d := range c.domains {
+		if c.liveLocked(name, d) {
+			c.liveBefore[name] = true
+		}
+	}
+}
+
+// liveLocked reports whether domain d, named name, counts as live. Callers hold c.mu.
+func (c *Catalog) liveLocked(name string, d *Domain) bool {
+	return d.Live(c.now) || (c.now.Before(c.graceUntil) && c.liveBefore[name])
+}
+
 func (c *Catalog) liveness(now time.Time) string { return liveness(c.domains, now) }
 
 func liveness(ds map[string]*Domain, now time.Time) string {
@@ -253,12 +286,14 @@ func (c *Catalog) Lookup(tool string) (Entry, bool) {
 }
 
 // Live reports whether the domain has a worker that heartbeat recently, judged at the time
-// of the last refresh.
+// of the last refresh. After the registry's database was unreachable, a domain that was live
+// before stays live for LiveAfter, the time its workers need to heartbeat again: missed
+// heartbeats then mean the database was down, not the workers.
 func (c *Catalog) Live(domain string) bool {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	d, ok := c.domains[domain]
-	return ok && d.Live(c.now)
+	return ok && c.liveLocked(domain, d)
 }
 
 // Tools returns every tool of the enabled domains, ordered by name.

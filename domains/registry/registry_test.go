@@ -3,6 +3,7 @@ package registry_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -86,5 +87,46 @@ func TestRegister(t *testing.T) {
 		ok, err = reg.Forget(ctx, "nothing")
 		require.NoError(t, err)
 		require.False(t, ok)
+	})
+}
+
+func TestCatalogLivenessAcrossDatabaseOutage(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.New(t)
+	reg := registry.New(db.Pool)
+	require.NoError(t, reg.Register(ctx, registry.Registration{Config: shop(t, "shop", "clerk"), Identity: "w1"}))
+	cat := registry.NewCatalog(reg, nil, slog.New(slog.DiscardHandler))
+	require.NoError(t, cat.Refresh(ctx))
+	require.True(t, cat.Live("shop"))
+	stale := func() {
+		_, err := db.Pool.Exec(ctx, "UPDATE domain_workers SET heartbeat_at = now() - interval '1 minute'")
+		require.NoError(t, err)
+	}
+
+	t.Run("OK missed heartbeats during an outage do not make a domain dead", func(t *testing.T) {
+		down, cancel := context.WithCancel(ctx)
+		cancel()
+		require.Error(t, cat.Refresh(down), "the database does not answer")
+		stale() // the worker could not heartbeat meanwhile
+		require.NoError(t, cat.Refresh(ctx))
+		require.True(t, cat.Live("shop"), "live for one more liveness period after the outage")
+	})
+
+	t.Run("OK without an outage stale heartbeats make it dead", func(t *testing.T) {
+		cat := registry.NewCatalog(reg, nil, slog.New(slog.DiscardHandler))
+		stale()
+		require.NoError(t, cat.Refresh(ctx))
+		require.False(t, cat.Live("shop"))
+	})
+
+	t.Run("OK a domain dead before the outage stays dead", func(t *testing.T) {
+		cat := registry.NewCatalog(reg, nil, slog.New(slog.DiscardHandler))
+		stale()
+		require.NoError(t, cat.Refresh(ctx))
+		down, cancel := context.WithCancel(ctx)
+		cancel()
+		require.Error(t, cat.Refresh(down))
+		require.NoError(t, cat.Refresh(ctx))
+		require.False(t, cat.Live("shop"))
 	})
 }

@@ -69,6 +69,11 @@ func TestTurnsSurvivePostgresRestart(t *testing.T) {
 	var invoices, distinct int
 	require.NoError(t, s.pool.QueryRow(context.Background(), `SELECT count(*), count(DISTINCT description) FROM erp.invoice_lines
 		WHERE description LIKE $1`, "Scale-out run "+run+" turn %").Scan(&invoices, &distinct))
+	if distinct != restartTurns {
+		for _, conv := range conversations {
+			logConversation(t, s, conv)
+		}
+	}
 	require.Equal(t, restartTurns, distinct, "every turn created its invoice")
 	require.Equal(t, restartTurns, invoices, "no invoice created twice")
 	for _, conv := range conversations {
@@ -86,4 +91,19 @@ func TestTurnsSurvivePostgresRestart(t *testing.T) {
 	require.Equal(t, "The invoice is created.", body["answer"], body)
 	t.Logf("postgres restart: turns=%d completed=%d invoices=%d replayed events=%d; a new turn after the restart completed",
 		restartTurns, restartTurns, invoices, events)
+}
+
+// logConversation logs a conversation's messages, to tell how a turn went.
+func logConversation(t *testing.T, s *stack, conv string) {
+	t.Helper()
+	rows, err := s.pool.Query(context.Background(), `SELECT turn, seq, role, left(content, 300), tool_name, tool_status
+		FROM messages WHERE conversation_id = $1 ORDER BY turn, seq`, conv)
+	require.NoError(t, err)
+	defer rows.Close()
+	for rows.Next() {
+		var turn, seq int
+		var role, content, tool, status string
+		require.NoError(t, rows.Scan(&turn, &seq, &role, &content, &tool, &status))
+		t.Logf("%s turn %d #%d %s %s %s: %s", conv, turn, seq, role, tool, status, content)
+	}
 }
