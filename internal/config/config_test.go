@@ -59,6 +59,22 @@ func TestLoad(t *testing.T) {
 		require.Equal(t, "postgres://u:xxxxx@db:5432/mcp", cfg.RedactedDatabaseURL())
 	})
 
+	t.Run("OK quota defaults, file and environment", func(t *testing.T) {
+		t.Chdir(t.TempDir())
+		cfg, err := Load(envMap(nil))
+		require.NoError(t, err)
+		require.Equal(t, Quota{APIRequestsPerMinute: 600, MCPRequestsPerMinute: 600, TokensPerDay: 1_000_000}, cfg.Quota)
+		cfg, err = Load(envMap(map[string]string{
+			"MCP_CONFIG":                     writeSettings(t, "quota:\n  api_requests_per_minute: 30\n  tokens_per_day: 0\n"),
+			"MCP_SERVER_REQUESTS_PER_MINUTE": "90",
+		}))
+		require.NoError(t, err)
+		require.Equal(t, Quota{APIRequestsPerMinute: 30, MCPRequestsPerMinute: 90, TokensPerDay: 0}, cfg.Quota, "0 turns the budget off")
+		cfg, err = Load(envMap(map[string]string{"MCP_CONFIG": writeSettings(t, ""), "MCP_LLM_TOKENS_PER_DAY": "2_500_000"}))
+		require.NoError(t, err)
+		require.Equal(t, int64(2_500_000), cfg.Quota.TokensPerDay)
+	})
+
 	t.Run("OK production with secrets", func(t *testing.T) {
 		cfg, err := Load(envMap(map[string]string{
 			"MCP_CONFIG":          writeSettings(t, ""),
@@ -141,6 +157,8 @@ func TestLoadErrors(t *testing.T) {
 		{name: "ErrProductionNeedsSecret", env: prod(map[string]string{"JWT_SECRET": ""}), wantKey: "jwt.secret", wantEnv: "JWT_SECRET"},
 		{name: "ErrShortSecret", env: prod(map[string]string{"JWT_SECRET": "short"}), wantKey: "jwt.secret", wantMsg: "32 bytes"},
 		{name: "ErrDevSecretInProduction", env: prod(map[string]string{"JWT_SECRET": DevJWTSecret}), wantKey: "jwt.secret", wantMsg: "not allowed outside dev"},
+		{name: "ErrQuotaNegative", env: map[string]string{"MCP_LLM_TOKENS_PER_DAY": "-5"}, wantKey: "quota.tokens_per_day", wantEnv: "MCP_LLM_TOKENS_PER_DAY", wantMsg: "must not be negative"},
+		{name: "ErrQuotaNotNumber", env: map[string]string{"MCP_API_REQUESTS_PER_MINUTE": "lots"}, wantKey: "quota.api_requests_per_minute", wantEnv: "MCP_API_REQUESTS_PER_MINUTE", wantMsg: "not a whole number"},
 		{name: "ErrUnknownFileKey", file: "servr:\n  api_port: 1\n", wantMsg: "field servr not found"},
 	}
 	for _, tt := range tests {
