@@ -48,7 +48,7 @@ func addMCP(mux *http.ServeMux, deps Deps) {
 		ResourceMetadataURL: metadataURL,
 		// The verifier has already checked the token's expiry.
 		AllowMissingExpiration: true,
-	})(handler)
+	})(limitMCP(deps.RateLimit, handler))
 	mux.Handle("/mcp", protected)
 
 	meta := auth.ProtectedResourceMetadataHandler(&oauthex.ProtectedResourceMetadata{

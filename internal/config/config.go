@@ -128,6 +128,9 @@ type LLM struct {
 	APIKey   string `yaml:"api_key"`
 	APIBase  string `yaml:"api_base"`
 	Model    string `yaml:"model"`
+	// StreamUsage asks the provider for the token counts of each streamed answer
+	// (stream_options.include_usage); turn it off only for a server that refuses the option.
+	StreamUsage bool `yaml:"stream_usage"`
 }
 
 // JWT configures bearer token verification.
@@ -152,7 +155,7 @@ func Default() Config {
 		DomainsDir:  "config/domains",
 		Server:      Server{Host: "127.0.0.1", APIPort: 8000, MCPPort: 8001, ShutdownTimeout: 15 * time.Second},
 		Temporal:    Temporal{Address: "127.0.0.1:7233", Namespace: "default", UIPort: 8233, UIURL: "http://localhost:8233"},
-		LLM:         LLM{Provider: "mock"},
+		LLM:         LLM{Provider: "mock", StreamUsage: true},
 		JWT:         JWT{Issuer: "mcp-platform", Audience: "mcp-platform", TokenTTL: 8 * time.Hour},
 		Limits:      Limits{ToolCallsPerStep: 16, ToolCallsPerTurn: 64},
 		Quota:       Quota{APIRequestsPerMinute: 600, MCPRequestsPerMinute: 600, TokensPerDay: 1_000_000},
@@ -208,6 +211,17 @@ func port(p func(c *Config) *int) setter {
 	}
 }
 
+func boolean(p func(c *Config) *bool) setter {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			return errors.New("not true or false")
+		}
+		*p(c) = b
+		return nil
+	}
+}
+
 func count(p func(c *Config) *int64) setter {
 	return func(c *Config, v string) error {
 		n, err := strconv.ParseInt(strings.ReplaceAll(strings.TrimSpace(v), "_", ""), 10, 64)
@@ -253,6 +267,7 @@ var bindings = func() []binding {
 	add("llm.api_key", "LLM_API_KEY", str(func(c *Config) *string { return &c.LLM.APIKey }))
 	add("llm.api_base", "LLM_API_BASE", str(func(c *Config) *string { return &c.LLM.APIBase }))
 	add("llm.model", "LLM_MODEL", str(func(c *Config) *string { return &c.LLM.Model }))
+	add("llm.stream_usage", "LLM_STREAM_USAGE", boolean(func(c *Config) *bool { return &c.LLM.StreamUsage }))
 	add("jwt.secret", "JWT_SECRET", str(func(c *Config) *string { return &c.JWT.Secret }))
 	add("jwt.issuer", "JWT_ISSUER", str(func(c *Config) *string { return &c.JWT.Issuer }))
 	add("jwt.audience", "JWT_AUDIENCE", str(func(c *Config) *string { return &c.JWT.Audience }))
