@@ -15,6 +15,7 @@ import (
 	"mcp-platform/internal/events"
 	"mcp-platform/internal/llm"
 	"mcp-platform/internal/temporalx"
+	"mcp-platform/internal/usage"
 	"mcp-platform/toolcall"
 	"mcp-platform/workflows"
 )
@@ -59,9 +60,11 @@ func runOrchestrator(ctx context.Context, e *Env, provider llm.Provider) error {
 		Logger:        logger,
 	})
 	w.RegisterActivity(&activities.ChatActivities{
-		Conversations:   conversations.NewStore(e.Pool),
-		Events:          events.NewStore(e.Pool),
-		LLM:             provider,
+		Conversations: conversations.NewStore(e.Pool),
+		Events:        events.NewStore(e.Pool),
+		LLM:           provider,
+		Usage: &usage.Meter{Budget: usage.Budget{Store: usage.NewStore(e.Pool), TokensPerDay: e.Cfg.Quota.TokensPerDay},
+			Provider: e.Cfg.LLM.Provider, Logger: logger},
 		Tools:           &toolcall.Planner{Catalog: cat, Authz: enf, Audit: audit.New(e.Pool), Logger: logger},
 		Trust:           e.Trust,
 		MaxCallsPerStep: e.Cfg.Limits.ToolCallsPerStep,

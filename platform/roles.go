@@ -21,6 +21,7 @@ import (
 	"mcp-platform/api/gateway"
 	"mcp-platform/api/httpapi"
 	"mcp-platform/api/mcpserver"
+	"mcp-platform/api/ratelimit"
 	"mcp-platform/authz"
 	"mcp-platform/domains/registry"
 	"mcp-platform/internal/approvals"
@@ -31,6 +32,7 @@ import (
 	"mcp-platform/internal/health"
 	"mcp-platform/internal/store"
 	"mcp-platform/internal/temporalx"
+	"mcp-platform/internal/usage"
 	"mcp-platform/toolcall"
 )
 
@@ -200,6 +202,9 @@ func APIHandler(e *Env, s *Services) http.Handler {
 		Namespace:     e.Cfg.Temporal.Namespace,
 		Codec:         codec,
 		Sensitive:     s.Catalog.SensitiveFields,
+		RateLimit:     ratelimit.PerMinute(e.Cfg.Quota.APIRequestsPerMinute),
+		Usage:         usage.NewStore(e.Pool),
+		TokensPerDay:  e.Cfg.Quota.TokensPerDay,
 	})
 	return h
 }
@@ -221,6 +226,7 @@ func MCPHandler(e *Env, s *Services) http.Handler {
 		Temporal:  e.Temporal,
 		Logger:    e.Logger,
 		PublicURL: e.URL(e.Cfg.Server.MCPPort),
+		RateLimit: ratelimit.PerMinute(e.Cfg.Quota.MCPRequestsPerMinute),
 	})
 	return h
 }

@@ -51,11 +51,12 @@ func (b *Budget) Check(ctx context.Context, user string) (Verdict, error) {
 		ResetsAt: start.Add(24 * time.Hour), now: now}, nil
 }
 
-// Message is the assistant's answer to a turn refused by the budget: plain words saying that
-// nothing ran, the budget, and when it resets.
+// Message is the assistant's answer to a step refused by the budget: plain words saying that
+// nothing more ran, the budget, and when it resets. It holds for a turn's first step (nothing
+// ran at all) and for a later one (the tools of earlier steps ran, nothing after them).
 func (v Verdict) Message() string {
-	return fmt.Sprintf("You have used your daily allowance of %s LLM tokens (%s used today), so I did not run "+
-		"this request: no tool was called. The allowance resets at %s (in %s). Ask an administrator if you need more.",
+	return fmt.Sprintf("You have used today's allowance of %s LLM tokens (%s used), so I can't work on this now "+
+		"and nothing more was run. The allowance resets at %s (in %s). Ask an administrator if you need more.",
 		humanize.Comma(v.Limit), humanize.Comma(v.Used), v.ResetsAt.UTC().Format("15:04 MST on Jan 2"), roughly(v.ResetsAt.Sub(v.now)))
 }
 

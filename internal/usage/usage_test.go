@@ -170,7 +170,7 @@ func TestBudget(t *testing.T) {
 		require.Equal(t, int64(1000), v.Used, "yesterday's tokens do not count")
 		require.Equal(t, time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC), v.ResetsAt)
 		msg := v.Message()
-		for _, want := range []string{"1,000 LLM tokens", "no tool was called", "00:00 UTC on Dec 2", "in 8 h 30 min"} {
+		for _, want := range []string{"allowance of 1,000 LLM tokens (1,000 used)", "nothing more was run", "00:00 UTC on Dec 2", "in 8 h 30 min"} {
 			require.Contains(t, msg, want)
 		}
 	})
