@@ -107,7 +107,7 @@ func RetryAfter(d time.Duration) string {
 
 // Message tells a refused caller the limit and when to retry.
 func (l *Limiter) Message(retryAfter time.Duration) string {
-	return fmt.Sprintf("too many requests: each user may send %d a minute; retry in %s s", l.Limit(), RetryAfter(retryAfter))
+	return fmt.Sprintf("Too many requests: each user may send %d a minute. Try again in %s s.", l.Limit(), RetryAfter(retryAfter))
 }
 
 // Middleware returns a Huma middleware that limits each authenticated user (the principal

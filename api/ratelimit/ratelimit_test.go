@@ -98,7 +98,7 @@ func TestMiddleware(t *testing.T) {
 	resp := api.Get("/ping", "X-Test-User: alice")
 	require.Equal(t, http.StatusTooManyRequests, resp.Code)
 	require.Equal(t, "30", resp.Header().Get("Retry-After"))
-	require.Contains(t, resp.Body.String(), "each user may send 2 a minute; retry in 30 s")
+	require.Contains(t, resp.Body.String(), "Too many requests: each user may send 2 a minute. Try again in 30 s.")
 	require.True(t, strings.HasPrefix(resp.Header().Get("Content-Type"), "application/problem+json"))
 
 	require.Equal(t, http.StatusNoContent, api.Get("/ping", "X-Test-User: bob").Code, "other users are not affected")

@@ -97,7 +97,7 @@ func TestRequestQuota(t *testing.T) {
 		require.Equal(t, float64(7), body["id"], "the JSON-RPC error answers the request")
 		rpcErr := body["error"].(map[string]any)
 		require.Equal(t, float64(-32000), rpcErr["code"])
-		require.Contains(t, rpcErr["message"], "retry in "+hdr.Get("Retry-After")+" s")
+		require.Contains(t, rpcErr["message"], "Try again in "+hdr.Get("Retry-After")+" s")
 		require.Equal(t, hdr.Get("Retry-After"), strconv.Itoa(int(rpcErr["data"].(map[string]any)["retry_after_seconds"].(float64))))
 
 		_, err := cs.ListTools(context.Background(), &mcp.ListToolsParams{})
