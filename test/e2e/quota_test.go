@@ -90,9 +90,16 @@ func TestRequestQuota(t *testing.T) {
 		// The API's requests above do not count here: each server has its own limit.
 		code, _, body := platformtest.Do(t, s.MCP.URL, http.MethodGet, "/tools", alice, nil)
 		require.Equal(t, http.StatusOK, code, body)
-		cs := platformtest.MCPSession(t, s.MCP.URL+"/mcp", alice) // initialize + notifications/initialized
-		code, hdr, body := postMCP(t, s, alice, map[string]any{"jsonrpc": "2.0", "id": 7, "method": "tools/list"})
-		require.Equal(t, http.StatusTooManyRequests, code, body)
+		cs := platformtest.MCPSession(t, s.MCP.URL+"/mcp", alice) // however many requests connecting takes
+		var code2 int
+		var hdr http.Header
+		for i := 1; i <= 3; i++ {
+			code2, hdr, body = postMCP(t, s, alice, map[string]any{"jsonrpc": "2.0", "id": 7, "method": "tools/list"})
+			if code2 != http.StatusOK {
+				break
+			}
+		}
+		require.Equal(t, http.StatusTooManyRequests, code2, body)
 		require.NotEmpty(t, hdr.Get("Retry-After"))
 		require.Equal(t, float64(7), body["id"], "the JSON-RPC error answers the request")
 		rpcErr := body["error"].(map[string]any)
