@@ -20,6 +20,7 @@ import (
 	"mcp-platform/internal/llm"
 	"mcp-platform/internal/redact"
 	"mcp-platform/internal/telemetry"
+	"mcp-platform/internal/usage"
 	"mcp-platform/toolcall"
 )
 
@@ -43,6 +44,9 @@ type ChatActivities struct {
 	Conversations *conversations.Store
 	Events        *events.Store
 	LLM           llm.Provider
+	// Usage records each LLM call's tokens and refuses the calls of a user whose daily budget
+	// is spent; nil records nothing and refuses nothing.
+	Usage *usage.Meter
 	// Tools plans the LLM's calls and lists the tools offered to it.
 	Tools *toolcall.Planner
 	// Trust verifies the API's signed statement of the caller; nil only in unit tests.
@@ -129,10 +133,10 @@ func (a *ChatActivities) Complete(ctx context.Context, in CompleteInput) (Comple
 			a.Logger.WarnContext(ctx, "publish delta failed", "error", err)
 		}
 	})
-	resp, err := a.LLM.Complete(ctx, req, deltas.Add)
+	resp, err := a.callLLM(ctx, in, req, deltas.Add)
 	deltas.Flush()
 	if err != nil {
-		return CompleteResult{}, llmFailure(err)
+		return CompleteResult{}, err
 	}
 
 	calls := a.bound(ctx, in, history, &resp)
@@ -153,6 +157,27 @@ func (a *ChatActivities) Complete(ctx context.Context, in CompleteInput) (Comple
 		return CompleteResult{}, err
 	}
 	return res, nil
+}
+
+// callLLM asks the LLM for the step, within the user's daily token budget: when it is spent the
+// step's answer is the budget's notice and nothing is called (so the turn ends there and no
+// tool runs); otherwise the call's tokens are recorded.
+func (a *ChatActivities) callLLM(ctx context.Context, in CompleteInput, req llm.Request, onDelta func(string)) (llm.Response, error) {
+	refusal, err := a.Usage.Refusal(ctx, in.Principal.Subject)
+	if err != nil {
+		return llm.Response{}, err
+	}
+	if refusal != "" {
+		return llm.Response{Content: refusal, FinishReason: "stop"}, nil
+	}
+	resp, err := a.LLM.Complete(ctx, req, onDelta)
+	if err != nil {
+		return llm.Response{}, llmFailure(err)
+	}
+	a.Usage.Record(ctx, usage.Entry{UserID: in.Principal.Subject, ConversationID: in.ConversationID, Turn: in.Turn,
+		Step: in.Step, Attempt: int(activity.GetInfo(ctx).Attempt), Model: resp.Model,
+		PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens})
+	return resp, nil
 }
 
 // caller is the principal the API signed for this turn. A missing, forged, expired or copied

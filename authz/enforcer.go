@@ -45,6 +45,9 @@ const (
 	// for operators. Like auditObject, no domain pattern can match it.
 	payloadsObject = "@payloads"
 	payloadsDecode = "decode"
+	// usageObject is every user's LLM usage; like auditObject, no domain pattern can match it.
+	usageObject = "@usage"
+	usageRead   = "read"
 
 	// toolScopePrefix marks the scopes that narrow which tools a token may be used for.
 	toolScopePrefix = "tools:"
@@ -193,6 +196,12 @@ func (e *Enforcer) Can(p Principal, action, tool string) bool {
 // do not apply: the audit log is not a tool.
 func (e *Enforcer) CanReadAudit(p Principal) bool {
 	return e.platformGrants(p, auditObject, auditRead)
+}
+
+// CanReadAllUsage reports whether p may read every user's LLM usage (role admin, through its
+// rule on everything); everyone may read their own. Tool scopes do not apply.
+func (e *Enforcer) CanReadAllUsage(p Principal) bool {
+	return e.platformGrants(p, usageObject, usageRead)
 }
 
 // CanDecodePayloads reports whether p may read the payloads Temporal stores through the codec

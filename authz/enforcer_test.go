@@ -107,6 +107,25 @@ func TestCanReadAudit(t *testing.T) {
 	}
 }
 
+func TestCanReadAllUsage(t *testing.T) {
+	e := newTestEnforcer(t)
+	tests := []struct {
+		name  string
+		roles []string
+		want  bool
+	}{
+		{name: "OKAdmin", roles: []string{"employee", "admin"}, want: true},
+		{name: "ErrAuditor", roles: []string{"auditor"}},
+		{name: "ErrOperator", roles: []string{"operator"}},
+		{name: "ErrNoRoles"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, e.CanReadAllUsage(Principal{Subject: "x", Roles: tt.roles}))
+		})
+	}
+}
+
 func TestCanDecodePayloads(t *testing.T) {
 	e := newTestEnforcer(t)
 	tests := []struct {

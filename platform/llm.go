@@ -20,7 +20,8 @@ func NewLLM(cfg config.LLM, demos []mock.Demo) (llm.Provider, error) {
 	case llm.ProviderMock:
 		p = mock.New(demos...)
 	case llm.ProviderOpenAI, llm.ProviderAzureOpenAI, llm.ProviderOpenAICompatible:
-		p, err = llm.NewOpenAI(llm.Config{Provider: cfg.Provider, APIKey: cfg.APIKey, APIBase: cfg.APIBase, Model: cfg.Model})
+		p, err = llm.NewOpenAI(llm.Config{Provider: cfg.Provider, APIKey: cfg.APIKey, APIBase: cfg.APIBase, Model: cfg.Model,
+			OmitStreamUsage: !cfg.StreamUsage})
 	default:
 		err = &llm.Error{Kind: llm.KindBadRequest, Message: fmt.Sprintf("unknown LLM provider %q: set LLM_PROVIDER to "+
 			"mock, openai, azure_openai or openai_compatible", cfg.Provider)}

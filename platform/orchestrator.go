@@ -13,6 +13,7 @@ import (
 	"mcp-platform/internal/events"
 	"mcp-platform/internal/llm"
 	"mcp-platform/internal/temporalx"
+	"mcp-platform/internal/usage"
 	"mcp-platform/toolcall"
 	"mcp-platform/workflows"
 )
@@ -57,9 +58,11 @@ func runOrchestrator(ctx context.Context, e *Env, provider llm.Provider) error {
 		Logger:        logger,
 	})
 	w.RegisterActivity(&activities.ChatActivities{
-		Conversations:   conversations.NewStore(e.Pool),
-		Events:          events.NewStore(e.Pool),
-		LLM:             llm.Instrument(provider, e.Metrics),
+		Conversations: conversations.NewStore(e.Pool),
+		Events:        events.NewStore(e.Pool),
+		LLM:           llm.Instrument(provider, e.Metrics),
+		Usage: &usage.Meter{Budget: usage.Budget{Store: usage.NewStore(e.Pool), TokensPerDay: e.Cfg.Quota.TokensPerDay},
+			Provider: e.Cfg.LLM.Provider, Logger: logger},
 		Tools:           &toolcall.Planner{Catalog: cat, Authz: enf, Audit: e.auditLog(), Logger: logger},
 		Trust:           e.Trust,
 		MaxCallsPerStep: e.Cfg.Limits.ToolCallsPerStep,

@@ -21,6 +21,7 @@ import (
 	"mcp-platform/api/gateway"
 	"mcp-platform/api/httpapi"
 	"mcp-platform/api/mcpserver"
+	"mcp-platform/api/ratelimit"
 	"mcp-platform/authz"
 	"mcp-platform/domains/registry"
 	"mcp-platform/internal/approvals"
@@ -32,6 +33,7 @@ import (
 	"mcp-platform/internal/store"
 	"mcp-platform/internal/telemetry"
 	"mcp-platform/internal/temporalx"
+	"mcp-platform/internal/usage"
 	"mcp-platform/toolcall"
 )
 
@@ -217,6 +219,9 @@ func APIHandler(e *Env, s *Services) http.Handler {
 		Namespace:     e.Cfg.Temporal.Namespace,
 		Codec:         codec,
 		Sensitive:     s.Catalog.SensitiveFields,
+		RateLimit:     ratelimit.PerMinute(e.Cfg.Quota.APIRequestsPerMinute),
+		Usage:         usage.NewStore(e.Pool),
+		TokensPerDay:  e.Cfg.Quota.TokensPerDay,
 	})
 	return e.instrument("gateway", h)
 }
@@ -240,6 +245,7 @@ func MCPHandler(e *Env, s *Services) http.Handler {
 		PublicURL: e.URL(e.Cfg.Server.MCPPort),
 		// Dev replaces these with its own authorization server (Issuer is set only there).
 		AuthorizationServers: e.Cfg.JWT.AuthorizationServers(),
+		RateLimit:            ratelimit.PerMinute(e.Cfg.Quota.MCPRequestsPerMinute),
 	})
 	return e.instrument("mcp", h)
 }

@@ -99,7 +99,9 @@ func addChatRoutes(api huma.API, deps Deps) {
 			"By default answers 202 at once with the IDs; follow the turn on events_url. With wait=true it waits up " +
 			"to timeout_seconds and answers 200 with the answer when the turn completed, or 202 when it is still " +
 			"running or waiting for an approval; a turn that failed (for example a misconfigured LLM) answers 200 with " +
-			"status failed and the reason. 409 when the conversation already has a turn in progress.",
+			"status failed and the reason. 409 when the conversation already has a turn in progress; 429 with Retry-After " +
+			"when the caller sent more requests than the per-minute limit allows. A caller whose daily LLM token budget is " +
+			"spent gets a turn that completes at once with an answer saying so and when it resets; nothing runs.",
 		Tags:          []string{"Chat"},
 		DefaultStatus: http.StatusAccepted,
 		Responses: map[string]*huma.Response{
@@ -107,7 +109,7 @@ func addChatRoutes(api huma.API, deps Deps) {
 			"202": httpapi.JSONResponse[TurnInfo](api, "The turn started (or, with wait=true, is still running or waits for an approval)"),
 		},
 		Errors: []int{http.StatusUnauthorized, http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity,
-			http.StatusServiceUnavailable},
+			http.StatusTooManyRequests, http.StatusServiceUnavailable},
 	}, h.createTurn)
 
 	huma.Register(api, huma.Operation{

@@ -16,6 +16,8 @@ import (
 	"mcp-platform/api/auditapi"
 	"mcp-platform/api/codecapi"
 	"mcp-platform/api/httpapi"
+	"mcp-platform/api/ratelimit"
+	"mcp-platform/api/usageapi"
 	"mcp-platform/api/webui"
 	"mcp-platform/authz"
 	"mcp-platform/internal/approvals"
@@ -23,6 +25,7 @@ import (
 	"mcp-platform/internal/conversations"
 	"mcp-platform/internal/events"
 	"mcp-platform/internal/health"
+	"mcp-platform/internal/usage"
 	"mcp-platform/toolcall"
 )
 
@@ -45,6 +48,12 @@ type Deps struct {
 	Approvals     *approvals.Store
 	Audit         *audit.Log
 	Logger        *slog.Logger
+	// RateLimit bounds each user's requests per minute (nil: no limit).
+	RateLimit *ratelimit.Limiter
+	// Usage is the LLM usage accounting GET /usage reads; TokensPerDay is the daily budget it
+	// reports (0: none).
+	Usage        *usage.Store
+	TokensPerDay int64
 	// MaxSteps bounds the LLM ↔ tools loop of a turn.
 	MaxSteps int
 	// TemporalUIURL links turns to their runs ("" when unknown). Its origin may call the codec
@@ -76,6 +85,7 @@ var Spec = httpapi.Spec{
 		{Name: "Tools", Description: "The tools the caller may use."},
 		approvalsapi.Tag,
 		auditapi.Tag,
+		usageapi.Tag,
 		codecapi.Tag,
 		{Name: "Auth", Description: "Dev-mode sign-in for demo users."},
 	},
@@ -87,6 +97,7 @@ func New(deps Deps) (huma.API, http.Handler) {
 	api := httpapi.New(mux, Spec)
 	if deps.Verifier != nil {
 		api.UseMiddleware(httpapi.RequireAuth(api, deps.Verifier, ""))
+		api.UseMiddleware(ratelimit.Middleware(api, deps.RateLimit))
 	}
 	if deps.PollInterval <= 0 {
 		deps.PollInterval = 5 * time.Second
@@ -99,6 +110,7 @@ func New(deps Deps) (huma.API, http.Handler) {
 	addStreamRoute(api, deps)
 	approvalsapi.Register(api, approvalsapi.Deps{Approvals: deps.Approvals, Temporal: deps.Temporal, Audit: deps.Audit, Logger: deps.Logger, Signer: deps.Signer})
 	auditapi.Register(api, deps.Audit, deps.Authz, deps.Logger)
+	usageapi.Register(api, usageapi.Deps{Usage: deps.Usage, Authz: deps.Authz, TokensPerDay: deps.TokensPerDay, Logger: deps.Logger})
 	codecapi.Register(mux, api, codecapi.Deps{Codec: deps.Codec, Verifier: deps.Verifier, Authz: deps.Authz,
 		Origins: origins(deps.TemporalUIURL, deps.EmbeddedUIURL), Sensitive: deps.Sensitive, Logger: deps.Logger})
 	webui.Mount(mux, api)

@@ -41,7 +41,7 @@ func addMCP(mux *http.ServeMux, deps Deps) {
 	}, &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true, Logger: deps.Logger})
 
 	metadataURL := deps.PublicURL + protectedResourcePath + "/mcp"
-	mux.Handle("/mcp", requireBearer(deps, metadataURL, handler))
+	mux.Handle("/mcp", requireBearer(deps, metadataURL, limitMCP(deps.RateLimit, handler)))
 
 	meta := auth.ProtectedResourceMetadataHandler(&oauthex.ProtectedResourceMetadata{
 		Resource:               deps.PublicURL + "/mcp",

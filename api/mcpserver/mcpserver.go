@@ -13,6 +13,7 @@ import (
 	"mcp-platform/api/auditapi"
 	"mcp-platform/api/devoauth"
 	"mcp-platform/api/httpapi"
+	"mcp-platform/api/ratelimit"
 	"mcp-platform/authz"
 	"mcp-platform/domains/registry"
 	"mcp-platform/internal/approvals"
@@ -40,6 +41,8 @@ type Deps struct {
 	Approvals *approvals.Store
 	Temporal  client.Client
 	Logger    *slog.Logger
+	// RateLimit bounds each user's requests per minute, REST and /mcp together (nil: no limit).
+	RateLimit *ratelimit.Limiter
 	// PublicURL is how clients reach this server (for OAuth protected-resource metadata).
 	PublicURL string
 	// AuthorizationServers are the issuers MCP clients get tokens from, listed in the
@@ -70,6 +73,7 @@ func New(deps Deps) (huma.API, http.Handler) {
 	metadataURL := deps.PublicURL + protectedResourcePath
 	if deps.Verifier != nil {
 		api.UseMiddleware(httpapi.RequireAuth(api, deps.Verifier, metadataURL))
+		api.UseMiddleware(ratelimit.Middleware(api, deps.RateLimit))
 	}
 	httpapi.AddHealth(api, "mcp-server", deps.Health)
 	httpapi.AddDevAuth(api, deps.Issuer)

@@ -43,6 +43,7 @@ type Config struct {
 	LLM         LLM      `yaml:"llm"`
 	JWT         JWT      `yaml:"jwt"`
 	Limits      Limits   `yaml:"limits"`
+	Quota       Quota    `yaml:"quota"`
 	// Assertions are the keys the front ends sign with and the workers verify with.
 	Assertions Assertions `yaml:"assertions"`
 
@@ -72,6 +73,21 @@ type Limits struct {
 	ToolCallsPerStep int `yaml:"tool_calls_per_step"`
 	// ToolCallsPerTurn is how many tool calls one turn runs over all its steps.
 	ToolCallsPerTurn int `yaml:"tool_calls_per_turn"`
+}
+
+// Quota bounds what one user may ask of the platform: requests per minute at each server and
+// LLM tokens per UTC day. Zero turns a limit off.
+type Quota struct {
+	// APIRequestsPerMinute is each user's rate at the gateway API, a token bucket per user and
+	// API process that holds a minute's worth: with N replicas behind a load balancer a user
+	// may reach up to N times it.
+	APIRequestsPerMinute int `yaml:"api_requests_per_minute"`
+	// MCPRequestsPerMinute is each user's rate at the MCP server (/mcp, /execute, /tools...),
+	// per MCP server process likewise.
+	MCPRequestsPerMinute int `yaml:"mcp_requests_per_minute"`
+	// TokensPerDay is each user's LLM tokens (prompt and completion) per UTC day, counted in
+	// Postgres and so shared by every orchestrator.
+	TokensPerDay int64 `yaml:"tokens_per_day"`
 }
 
 // Log configures structured logging.
@@ -120,6 +136,9 @@ type LLM struct {
 	APIKey   string `yaml:"api_key"`
 	APIBase  string `yaml:"api_base"`
 	Model    string `yaml:"model"`
+	// StreamUsage asks the provider for the token counts of each streamed answer
+	// (stream_options.include_usage); turn it off only for a server that refuses the option.
+	StreamUsage bool `yaml:"stream_usage"`
 }
 
 // JWT configures bearer token verification.
@@ -161,9 +180,10 @@ func Default() Config {
 		DomainsDir:  "config/domains",
 		Server:      Server{Host: "127.0.0.1", APIPort: 8000, MCPPort: 8001, ShutdownTimeout: 15 * time.Second},
 		Temporal:    Temporal{Address: "127.0.0.1:7233", Namespace: "default", UIPort: 8233, UIURL: "http://localhost:8233"},
-		LLM:         LLM{Provider: "mock"},
+		LLM:         LLM{Provider: "mock", StreamUsage: true},
 		JWT:         JWT{Issuer: "mcp-platform", Audience: "mcp-platform", TokenTTL: 8 * time.Hour},
 		Limits:      Limits{ToolCallsPerStep: 16, ToolCallsPerTurn: 64},
+		Quota:       Quota{APIRequestsPerMinute: 600, MCPRequestsPerMinute: 600, TokensPerDay: 1_000_000},
 	}
 }
 
@@ -216,6 +236,28 @@ func port(p func(c *Config) *int) setter {
 	}
 }
 
+func boolean(p func(c *Config) *bool) setter {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			return errors.New("not true or false")
+		}
+		*p(c) = b
+		return nil
+	}
+}
+
+func count(p func(c *Config) *int64) setter {
+	return func(c *Config, v string) error {
+		n, err := strconv.ParseInt(strings.ReplaceAll(strings.TrimSpace(v), "_", ""), 10, 64)
+		if err != nil {
+			return errors.New("not a whole number")
+		}
+		*p(c) = n
+		return nil
+	}
+}
+
 func duration(p func(c *Config) *time.Duration) setter {
 	return func(c *Config, v string) error {
 		d, err := time.ParseDuration(strings.TrimSpace(v))
@@ -252,6 +294,7 @@ var bindings = func() []binding {
 	add("llm.api_key", "LLM_API_KEY", str(func(c *Config) *string { return &c.LLM.APIKey }))
 	add("llm.api_base", "LLM_API_BASE", str(func(c *Config) *string { return &c.LLM.APIBase }))
 	add("llm.model", "LLM_MODEL", str(func(c *Config) *string { return &c.LLM.Model }))
+	add("llm.stream_usage", "LLM_STREAM_USAGE", boolean(func(c *Config) *bool { return &c.LLM.StreamUsage }))
 	add("jwt.secret", "JWT_SECRET", str(func(c *Config) *string { return &c.JWT.Secret }))
 	add("jwt.issuer", "JWT_ISSUER", str(func(c *Config) *string { return &c.JWT.Issuer }))
 	add("jwt.audience", "JWT_AUDIENCE", str(func(c *Config) *string { return &c.JWT.Audience }))
@@ -262,6 +305,9 @@ var bindings = func() []binding {
 	add("assertions.public_keys", "MCP_ASSERTION_PUBLIC_KEYS", str(func(c *Config) *string { return &c.Assertions.PublicKeys }))
 	add("limits.tool_calls_per_step", "MCP_TOOL_CALLS_PER_STEP", port(func(c *Config) *int { return &c.Limits.ToolCallsPerStep }))
 	add("limits.tool_calls_per_turn", "MCP_TOOL_CALLS_PER_TURN", port(func(c *Config) *int { return &c.Limits.ToolCallsPerTurn }))
+	add("quota.api_requests_per_minute", "MCP_API_REQUESTS_PER_MINUTE", port(func(c *Config) *int { return &c.Quota.APIRequestsPerMinute }))
+	add("quota.mcp_requests_per_minute", "MCP_SERVER_REQUESTS_PER_MINUTE", port(func(c *Config) *int { return &c.Quota.MCPRequestsPerMinute }))
+	add("quota.tokens_per_day", "MCP_LLM_TOKENS_PER_DAY", count(func(c *Config) *int64 { return &c.Quota.TokensPerDay }))
 	return b
 }()
 
@@ -370,6 +416,7 @@ func (c *Config) Validate() error {
 		c.validateLLM,
 		c.validateJWT,
 		c.validateLimits,
+		c.validateQuota,
 	} {
 		if err := step(); err != nil {
 			return err
@@ -493,6 +540,25 @@ func (c *Config) validateLimits() error {
 	}
 	if n := c.Limits.ToolCallsPerTurn; n < c.Limits.ToolCallsPerStep || n > 10000 {
 		return invalid("limits.tool_calls_per_turn", strconv.Itoa(n), "must be at least limits.tool_calls_per_step and at most 10000", "set MCP_TOOL_CALLS_PER_TURN, for example 64")
+	}
+	return nil
+}
+
+// validateQuota checks the per-user limits: none may be negative (zero turns one off).
+func (c *Config) validateQuota() error {
+	for _, q := range []struct {
+		key     string
+		n       int64
+		example string
+	}{
+		{"quota.api_requests_per_minute", int64(c.Quota.APIRequestsPerMinute), "600"},
+		{"quota.mcp_requests_per_minute", int64(c.Quota.MCPRequestsPerMinute), "600"},
+		{"quota.tokens_per_day", c.Quota.TokensPerDay, "1000000"},
+	} {
+		if q.n < 0 {
+			return invalid(q.key, strconv.FormatInt(q.n, 10), "must not be negative",
+				"set "+envOf(q.key)+" to a limit such as "+q.example+", or 0 for none")
+		}
 	}
 	return nil
 }

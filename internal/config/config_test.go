@@ -61,6 +61,32 @@ func TestLoad(t *testing.T) {
 		require.Equal(t, "postgres://u:xxxxx@db:5432/mcp", cfg.RedactedDatabaseURL())
 	})
 
+	t.Run("OK quota defaults, file and environment", func(t *testing.T) {
+		t.Chdir(t.TempDir())
+		cfg, err := Load(envMap(nil))
+		require.NoError(t, err)
+		require.Equal(t, Quota{APIRequestsPerMinute: 600, MCPRequestsPerMinute: 600, TokensPerDay: 1_000_000}, cfg.Quota)
+		cfg, err = Load(envMap(map[string]string{
+			"MCP_CONFIG":                     writeSettings(t, "quota:\n  api_requests_per_minute: 30\n  tokens_per_day: 0\n"),
+			"MCP_SERVER_REQUESTS_PER_MINUTE": "90",
+		}))
+		require.NoError(t, err)
+		require.Equal(t, Quota{APIRequestsPerMinute: 30, MCPRequestsPerMinute: 90, TokensPerDay: 0}, cfg.Quota, "0 turns the budget off")
+		cfg, err = Load(envMap(map[string]string{"MCP_CONFIG": writeSettings(t, ""), "MCP_LLM_TOKENS_PER_DAY": "2_500_000"}))
+		require.NoError(t, err)
+		require.Equal(t, int64(2_500_000), cfg.Quota.TokensPerDay)
+	})
+
+	t.Run("OK stream usage on unless turned off", func(t *testing.T) {
+		t.Chdir(t.TempDir())
+		cfg, err := Load(envMap(nil))
+		require.NoError(t, err)
+		require.True(t, cfg.LLM.StreamUsage)
+		cfg, err = Load(envMap(map[string]string{"LLM_STREAM_USAGE": "false"}))
+		require.NoError(t, err)
+		require.False(t, cfg.LLM.StreamUsage)
+	})
+
 	t.Run("OK production with secrets", func(t *testing.T) {
 		cfg, err := Load(envMap(map[string]string{
 			"MCP_CONFIG":          writeSettings(t, ""),
@@ -147,6 +173,9 @@ func TestLoadErrors(t *testing.T) {
 		{name: "ErrShortSecret", env: prod(map[string]string{"JWT_SECRET": "short"}), wantKey: "jwt.secret", wantMsg: "32 bytes"},
 		{name: "ErrDevSecretInProduction", env: prod(map[string]string{"JWT_SECRET": DevJWTSecret}), wantKey: "jwt.secret", wantMsg: "not allowed outside dev"},
 		{name: "ErrAuthorizationServer", env: map[string]string{"JWT_AUTHORIZATION_SERVER": "login.example.com"}, wantKey: "jwt.authorization_server", wantEnv: "JWT_AUTHORIZATION_SERVER", wantMsg: "not an http(s) URL"},
+		{name: "ErrStreamUsage", env: map[string]string{"LLM_STREAM_USAGE": "sometimes"}, wantKey: "llm.stream_usage", wantEnv: "LLM_STREAM_USAGE", wantMsg: "not true or false"},
+		{name: "ErrQuotaNegative", env: map[string]string{"MCP_LLM_TOKENS_PER_DAY": "-5"}, wantKey: "quota.tokens_per_day", wantEnv: "MCP_LLM_TOKENS_PER_DAY", wantMsg: "must not be negative"},
+		{name: "ErrQuotaNotNumber", env: map[string]string{"MCP_API_REQUESTS_PER_MINUTE": "lots"}, wantKey: "quota.api_requests_per_minute", wantEnv: "MCP_API_REQUESTS_PER_MINUTE", wantMsg: "not a whole number"},
 		{name: "ErrUnknownFileKey", file: "servr:\n  api_port: 1\n", wantMsg: "field servr not found"},
 	}
 	for _, tt := range tests {

@@ -73,6 +73,9 @@ type Response struct {
 	// or what the provider said ("length", "content_filter").
 	FinishReason string
 	Usage        Usage
+	// Model is the model that answered, as the provider names it (the configured one when the
+	// provider does not say), for usage accounting.
+	Model string
 }
 
 // Provider completes a conversation.
@@ -106,6 +109,10 @@ type Config struct {
 	APIBase string
 	// Model is the model name; for azure_openai, the deployment name.
 	Model string
+	// OmitStreamUsage leaves out stream_options.include_usage, for an OpenAI-compatible server
+	// that refuses the option (LLM_STREAM_USAGE=false). Without it, servers that do not report
+	// usage record calls with 0 tokens.
+	OmitStreamUsage bool
 	// HTTPClient, when set, sends the requests; the default has no timeout, since the
 	// caller's context bounds each call.
 	HTTPClient *http.Client

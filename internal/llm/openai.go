@@ -27,7 +27,9 @@ type openAIProvider struct {
 	model string
 	// key is kept only to scrub it from provider messages.
 	key string
-	// includeUsage asks for the usage chunk; only OpenAI itself is sure to accept the option.
+	// includeUsage asks for the usage chunk (stream_options.include_usage), which OpenAI, Azure
+	// OpenAI (from API version 2024-09-01) and the compatible servers (Ollama, vLLM, LM Studio)
+	// answer with the token counts at the end of the stream.
 	includeUsage bool
 	// host is the endpoint's host, for connection error messages.
 	host string
@@ -60,14 +62,13 @@ func NewOpenAI(cfg Config) (Provider, error) {
 	if kind != ProviderOpenAI && cfg.APIBase == "" {
 		return bad("LLM_API_BASE is required by the " + kind + " provider")
 	}
-	p := &openAIProvider{kind: kind, model: cfg.Model, key: cfg.APIKey, host: "api.openai.com",
+	p := &openAIProvider{kind: kind, model: cfg.Model, key: cfg.APIKey, host: "api.openai.com", includeUsage: !cfg.OmitStreamUsage,
 		authHint: "LLM_API_KEY and LLM_PROVIDER", modelHint: "LLM_MODEL"}
 
 	var cc openai.ClientConfig
 	switch kind {
 	case ProviderOpenAI:
 		cc = openai.DefaultConfig(cfg.APIKey)
-		p.includeUsage = true
 	case ProviderAzureOpenAI:
 		cc = openai.DefaultAzureConfig(cfg.APIKey, cfg.APIBase)
 		cc.APIVersion = azureAPIVersion
@@ -140,7 +141,11 @@ func (p *openAIProvider) Complete(ctx context.Context, req Request, onDelta func
 		return Response{}, &Error{Kind: KindRetryable, Message: "the LLM stream ended before the answer was complete",
 			Err: io.ErrUnexpectedEOF}
 	}
-	return acc.response(names), nil
+	resp := acc.response(names)
+	if resp.Model == "" {
+		resp.Model = p.model
+	}
+	return resp, nil
 }
 
 // openAIMessages converts the conversation to the wire form, with safe tool names.
@@ -175,6 +180,7 @@ type assembler struct {
 	calls   map[int]*callParts
 	finish  string
 	usage   Usage
+	model   string
 }
 
 type callParts struct {
@@ -185,6 +191,9 @@ type callParts struct {
 func (a *assembler) add(chunk openai.ChatCompletionStreamResponse, onDelta func(string)) {
 	if u := chunk.Usage; u != nil {
 		a.usage = Usage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens}
+	}
+	if chunk.Model != "" {
+		a.model = chunk.Model
 	}
 	for _, ch := range chunk.Choices {
 		if ch.Index != 0 {
@@ -245,7 +254,7 @@ func (a *assembler) call(tc openai.ToolCall) *callParts {
 }
 
 func (a *assembler) response(names map[string]string) Response {
-	resp := Response{Content: a.content.String(), FinishReason: a.finish, Usage: a.usage}
+	resp := Response{Content: a.content.String(), FinishReason: a.finish, Usage: a.usage, Model: a.model}
 	idx := make([]int, 0, len(a.calls))
 	for i := range a.calls {
 		idx = append(idx, i)

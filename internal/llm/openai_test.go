@@ -155,7 +155,7 @@ func TestOpenAIStreamsText(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, []string{"Hel", "lo, ", "world"}, deltas)
 		require.Equal(t, llm.Response{Content: "Hello, world", FinishReason: "stop",
-			Usage: llm.Usage{PromptTokens: 12, CompletionTokens: 3}}, resp)
+			Usage: llm.Usage{PromptTokens: 12, CompletionTokens: 3}, Model: "gpt-test"}, resp)
 
 		reqs := f.requests()
 		require.Len(t, reqs, 1)
@@ -330,11 +330,12 @@ func TestProviders(t *testing.T) {
 	ok := func(t *testing.T) []string {
 		return []string{chunk(t, map[string]any{"content": "ok"}, "stop")}
 	}
-	ask := func(t *testing.T, p llm.Provider) {
+	ask := func(t *testing.T, p llm.Provider) llm.Response {
 		t.Helper()
 		resp, err := p.Complete(context.Background(), llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Content: "hi"}}}, nil)
 		require.NoError(t, err)
 		require.Equal(t, "ok", resp.Content)
+		return resp
 	}
 
 	t.Run("OK azure_openai puts the deployment in the path and the API version in the query", func(t *testing.T) {
@@ -367,7 +368,16 @@ func TestProviders(t *testing.T) {
 		got := f.requests()[0]
 		require.Equal(t, "/v1/chat/completions", got.Path)
 		require.Empty(t, got.Header.Get("Authorization"))
-		require.NotContains(t, got.Body, "stream_options")
+		require.Equal(t, map[string]any{"include_usage": true}, got.Body["stream_options"], "asks for usage")
+	})
+
+	t.Run("OK OmitStreamUsage leaves the option out", func(t *testing.T) {
+		f := newFake(t, reply{done: true, events: ok(t)})
+		p, err := llm.NewOpenAI(llm.Config{Provider: "openai_compatible", APIBase: f.URL + "/v1", Model: "old-server", OmitStreamUsage: true})
+		require.NoError(t, err)
+		resp := ask(t, p)
+		require.NotContains(t, f.requests()[0].Body, "stream_options")
+		require.Zero(t, resp.Usage)
 	})
 
 	t.Run("OK openai asks for usage and honours a base URL override", func(t *testing.T) {

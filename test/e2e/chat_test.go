@@ -128,6 +128,26 @@ func TestOpenAICompatibleTurn(t *testing.T) {
 	last := msgs[len(msgs)-1].(map[string]any)
 	require.Equal(t, "tool", last["role"])
 	require.Equal(t, "call_1_1", last["tool_call_id"])
+
+	// Each call's tokens are recorded as the server reported them (stream_options.include_usage).
+	require.Equal(t, map[string]any{"include_usage": true}, reqs[0]["stream_options"])
+	rows, err := s.Env.Pool.Query(context.Background(), `SELECT user_id, provider, model, prompt_tokens, completion_tokens
+		FROM llm_usage WHERE conversation_id = $1 ORDER BY step`, body["conversation_id"])
+	require.NoError(t, err)
+	var got [][]any
+	for rows.Next() {
+		var user, provider, model string
+		var prompt, completion int
+		require.NoError(t, rows.Scan(&user, &provider, &model, &prompt, &completion))
+		got = append(got, []any{user, provider, model, prompt, completion})
+	}
+	require.NoError(t, rows.Err())
+	require.Len(t, got, 2, "one row per LLM call")
+	require.Equal(t, []any{"pat", "fake-model"}, []any{got[0][0], got[0][2]}, "whose turn, and the model that answered")
+	require.Equal(t, fakeopenai.Tokens("Let me look.")+fakeopenai.Tokens("hr__get_employee"+`{"employee_id": "E001"}`)+
+		fakeopenai.Tokens("ledger__add_entry"+`{"amount": 42}`), got[0][4])
+	require.Equal(t, fakeopenai.Tokens("E001 is Sarah Johnson; the ledger has 1 entry."), got[1][4])
+	require.Greater(t, got[1][3], got[0][3], "the second prompt holds the first answer and the tool results")
 }
 
 // TestLLMFailures: transient errors are retried until the model answers; bad credentials fail

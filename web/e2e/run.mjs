@@ -655,6 +655,25 @@ async function scenario(ui, proxy, gateway) {
       check(wrap <= 1, `the audit table scrolls sideways by ${wrap}px`)
     })
     await audreyPhone.close()
+
+    // The admin: the Usage page shows their own allowance and everyone's tokens, alice's among them.
+    const admin = await newUser(browser, ui, consoleErrors)
+    await step('admin: the Usage page shows the daily allowance and every user\'s tokens, alice among them', '12-usage.png', admin.page, async () => {
+      const page = admin.page
+      await signIn(page, 'Platform Admin')
+      await page.getByRole('link', { name: 'Usage' }).click()
+      await page.waitForURL(/\/my-usage$/)
+      await page.getByRole('heading', { name: 'Usage', exact: true }).waitFor({ timeout: WAIT })
+      const today = page.getByTestId('usage-today')
+      await today.waitFor({ timeout: WAIT })
+      check(/of [\d,]+ tokens used/.test(await today.innerText()), `today's allowance is shown: ${await today.innerText()}`)
+      const everyone = page.getByRole('region', { name: 'Tokens by user, last 30 days' })
+      const aliceRow = everyone.locator('tr', { has: page.getByRole('rowheader', { name: /^alice/ }) })
+      await aliceRow.waitFor({ timeout: WAIT })
+      const cells = await aliceRow.locator('td').allInnerTexts()
+      check(Number(cells[3].replace(/,/g, '')) > 0, `alice used tokens (${cells.join(' | ')})`)
+      check(/mock: [\d,]+/.test(await aliceRow.innerText()), 'the row names the model')
+    })
   } finally {
     await browser.close()
   }

@@ -4,9 +4,10 @@ import { createApi, must, type Api } from './api/client'
 import { AuditLog } from './components/AuditLog'
 import { ChatView } from './components/ChatView'
 import { ConversationList } from './components/ConversationList'
-import { ChatIcon, CloseIcon, LogIcon, LogoutIcon, MenuIcon, ShieldIcon } from './components/Icons'
+import { ChatIcon, CloseIcon, GaugeIcon, LogIcon, LogoutIcon, MenuIcon, ShieldIcon } from './components/Icons'
 import { PendingApprovals } from './components/PendingApprovals'
 import { initials, SignIn } from './components/SignIn'
+import { UsageView } from './components/UsageView'
 import { navigate, useRoute, type Route } from './lib/router'
 import { roleName } from './lib/roles'
 import { clearSession, loadSession, saveSession, type Session } from './lib/session'
@@ -60,6 +61,7 @@ function Shell({
   const [pending, setPending] = useState(0)
   const me = session.principal
   const isAuditor = (me.roles ?? []).some((r) => r === 'auditor' || r === 'admin')
+  const isAdmin = (me.roles ?? []).includes('admin')
   const refresh = useCallback(() => setVersion((v) => v + 1), [])
 
   // The badge on "Pending approvals": requests this user may decide.
@@ -133,6 +135,9 @@ function Shell({
               <span className="nav-text">Audit</span>
             </NavLink>
           )}
+          <NavLink active={route.name === 'usage'} onClick={() => go({ name: 'usage' })} href="/my-usage" icon={<GaugeIcon />}>
+            <span className="nav-text">Usage</span>
+          </NavLink>
         </nav>
         <div className="me">
           <span className="avatar small" aria-hidden="true">
@@ -177,6 +182,7 @@ function Shell({
           )}
           {route.name === 'approvals' && <PendingApprovals api={api} me={me} onCount={setPending} onUnauthorized={onUnauthorized} />}
           {route.name === 'audit' && <AuditLog api={api} onUnauthorized={onUnauthorized} />}
+          {route.name === 'usage' && <UsageView api={api} isAdmin={isAdmin} onUnauthorized={onUnauthorized} />}
         </main>
       </div>
     </div>

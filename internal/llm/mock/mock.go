@@ -7,6 +7,7 @@ package mock
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
@@ -107,7 +108,8 @@ func (m *Mock) Complete(ctx context.Context, req llm.Request, onDelta func(text 
 	default:
 		resp = llm.Response{Content: k.helpText(req.Tools), FinishReason: "stop"}
 	}
-	resp.Usage = llm.Usage{PromptTokens: promptTokens(req), CompletionTokens: approxTokens(resp.Content) + 20*len(resp.ToolCalls)}
+	resp.Model = ModelName
+	resp.Usage = llm.Usage{PromptTokens: promptTokens(req), CompletionTokens: completionTokens(resp)}
 
 	if err := m.stream(ctx, resp.Content, onDelta); err != nil {
 		return llm.Response{}, err
@@ -341,13 +343,31 @@ func chunks(text string, n int) []string {
 	return append(out, text[start:])
 }
 
+// ModelName is the model the mock reports in its responses, for usage accounting.
+const ModelName = "mock"
+
+// promptTokens is what a real model would count for the request: every message with its tool
+// calls, and every tool offered with its schema, plus a few tokens of framing each.
 func promptTokens(req llm.Request) int {
-	n := 0
+	n := 3
 	for _, m := range req.Messages {
 		n += approxTokens(m.Content) + 4
+		for _, c := range m.ToolCalls {
+			n += approxTokens(c.Name+c.Arguments) + 3
+		}
 	}
 	for _, t := range req.Tools {
-		n += approxTokens(t.Name+t.Description) + 20
+		schema, _ := json.Marshal(t.Parameters)
+		n += approxTokens(t.Name+t.Description+string(schema)) + 8
+	}
+	return n
+}
+
+// completionTokens counts the answer's text and tool calls as promptTokens counts messages.
+func completionTokens(resp llm.Response) int {
+	n := approxTokens(resp.Content) + 1
+	for _, c := range resp.ToolCalls {
+		n += approxTokens(c.Name+c.Arguments) + 3
 	}
 	return n
 }

@@ -346,6 +346,23 @@ func TestMockStreaming(t *testing.T) {
 		}
 		require.Positive(t, resp.Usage.PromptTokens)
 		require.Positive(t, resp.Usage.CompletionTokens)
+		require.Equal(t, mock.ModelName, resp.Model)
+	})
+
+	t.Run("OK usage grows with the conversation and the tools offered", func(t *testing.T) {
+		ask := func(req llm.Request) llm.Usage {
+			resp, err := newMock().Complete(context.Background(), req, nil)
+			require.NoError(t, err)
+			return resp.Usage
+		}
+		short := ask(llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Content: "hello"}}})
+		long := ask(llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Content: "hello " + strings.Repeat("and more words ", 100)}}})
+		tools := ask(llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Content: "hello"}}, Tools: []llm.ToolDef{{
+			Name: "hr.get_employee", Description: "Look up an employee by ID.",
+			Parameters: map[string]any{"type": "object", "properties": map[string]any{"employee_id": map[string]any{"type": "string"}}},
+		}}})
+		require.Greater(t, long.PromptTokens, short.PromptTokens+300, "about four characters a token")
+		require.Greater(t, tools.PromptTokens, short.PromptTokens+10, "tool schemas are part of the prompt")
 	})
 
 	t.Run("ErrCancelled", func(t *testing.T) {

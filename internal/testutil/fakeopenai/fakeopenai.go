@@ -165,8 +165,25 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		finish = "tool_calls"
 	}
 	send(map[string]any{}, finish)
+	// Asked for usage (stream_options.include_usage), OpenAI ends with a chunk of no choices
+	// that carries the counts.
+	if opts, _ := body["stream_options"].(map[string]any); opts["include_usage"] == true {
+		prompt, completion := Tokens(string(raw)), Tokens(reply.Text)
+		for _, c := range reply.ToolCalls {
+			completion += Tokens(c.Name + c.Arguments)
+		}
+		b, _ := json.Marshal(map[string]any{
+			"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 1700000000, "model": "fake-model", "choices": []any{},
+			"usage": map[string]any{"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
+		})
+		fmt.Fprintf(w, "data: %s\n\n", b)
+	}
 	fmt.Fprint(w, "data: [DONE]\n\n")
 }
+
+// Tokens is the fake's token count of s: one per four bytes, at least one, about what
+// OpenAI's tokenizers give for English.
+func Tokens(s string) int { return max(1, (len(s)+3)/4) }
 
 // pieces splits s into chunks of at most n bytes (on rune boundaries).
 func pieces(s string, n int) []string {

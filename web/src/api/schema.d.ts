@@ -135,7 +135,7 @@ export interface paths {
         put?: never;
         /**
          * Send a message
-         * @description Records the message and starts a durable chat turn (Temporal workflow chat-<conversation>-<turn>). By default answers 202 at once with the IDs; follow the turn on events_url. With wait=true it waits up to timeout_seconds and answers 200 with the answer when the turn completed, or 202 when it is still running or waiting for an approval; a turn that failed (for example a misconfigured LLM) answers 200 with status failed and the reason. 409 when the conversation already has a turn in progress.
+         * @description Records the message and starts a durable chat turn (Temporal workflow chat-<conversation>-<turn>). By default answers 202 at once with the IDs; follow the turn on events_url. With wait=true it waits up to timeout_seconds and answers 200 with the answer when the turn completed, or 202 when it is still running or waiting for an approval; a turn that failed (for example a misconfigured LLM) answers 200 with status failed and the reason. 409 when the conversation already has a turn in progress; 429 with Retry-After when the caller sent more requests than the per-minute limit allows. A caller whose daily LLM token budget is spent gets a turn that completes at once with an answer saying so and when it resets; nothing runs.
          */
         post: operations["create-chat-turn"];
         delete?: never;
@@ -332,6 +332,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read your LLM usage
+         * @description The caller's LLM tokens (prompt and completion): today, by model, and per UTC day over the period, with the daily budget and when it resets.
+         */
+        get: operations["get-own-usage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/usage/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read every user's LLM usage
+         * @description Each user's LLM tokens over the period and today, by model, the most tokens first. For admins.
+         */
+        get: operations["list-user-usage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -441,6 +481,25 @@ export interface components {
             /** @description Newest first */
             records: components["schemas"]["Record"][] | null;
         };
+        Budget: {
+            /** @description True when today's tokens reached the budget: chat turns end with a notice and run nothing */
+            exceeded: boolean;
+            /**
+             * Format: int64
+             * @description Tokens left today; 0 when spent, and when there is no budget
+             */
+            remaining: number;
+            /**
+             * Format: date-time
+             * @description When today's count starts again (00:00 UTC)
+             */
+            resets_at: string;
+            /**
+             * Format: int64
+             * @description LLM tokens each user may use per UTC day; 0 means no budget
+             */
+            tokens_per_day: number;
+        };
         ChatRequestBody: {
             /**
              * Format: uuid
@@ -493,6 +552,33 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
             user_id: string;
+        };
+        DayTotals: {
+            /**
+             * Format: int64
+             * @description LLM calls
+             */
+            calls: number;
+            /**
+             * Format: int64
+             * @description Tokens the model wrote
+             */
+            completion_tokens: number;
+            /**
+             * @description UTC day
+             * @example 2026-12-01
+             */
+            date: string;
+            /**
+             * Format: int64
+             * @description Tokens sent to the model
+             */
+            prompt_tokens: number;
+            /**
+             * Format: int64
+             * @description prompt_tokens + completion_tokens
+             */
+            total_tokens: number;
         };
         DecisionRequestBody: {
             /** @description args_hash of the request as shown: binds the decision to those exact arguments */
@@ -696,6 +782,29 @@ export interface components {
              * @enum {string}
              */
             type: "message";
+        };
+        ModelTotals: {
+            /**
+             * Format: int64
+             * @description LLM calls
+             */
+            calls: number;
+            /**
+             * Format: int64
+             * @description Tokens the model wrote
+             */
+            completion_tokens: number;
+            model: string;
+            /**
+             * Format: int64
+             * @description Tokens sent to the model
+             */
+            prompt_tokens: number;
+            /**
+             * Format: int64
+             * @description prompt_tokens + completion_tokens
+             */
+            total_tokens: number;
         };
         Ping: {
             /** Format: date-time */
@@ -924,6 +1033,28 @@ export interface components {
              */
             type: "tool_started";
         };
+        Totals: {
+            /**
+             * Format: int64
+             * @description LLM calls
+             */
+            calls: number;
+            /**
+             * Format: int64
+             * @description Tokens the model wrote
+             */
+            completion_tokens: number;
+            /**
+             * Format: int64
+             * @description Tokens sent to the model
+             */
+            prompt_tokens: number;
+            /**
+             * Format: int64
+             * @description prompt_tokens + completion_tokens
+             */
+            total_tokens: number;
+        };
         TurnCancelledData: {
             /** @description The assistant's last text of the turn */
             answer: string;
@@ -1060,6 +1191,40 @@ export interface components {
              * @enum {string}
              */
             type: "turn_started";
+        };
+        UsageOutputBody: {
+            budget: components["schemas"]["Budget"];
+            /** @description The period's days that used tokens, oldest first */
+            days: components["schemas"]["DayTotals"][] | null;
+            /** @description The period's totals by model, most tokens first */
+            models: components["schemas"]["ModelTotals"][] | null;
+            period: components["schemas"]["Totals"];
+            /** Format: date-time */
+            since: string;
+            today: components["schemas"]["Totals"];
+            today_models: components["schemas"]["ModelTotals"][] | null;
+            user_id: string;
+        };
+        UserTotals: {
+            /** @description The period's totals by model, most tokens first */
+            models: components["schemas"]["ModelTotals"][] | null;
+            period: components["schemas"]["Totals"];
+            today: components["schemas"]["Totals"];
+            user_id: string;
+        };
+        UserUsageOutputBody: {
+            /**
+             * Format: date-time
+             * @description Start of the period (00:00 UTC of its first day)
+             */
+            since: string;
+            /**
+             * Format: int64
+             * @description Each user's daily budget; 0 means none
+             */
+            tokens_per_day: number;
+            /** @description Users with usage in the period, the most tokens first */
+            users: components["schemas"]["UserTotals"][] | null;
         };
     };
     responses: never;
@@ -1461,6 +1626,15 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2009,6 +2183,153 @@ export interface operations {
             };
             /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-own-usage": {
+        parameters: {
+            query?: {
+                /** @description How many UTC days, today included */
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageOutputBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-user-usage": {
+        parameters: {
+            query?: {
+                /** @description How many UTC days, today included */
+                days?: number;
+                /** @description At most this many users, the most tokens first */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserUsageOutputBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -69,6 +69,11 @@ export const LogIcon = () => (
     <path d="M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8zM14 2v6h6M8 13h8M8 17h8" />
   </Svg>
 )
+export const GaugeIcon = () => (
+  <Svg>
+    <path d="M3 20h18M6 16V11M10 16V7M14 16v-6M18 16V4" />
+  </Svg>
+)
 export const RefreshIcon = () => (
   <Svg>
     <path d="M21 12a9 9 0 1 1-3-6.7L21 8M21 3v5h-5" />

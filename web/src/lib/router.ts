@@ -1,18 +1,20 @@
-// A tiny history router: the app has four screens, which does not justify a routing library.
+// A tiny history router: the app has five screens, which does not justify a routing library.
 // Client routes must not collide with API paths (the gateway serves index.html only for paths
-// no API route matches): /, /c/<conversation>, /pending-approvals, /audit-log.
+// no API route matches): /, /c/<conversation>, /pending-approvals, /audit-log, /my-usage.
 import { useEffect, useState } from 'react'
 
 export type Route =
   | { name: 'chat'; conversationId?: string }
   | { name: 'approvals' }
   | { name: 'audit' }
+  | { name: 'usage' }
 
 export function parseRoute(path: string): Route {
   const m = /^\/c\/([0-9a-fA-F-]{36})\/?$/.exec(path)
   if (m) return { name: 'chat', conversationId: m[1].toLowerCase() }
   if (/^\/pending-approvals\/?$/.test(path)) return { name: 'approvals' }
   if (/^\/audit-log\/?$/.test(path)) return { name: 'audit' }
+  if (/^\/my-usage\/?$/.test(path)) return { name: 'usage' }
   return { name: 'chat' }
 }
 
@@ -24,6 +26,8 @@ export function pathOf(r: Route): string {
       return '/pending-approvals'
     case 'audit':
       return '/audit-log'
+    case 'usage':
+      return '/my-usage'
   }
 }
 
