@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/casbin/casbin/v2"
 	"github.com/casbin/casbin/v2/model"
@@ -66,7 +67,13 @@ type Enforcer struct {
 	// mu makes a domain's replacement atomic for readers, and a multi-role check consistent.
 	mu sync.RWMutex
 	e  *casbin.Enforcer
+	// generation counts rule changes, so decisions may be cached until the next one.
+	generation atomic.Uint64
 }
+
+// Generation changes whenever a domain's rules are replaced or removed: a decision cached
+// under one generation holds until it changes.
+func (e *Enforcer) Generation() uint64 { return e.generation.Load() }
 
 // NewEnforcer returns an enforcer holding the platform rules: role "admin" may do every action
 // on every tool, role "auditor" may read the audit log, and role "operator" may decode the
@@ -134,6 +141,7 @@ func (e *Enforcer) SetDomainPolicies(domain string, perms []domains.Permission) 
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	defer e.generation.Add(1)
 	old, err := e.e.GetFilteredPolicy(3, domain)
 	if err != nil {
 		return fmt.Errorf("set policies of domain %q: read current rules: %w", domain, err)
@@ -169,6 +177,7 @@ func (e *Enforcer) RemoveDomain(domain string) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	defer e.generation.Add(1)
 	// With no adapter, removing in-memory rules only fails for a model without "p", which ours
 	// always has.
 	_, _ = e.e.RemoveFilteredPolicy(3, domain)

@@ -62,7 +62,7 @@ func runOrchestrator(ctx context.Context, e *Env, provider llm.Provider) error {
 		Conversations:   conversations.NewStore(e.Pool),
 		Events:          events.NewStore(e.Pool),
 		LLM:             provider,
-		Tools:           &toolcall.Planner{Catalog: cat, Authz: enf, Audit: audit.New(e.Pool), Logger: logger},
+		Tools:           &toolcall.Planner{Catalog: cat, Authz: enf, Audit: audit.New(e.Pool), Logger: logger, LLMTools: e.Cfg.Limits.LLMTools},
 		Trust:           e.Trust,
 		MaxCallsPerStep: e.Cfg.Limits.ToolCallsPerStep,
 		MaxCallsPerTurn: e.Cfg.Limits.ToolCallsPerTurn,
