@@ -198,6 +198,45 @@ func (e *Enforcer) Can(p Principal, action, tool string) bool {
 	return e.anyRoleGrants(p.Roles, tool, action)
 }
 
+// Allowed makes Can's decision for each of tools at once: out[i] reports whether p may
+// perform action on tools[i]. It reads the rules of p's roles once and matches them with the
+// model's own glob function, so listing a thousand tools costs a thousand glob matches rather
+// than a thousand Casbin evaluations; TestAllowedAgreesWithCan holds the two to the same
+// answers.
+func (e *Enforcer) Allowed(p Principal, action string, tools []string) []bool {
+	out := make([]bool, len(tools))
+	if !isPlainName(action) {
+		return out
+	}
+	var rules [][]string
+	e.mu.RLock()
+	for _, role := range p.Roles {
+		if role == "" {
+			continue
+		}
+		// An in-memory model always has "p": reading its rules cannot fail.
+		pol, _ := e.e.GetFilteredPolicy(0, role)
+		rules = append(rules, pol...)
+	}
+	e.mu.RUnlock()
+	for i, tool := range tools {
+		if !isToolName(tool) || !scopesAllow(p.Scopes, tool) {
+			continue
+		}
+		for _, r := range rules {
+			// The matcher's globMatch(r.obj, p.obj) && globMatch(r.act, p.act); an error denies.
+			if ok, err := util.GlobMatch(tool, r[1]); err != nil || !ok {
+				continue
+			}
+			if ok, err := util.GlobMatch(action, r[2]); err == nil && ok {
+				out[i] = true
+				break
+			}
+		}
+	}
+	return out
+}
+
 // CanReadAudit reports whether p may read the audit log (roles auditor and admin). Tool scopes
 // do not apply: the audit log is not a tool.
 func (e *Enforcer) CanReadAudit(p Principal) bool {

@@ -19,6 +19,7 @@ import (
 	"mcp-platform/domains/registry/synthetic"
 	"mcp-platform/internal/audit"
 	"mcp-platform/internal/llm"
+	"mcp-platform/internal/llm/mock"
 	"mcp-platform/internal/testutil/dbtest"
 	"mcp-platform/toolcall"
 )
@@ -233,6 +234,12 @@ func TestOffer(t *testing.T) {
 		require.NoError(t, err)
 		require.Less(t, st.Bytes*50, full)
 	})
+}
+
+func TestSearchToolNameIsTheMocks(t *testing.T) {
+	// The mock LLM searches with this name; it cannot import toolcall (internal/ imports
+	// nothing above it).
+	require.Equal(t, toolcall.SearchToolName, mock.SearchTool)
 }
 
 // scripted is an LLM that answers with its replies in turn and records each request: the

@@ -47,9 +47,9 @@ type allowedCache struct {
 }
 
 // allowed returns the tools pr may call (whatever their domain's liveness) and which domains
-// are live now. Casbin decides once per tool for each catalog version, rules generation and
-// set of roles and scopes (the only parts of a principal the decision reads, see
-// authz.Enforcer.Can), so a thousand-tool catalog is not authorized anew on every request.
+// are live now. The enforcer decides for all tools at once (authz.Enforcer.Allowed), once per
+// catalog version, rules generation and set of roles and scopes (the only parts of a principal
+// the decision reads), so a thousand-tool catalog is not authorized anew on every request.
 func (p *Planner) allowed(pr authz.Principal) (*allowedSet, map[string]bool) {
 	// The generation is read before the catalog: rules that change in between bump it, so a
 	// set computed from newer rules is at worst cached under an older, already stale key.
@@ -68,10 +68,14 @@ func (p *Planner) allowed(pr authz.Principal) (*allowedSet, map[string]bool) {
 		return set, live
 	}
 
+	names := make([]string, len(tools))
+	for i, e := range tools {
+		names[i] = e.Tool.Name
+	}
 	set = &allowedSet{}
-	for _, e := range tools {
-		if p.Authz.Can(pr, domains.ActionExecute, e.Tool.Name) {
-			set.entries = append(set.entries, e)
+	for i, ok := range p.Authz.Allowed(pr, domains.ActionExecute, names) {
+		if ok {
+			set.entries = append(set.entries, tools[i])
 		}
 	}
 	c.mu.Lock()

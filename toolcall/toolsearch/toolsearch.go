@@ -8,8 +8,9 @@
 package toolsearch
 
 import (
+	"cmp"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -90,8 +91,9 @@ func (ix *Index) Search(query string, limit int) []Hit {
 	if limit <= 0 || ix.Len() == 0 {
 		return nil
 	}
-	scores := map[int]float64{}
 	n := float64(ix.Len())
+	scores := make([]float64, ix.Len())
+	var matched []int
 	seen := map[string]bool{}
 	for _, t := range Terms(query) {
 		if seen[t] {
@@ -104,33 +106,38 @@ func (ix *Index) Search(query string, limit int) []Hit {
 		}
 		idf := math.Log(1 + (n-float64(len(list))+0.5)/(float64(len(list))+0.5))
 		for _, p := range list {
+			if scores[p.doc] == 0 {
+				matched = append(matched, p.doc)
+			}
 			norm := p.freq * (k1 + 1) / (p.freq + k1*(1-b+b*ix.lengths[p.doc]/ix.avgLen))
 			scores[p.doc] += idf * norm
 		}
 	}
-	if len(scores) == 0 {
+	if len(matched) == 0 {
 		return nil
 	}
-	// An exact name mentioned in the query is what the asker wants.
-	q := strings.ToLower(query)
-	var best float64
-	for _, s := range scores {
-		best = max(best, s)
-	}
-	for doc := range scores {
-		if name := ix.names[doc]; name != "" && (strings.Contains(q, name) || strings.Contains(q, strings.Replace(name, ".", "__", 1))) {
-			scores[doc] += best + 1
+	// An exact name mentioned in the query is what the asker wants. Every name has a "." (or,
+	// as published, "__"): without one the query names none.
+	if q := strings.ToLower(query); strings.Contains(q, ".") || strings.Contains(q, "__") {
+		var best float64
+		for _, doc := range matched {
+			best = max(best, scores[doc])
+		}
+		for _, doc := range matched {
+			if name := ix.names[doc]; name != "" && (strings.Contains(q, name) || strings.Contains(q, strings.Replace(name, ".", "__", 1))) {
+				scores[doc] += best + 1
+			}
 		}
 	}
-	hits := make([]Hit, 0, len(scores))
-	for doc, s := range scores {
-		hits = append(hits, Hit{Doc: doc, Score: s})
+	hits := make([]Hit, len(matched))
+	for i, doc := range matched {
+		hits[i] = Hit{Doc: doc, Score: scores[doc]}
 	}
-	sort.Slice(hits, func(i, j int) bool {
-		if hits[i].Score != hits[j].Score {
-			return hits[i].Score > hits[j].Score
+	slices.SortFunc(hits, func(x, y Hit) int {
+		if c := cmp.Compare(y.Score, x.Score); c != 0 {
+			return c
 		}
-		return hits[i].Doc < hits[j].Doc
+		return cmp.Compare(x.Doc, y.Doc)
 	})
 	if len(hits) > limit {
 		hits = hits[:limit]
