@@ -50,6 +50,8 @@ type Options struct {
 	Domains map[string]kit.Factory
 	// Extra are further domains with their own configuration (test backends).
 	Extra []Domain
+	// Config, when set, adjusts the settings before they are validated.
+	Config func(*config.Config)
 }
 
 // Domain is a domain configuration with its adapter.
@@ -87,6 +89,9 @@ func Start(t *testing.T, opts Options) *Stack {
 	cfg.Database.URL = db.URL
 	cfg.Server.ShutdownTimeout = 5 * time.Second
 	cfg.Temporal.CodecKeys = temporaltest.CodecKeys
+	if opts.Config != nil {
+		opts.Config(&cfg)
+	}
 	require.NoError(t, cfg.Validate())
 	logs := &Buffer{}
 	var w io.Writer = logs
