@@ -30,6 +30,7 @@ func TestLoad(t *testing.T) {
 		require.Equal(t, 8001, cfg.Server.MCPPort)
 		require.Equal(t, "mock", cfg.LLM.Provider)
 		require.Equal(t, DevJWTSecret, cfg.JWT.Secret, "dev falls back to the dev-only secret")
+		require.Equal(t, 40, cfg.Limits.LLMTools)
 	})
 
 	t.Run("OK repository settings file", func(t *testing.T) {
@@ -50,12 +51,14 @@ func TestLoad(t *testing.T) {
 			"LLM_MODEL":         "llama3",
 			"DATABASE_URL":      "postgres://u:p@db:5432/mcp",
 			"JWT_TOKEN_TTL":     "30m",
+			"MCP_LLM_TOOLS":     "12",
 		}))
 		require.NoError(t, err)
 		require.Equal(t, 9100, cfg.Server.APIPort)
 		require.Equal(t, 9101, cfg.Server.MCPPort)
 		require.Equal(t, "openai_compatible", cfg.LLM.Provider)
 		require.Equal(t, 30*time.Minute, cfg.JWT.TokenTTL)
+		require.Equal(t, 12, cfg.Limits.LLMTools)
 		require.Equal(t, "postgres://u:xxxxx@db:5432/mcp", cfg.RedactedDatabaseURL())
 	})
 
@@ -141,6 +144,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "ErrProductionNeedsSecret", env: prod(map[string]string{"JWT_SECRET": ""}), wantKey: "jwt.secret", wantEnv: "JWT_SECRET"},
 		{name: "ErrShortSecret", env: prod(map[string]string{"JWT_SECRET": "short"}), wantKey: "jwt.secret", wantMsg: "32 bytes"},
 		{name: "ErrDevSecretInProduction", env: prod(map[string]string{"JWT_SECRET": DevJWTSecret}), wantKey: "jwt.secret", wantMsg: "not allowed outside dev"},
+		{name: "ErrLLMToolsTooFew", env: map[string]string{"MCP_LLM_TOOLS": "1"}, wantKey: "limits.llm_tools", wantEnv: "MCP_LLM_TOOLS", wantMsg: "between 2 and 1000"},
 		{name: "ErrUnknownFileKey", file: "servr:\n  api_port: 1\n", wantMsg: "field servr not found"},
 	}
 	for _, tt := range tests {
