@@ -2,10 +2,12 @@ package mcpserver
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -31,9 +33,10 @@ const instructions = "MCP Platform exposes business systems (HR, ERP, DevOps and
 // addMCP serves the Model Context Protocol at /mcp (Streamable HTTP, stateless) behind bearer
 // authentication as an OAuth resource server.
 func addMCP(mux *http.ServeMux, deps Deps) {
+	servers := &toolServers{}
 	handler := mcp.NewStreamableHTTPHandler(func(r *http.Request) *mcp.Server {
 		p, _ := principalOf(r.Context())
-		return newToolServer(deps, p)
+		return servers.get(deps, p)
 	}, &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true, Logger: deps.Logger})
 
 	verify := func(ctx context.Context, token string, _ *http.Request) (*auth.TokenInfo, error) {
@@ -64,7 +67,18 @@ func addMCP(mux *http.ServeMux, deps Deps) {
 const principalExtra = "principal"
 
 func principalOf(ctx context.Context) (authz.Principal, bool) {
-	ti := auth.TokenInfoFromContext(ctx)
+	return principalIn(auth.TokenInfoFromContext(ctx))
+}
+
+// callerOf is the principal that authenticated the MCP request.
+func callerOf(extra *mcp.RequestExtra) (authz.Principal, bool) {
+	if extra == nil {
+		return authz.Principal{}, false
+	}
+	return principalIn(extra.TokenInfo)
+}
+
+func principalIn(ti *auth.TokenInfo) (authz.Principal, bool) {
 	if ti == nil {
 		return authz.Principal{}, false
 	}
@@ -72,15 +86,52 @@ func principalOf(ctx context.Context) (authz.Principal, bool) {
 	return p, ok
 }
 
-// newToolServer builds the MCP server one request sees: the tools the principal may use whose
-// domain has a running worker, in name order. Calls to other known tools still reach the
-// executor, so a denied call is refused plainly and audited rather than reported as unknown.
-func newToolServer(deps Deps, p authz.Principal) *mcp.Server {
+// maxToolServers bounds the cache of MCP servers: past it the cache starts afresh.
+const maxToolServers = 64
+
+// toolServers caches one MCP server per set of visible tools: building one registers every
+// tool with the SDK (which re-encodes each schema), too slow to do on each request of a
+// thousand-tool catalog. A server is shared by the principals who see the same tools; its
+// handlers read the caller of each request.
+type toolServers struct {
+	mu      sync.Mutex
+	servers map[string]*mcp.Server
+}
+
+// get returns the MCP server of the tools p may use now whose domain has a running worker.
+func (c *toolServers) get(deps Deps, p authz.Principal) *mcp.Server {
+	// The version is read before the tools: a server is never cached under a version newer
+	// than its tools' definitions.
+	version := deps.Catalog.Version()
+	visible := deps.Tools.Visible(p, toolcall.VisibleOptions{LiveOnly: true})
+	h := sha256.New()
+	fmt.Fprintf(h, "%d\n", version)
+	for _, v := range visible {
+		fmt.Fprintln(h, v.Tool.Name)
+	}
+	key := string(h.Sum(nil))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s := c.servers[key]; s != nil {
+		return s
+	}
+	if c.servers == nil || len(c.servers) >= maxToolServers {
+		c.servers = map[string]*mcp.Server{}
+	}
+	s := newToolServer(deps, visible)
+	c.servers[key] = s
+	return s
+}
+
+// newToolServer builds the MCP server of the visible tools, in name order. Calls to other known
+// tools still reach the executor, so a denied call is refused plainly and audited rather than
+// reported as unknown.
+func newToolServer(deps Deps, visible []toolcall.Visible) *mcp.Server {
 	s := mcp.NewServer(&mcp.Implementation{Name: "mcp-platform", Title: "MCP Platform", Version: version.Version},
 		&mcp.ServerOptions{PageSize: mcpPageSize, Instructions: instructions, Logger: deps.Logger})
 	listed := map[string]bool{}
-	for _, v := range deps.Tools.Visible(p, toolcall.VisibleOptions{LiveOnly: true}) {
-		s.AddTool(mcpTool(v.Entry), toolHandler(deps, p, v.Tool.Name))
+	for _, v := range visible {
+		s.AddTool(mcpTool(v.Entry), toolHandler(deps, v.Tool.Name))
 		listed[domains.SafeName(v.Tool.Name)] = true
 	}
 	s.AddReceivingMiddleware(func(next mcp.MethodHandler) mcp.MethodHandler {
@@ -96,7 +147,7 @@ func newToolServer(deps Deps, p authz.Principal) *mcp.Server {
 			if _, known := deps.Catalog.Lookup(name); !ok || !known {
 				return next(ctx, method, req)
 			}
-			return toolHandler(deps, p, name)(ctx, &mcp.CallToolRequest{Params: params})
+			return toolHandler(deps, name)(ctx, &mcp.CallToolRequest{Params: params, Extra: req.GetExtra()})
 		}
 	})
 	return s
@@ -133,10 +184,15 @@ func mcpTool(e registry.Entry) *mcp.Tool {
 	return mt
 }
 
-// toolHandler runs a tools/call through the executor. Tool failures are results with isError
-// and a message the model can act on, not protocol errors.
-func toolHandler(deps Deps, p authz.Principal, tool string) mcp.ToolHandler {
+// toolHandler runs a tools/call through the executor, as the request's authenticated caller.
+// Tool failures are results with isError and a message the model can act on, not protocol
+// errors.
+func toolHandler(deps Deps, tool string) mcp.ToolHandler {
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		p, ok := callerOf(req.GetExtra())
+		if !ok {
+			return errorResult("the request is not authenticated"), nil
+		}
 		var args map[string]any
 		if raw := req.Params.Arguments; len(raw) > 0 && string(raw) != "null" {
 			if err := json.Unmarshal(raw, &args); err != nil {
