@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
@@ -105,9 +106,10 @@ func (c *toolServers) get(deps Deps, p authz.Principal) *mcp.Server {
 	version := deps.Catalog.Version()
 	visible := deps.Tools.Visible(p, toolcall.VisibleOptions{LiveOnly: true})
 	h := sha256.New()
-	fmt.Fprintf(h, "%d\n", version)
+	h.Write(strconv.AppendUint(nil, version, 10))
 	for _, v := range visible {
-		fmt.Fprintln(h, v.Tool.Name)
+		h.Write([]byte{'\n'})
+		h.Write([]byte(v.Tool.Name))
 	}
 	key := string(h.Sum(nil))
 	c.mu.Lock()
