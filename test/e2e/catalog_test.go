@@ -41,8 +41,9 @@ func TestBigCatalogTurn(t *testing.T) {
 	require.NoError(t, err)
 	require.Greater(t, s.Services.Tools.Offer(principal, nil).Visible, 1000)
 
-	// Two requests, one tool offered (and search_tools): at least one must be searched for.
-	body := chat(t, s, alice, "Get employee E001 and who reports to E002?")
+	// One tool is offered beside search_tools, the best ranked for the message's words
+	// (hr.get_department, which mentions Engineering); the request needs hr.search_employees.
+	body := chat(t, s, alice, "who works in Engineering?")
 	require.Equal(t, "completed", body["status"], body)
 	conv := body["conversation_id"].(string)
 
@@ -64,7 +65,7 @@ func TestBigCatalogTurn(t *testing.T) {
 	}
 	require.NoError(t, rows.Err())
 	require.Contains(t, first, "Let me find the right tools.")
-	require.Equal(t, map[string]string{"hr.get_employee": "ok", "hr.list_reports": "ok"}, ran)
-	require.Contains(t, body["answer"], "E001")
+	require.Equal(t, map[string]string{"hr.search_employees": "ok"}, ran)
+	require.NotEmpty(t, body["answer"])
 }
 
