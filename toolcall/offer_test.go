@@ -299,4 +299,11 @@ func BenchmarkOffer1000(b *testing.B) {
 	require.NoError(b, err)
 	b.ReportMetric(float64(st.Tools), "prompt-tools")
 	b.ReportMetric(float64(st.Bytes), "prompt-bytes")
+	var all []llm.ToolDef
+	for _, v := range planner.Visible(analyst, toolcall.VisibleOptions{LiveOnly: true}) {
+		all = append(all, toolcall.ToolDef(v.Entry))
+	}
+	full, err := toolcall.ToolDefsSize(all)
+	require.NoError(b, err)
+	b.ReportMetric(float64(full), "uncapped-bytes")
 }
