@@ -113,13 +113,16 @@ func (a *ChatActivities) Complete(ctx context.Context, in CompleteInput) (Comple
 	if err := a.Tools.Catalog.Sync(ctx); err != nil {
 		a.Logger.Warn("tool registry refresh failed; using the previous view", "error", err)
 	}
-	req := llm.Request{Messages: []llm.Message{{Role: llm.RoleSystem, Content: systemPrompt}}, Tools: a.toolDefs(in.Principal)}
+	req := llm.Request{Messages: []llm.Message{{Role: llm.RoleSystem, Content: systemPrompt}}}
 	for _, m := range history {
 		if m.Turn > in.Turn || (m.Turn == in.Turn && m.Seq >= MessageSeq(in.Step, 0)) {
 			continue // written by a later step or a previous attempt of this one
 		}
 		req.Messages = append(req.Messages, llmMessage(m))
 	}
+	// The tools this user may call now: all of them, or past the cap the most relevant and
+	// search_tools, whose calls the offer serves within this step.
+	offer := a.Tools.Offer(in.Principal, req.Messages)
 
 	attempt := activity.GetInfo(ctx).Attempt
 	// Heartbeats let Temporal notice within seconds that a worker died mid-call, and retry
@@ -133,7 +136,7 @@ func (a *ChatActivities) Complete(ctx context.Context, in CompleteInput) (Comple
 			a.Logger.WarnContext(ctx, "publish delta failed", "error", err)
 		}
 	})
-	resp, err := a.callLLM(ctx, in, req, deltas.Add)
+	resp, err := a.callLLM(ctx, in, req, offer, deltas.Add)
 	deltas.Flush()
 	if err != nil {
 		return CompleteResult{}, err
@@ -162,7 +165,7 @@ func (a *ChatActivities) Complete(ctx context.Context, in CompleteInput) (Comple
 // callLLM asks the LLM for the step, within the user's daily token budget: when it is spent the
 // step's answer is the budget's notice and nothing is called (so the turn ends there and no
 // tool runs); otherwise the call's tokens are recorded.
-func (a *ChatActivities) callLLM(ctx context.Context, in CompleteInput, req llm.Request, onDelta func(string)) (llm.Response, error) {
+func (a *ChatActivities) callLLM(ctx context.Context, in CompleteInput, req llm.Request, offer *toolcall.Offer, onDelta func(string)) (llm.Response, error) {
 	refusal, err := a.Usage.Refusal(ctx, in.Principal.Subject)
 	if err != nil {
 		return llm.Response{}, err
@@ -170,7 +173,7 @@ func (a *ChatActivities) callLLM(ctx context.Context, in CompleteInput, req llm.
 	if refusal != "" {
 		return llm.Response{Content: refusal, FinishReason: "stop"}, nil
 	}
-	resp, err := a.LLM.Complete(ctx, req, onDelta)
+	resp, err := offer.Complete(ctx, a.LLM, req, onDelta)
 	if err != nil {
 		return llm.Response{}, llmFailure(err)
 	}
@@ -275,19 +278,6 @@ func keepAlive(ctx context.Context) (stop func()) {
 		close(done)
 		<-exited
 	}
-}
-
-// toolDefs are the tools offered to the LLM: registered, live, and allowed for the user.
-func (a *ChatActivities) toolDefs(p authz.Principal) []llm.ToolDef {
-	var defs []llm.ToolDef
-	for _, v := range a.Tools.Visible(p, toolcall.VisibleOptions{LiveOnly: true}) {
-		desc := v.Tool.Description
-		if v.Tool.Annotations.RequiresApproval {
-			desc += " Requires human approval before it runs."
-		}
-		defs = append(defs, llm.ToolDef{Name: v.Tool.Name, Description: desc, Parameters: v.Tool.InputSchema})
-	}
-	return defs
 }
 
 // plan checks one tool call of the LLM through the pipeline; refusals are audited there and go

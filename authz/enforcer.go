@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/casbin/casbin/v2"
 	"github.com/casbin/casbin/v2/model"
@@ -69,7 +70,13 @@ type Enforcer struct {
 	// mu makes a domain's replacement atomic for readers, and a multi-role check consistent.
 	mu sync.RWMutex
 	e  *casbin.Enforcer
+	// generation counts rule changes, so decisions may be cached until the next one.
+	generation atomic.Uint64
 }
+
+// Generation changes whenever a domain's rules are replaced or removed: a decision cached
+// under one generation holds until it changes.
+func (e *Enforcer) Generation() uint64 { return e.generation.Load() }
 
 // NewEnforcer returns an enforcer holding the platform rules: role "admin" may do every action
 // on every tool, role "auditor" may read the audit log, and role "operator" may decode the
@@ -137,6 +144,7 @@ func (e *Enforcer) SetDomainPolicies(domain string, perms []domains.Permission) 
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	defer e.generation.Add(1)
 	old, err := e.e.GetFilteredPolicy(3, domain)
 	if err != nil {
 		return fmt.Errorf("set policies of domain %q: read current rules: %w", domain, err)
@@ -172,6 +180,7 @@ func (e *Enforcer) RemoveDomain(domain string) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	defer e.generation.Add(1)
 	// With no adapter, removing in-memory rules only fails for a model without "p", which ours
 	// always has.
 	_, _ = e.e.RemoveFilteredPolicy(3, domain)
@@ -190,6 +199,45 @@ func (e *Enforcer) Can(p Principal, action, tool string) bool {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	return e.anyRoleGrants(p.Roles, tool, action)
+}
+
+// Allowed makes Can's decision for each of tools at once: out[i] reports whether p may
+// perform action on tools[i]. It reads the rules of p's roles once and matches them with the
+// model's own glob function, so listing a thousand tools costs a thousand glob matches rather
+// than a thousand Casbin evaluations; TestAllowedAgreesWithCan holds the two to the same
+// answers.
+func (e *Enforcer) Allowed(p Principal, action string, tools []string) []bool {
+	out := make([]bool, len(tools))
+	if !isPlainName(action) {
+		return out
+	}
+	var rules [][]string
+	e.mu.RLock()
+	for _, role := range p.Roles {
+		if role == "" {
+			continue
+		}
+		// An in-memory model always has "p": reading its rules cannot fail.
+		pol, _ := e.e.GetFilteredPolicy(0, role)
+		rules = append(rules, pol...)
+	}
+	e.mu.RUnlock()
+	for i, tool := range tools {
+		if !isToolName(tool) || !scopesAllow(p.Scopes, tool) {
+			continue
+		}
+		for _, r := range rules {
+			// The matcher's globMatch(r.obj, p.obj) && globMatch(r.act, p.act); an error denies.
+			if ok, err := util.GlobMatch(tool, r[1]); err != nil || !ok {
+				continue
+			}
+			if ok, err := util.GlobMatch(action, r[2]); err == nil && ok {
+				out[i] = true
+				break
+			}
+		}
+	}
+	return out
 }
 
 // CanReadAudit reports whether p may read the audit log (roles auditor and admin). Tool scopes

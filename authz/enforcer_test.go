@@ -259,3 +259,41 @@ func TestCanDuringReplacement(t *testing.T) {
 	require.NoError(t, setErr)
 	require.Zero(t, denied.Load(), "Can denied while a replacement was half done")
 }
+
+// TestAllowedAgreesWithCan holds the batch decision to Casbin's, for every action, tool and
+// principal shape (several roles, admin, unknown roles, tool scopes, names that are no tools).
+func TestAllowedAgreesWithCan(t *testing.T) {
+	e := newTestEnforcer(t)
+	tools := []string{"hr.get_employee", "hr.search_employees", "hr.update_salary", "erp.get_invoice",
+		"erp.create_payment", "erp.approve_invoice", "devops.scale", "@audit", "hr", "", "hr.*", "x.y.z"}
+	principals := []Principal{
+		{Subject: "alice", Roles: []string{"hr_manager", "employee"}},
+		{Subject: "eve", Roles: []string{"employee"}},
+		{Subject: "bob", Roles: []string{"finance_clerk", "", "employee"}},
+		{Subject: "fiona", Roles: []string{"finance_manager"}},
+		{Subject: "root", Roles: []string{"admin"}},
+		{Subject: "root", Roles: []string{"admin"}, Scopes: []string{"openid", "tools:erp.*"}},
+		{Subject: "alice", Roles: []string{"hr_manager"}, Scopes: []string{"tools:hr.get_employee"}},
+		{Subject: "nobody", Roles: []string{"stranger"}},
+		{Subject: "none"},
+	}
+	for _, action := range []string{execute, approve, domains.ActionReadSensitive, "*", "read"} {
+		for _, p := range principals {
+			got := e.Allowed(p, action, tools)
+			for i, tool := range tools {
+				require.Equal(t, e.Can(p, action, tool), got[i], "%v %s %s", p, action, tool)
+			}
+		}
+	}
+	require.Contains(t, e.Allowed(principals[0], execute, tools), true)
+}
+
+func TestGeneration(t *testing.T) {
+	e := newTestEnforcer(t)
+	g := e.Generation()
+	require.NoError(t, e.SetDomainPolicies("hr", nil))
+	require.Greater(t, e.Generation(), g)
+	g = e.Generation()
+	e.RemoveDomain("erp")
+	require.Greater(t, e.Generation(), g)
+}

@@ -63,7 +63,7 @@ func runOrchestrator(ctx context.Context, e *Env, provider llm.Provider) error {
 		LLM:           llm.Instrument(provider, e.Metrics),
 		Usage: &usage.Meter{Budget: usage.Budget{Store: usage.NewStore(e.Pool), TokensPerDay: e.Cfg.Quota.TokensPerDay},
 			Provider: e.Cfg.LLM.Provider, Logger: logger},
-		Tools:           &toolcall.Planner{Catalog: cat, Authz: enf, Audit: e.auditLog(), Logger: logger},
+		Tools:           &toolcall.Planner{Catalog: cat, Authz: enf, Audit: e.auditLog(), Logger: logger, LLMTools: e.Cfg.Limits.LLMTools},
 		Trust:           e.Trust,
 		MaxCallsPerStep: e.Cfg.Limits.ToolCallsPerStep,
 		MaxCallsPerTurn: e.Cfg.Limits.ToolCallsPerTurn,

@@ -35,6 +35,12 @@ type Planner struct {
 	Authz   *authz.Enforcer
 	Audit   *audit.Log
 	Logger  *slog.Logger
+	// LLMTools is how many tools at most are offered to the LLM at once (0: DefaultLLMTools);
+	// a user who may call more gets the most relevant ones and the search_tools tool.
+	LLMTools int
+
+	// allowedCache holds the tools each set of roles and scopes may call (Planner.allowed).
+	allowedCache allowedCache
 }
 
 // Request is a tool call to plan.
@@ -239,19 +245,21 @@ type VisibleOptions struct {
 }
 
 // Visible lists the tools p may call, in name order: the one answer to "which tools does this
-// user see" for GET /tools, MCP tools/list and the tools offered to the LLM.
+// user see" for GET /tools, MCP tools/list and the tools offered to the LLM. Authorization is
+// decided once per catalog version, rules generation and set of roles and scopes (see
+// Planner.allowed); liveness is read at each call.
 func (p *Planner) Visible(pr authz.Principal, opts VisibleOptions) []Visible {
-	var out []Visible
-	for _, e := range p.Catalog.Tools() {
+	set, live := p.allowed(pr)
+	out := make([]Visible, 0, len(set.entries))
+	for _, e := range set.entries {
 		name := e.Domain.Config.Name
 		if opts.Domain != "" && name != opts.Domain {
 			continue
 		}
-		live := p.Catalog.Live(name)
-		if (opts.LiveOnly && !live) || !p.Authz.Can(pr, domains.ActionExecute, e.Tool.Name) {
+		if opts.LiveOnly && !live[name] {
 			continue
 		}
-		out = append(out, Visible{Entry: e, Live: live})
+		out = append(out, Visible{Entry: e, Live: live[name]})
 	}
 	return out
 }

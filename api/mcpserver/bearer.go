@@ -2,11 +2,14 @@ package mcpserver
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
 
 	"mcp-platform/api/httpapi"
 	"mcp-platform/authz"
@@ -103,4 +106,19 @@ func challenge(w http.ResponseWriter, status int, metadataURL, code, description
 		body["error"] = "unauthorized"
 	}
 	_ = json.NewEncoder(w).Encode(body)
+}
+
+// withTokenInfo hands the principal requireBearer verified to the MCP SDK as its token info,
+// which the SDK passes to every handler of the request (RequestExtra.TokenInfo). The token is not
+// verified again: the principal is taken from the request's context.
+func withTokenInfo(next http.Handler) http.Handler {
+	fromContext := func(ctx context.Context, _ string, _ *http.Request) (*auth.TokenInfo, error) {
+		p, ok := httpapi.PrincipalFrom(ctx)
+		if !ok {
+			return nil, fmt.Errorf("%w: no authenticated principal", auth.ErrInvalidToken)
+		}
+		return &auth.TokenInfo{UserID: p.Subject, Scopes: p.Scopes, Extra: map[string]any{principalExtra: p}}, nil
+	}
+	// The verifier has already checked the token's expiry.
+	return auth.RequireBearerToken(fromContext, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(next)
 }

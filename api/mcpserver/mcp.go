@@ -2,10 +2,13 @@ package mcpserver
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -13,7 +16,6 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
-	"mcp-platform/api/httpapi"
 	"mcp-platform/authz"
 	"mcp-platform/domains"
 	"mcp-platform/domains/registry"
@@ -35,13 +37,14 @@ const instructions = "MCP Platform exposes business systems (HR, ERP, DevOps and
 // addMCP serves the Model Context Protocol at /mcp (Streamable HTTP, stateless) behind bearer
 // authentication as an OAuth resource server.
 func addMCP(mux *http.ServeMux, deps Deps) {
+	servers := &toolServers{}
 	handler := mcp.NewStreamableHTTPHandler(func(r *http.Request) *mcp.Server {
-		p, _ := httpapi.PrincipalFrom(r.Context())
-		return newToolServer(deps, p)
+		p, _ := principalOf(r.Context())
+		return servers.get(deps, p)
 	}, &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true, Logger: deps.Logger})
 
 	metadataURL := deps.PublicURL + protectedResourcePath + "/mcp"
-	mux.Handle("/mcp", requireBearer(deps, metadataURL, limitMCP(deps.RateLimit, handler)))
+	mux.Handle("/mcp", requireBearer(deps, metadataURL, withTokenInfo(limitMCP(deps.RateLimit, handler))))
 
 	meta := auth.ProtectedResourceMetadataHandler(&oauthex.ProtectedResourceMetadata{
 		Resource:               deps.PublicURL + "/mcp",
@@ -54,15 +57,75 @@ func addMCP(mux *http.ServeMux, deps Deps) {
 	mux.Handle("GET "+protectedResourcePath, meta)
 }
 
-// newToolServer builds the MCP server one request sees: the tools the principal may use whose
-// domain has a running worker, in name order. Calls to other known tools still reach the
-// executor, so a denied call is refused plainly and audited rather than reported as unknown.
-func newToolServer(deps Deps, p authz.Principal) *mcp.Server {
+const principalExtra = "principal"
+
+func principalOf(ctx context.Context) (authz.Principal, bool) {
+	return principalIn(auth.TokenInfoFromContext(ctx))
+}
+
+// callerOf is the principal that authenticated the MCP request.
+func callerOf(extra *mcp.RequestExtra) (authz.Principal, bool) {
+	if extra == nil {
+		return authz.Principal{}, false
+	}
+	return principalIn(extra.TokenInfo)
+}
+
+func principalIn(ti *auth.TokenInfo) (authz.Principal, bool) {
+	if ti == nil {
+		return authz.Principal{}, false
+	}
+	p, ok := ti.Extra[principalExtra].(authz.Principal)
+	return p, ok
+}
+
+// maxToolServers bounds the cache of MCP servers: past it the cache starts afresh.
+const maxToolServers = 64
+
+// toolServers caches one MCP server per set of visible tools: building one registers every
+// tool with the SDK (which re-encodes each schema), too slow to do on each request of a
+// thousand-tool catalog. A server is shared by the principals who see the same tools; its
+// handlers read the caller of each request.
+type toolServers struct {
+	mu      sync.Mutex
+	servers map[string]*mcp.Server
+}
+
+// get returns the MCP server of the tools p may use now whose domain has a running worker.
+func (c *toolServers) get(deps Deps, p authz.Principal) *mcp.Server {
+	// The version is read before the tools: a server is never cached under a version newer
+	// than its tools' definitions.
+	version := deps.Catalog.Version()
+	visible := deps.Tools.Visible(p, toolcall.VisibleOptions{LiveOnly: true})
+	h := sha256.New()
+	h.Write(strconv.AppendUint(nil, version, 10))
+	for _, v := range visible {
+		h.Write([]byte{'\n'})
+		h.Write([]byte(v.Tool.Name))
+	}
+	key := string(h.Sum(nil))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s := c.servers[key]; s != nil {
+		return s
+	}
+	if c.servers == nil || len(c.servers) >= maxToolServers {
+		c.servers = map[string]*mcp.Server{}
+	}
+	s := newToolServer(deps, visible)
+	c.servers[key] = s
+	return s
+}
+
+// newToolServer builds the MCP server of the visible tools, in name order. Calls to other known
+// tools still reach the executor, so a denied call is refused plainly and audited rather than
+// reported as unknown.
+func newToolServer(deps Deps, visible []toolcall.Visible) *mcp.Server {
 	s := mcp.NewServer(&mcp.Implementation{Name: "mcp-platform", Title: "MCP Platform", Version: version.Version},
 		&mcp.ServerOptions{PageSize: mcpPageSize, Instructions: instructions, Logger: deps.Logger})
 	listed := map[string]bool{}
-	for _, v := range deps.Tools.Visible(p, toolcall.VisibleOptions{LiveOnly: true}) {
-		s.AddTool(mcpTool(v.Entry), toolHandler(deps, p, v.Tool.Name))
+	for _, v := range visible {
+		s.AddTool(mcpTool(v.Entry), toolHandler(deps, v.Tool.Name))
 		listed[domains.SafeName(v.Tool.Name)] = true
 	}
 	s.AddReceivingMiddleware(func(next mcp.MethodHandler) mcp.MethodHandler {
@@ -78,7 +141,7 @@ func newToolServer(deps Deps, p authz.Principal) *mcp.Server {
 			if _, known := deps.Catalog.Lookup(name); !ok || !known {
 				return next(ctx, method, req)
 			}
-			return toolHandler(deps, p, name)(ctx, &mcp.CallToolRequest{Params: params})
+			return toolHandler(deps, name)(ctx, &mcp.CallToolRequest{Params: params, Extra: req.GetExtra()})
 		}
 	})
 	return s
@@ -115,12 +178,16 @@ func mcpTool(e registry.Entry) *mcp.Tool {
 	return mt
 }
 
-// toolHandler runs a tools/call through the executor. Tool failures are results with isError
-// and a message the model can act on, not protocol errors. The call is a span whose parent is
-// the trace context in the request's _meta (MCP's convention, SEP-414) when the client sent
-// one, and the HTTP request's otherwise.
-func toolHandler(deps Deps, p authz.Principal, tool string) mcp.ToolHandler {
+// toolHandler runs a tools/call through the executor, as the request's authenticated caller.
+// Tool failures are results with isError and a message the model can act on, not protocol
+// errors. The call is a span whose parent is the trace context in the request's _meta (MCP's
+// convention, SEP-414) when the client sent one, and the HTTP request's otherwise.
+func toolHandler(deps Deps, tool string) mcp.ToolHandler {
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		p, ok := callerOf(req.GetExtra())
+		if !ok {
+			return errorResult("the request is not authenticated"), nil
+		}
 		ctx = telemetry.Propagator().Extract(ctx, telemetry.MetaCarrier(req.Params.Meta))
 		ctx, span := telemetry.Tracer().Start(ctx, "tools/call "+tool, trace.WithSpanKind(trace.SpanKindServer),
 			trace.WithAttributes(attribute.String("mcp.method.name", "tools/call"), attribute.String("gen_ai.tool.name", tool)))

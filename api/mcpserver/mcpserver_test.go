@@ -350,6 +350,20 @@ func TestMCPEndpoint(t *testing.T) {
 		require.Equal(t, redact.Mask, sc["secret_code"])
 	})
 
+	t.Run("OK callers who see the same tools are each served as themselves", func(t *testing.T) {
+		// A clerk and an officer list the same tools, so they share one MCP server; only the
+		// officer may read the sensitive field.
+		get := func(token string) any {
+			call, err := connectMCP(t, f, token).CallTool(ctx, &mcp.CallToolParams{Name: "demo__get_record", Arguments: map[string]any{"record_id": "R001"}})
+			require.NoError(t, err)
+			require.False(t, call.IsError)
+			return call.StructuredContent.(map[string]any)["secret_code"]
+		}
+		require.Equal(t, "TOPSECRET-42", get(f.Token(t, "olga", "officer")))
+		require.Equal(t, redact.Mask, get(f.Token(t, "carl", "clerk")))
+		require.Equal(t, "TOPSECRET-42", get(f.Token(t, "olga", "officer")))
+	})
+
 	t.Run("ErrToolFailure is an isError result", func(t *testing.T) {
 		cs := connectMCP(t, f, f.Token(t, "carl", "clerk"))
 		call, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "demo__get_record", Arguments: map[string]any{"record_id": "bad"}})

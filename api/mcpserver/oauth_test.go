@@ -6,7 +6,7 @@ import (
 	"html"
 	"io"
 	"net/http"
-		"net/url"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"

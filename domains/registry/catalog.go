@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -46,6 +47,12 @@ type Catalog struct {
 	mu      sync.RWMutex
 	domains map[string]*Domain
 	tools   map[string]Entry
+	// sorted holds the entries of tools in name order, built once per refresh: the tool list
+	// is read on every request, and a big catalog must not be sorted on each.
+	sorted []Entry
+	// version counts the changes of the domains' configurations (tools, permissions), so
+	// that views derived from them can be cached until the next change.
+	version uint64
 	now     time.Time
 
 	// listening is true while Run follows the registry's announcements; changes counts the
@@ -183,10 +190,19 @@ func (c *Catalog) Refresh(ctx context.Context) error {
 		}
 	}
 
+	sorted := make([]Entry, 0, len(tools))
+	for _, e := range tools {
+		sorted = append(sorted, e)
+	}
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Tool.Name < sorted[j].Tool.Name })
+
 	c.mu.Lock()
 	changed := c.applyPolicies(next)
+	if changed {
+		c.version++
+	}
 	changed = changed || c.liveness(now) != liveness(next, now)
-	c.domains, c.tools, c.now = next, tools, now
+	c.domains, c.tools, c.sorted, c.now = next, tools, sorted, now
 	if c.read.Load() < seen {
 		c.read.Store(seen)
 	}
@@ -296,16 +312,33 @@ func (c *Catalog) Live(domain string) bool {
 	return ok && c.liveLocked(domain, d)
 }
 
-// Tools returns every tool of the enabled domains, ordered by name.
+// Tools returns every tool of the enabled domains, ordered by name. The slice is the caller's.
 func (c *Catalog) Tools() []Entry {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	out := make([]Entry, 0, len(c.tools))
-	for _, e := range c.tools {
-		out = append(out, e)
+	return slices.Clone(c.sorted)
+}
+
+// Version identifies the domains' configurations the catalog holds: it changes whenever a
+// domain is added, removed or changes its tools or permissions (not when only a worker's
+// liveness changes), so what is derived from them may be cached under it.
+func (c *Catalog) Version() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.version
+}
+
+// Snapshot returns the tools of the enabled domains in name order, the configuration version
+// they belong to and the domains whose workers are live, read together: a cache keyed by the
+// version then never holds tools of another version. The slice is shared: do not modify it.
+func (c *Catalog) Snapshot() (tools []Entry, version uint64, live map[string]bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	live = make(map[string]bool, len(c.domains))
+	for name, d := range c.domains {
+		live[name] = d.Live(c.now)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Tool.Name < out[j].Tool.Name })
-	return out
+	return c.sorted, c.version, live
 }
 
 // SensitiveFields returns the sensitive field names of every tool of the enabled domains (the

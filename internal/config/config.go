@@ -73,6 +73,9 @@ type Limits struct {
 	ToolCallsPerStep int `yaml:"tool_calls_per_step"`
 	// ToolCallsPerTurn is how many tool calls one turn runs over all its steps.
 	ToolCallsPerTurn int `yaml:"tool_calls_per_turn"`
+	// LLMTools is how many tool definitions the LLM is given at most in one step: a user who
+	// may call more gets the most relevant ones and the search_tools tool.
+	LLMTools int `yaml:"llm_tools"`
 }
 
 // Quota bounds what one user may ask of the platform: requests per minute at each server and
@@ -182,7 +185,7 @@ func Default() Config {
 		Temporal:    Temporal{Address: "127.0.0.1:7233", Namespace: "default", UIPort: 8233, UIURL: "http://localhost:8233"},
 		LLM:         LLM{Provider: "mock", StreamUsage: true},
 		JWT:         JWT{Issuer: "mcp-platform", Audience: "mcp-platform", TokenTTL: 8 * time.Hour},
-		Limits:      Limits{ToolCallsPerStep: 16, ToolCallsPerTurn: 64},
+		Limits:      Limits{ToolCallsPerStep: 16, ToolCallsPerTurn: 64, LLMTools: 40},
 		Quota:       Quota{APIRequestsPerMinute: 600, MCPRequestsPerMinute: 600, TokensPerDay: 1_000_000},
 	}
 }
@@ -308,6 +311,7 @@ var bindings = func() []binding {
 	add("quota.api_requests_per_minute", "MCP_API_REQUESTS_PER_MINUTE", port(func(c *Config) *int { return &c.Quota.APIRequestsPerMinute }))
 	add("quota.mcp_requests_per_minute", "MCP_SERVER_REQUESTS_PER_MINUTE", port(func(c *Config) *int { return &c.Quota.MCPRequestsPerMinute }))
 	add("quota.tokens_per_day", "MCP_LLM_TOKENS_PER_DAY", count(func(c *Config) *int64 { return &c.Quota.TokensPerDay }))
+	add("limits.llm_tools", "MCP_LLM_TOOLS", port(func(c *Config) *int { return &c.Limits.LLMTools }))
 	return b
 }()
 
@@ -540,6 +544,9 @@ func (c *Config) validateLimits() error {
 	}
 	if n := c.Limits.ToolCallsPerTurn; n < c.Limits.ToolCallsPerStep || n > 10000 {
 		return invalid("limits.tool_calls_per_turn", strconv.Itoa(n), "must be at least limits.tool_calls_per_step and at most 10000", "set MCP_TOOL_CALLS_PER_TURN, for example 64")
+	}
+	if n := c.Limits.LLMTools; n < 2 || n > 1000 {
+		return invalid("limits.llm_tools", strconv.Itoa(n), "must be between 2 and 1000 (one place is search_tools')", "set MCP_LLM_TOOLS, for example 40")
 	}
 	return nil
 }

@@ -30,6 +30,7 @@ func TestLoad(t *testing.T) {
 		require.Equal(t, 8001, cfg.Server.MCPPort)
 		require.Equal(t, "mock", cfg.LLM.Provider)
 		require.Equal(t, DevJWTSecret, cfg.JWT.Secret, "dev falls back to the dev-only secret")
+		require.Equal(t, 40, cfg.Limits.LLMTools)
 	})
 
 	t.Run("OK repository settings file", func(t *testing.T) {
@@ -51,6 +52,7 @@ func TestLoad(t *testing.T) {
 			"DATABASE_URL":      "postgres://u:p@db:5432/mcp",
 			"JWT_TOKEN_TTL":     "30m",
 			"MCP_METRICS_ADDR":  "127.0.0.1:9464",
+			"MCP_LLM_TOOLS":     "12",
 		}))
 		require.NoError(t, err)
 		require.Equal(t, "127.0.0.1:9464", cfg.Server.MetricsAddr)
@@ -58,6 +60,7 @@ func TestLoad(t *testing.T) {
 		require.Equal(t, 9101, cfg.Server.MCPPort)
 		require.Equal(t, "openai_compatible", cfg.LLM.Provider)
 		require.Equal(t, 30*time.Minute, cfg.JWT.TokenTTL)
+		require.Equal(t, 12, cfg.Limits.LLMTools)
 		require.Equal(t, "postgres://u:xxxxx@db:5432/mcp", cfg.RedactedDatabaseURL())
 	})
 
@@ -176,6 +179,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "ErrStreamUsage", env: map[string]string{"LLM_STREAM_USAGE": "sometimes"}, wantKey: "llm.stream_usage", wantEnv: "LLM_STREAM_USAGE", wantMsg: "not true or false"},
 		{name: "ErrQuotaNegative", env: map[string]string{"MCP_LLM_TOKENS_PER_DAY": "-5"}, wantKey: "quota.tokens_per_day", wantEnv: "MCP_LLM_TOKENS_PER_DAY", wantMsg: "must not be negative"},
 		{name: "ErrQuotaNotNumber", env: map[string]string{"MCP_API_REQUESTS_PER_MINUTE": "lots"}, wantKey: "quota.api_requests_per_minute", wantEnv: "MCP_API_REQUESTS_PER_MINUTE", wantMsg: "not a whole number"},
+		{name: "ErrLLMToolsTooFew", env: map[string]string{"MCP_LLM_TOOLS": "1"}, wantKey: "limits.llm_tools", wantEnv: "MCP_LLM_TOOLS", wantMsg: "between 2 and 1000"},
 		{name: "ErrUnknownFileKey", file: "servr:\n  api_port: 1\n", wantMsg: "field servr not found"},
 	}
 	for _, tt := range tests {

@@ -101,10 +101,13 @@ func (m *Mock) Complete(ctx context.Context, req llm.Request, onDelta func(text 
 	var resp llm.Response
 	k, last := m.knows(), lastMessage(req.Messages)
 	switch {
+	case last != nil && last.Role == llm.RoleTool && searchedLast(req.Messages) && lastUser(req.Messages) != nil:
+		// The tools it searched for are offered now (or were not found): back to the request.
+		resp = k.plan(lastUser(req.Messages).Content, req.Tools, offered, len(req.Messages), true)
 	case last != nil && last.Role == llm.RoleTool:
 		resp = llm.Response{Content: k.answerFromResults(req.Messages, offered), FinishReason: "stop"}
 	case last != nil && last.Role == llm.RoleUser:
-		resp = k.plan(last.Content, req.Tools, offered, len(req.Messages))
+		resp = k.plan(last.Content, req.Tools, offered, len(req.Messages), false)
 	default:
 		resp = llm.Response{Content: k.helpText(req.Tools), FinishReason: "stop"}
 	}
@@ -129,10 +132,18 @@ func lastMessage(msgs []llm.Message) *llm.Message {
 
 // plan turns a user's message into tool calls, explaining the requests it cannot serve.
 // position is the reply's place in the conversation, which makes the call IDs deterministic.
-func (k *knowledge) plan(text string, tools []llm.ToolDef, offered map[string]bool, position int) llm.Response {
+// When a request needs a tool that is not offered but SearchTool is, and it has not searched
+// yet (searched), it first searches for the tools it lacks, as a model shown part of a big
+// catalog would.
+func (k *knowledge) plan(text string, tools []llm.ToolDef, offered map[string]bool, position int, searched bool) llm.Response {
 	requests := k.parseRequests(text)
 	if len(requests) == 0 {
 		return llm.Response{Content: k.helpText(tools), FinishReason: "stop"}
+	}
+	if offered[SearchTool] && !searched {
+		if resp, ok := searchFor(requests, offered, position); ok {
+			return resp
+		}
 	}
 	var calls []llm.ToolCall
 	var notes, using []string
@@ -162,6 +173,44 @@ func (k *knowledge) plan(text string, tools []llm.ToolDef, offered map[string]bo
 		content = strings.Join(notes, "\n\n") + "\n\n" + content
 	}
 	return llm.Response{Content: content, ToolCalls: calls, FinishReason: "tool_calls"}
+}
+
+// SearchTool is the platform's tool-search tool (toolcall.SearchToolName): offered beside part
+// of a big catalog, it finds the rest. Its arguments are {"query": "..."}.
+const SearchTool = "search_tools"
+
+// searchFor asks SearchTool for the tools of the requests that are not offered, by what each
+// request does (its skill's Action), and reports whether any was missing.
+func searchFor(requests []request, offered map[string]bool, position int) (llm.Response, bool) {
+	var calls []llm.ToolCall
+	var queries []string
+	for _, r := range requests {
+		if r.skill.Tool == "" || offered[r.skill.Tool] || contains(queries, r.skill.Action) {
+			continue
+		}
+		queries = append(queries, r.skill.Action)
+		calls = append(calls, llm.ToolCall{
+			ID:        fmt.Sprintf("search_%d_%d", position, len(calls)+1),
+			Name:      SearchTool,
+			Arguments: canonicalJSON(map[string]any{"query": r.skill.Action}),
+		})
+	}
+	if len(calls) == 0 {
+		return llm.Response{}, false
+	}
+	return llm.Response{Content: "Let me find the right tools.", ToolCalls: calls, FinishReason: "tool_calls"}, true
+}
+
+// searchedLast reports whether the tool results that end msgs answer SearchTool calls only.
+func searchedLast(msgs []llm.Message) bool {
+	i := len(msgs)
+	for i > 0 && msgs[i-1].Role == llm.RoleTool {
+		i--
+		if msgs[i].Name != SearchTool {
+			return false
+		}
+	}
+	return i < len(msgs)
 }
 
 func denial(s *Skill) string {

@@ -3,6 +3,7 @@ package mock_test
 import (
 	"context"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -416,5 +417,51 @@ func TestMockPlatformQuestions(t *testing.T) {
 		resp := mocktest.Ask(t, newMock(), "show order 1. What do I need to approve?", tools...)
 		require.Equal(t, mocktest.Want("shop.get_order", map[string]any{"order_id": "O-001"}), mocktest.Calls(t, resp))
 		require.Contains(t, resp.Content, "**Pending approvals**")
+	})
+}
+
+func TestMockSearchesForMissingTools(t *testing.T) {
+	ctx := context.Background()
+	m := newMock()
+	def := func(names ...string) []llm.ToolDef {
+		var out []llm.ToolDef
+		for _, n := range names {
+			out = append(out, llm.ToolDef{Name: n, Description: n})
+		}
+		return out
+	}
+	user := []llm.Message{{Role: llm.RoleUser, Content: "show order 1 and how many ABC-123 are left?"}}
+
+	t.Run("OK it searches by what the request does", func(t *testing.T) {
+		resp, err := m.Complete(ctx, llm.Request{Messages: user, Tools: def("stock.get_item", mock.SearchTool)}, nil)
+		require.NoError(t, err)
+		require.Equal(t, []llm.ToolCall{{ID: "search_1_1", Name: mock.SearchTool, Arguments: `{"query":"look up orders"}`}}, resp.ToolCalls)
+		require.Equal(t, "tool_calls", resp.FinishReason)
+	})
+
+	searched := append(slices.Clone(user),
+		llm.Message{Role: llm.RoleAssistant, ToolCalls: []llm.ToolCall{{ID: "search_1_1", Name: mock.SearchTool, Arguments: `{"query":"look up orders"}`}}},
+		llm.Message{Role: llm.RoleTool, ToolCallID: "search_1_1", Name: mock.SearchTool, Content: `{"tools":[{"name":"shop.get_order"}]}`})
+
+	t.Run("OK then calls the tools found", func(t *testing.T) {
+		resp, err := m.Complete(ctx, llm.Request{Messages: searched, Tools: def("shop.get_order", "stock.get_item", mock.SearchTool)}, nil)
+		require.NoError(t, err)
+		require.Equal(t, []mocktest.Call{
+			{Tool: "shop.get_order", Args: map[string]any{"order_id": "O-001"}},
+			{Tool: "stock.get_item", Args: map[string]any{"sku": "ABC-123"}},
+		}, mocktest.Calls(t, resp))
+	})
+
+	t.Run("OK and does not search twice", func(t *testing.T) {
+		resp, err := m.Complete(ctx, llm.Request{Messages: searched, Tools: def("stock.get_item", mock.SearchTool)}, nil)
+		require.NoError(t, err)
+		require.Equal(t, []mocktest.Call{{Tool: "stock.get_item", Args: map[string]any{"sku": "ABC-123"}}}, mocktest.Calls(t, resp))
+		require.Contains(t, resp.Content, "I can't look up orders for you")
+	})
+
+	t.Run("OK without the search tool it denies as before", func(t *testing.T) {
+		resp, err := m.Complete(ctx, llm.Request{Messages: user, Tools: def("stock.get_item")}, nil)
+		require.NoError(t, err)
+		require.Equal(t, []mocktest.Call{{Tool: "stock.get_item", Args: map[string]any{"sku": "ABC-123"}}}, mocktest.Calls(t, resp))
 	})
 }
