@@ -48,7 +48,7 @@ func addMCP(mux *http.ServeMux, deps Deps) {
 		ResourceMetadataURL: metadataURL,
 		// The verifier has already checked the token's expiry.
 		AllowMissingExpiration: true,
-	})(limitMCP(deps.RateLimit, handler))
+	})(limitMCP(deps.RateLimit, principalOf, handler))
 	mux.Handle("/mcp", protected)
 
 	meta := auth.ProtectedResourceMetadataHandler(&oauthex.ProtectedResourceMetadata{
