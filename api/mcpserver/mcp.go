@@ -44,7 +44,7 @@ func addMCP(mux *http.ServeMux, deps Deps) {
 	}, &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true, Logger: deps.Logger})
 
 	metadataURL := deps.PublicURL + protectedResourcePath + "/mcp"
-	mux.Handle("/mcp", requireBearer(deps, metadataURL, withTokenInfo(limitMCP(deps.RateLimit, handler))))
+	mux.Handle("/mcp", requireBearer(deps, metadataURL, withTokenInfo(limitMCP(deps.RateLimit, principalOf, handler))))
 
 	meta := auth.ProtectedResourceMetadataHandler(&oauthex.ProtectedResourceMetadata{
 		Resource:               deps.PublicURL + "/mcp",

@@ -1,13 +1,14 @@
 package mcpserver
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
 
-	"mcp-platform/api/httpapi"
 	"mcp-platform/api/ratelimit"
+	"mcp-platform/authz"
 )
 
 // rateLimitedCode is the JSON-RPC error code of a request refused by the rate limit: a
@@ -19,12 +20,14 @@ const rateLimitedCode = -32000
 // and Go SDKs surface it as an error naming the status), and a JSON-RPC error body answering
 // the request's id whose message and data.retry_after_seconds say when to retry, for clients
 // that only read the body.
-func limitMCP(l *ratelimit.Limiter, next http.Handler) http.Handler {
+//
+// who finds the principal the bearer check put in the request's context.
+func limitMCP(l *ratelimit.Limiter, who func(context.Context) (authz.Principal, bool), next http.Handler) http.Handler {
 	if l == nil {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, ok := httpapi.PrincipalFrom(r.Context())
+		p, ok := who(r.Context())
 		if !ok {
 			next.ServeHTTP(w, r)
 			return
