@@ -346,7 +346,7 @@ func plural(n int, noun string) string {
 // toolErrorType is the error type of a failed tool activity ("unavailable" after retries).
 func toolErrorType(err error) string {
 	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) && slices.Contains(toolcall.NonRetryable, appErr.Type()) {
+	if errors.As(err, &appErr) && toolcall.Final(appErr.Type()) {
 		return appErr.Type()
 	}
 	return string(toolcall.Unavailable)

@@ -33,12 +33,16 @@ const (
 	OutcomeFailed    Outcome = "failed"   // the adapter or backend returned an error
 	OutcomeRejected  Outcome = "rejected" // an approver said no
 	OutcomeExpired   Outcome = "expired"  // nobody decided on the approval in time
+	// OutcomeUnknown: a call that must not be repeated may have reached a third party, and no
+	// answer came back (the worker stopped, or the call timed out): it may or may not have
+	// taken effect, and it was not sent again.
+	OutcomeUnknown Outcome = "unknown"
 )
 
 // Valid reports whether o is one of the outcomes above.
 func (o Outcome) Valid() bool {
 	switch o {
-	case OutcomeStarted, OutcomeSucceeded, OutcomeDenied, OutcomeInvalid, OutcomeFailed, OutcomeRejected, OutcomeExpired:
+	case OutcomeStarted, OutcomeSucceeded, OutcomeDenied, OutcomeInvalid, OutcomeFailed, OutcomeRejected, OutcomeExpired, OutcomeUnknown:
 		return true
 	}
 	return false
@@ -90,7 +94,7 @@ type Record struct {
 	Tool       string         `json:"tool"`
 	Domain     string         `json:"domain"`
 	Params     map[string]any `json:"params"`
-	Outcome    Outcome        `json:"outcome" enum:"started,succeeded,denied,invalid,failed,rejected,expired"`
+	Outcome    Outcome        `json:"outcome" enum:"started,succeeded,denied,invalid,failed,rejected,expired,unknown"`
 	Error      string         `json:"error"`
 	Result     any            `json:"result,omitempty"`
 	DurationMS int64          `json:"duration_ms"`
@@ -198,6 +202,22 @@ func (l *Log) Finish(ctx context.Context, id int64, e Entry) error {
 		return fmt.Errorf("finish audit entry: %w", err)
 	}
 	return nil
+}
+
+// Unfinished returns the IDs of the attempts of one tool call (workflow, tool call and tool)
+// that began and never finished, oldest first: attempts whose worker stopped during the call.
+func (l *Log) Unfinished(ctx context.Context, workflowID, toolCallID, tool string) ([]int64, error) {
+	rows, err := l.pool.Query(ctx, `SELECT id FROM audit_log
+		WHERE workflow_id = $1 AND tool_call_id = $2 AND tool = $3 AND outcome = $4 ORDER BY id`,
+		txt(workflowID), txt(toolCallID), txt(tool), string(OutcomeStarted))
+	if err != nil {
+		return nil, fmt.Errorf("query unfinished audit entries: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("query unfinished audit entries: %w", err)
+	}
+	return ids, nil
 }
 
 // row is an Entry redacted and encoded for its columns.
