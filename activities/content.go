@@ -1,10 +1,15 @@
 package activities
 
 import (
+	"cmp"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 
 	"mcp-platform/domains"
+	"mcp-platform/internal/llm"
 	"mcp-platform/internal/redact"
 )
 
@@ -98,4 +103,86 @@ func auditView(out any) any {
 
 func binaryNote(encoded string) string {
 	return "[binary data, " + strconv.Itoa(len(encoded)) + " bytes base64, not kept in the audit log]"
+}
+
+// ContentForLLM is the text a model reads for a tool result made of MCP content blocks: text
+// blocks as the tool wrote them (not re-wrapped in JSON), and a faithful description of every
+// other block (an image's type and size, a link's name and URI, an embedded resource's text);
+// the structured content, as JSON, when no block carries text; and a first line saying so when
+// the tool reported an error. Images themselves reach models that can see them through
+// ContentImages.
+func ContentForLLM(blocks []domains.Content, structured any, isError bool) (string, error) {
+	var parts []string
+	if isError {
+		parts = append(parts, "The tool reported an error:")
+	}
+	hasText := false
+	for _, b := range blocks {
+		str := func(k string) string { s, _ := b[k].(string); return s }
+		switch b["type"] {
+		case domains.ContentText:
+			parts, hasText = append(parts, str("text")), true
+		case domains.ContentImage, domains.ContentAudio:
+			d := fmt.Sprintf("[%s: %s, %d bytes]", b["type"], cmp.Or(str("mimeType"), "unknown type"), base64.StdEncoding.DecodedLen(len(str("data"))))
+			parts = append(parts, d)
+		case domains.ContentResourceLink:
+			d := fmt.Sprintf("[resource link: %s <%s>", cmp.Or(str("title"), str("name")), str("uri"))
+			if m := str("mimeType"); m != "" {
+				d += " (" + m + ")"
+			}
+			if desc := str("description"); desc != "" {
+				d += ": " + desc
+			}
+			parts = append(parts, d+"]")
+		case domains.ContentResource:
+			r, _ := b["resource"].(map[string]any)
+			uri, _ := r["uri"].(string)
+			mime, _ := r["mimeType"].(string)
+			if t, ok := r["text"].(string); ok {
+				parts, hasText = append(parts, fmt.Sprintf("[resource <%s> (%s)]\n%s", uri, cmp.Or(mime, "text"), t)), true
+			} else {
+				blob, _ := r["blob"].(string)
+				parts = append(parts, fmt.Sprintf("[resource <%s> (%s), %d bytes]", uri, cmp.Or(mime, "binary"), base64.StdEncoding.DecodedLen(len(blob))))
+			}
+		default:
+			b, err := json.Marshal(b)
+			if err != nil {
+				return "", err
+			}
+			parts = append(parts, string(b))
+		}
+	}
+	if structured != nil && !hasText {
+		b, err := json.Marshal(structured)
+		if err != nil {
+			return "", err
+		}
+		parts = append(parts, string(b))
+	}
+	return strings.Join(parts, "\n"), nil
+}
+
+// ContentImages returns the image blocks of stored tool content (a []domains.Content, or the
+// []any a stored message decodes to) as images a model can be shown.
+func ContentImages(v any) []llm.Image {
+	var blocks []map[string]any
+	switch x := v.(type) {
+	case []domains.Content:
+		blocks = x
+	case []any:
+		for _, e := range x {
+			if m, ok := e.(map[string]any); ok {
+				blocks = append(blocks, m)
+			}
+		}
+	}
+	var out []llm.Image
+	for _, b := range blocks {
+		mime, _ := b["mimeType"].(string)
+		data, _ := b["data"].(string)
+		if b["type"] == domains.ContentImage && data != "" && mime != "" {
+			out = append(out, llm.Image{MIMEType: mime, Data: data})
+		}
+	}
+	return out
 }

@@ -283,6 +283,7 @@ func (t *chatTurn) execute(ctx workflow.Context, call toolcall.PlannedCall, appr
 		return out
 	}
 	out.Status, out.Output, out.Redacted = "ok", res.Output, res.Redacted
+	out.Content, out.IsError = res.Content, res.IsError
 	return out
 }
 

@@ -56,8 +56,10 @@ type Adapter struct {
 	mu      sync.Mutex
 	session *mcp.ClientSession
 	closed  bool
-	// remotes maps namespaced tool names to upstream names, from the last discovery.
-	remotes map[string]string
+	// remotes maps namespaced tool names to upstream names, and discovered to the tools, from
+	// the last discovery.
+	remotes    map[string]string
+	discovered map[string]domains.Tool
 }
 
 // New connects to the MCP server of deps.Config.MCP and returns its adapter. It fails when the
@@ -267,7 +269,7 @@ func (a *Adapter) DiscoverTools(ctx context.Context) ([]domains.Tool, error) {
 		}
 	}
 	var tools []domains.Tool
-	remotes := map[string]string{}
+	remotes, discovered := map[string]string{}, map[string]domains.Tool{}
 	for up, err := range s.Tools(ctx, nil) {
 		if err != nil {
 			if transportFailure(ctx, err) {
@@ -283,6 +285,7 @@ func (a *Adapter) DiscoverTools(ctx context.Context) ([]domains.Tool, error) {
 			return nil, fmt.Errorf("upstream tools %q and %q of domain %s both become %q: declare one of them in the domain's tools with another name and remote: <upstream name>", other, up.Name, a.cfg.Name, t.Name)
 		}
 		remotes[t.Name] = up.Name
+		discovered[t.Name] = t
 		tools = append(tools, t)
 	}
 	for _, t := range a.cfg.Tools {
@@ -292,7 +295,7 @@ func (a *Adapter) DiscoverTools(ctx context.Context) ([]domains.Tool, error) {
 	}
 	sort.Slice(tools, func(i, j int) bool { return tools[i].Name < tools[j].Name })
 	a.mu.Lock()
-	a.remotes = remotes
+	a.remotes, a.discovered = remotes, discovered
 	a.mu.Unlock()
 	return tools, nil
 }
@@ -416,6 +419,20 @@ func (a *Adapter) remote(tool string) string {
 	return strings.TrimPrefix(tool, a.cfg.Name+".")
 }
 
+// tool returns the namespaced tool: the configuration's (the worker merges the discovered
+// tools into it), else the last discovery's, else nil.
+func (a *Adapter) tool(name string) *domains.Tool {
+	if t := a.cfg.Tool(name); t != nil {
+		return t
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if t, ok := a.discovered[name]; ok {
+		return &t
+	}
+	return nil
+}
+
 // Call calls the upstream tool behind call.Tool with call.Args, passing the idempotency key in
 // the request's _meta under IdempotencyMetaKey, and returns the upstream's answer as a
 // *domains.Result: content blocks, structuredContent and isError unchanged. Errors: CodeInvalid
@@ -446,7 +463,7 @@ func (a *Adapter) Call(ctx context.Context, call domains.Call) (any, error) {
 			if errors.Is(err, mcp.ErrSessionMissing) && attempt == 0 {
 				continue
 			}
-			if a.cfg.AtMostOnce(a.cfg.Tool(call.Tool)) && maySent(err) {
+			if a.cfg.AtMostOnce(a.tool(call.Tool)) && maySent(err) {
 				return nil, &domains.Error{Code: domains.CodeOutcomeUnknown, Err: err, Message: fmt.Sprintf(
 					"the call of %s may have reached the %s MCP server, but no answer came back; it is not sent again because the tool may not be safe to repeat: check in %s whether it took effect", call.Tool, a.cfg.Name, a.cfg.Name)}
 			}
