@@ -4,6 +4,7 @@ import type { Principal, ToolInfo } from '../api/types'
 import type { ToolCallView, ToolStatus } from '../chat/state'
 import { duration } from '../lib/format'
 import { ApprovalCard, type Decision } from './ApprovalCard'
+import { ContentView } from './ContentView'
 import { ResultView } from './ResultView'
 import type { ApprovalView } from '../chat/state'
 
@@ -120,7 +121,14 @@ export function ToolCard({ call: c, me, tool, onDecide }: ToolCardProps) {
         </p>
       )}
       {showApproval && c.approval && <ApprovalCard approval={c.approval} me={me} onDecide={onDecide} tool={tool} />}
-      {c.status === 'ok' && c.output !== undefined && (
+      {c.status === 'ok' && c.content && c.content.length > 0 && (
+        <details className="tool-result" open>
+          <summary>{c.isError ? 'The tool reported an error' : 'Result'}</summary>
+          <ContentView blocks={c.content} tool={c.tool} />
+          {c.redacted && <p className="tool-note">Some values are hidden because your role may not see them.</p>}
+        </details>
+      )}
+      {c.status === 'ok' && !c.content?.length && c.output !== undefined && c.output !== null && (
         <details className="tool-result" open>
           <summary>Result</summary>
           <ResultView value={c.output} label={`Result of ${c.tool}`} />
