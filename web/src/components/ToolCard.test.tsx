@@ -69,6 +69,13 @@ describe('ToolCard', () => {
     expect(screen.getByText('Resource 2 text')).toBeInTheDocument()
   })
 
+  it('says when the outcome of a call is unknown', () => {
+    render(<ToolCard call={call({ tool: 'notes.append_note', domain: 'notes', status: 'error', errorType: 'outcome_unknown', error: 'check in notes whether it took effect' })} me={alice} />)
+    expect(screen.getByRole('article', { name: 'Tool call notes.append_note: Outcome unknown' })).toHaveTextContent(
+      'It is not known whether this call took effect: it may have reached NOTES, and it was not sent again. Check in notes whether it took effect.',
+    )
+  })
+
   it('does not render an image block of another media type as an image', () => {
     render(<ToolCard call={call({ status: 'ok', content: [{ type: 'image', data: 'PHN2Zz4=', mimeType: 'text/html' }] })} me={alice} />)
     expect(screen.queryByRole('img')).not.toBeInTheDocument()

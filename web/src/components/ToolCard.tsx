@@ -26,6 +26,7 @@ const errorTypeLabel: Record<string, string> = {
   conflict: 'Conflict',
   unavailable: 'Unavailable',
   timeout: 'Timed out',
+  outcome_unknown: 'Outcome unknown',
 }
 
 /** explain says in plain words why a call did not succeed. */
@@ -51,6 +52,8 @@ export function explain(c: ToolCallView): string {
           return `Nothing was found.${detail}`
         case 'conflict':
           return `The system refused the change because of a conflict.${detail}`
+        case 'outcome_unknown':
+          return `It is not known whether this call took effect: it may have reached ${c.domain ? c.domain.toUpperCase() : 'the system'}, and it was not sent again.${detail}`
         case 'unavailable':
         case 'timeout':
           return `${c.domain ? c.domain.toUpperCase() : 'The system'} did not answer in time.${detail}`
