@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -41,7 +42,11 @@ permissions:
 type notesServer struct {
 	calls   atomic.Int32
 	release chan struct{}
+	once    sync.Once
 }
+
+// answer lets stalled calls return.
+func (n *notesServer) answer() { n.once.Do(func() { close(n.release) }) }
 
 func startNotes(t *testing.T) (*notesServer, string) {
 	t.Helper()
@@ -68,7 +73,7 @@ func startNotes(t *testing.T) (*notesServer, string) {
 		})
 	srv := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, nil))
 	t.Cleanup(func() {
-		close(n.release)
+		n.answer()
 		srv.Close()
 	})
 	return n, srv.URL
@@ -118,6 +123,7 @@ func TestAtMostOnce(t *testing.T) {
 		for _, r := range page.Records {
 			require.Equal(t, audit.OutcomeUnknown, r.Outcome, "both attempts are audited as unknown: %+v", r)
 		}
+		up.answer() // let the abandoned call end, so its session can close
 	})
 
 	t.Run("OK a read-only tool's content passes through, redacted", func(t *testing.T) {
