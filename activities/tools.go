@@ -179,17 +179,18 @@ func (x *ToolExecutor) ExecuteTool(ctx context.Context, in ExecuteToolInput) (Ex
 }
 
 // unfinished refuses, as OutcomeUnknown, a call that must be sent at most once when an earlier
-// attempt of it began and never finished (its worker stopped during the call): that attempt may
-// have reached the third party, so sending the call again could repeat its side effect. Both
-// attempts are audited as unknown. A failed audit read refuses the call too (fail closed).
+// attempt of it may have reached the third party: one that began and never finished (its worker
+// stopped during the call, or Temporal gave up waiting for it) or that ended as unknown (it timed
+// out). Sending the call again could repeat its side effect. The earlier unfinished attempts and
+// this one are audited as unknown. A failed audit read refuses the call too (fail closed).
 func (x *ToolExecutor) unfinished(ctx context.Context, workflowID, toolCallID, tool string, finish func(audit.Outcome, string, any)) error {
-	ids, err := x.Audit.Unfinished(ctx, workflowID, toolCallID, tool)
+	earlier, ids, err := x.Audit.MayHaveRun(ctx, workflowID, toolCallID, tool)
 	if err != nil {
 		x.Logger.Error("audit read failed; the call does not run", "tool", tool, "error", err)
 		return toolcall.Errorf(toolcall.AuditUnavailable,
 			"the audit log is unavailable, so %s did not run; try again shortly", tool).Temporal()
 	}
-	if len(ids) == 0 {
+	if earlier == 0 {
 		return nil
 	}
 	msg := fmt.Sprintf("an earlier attempt of this call of %s stopped before it answered and may have reached the %s service; "+

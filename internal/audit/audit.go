@@ -204,20 +204,33 @@ func (l *Log) Finish(ctx context.Context, id int64, e Entry) error {
 	return nil
 }
 
-// Unfinished returns the IDs of the attempts of one tool call (workflow, tool call and tool)
-// that began and never finished, oldest first: attempts whose worker stopped during the call.
-func (l *Log) Unfinished(ctx context.Context, workflowID, toolCallID, tool string) ([]int64, error) {
-	rows, err := l.pool.Query(ctx, `SELECT id FROM audit_log
-		WHERE workflow_id = $1 AND tool_call_id = $2 AND tool = $3 AND outcome = $4 ORDER BY id`,
-		txt(workflowID), txt(toolCallID), txt(tool), string(OutcomeStarted))
+// MayHaveRun returns the earlier attempts of one tool call (workflow, tool call and tool) that
+// may have reached the backend without a known result, oldest first: those that began and never
+// finished (their worker stopped, or still runs after its time ran out), and those that ended
+// with OutcomeUnknown. It returns how many there are, and the IDs of the unfinished ones.
+func (l *Log) MayHaveRun(ctx context.Context, workflowID, toolCallID, tool string) (all int, unfinished []int64, err error) {
+	rows, err := l.pool.Query(ctx, `SELECT id, outcome FROM audit_log
+		WHERE workflow_id = $1 AND tool_call_id = $2 AND tool = $3 AND outcome IN ($4, $5) ORDER BY id`,
+		txt(workflowID), txt(toolCallID), txt(tool), string(OutcomeStarted), string(OutcomeUnknown))
 	if err != nil {
-		return nil, fmt.Errorf("query unfinished audit entries: %w", err)
+		return 0, nil, fmt.Errorf("query earlier audit entries: %w", err)
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return nil, fmt.Errorf("query unfinished audit entries: %w", err)
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var outcome string
+		if err := rows.Scan(&id, &outcome); err != nil {
+			return 0, nil, fmt.Errorf("query earlier audit entries: %w", err)
+		}
+		all++
+		if Outcome(outcome) == OutcomeStarted {
+			unfinished = append(unfinished, id)
+		}
 	}
-	return ids, nil
+	if err := rows.Err(); err != nil {
+		return 0, nil, fmt.Errorf("query earlier audit entries: %w", err)
+	}
+	return all, unfinished, nil
 }
 
 // row is an Entry redacted and encoded for its columns.

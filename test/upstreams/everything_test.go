@@ -7,6 +7,7 @@ package upstreams_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -133,6 +135,30 @@ func asWire(t *testing.T, res *mcp.CallToolResult) wire {
 	return w
 }
 
+// clock is the time of day server-everything writes into the resources it makes on each call.
+var clock = regexp.MustCompile(`\d{1,2}:\d{2}:\d{2}\s?[AP]M`)
+
+// steady replaces, in place, the time of day in w's embedded resources (their text, or their
+// base64 blob) by a placeholder: two calls a second apart then compare equal.
+func steady(t *testing.T, w wire) wire {
+	t.Helper()
+	for _, b := range w.Content {
+		r, ok := b["resource"].(map[string]any)
+		if !ok {
+			continue
+		}
+		if text, ok := r["text"].(string); ok {
+			r["text"] = clock.ReplaceAllString(text, "<time>")
+		}
+		if blob, ok := r["blob"].(string); ok {
+			raw, err := base64.StdEncoding.DecodeString(blob)
+			require.NoError(t, err)
+			r["blob"] = base64.StdEncoding.EncodeToString(clock.ReplaceAll(raw, []byte("<time>")))
+		}
+	}
+	return w
+}
+
 // calls are the tools and arguments compared, and what each must hold.
 var calls = []struct {
 	remote string
@@ -209,7 +235,7 @@ func TestServerEverything(t *testing.T) {
 					defer cancel()
 					want, err := up.CallTool(ctx, &mcp.CallToolParams{Name: c.remote, Arguments: c.args})
 					require.NoError(t, err)
-					wantWire := asWire(t, want)
+					wantWire := steady(t, asWire(t, want))
 					var types []string
 					for _, b := range wantWire.Content {
 						types = append(types, b["type"].(string))
@@ -219,7 +245,7 @@ func TestServerEverything(t *testing.T) {
 
 					got, err := client.CallTool(ctx, &mcp.CallToolParams{Name: safe, Arguments: c.args})
 					require.NoError(t, err)
-					require.Equal(t, wantWire, asWire(t, got), "over /mcp")
+					require.Equal(t, wantWire, steady(t, asWire(t, got)), "over /mcp")
 
 					code, _, body := platformtest.Do(t, s.MCP.URL, http.MethodPost, "/execute", token,
 						map[string]any{"tool": safe, "arguments": c.args})
@@ -228,7 +254,7 @@ func TestServerEverything(t *testing.T) {
 					for _, b := range body["content"].([]any) {
 						rest.Content = append(rest.Content, b.(map[string]any))
 					}
-					require.Equal(t, wantWire, rest, "over /execute")
+					require.Equal(t, wantWire, steady(t, rest), "over /execute")
 				})
 			}
 
