@@ -123,7 +123,7 @@ func ContentForLLM(blocks []domains.Content, structured any, isError bool) (stri
 		case domains.ContentText:
 			parts, hasText = append(parts, str("text")), true
 		case domains.ContentImage, domains.ContentAudio:
-			d := fmt.Sprintf("[%s: %s, %d bytes]", b["type"], cmp.Or(str("mimeType"), "unknown type"), base64.StdEncoding.DecodedLen(len(str("data"))))
+			d := fmt.Sprintf("[%s: %s, %d bytes]", b["type"], cmp.Or(str("mimeType"), "unknown type"), decodedSize(str("data")))
 			parts = append(parts, d)
 		case domains.ContentResourceLink:
 			d := fmt.Sprintf("[resource link: %s <%s>", cmp.Or(str("title"), str("name")), str("uri"))
@@ -142,7 +142,7 @@ func ContentForLLM(blocks []domains.Content, structured any, isError bool) (stri
 				parts, hasText = append(parts, fmt.Sprintf("[resource <%s> (%s)]\n%s", uri, cmp.Or(mime, "text"), t)), true
 			} else {
 				blob, _ := r["blob"].(string)
-				parts = append(parts, fmt.Sprintf("[resource <%s> (%s), %d bytes]", uri, cmp.Or(mime, "binary"), base64.StdEncoding.DecodedLen(len(blob))))
+				parts = append(parts, fmt.Sprintf("[resource <%s> (%s), %d bytes]", uri, cmp.Or(mime, "binary"), decodedSize(blob)))
 			}
 		default:
 			b, err := json.Marshal(b)
@@ -160,6 +160,12 @@ func ContentForLLM(blocks []domains.Content, structured any, isError bool) (stri
 		parts = append(parts, string(b))
 	}
 	return strings.Join(parts, "\n"), nil
+}
+
+// decodedSize is the size of the data a base64 string encodes.
+func decodedSize(s string) int {
+	s = strings.TrimRight(s, "=")
+	return base64.RawStdEncoding.DecodedLen(len(s))
 }
 
 // ContentImages returns the image blocks of stored tool content (a []domains.Content, or the
