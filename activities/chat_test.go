@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"mcp-platform/activities"
-	"mcp-platform/domains"
 	"mcp-platform/authz"
+	"mcp-platform/domains"
 	"mcp-platform/internal/audit"
 	"mcp-platform/internal/conversations"
 	"mcp-platform/internal/events"
