@@ -40,8 +40,12 @@ e2e: web/node_modules
 vet:
 	$(GO) vet ./...
 
-test-go:
+test-go: test/upstreams/node_modules
 	$(GO) test -count=1 -timeout 20m ./...
+
+## test/upstreams: the third-party MCP servers (npm, pinned by the lockfile) that test/upstreams onboards
+test/upstreams/node_modules: test/upstreams/package-lock.json
+	cd test/upstreams && npm ci --no-audit --no-fund --loglevel=error
 
 ## openapi: regenerate the committed OpenAPI documents and the web client from the code
 openapi:

@@ -313,6 +313,9 @@ func llmFailure(err error) error {
 // llmMessage turns a stored message into the LLM's form.
 func llmMessage(m conversations.Message) llm.Message {
 	out := llm.Message{Role: llm.Role(m.Role), Content: m.Content, ToolCallID: m.ToolCallID, Name: m.ToolName}
+	if m.Role == conversations.RoleTool {
+		out.Images = ContentImages(m.Data["content"])
+	}
 	for _, c := range m.ToolCalls {
 		args, _ := json.Marshal(c.Arguments)
 		out.ToolCalls = append(out.ToolCalls, llm.ToolCall{ID: c.ID, Name: c.Tool, Arguments: string(args)})
@@ -333,6 +336,10 @@ type ToolOutcome struct {
 	// Redacted is true when the domain's worker masked sensitive fields of Output because the
 	// caller may not see them (ExecuteToolResult.Redacted).
 	Redacted bool `json:"redacted,omitempty"`
+	// Content and IsError are the MCP content blocks and isError of a tool of a domain of kind
+	// mcp (ExecuteToolResult.Content, IsError).
+	Content []domains.Content `json:"content,omitempty"`
+	IsError bool              `json:"is_error,omitempty"`
 }
 
 // SaveToolResultInput records one tool call's outcome in the conversation.
@@ -357,17 +364,31 @@ type SaveToolResultInput struct {
 // without the right sees a sensitive value.
 func (a *ChatActivities) SaveToolResult(ctx context.Context, in SaveToolResultInput) error {
 	o := in.Outcome
-	shown := o.Output
+	shown, blocks := o.Output, o.Content
 	if !a.maySeeSensitive(ctx, in.Principal, in.Assertion, o.Call.Tool) {
-		shown = redact.Value(o.Output, o.Call.Sensitive...)
+		shown, blocks = redact.Value(o.Output, o.Call.Sensitive...), RedactContent(o.Content, o.Call.Sensitive...)
 	}
-	var content any = shown
-	if o.Status != "ok" {
-		content = map[string]any{"error": o.Error, "type": o.Status}
-	}
-	b, err := json.Marshal(content)
-	if err != nil {
-		return fmt.Errorf("encode tool result: %w", err)
+	var text string
+	switch {
+	case o.Status != "ok":
+		b, err := json.Marshal(map[string]any{"error": o.Error, "type": o.Status})
+		if err != nil {
+			return fmt.Errorf("encode tool result: %w", err)
+		}
+		text = string(b)
+	case blocks != nil || o.IsError:
+		// Content blocks are read as the upstream wrote them, not re-wrapped.
+		t, err := ContentForLLM(blocks, shown, o.IsError)
+		if err != nil {
+			return fmt.Errorf("encode tool result: %w", err)
+		}
+		text = t
+	default:
+		b, err := json.Marshal(shown)
+		if err != nil {
+			return fmt.Errorf("encode tool result: %w", err)
+		}
+		text = string(b)
 	}
 	finished := events.ToolFinishedData{
 		ToolCallRef: events.ToolCallRef{Tool: o.Call.Tool, ToolCallID: o.Call.ID, Step: in.Step, Domain: o.Call.Domain, TraceID: telemetry.TraceID(ctx)},
@@ -375,6 +396,8 @@ func (a *ChatActivities) SaveToolResult(ctx context.Context, in SaveToolResultIn
 		DurationMS:  o.DurationMS,
 		Arguments:   o.Call.RedactedArgs(),
 		Output:      shown,
+		Content:     blocks,
+		IsError:     o.IsError,
 		Redacted:    o.Redacted,
 		Error:       o.Error,
 		Approver:    o.Approver,
@@ -387,8 +410,14 @@ func (a *ChatActivities) SaveToolResult(ctx context.Context, in SaveToolResultIn
 	if finished.Redacted {
 		data["redacted"] = true
 	}
-	err = a.Conversations.SaveMessage(ctx, in.ConversationID, conversations.Message{
-		Turn: in.Turn, Seq: MessageSeq(in.Step, in.Index+1), Role: conversations.RoleTool, Content: string(b),
+	if blocks != nil {
+		data["content"] = blocks
+	}
+	if o.IsError {
+		data["is_error"] = true
+	}
+	err := a.Conversations.SaveMessage(ctx, in.ConversationID, conversations.Message{
+		Turn: in.Turn, Seq: MessageSeq(in.Step, in.Index+1), Role: conversations.RoleTool, Content: text,
 		ToolCallID: o.Call.ID, ToolName: o.Call.Tool, ToolStatus: o.Status, Data: data,
 	})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"mcp-platform/activities"
 	"mcp-platform/authz"
+	"mcp-platform/domains"
 	"mcp-platform/internal/audit"
 	"mcp-platform/internal/conversations"
 	"mcp-platform/internal/events"
@@ -297,6 +298,31 @@ func TestSaveToolResult(t *testing.T) {
 		}
 		require.Len(t, f.messages(t, tr), 2, "the user message and one tool message")
 		require.Len(t, f.eventsOf(t, tr, events.TypeToolFinished), 1, "one card for one call")
+	})
+
+	t.Run("OKContentBlocks", func(t *testing.T) {
+		tr := f.startTurn(t, clerk, "show the logo of ABC-123")
+		call := f.plan(t, clerk, tr, "save-content", "shop.get_item", map[string]any{"sku": "ABC-123"})
+		blocks := []domains.Content{
+			{"type": "text", "text": "The logo; the wifi password is hunter22", "annotations": map[string]any{"priority": 1.0}},
+			{"type": "image", "data": "iVBORw0KGgo=", "mimeType": "image/png"},
+		}
+		err := run(chat, chat.SaveToolResult, activities.SaveToolResultInput{
+			ConversationID: tr.ConversationID, Turn: tr.Turn, Step: 1, Index: 0,
+			Outcome: activities.ToolOutcome{Call: call, Status: "ok", Content: blocks}, Principal: clerk,
+		})
+		require.NoError(t, err)
+		m := f.message(t, tr, activities.MessageSeq(1, 1))
+		require.Equal(t, "The logo; the wifi password is [REDACTED]\n[image: image/png, 8 bytes]", m.Content,
+			"the LLM reads the text as written (redacted), not re-wrapped, and a description of the image")
+		shown := []any{
+			map[string]any{"type": "text", "text": "The logo; the wifi password is [REDACTED]", "annotations": map[string]any{"priority": 1.0}},
+			map[string]any{"type": "image", "data": "iVBORw0KGgo=", "mimeType": "image/png"},
+		}
+		require.Equal(t, shown, m.Data["content"], "the tool card gets the blocks")
+		finished := f.eventsOf(t, tr, events.TypeToolFinished)
+		require.Len(t, finished, 1)
+		require.Equal(t, shown, finished[0].Data["content"])
 	})
 
 	t.Run("OKRetryReplacesMessage", func(t *testing.T) {

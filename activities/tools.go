@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -52,8 +53,13 @@ type ExecuteToolInput struct {
 
 // ExecuteToolResult is a successful tool call's result.
 type ExecuteToolResult struct {
-	Tool   string `json:"tool"`
-	Output any    `json:"output"`
+	Tool string `json:"tool"`
+	// Output is the structured result (a domain of kind mcp: its structuredContent, or nil).
+	Output any `json:"output"`
+	// Content are the MCP content blocks of a tool of a domain of kind mcp, in their wire
+	// form, redacted like Output; IsError is the tool's own report that it failed.
+	Content []domains.Content `json:"content,omitempty"`
+	IsError bool              `json:"is_error,omitempty"`
 	// Redacted is true when sensitive fields were masked because the caller may not see them.
 	Redacted   bool  `json:"redacted,omitempty"`
 	DurationMS int64 `json:"duration_ms"`
@@ -127,6 +133,11 @@ func (x *ToolExecutor) ExecuteTool(ctx context.Context, in ExecuteToolInput) (Ex
 		return ExecuteToolResult{}, cerr.Temporal()
 	}
 	tool = checked
+	if x.Domain.AtMostOnce(tool) {
+		if refused := x.unfinished(ctx, info.WorkflowExecution.ID, in.ToolCallID, tool.Name, finish); refused != nil {
+			return ExecuteToolResult{}, refused
+		}
+	}
 	// The audit log fails closed: no attempt record, no execution.
 	id, err := x.Audit.Begin(ctx, entry)
 	if err != nil {
@@ -147,14 +158,55 @@ func (x *ToolExecutor) ExecuteTool(ctx context.Context, in ExecuteToolInput) (Ex
 	if err != nil {
 		return ExecuteToolResult{}, x.failure(ctx, err, tool.Name, info.WorkflowExecution.ID, finish)
 	}
-	finish(audit.OutcomeSucceeded, "", out)
-
-	res := ExecuteToolResult{Tool: tool.Name, Output: out, DurationMS: time.Since(start).Milliseconds()}
+	res := ExecuteToolResult{Tool: tool.Name, Output: out}
+	if r, ok := out.(*domains.Result); ok {
+		res.Output, res.Content, res.IsError = r.Structured, r.Content, r.IsError
+	}
+	if res.IsError {
+		// The tool's own report of a failure is its result, which the caller reads.
+		finish(audit.OutcomeFailed, clip(ContentText(res.Content)), auditView(out))
+	} else {
+		finish(audit.OutcomeSucceeded, "", auditView(out))
+	}
+	res.DurationMS = time.Since(start).Milliseconds()
 	if !x.Authz.Can(in.Principal, domains.ActionReadSensitive, tool.Name) {
-		res.Output = redact.Value(out, x.Domain.Sensitive(tool)...)
-		res.Redacted = masked(out, res.Output)
+		sensitive := x.Domain.Sensitive(tool)
+		shownOut, shownContent := redact.Value(res.Output, sensitive...), RedactContent(res.Content, sensitive...)
+		res.Redacted = masked(res.Output, shownOut) || masked(res.Content, shownContent)
+		res.Output, res.Content = shownOut, shownContent
 	}
 	return res, nil
+}
+
+// unfinished refuses, as OutcomeUnknown, a call that must be sent at most once when an earlier
+// attempt of it may have reached the third party: one that began and never finished (its worker
+// stopped during the call, or Temporal gave up waiting for it) or that ended as unknown (it timed
+// out). Sending the call again could repeat its side effect. The earlier unfinished attempts and
+// this one are audited as unknown. A failed audit read refuses the call too (fail closed).
+func (x *ToolExecutor) unfinished(ctx context.Context, workflowID, toolCallID, tool string, finish func(audit.Outcome, string, any)) error {
+	earlier, ids, err := x.Audit.MayHaveRun(ctx, workflowID, toolCallID, tool)
+	if err != nil {
+		x.Logger.Error("audit read failed; the call does not run", "tool", tool, "error", err)
+		return toolcall.Errorf(toolcall.AuditUnavailable,
+			"the audit log is unavailable, so %s did not run; try again shortly", tool).Temporal()
+	}
+	if earlier == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("an earlier attempt of this call of %s stopped before it answered and may have reached the %s service; "+
+		"it is not sent again because the tool may not be safe to repeat: check in %s whether it took effect", tool, x.Domain.Name, x.Domain.Name)
+	for _, id := range ids {
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		err := x.Audit.Finish(actx, id, audit.Entry{Tool: tool, Outcome: audit.OutcomeUnknown,
+			Error: "the worker stopped during the call; whether it took effect is unknown"})
+		cancel()
+		if err != nil {
+			x.Logger.Error("audit write failed", "tool", tool, "error", err)
+		}
+	}
+	x.Logger.Warn("not repeating a call that may have reached the backend", "tool", tool, "workflow_id", workflowID)
+	finish(audit.OutcomeUnknown, msg, nil)
+	return toolcall.Errorf(toolcall.OutcomeUnknown, "%s", msg).Temporal()
 }
 
 // masked reports whether redaction changed what a caller of the tool sees: out and shown
@@ -213,7 +265,12 @@ func (x *ToolExecutor) failure(ctx context.Context, err error, tool, workflowID 
 	case e.Code != toolcall.Unavailable:
 		x.logResult(ctx, tool, workflowID, e)
 	}
-	finish(audit.OutcomeFailed, de.Message, nil)
+	outcome := audit.OutcomeFailed
+	if e.Code == toolcall.OutcomeUnknown {
+		outcome = audit.OutcomeUnknown
+		x.Logger.Warn("a call that may have reached the backend got no answer; not repeating it", "domain", x.Domain.Name, "tool", tool, "workflow_id", workflowID)
+	}
+	finish(outcome, de.Message, nil)
 	return e.Temporal()
 }
 

@@ -67,16 +67,48 @@ type Tool struct {
 	// Remote is the tool's name on the remote server for a domain of kind mcp (default: the
 	// short name).
 	Remote string `yaml:"remote" json:"remote,omitempty"`
+	// RetrySafe says that sending a call of this tool of a domain of kind mcp twice does no
+	// harm although the upstream does not annotate it idempotent (for example because it does
+	// honour the idempotency key in _meta). Without it such a call is sent at most once: a
+	// retry after an attempt that may have reached the upstream reports the outcome as unknown.
+	RetrySafe bool `yaml:"retry_safe" json:"retry_safe,omitempty"`
+	// Icons are the upstream tool's icons (MCP Icon objects: src, mimeType, sizes, theme), for
+	// a domain of kind mcp; they are discovered, not configured.
+	Icons []map[string]any `yaml:"-" json:"icons,omitempty"`
 }
 
-// Annotations are hints about a tool's behaviour, set by our configuration (never taken from an
-// upstream server) and published to MCP clients.
+// AtMostOnce reports whether a call of tool t of domain c must not be sent to the backend
+// twice: a tool of a third-party MCP server that is neither read-only nor idempotent by its
+// own annotations, unless the configuration says retries are safe. Builtin and http tools
+// honour the idempotency key (or are declared by us), so they may be retried.
+func (c *Config) AtMostOnce(t *Tool) bool {
+	return c.Kind == KindMCP && t != nil && !t.RetrySafe && !t.Annotations.ReadOnly && !t.Annotations.Idempotent
+}
+
+// Annotations are hints about a tool's behaviour, published to MCP clients. For builtin and
+// http tools our configuration sets them; for a tool of a domain of kind mcp they start from
+// the upstream server's own annotations and the configuration can only tighten them (mark a
+// tool destructive, open-world or needing approval, never read-only or idempotent: see
+// Tighten).
 type Annotations struct {
 	ReadOnly         bool `yaml:"read_only" json:"read_only"`
 	Destructive      bool `yaml:"destructive" json:"destructive"`
 	Idempotent       bool `yaml:"idempotent" json:"idempotent"`
 	OpenWorld        bool `yaml:"open_world" json:"open_world"`
 	RequiresApproval bool `yaml:"requires_approval" json:"requires_approval"`
+}
+
+// Tighten returns upstream's annotations made stricter by configured ones: what the remote
+// server says about itself may be narrowed, never widened. A configured destructive tool is
+// no longer read-only; read-only and idempotent can only come from upstream; approval is our
+// own policy.
+func (upstream Annotations) Tighten(configured Annotations) Annotations {
+	out := upstream
+	out.Destructive = upstream.Destructive || configured.Destructive
+	out.OpenWorld = upstream.OpenWorld || configured.OpenWorld
+	out.ReadOnly = upstream.ReadOnly && !configured.Destructive
+	out.RequiresApproval = configured.RequiresApproval
+	return out
 }
 
 // Permission grants a role actions on tools matching patterns ("hr.*", "hr.get_employee").
@@ -106,6 +138,16 @@ type MCPSource struct {
 	Args    []string `yaml:"args" json:"args,omitempty"`
 	// Env names environment variables passed through to the stdio server.
 	Env []string `yaml:"env" json:"env,omitempty"`
+	// Roots are the filesystem or URI roots the platform offers the server (MCP roots/list).
+	// Only a domain that lists roots makes the platform advertise the roots capability: a
+	// server told of a capability asks for it, and one we cannot answer stalls its calls.
+	Roots []Root `yaml:"roots" json:"roots,omitempty"`
+}
+
+// Root is one MCP root: a URI (file:// for a folder) and an optional name.
+type Root struct {
+	URI  string `yaml:"uri" json:"uri"`
+	Name string `yaml:"name" json:"name,omitempty"`
 }
 
 // HTTPSource is an internal REST service whose endpoints are declared as tools.

@@ -30,9 +30,11 @@ type Call struct {
 
 // Adapter executes a domain's tools.
 //
-// Call returns the tool's structured result (a JSON-encodable value, normally an object) or an
-// *Error: CodeNotFound, CodeInvalid, CodeConflict for the caller's mistakes (never retried),
-// CodeUnavailable for transient failures (retried). Any other error is treated as transient.
+// Call returns the tool's structured result (a JSON-encodable value, normally an object), or a
+// *Result for a tool that answers with content blocks, or an *Error: CodeNotFound, CodeInvalid,
+// CodeConflict for the caller's mistakes (never retried), CodeUnavailable for transient failures
+// (retried), CodeOutcomeUnknown when a call that must not be repeated may have run (never
+// retried). Any other error is treated as transient.
 type Adapter interface {
 	Call(ctx context.Context, call Call) (any, error)
 }
@@ -59,6 +61,10 @@ const (
 	CodeDenied      ErrorCode = "denied"      // the caller may not do this
 	CodeUnavailable ErrorCode = "unavailable" // the backend is down or timed out; retried
 	CodeInternal    ErrorCode = "internal"    // a bug or unexpected failure
+	// CodeOutcomeUnknown: the request may have reached a third party that does not honour our
+	// idempotency key, and no answer came back; sending it again could repeat a side effect, so
+	// it is never retried and the caller is told the outcome is unknown.
+	CodeOutcomeUnknown ErrorCode = "outcome_unknown"
 )
 
 // Error is a tool failure with a code and a message that is safe to show to the caller and the

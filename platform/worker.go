@@ -238,8 +238,9 @@ func heartbeat(ctx context.Context, reg *registry.Registry, claim registry.Regis
 	}
 }
 
-// importTools adds the tools a ToolSource discovers to the domain's configuration, keeping any
-// annotations and permissions the configuration declares for them.
+// importTools adds the tools a ToolSource discovers to the domain's configuration, with the
+// upstream annotations tightened by those the configuration declares for them, and the
+// configuration's sensitive fields, timeout, approval policy and retry safety.
 func importTools(ctx context.Context, cfg *domains.Config, src domains.ToolSource) error {
 	found, err := src.DiscoverTools(ctx)
 	if err != nil {
@@ -253,8 +254,10 @@ func importTools(ctx context.Context, cfg *domains.Config, src domains.ToolSourc
 	for _, t := range found {
 		name := cfg.Name + "." + strings.TrimPrefix(t.Name, cfg.Name+".")
 		if d, ok := declared[name]; ok {
-			// Our configuration wins over what the upstream says about itself.
-			t.Annotations, t.SensitiveFields, t.Timeout, t.Approval = d.Annotations, d.SensitiveFields, d.Timeout, d.Approval
+			// What the upstream says about itself can be narrowed by our configuration, never
+			// widened: YAML cannot make a writing tool read-only or idempotent.
+			t.Annotations = t.Annotations.Tighten(d.Annotations)
+			t.SensitiveFields, t.Timeout, t.Approval, t.RetrySafe = d.SensitiveFields, d.Timeout, d.Approval, d.RetrySafe
 			if d.Description != "" {
 				t.Description = d.Description
 			}

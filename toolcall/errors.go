@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"go.temporal.io/sdk/temporal"
@@ -32,6 +33,10 @@ const (
 	AuditUnavailable Code = "audit_unavailable"
 	Rejected         Code = "rejected"
 	Expired          Code = "expired"
+	// OutcomeUnknown: a call that must not be repeated may have reached a third-party server
+	// and no answer came back; it was not sent again, and whether it took effect is unknown.
+	// Never retried.
+	OutcomeUnknown Code = "outcome_unknown"
 
 	NotPending   Code = "not_pending"
 	ArgsMismatch Code = "args_mismatch"
@@ -41,6 +46,11 @@ const (
 
 // NonRetryable lists the Temporal error types of tool activities that must not be retried.
 var NonRetryable = []string{string(Denied), string(Invalid), string(NotFound), string(Conflict)}
+
+// Final reports whether a tool activity that failed with Temporal error type t ended for good
+// with a result its caller reads (the NonRetryable codes, and OutcomeUnknown, which is never
+// retried either), rather than because the backend stayed unavailable.
+func Final(t string) bool { return slices.Contains(NonRetryable, t) || t == string(OutcomeUnknown) }
 
 // HTTPStatus is the REST status of a failure with code c.
 func (c Code) HTTPStatus() int {
@@ -57,6 +67,8 @@ func (c Code) HTTPStatus() int {
 		return http.StatusGatewayTimeout
 	case AuditUnavailable:
 		return http.StatusServiceUnavailable
+	case OutcomeUnknown:
+		return http.StatusBadGateway
 	default:
 		return http.StatusBadGateway
 	}
@@ -146,6 +158,8 @@ func FromDomain(domain string, err error) *Error {
 		return &Error{Code: Conflict, Message: de.Message}
 	case domains.CodeDenied:
 		return &Error{Code: Denied, Message: de.Message}
+	case domains.CodeOutcomeUnknown:
+		return &Error{Code: OutcomeUnknown, Message: de.Message}
 	default:
 		return &Error{Code: Unavailable, Message: de.Message}
 	}
@@ -159,7 +173,7 @@ func FromTemporal(tool, domain, runID string, err error) *Error {
 	if errors.As(err, &appErr) {
 		e := &Error{Code: Code(appErr.Type()), Message: appErr.Message()}
 		switch e.Code {
-		case Denied, NotFound, Conflict, NotPending, ArgsMismatch, NotApprover, OwnRequest, AuditUnavailable:
+		case Denied, NotFound, Conflict, NotPending, ArgsMismatch, NotApprover, OwnRequest, AuditUnavailable, OutcomeUnknown:
 		case Invalid:
 			var d ErrorDetails
 			if appErr.HasDetails() && appErr.Details(&d) == nil {

@@ -287,6 +287,7 @@ func (t *chatTurn) execute(ctx workflow.Context, call toolcall.PlannedCall, appr
 		return out
 	}
 	out.Status, out.Output, out.Redacted = "ok", res.Output, res.Redacted
+	out.Content, out.IsError = res.Content, res.IsError
 	return out
 }
 
@@ -344,7 +345,7 @@ func plural(n int, noun string) string {
 // toolErrorType is the error type of a failed tool activity ("unavailable" after retries).
 func toolErrorType(err error) string {
 	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) && slices.Contains(toolcall.NonRetryable, appErr.Type()) {
+	if errors.As(err, &appErr) && toolcall.Final(appErr.Type()) {
 		return appErr.Type()
 	}
 	return string(toolcall.Unavailable)

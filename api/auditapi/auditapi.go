@@ -21,7 +21,7 @@ var Tag = &huma.Tag{Name: "Audit", Description: "Every tool execution attempt, f
 type auditInput struct {
 	User    string    `query:"user" maxLength:"128" doc:"Only this user's calls"`
 	Tool    string    `query:"tool" maxLength:"100" doc:"Only this tool; a trailing * matches a prefix (hr.*)"`
-	Outcome string    `query:"outcome" enum:"started,succeeded,denied,invalid,failed,rejected,expired" doc:"Only this outcome"`
+	Outcome string    `query:"outcome" enum:"started,succeeded,denied,invalid,failed,rejected,expired,unknown" doc:"Only this outcome"`
 	Since   time.Time `query:"since" doc:"Only calls at or after this time (RFC 3339)"`
 	Until   time.Time `query:"until" doc:"Only calls before this time (RFC 3339)"`
 	Limit   int       `query:"limit" minimum:"1" maximum:"200" default:"50" doc:"Page size"`

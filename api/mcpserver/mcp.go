@@ -147,7 +147,8 @@ func newToolServer(deps Deps, visible []toolcall.Visible) *mcp.Server {
 	return s
 }
 
-// mcpTool publishes a tool with our own annotations (never an upstream's).
+// mcpTool publishes a tool with its annotations (for a tool of a domain of kind mcp: the
+// upstream's, tightened by our configuration), title and icons.
 func mcpTool(e registry.Entry) *mcp.Tool {
 	t := e.Tool
 	destructive, openWorld := t.Annotations.Destructive, t.Annotations.OpenWorld
@@ -174,6 +175,12 @@ func mcpTool(e registry.Entry) *mcp.Tool {
 	}
 	if t.OutputSchema != nil {
 		mt.OutputSchema = t.OutputSchema
+	}
+	for _, ic := range t.Icons {
+		var icon mcp.Icon
+		if b, err := json.Marshal(ic); err == nil && json.Unmarshal(b, &icon) == nil && icon.Source != "" {
+			mt.Icons = append(mt.Icons, icon)
+		}
 	}
 	return mt
 }
@@ -217,12 +224,43 @@ func toolHandler(deps Deps, tool string) mcp.ToolHandler {
 		case StatusRunning:
 			return errorResult(fmt.Sprintf("%s has not finished yet; follow the call with GET /executions/%s on this server.", tool, res.WorkflowID)), nil
 		}
+		out, err := callResult(res)
+		if err != nil {
+			deps.Logger.Error("a tool result could not be encoded for MCP", "tool", tool, "error", err)
+			return errorResult("the tool returned a result that is not JSON"), nil
+		}
+		return out, nil
+	}
+}
+
+// callResult is a tool's result as MCP tools/call answers it. The content blocks of a tool of
+// a domain of kind mcp pass through as the upstream sent them, with its structuredContent and
+// isError; any other tool's structured result is the structured content, with its JSON text as
+// the one text block (for clients that read only content).
+func callResult(res *ExecResult) (*mcp.CallToolResult, error) {
+	if res.Content == nil && !res.IsError {
 		b, err := json.Marshal(res.Output)
 		if err != nil {
-			return errorResult("the tool returned a result that is not JSON"), nil
+			return nil, err
 		}
 		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: string(b)}}, StructuredContent: res.Output}, nil
 	}
+	wire := map[string]any{"content": res.Content, "isError": res.IsError}
+	if res.Content == nil {
+		wire["content"] = []any{}
+	}
+	if res.Output != nil {
+		wire["structuredContent"] = res.Output
+	}
+	b, err := json.Marshal(wire)
+	if err != nil {
+		return nil, err
+	}
+	var out mcp.CallToolResult
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 func errorResult(msg string) *mcp.CallToolResult {

@@ -41,7 +41,9 @@ type ExecuteResponse struct {
 type ExecutionBody struct {
 	Tool       string           `json:"tool" example:"hr.get_employee"`
 	Status     string           `json:"status" enum:"completed,pending_approval,running" doc:"completed with a result; pending_approval while a person decides (approval says what to do); running while it starts or runs"`
-	Result     any              `json:"result,omitempty" doc:"The tool's structured result (matches its output schema)"`
+	Result     any              `json:"result,omitempty" doc:"The tool's structured result (matches its output schema); for a tool of a domain of kind mcp, the upstream's structuredContent"`
+	Content    []ContentBlock   `json:"content,omitempty" doc:"For a tool of a domain of kind mcp: the MCP content blocks the upstream server returned, unchanged (text, image, audio, resource_link, resource, each with its annotations and _meta)"`
+	IsError    bool             `json:"is_error,omitempty" doc:"For a tool of a domain of kind mcp: the upstream tool reported that it failed (MCP isError); content says why"`
 	Redacted   bool             `json:"redacted,omitempty" doc:"True when sensitive fields were masked because the caller may not see them"`
 	DurationMS int64            `json:"duration_ms,omitempty"`
 	WorkflowID string           `json:"workflow_id" doc:"The Temporal run that executes the call"`
@@ -67,6 +69,10 @@ func executionResponse(res *ExecResult) *ExecuteResponse {
 		WorkflowID: res.WorkflowID, FollowURL: "/executions/" + res.WorkflowID}}
 	if res.Status == StatusCompleted {
 		out.Body.Result, out.Body.Redacted, out.Body.DurationMS = res.Output, res.Redacted, res.DurationMS
+		out.Body.IsError = res.IsError
+		for _, c := range res.Content {
+			out.Body.Content = append(out.Body.Content, ContentBlock(c))
+		}
 		return out
 	}
 	out.Status = http.StatusAccepted

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -143,6 +144,11 @@ func (n normalizer) source() error {
 	case domains.KindMCP:
 		if c.MCP == nil || (c.MCP.URL == "") == (c.MCP.Command == "") {
 			return n.fail("mcp", "a domain of kind mcp needs exactly one of mcp.url or mcp.command")
+		}
+		for i, r := range c.MCP.Roots {
+			if u, err := url.Parse(r.URI); err != nil || u.Scheme == "" {
+				return n.fail(fmt.Sprintf("mcp.roots[%d].uri", i), "must be an absolute URI such as file:///srv/data")
+			}
 		}
 	case domains.KindHTTP:
 		if c.HTTP == nil || c.HTTP.BaseURL == "" {

@@ -4,11 +4,20 @@
 // for the upstream tools (DiscoverTools), merges them with the annotations and permissions the
 // domain's YAML declares, and registers them.
 //
-// Annotations are never taken from the upstream server: what a tool may do is our
-// configuration's call, not the remote's claim about itself.
+// Content passes through unchanged: a call returns a *domains.Result with the upstream's content
+// blocks (text, image, audio, resource_link, resource, each with its annotations and _meta),
+// its structuredContent and isError, so that every caller sees what the server answered. Only
+// binary data beyond MaxBinaryContent is left out, with a text block saying so.
+//
+// Tool annotations, titles and icons come from the upstream server; the domain's YAML can only
+// tighten the annotations (domains.Annotations.Tighten). Calls of tools the upstream does not
+// annotate read-only or idempotent are sent at most once (domains.Config.AtMostOnce): when such
+// a call may have reached the server and no answer came, the outcome is reported as unknown
+// (domains.CodeOutcomeUnknown) instead of the call being sent again.
 package mcpkind
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +29,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -51,8 +61,10 @@ type Adapter struct {
 	mu      sync.Mutex
 	session *mcp.ClientSession
 	closed  bool
-	// remotes maps namespaced tool names to upstream names, from the last discovery.
-	remotes map[string]string
+	// remotes maps namespaced tool names to upstream names, and discovered to the tools, from
+	// the last discovery.
+	remotes    map[string]string
+	discovered map[string]domains.Tool
 }
 
 // New connects to the MCP server of deps.Config.MCP and returns its adapter. It fails when the
@@ -71,12 +83,8 @@ func New(ctx context.Context, deps kit.Deps) (domains.Adapter, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	a := &Adapter{
-		cfg:    cfg,
-		logger: logger,
-		client: mcp.NewClient(&mcp.Implementation{Name: "mcp-platform", Version: version.Version}, nil),
-	}
 	src := cfg.MCP
+	a := &Adapter{cfg: cfg, logger: logger, client: newClient(src)}
 	switch {
 	case src.URL != "" && src.Command != "":
 		return nil, fmt.Errorf("mcpkind: domain %s: set mcp.url or mcp.command, not both", cfg.Name)
@@ -98,6 +106,21 @@ func New(ctx context.Context, deps kit.Deps) (domains.Adapter, error) {
 		return nil, fmt.Errorf("mcpkind: domain %s: connect to the MCP server: %w", cfg.Name, err)
 	}
 	return a, nil
+}
+
+// newClient returns the MCP client of src. It advertises the roots capability only when the
+// configuration lists roots, and then answers roots/list with them: a server told the client
+// has roots asks for them, and a request the client cannot answer stalls the server's calls.
+func newClient(src *domains.MCPSource) *mcp.Client {
+	caps := &mcp.ClientCapabilities{}
+	if len(src.Roots) > 0 {
+		caps.RootsV2 = &mcp.RootCapabilities{}
+	}
+	c := mcp.NewClient(&mcp.Implementation{Name: "mcp-platform", Version: version.Version}, &mcp.ClientOptions{Capabilities: caps})
+	for _, r := range src.Roots {
+		c.AddRoots(&mcp.Root{URI: r.URI, Name: r.Name})
+	}
+	return c
 }
 
 func orNone(env string) string {
@@ -237,7 +260,8 @@ func (a *Adapter) Close() error {
 // DiscoverTools lists every tool of the upstream server, following pagination. Each becomes a
 // tool of the domain named by its sanitised upstream name (lower case, anything but [a-z0-9_]
 // replaced by "_"), unless the configuration declares a tool with that upstream name as
-// remote, whose name then wins. Annotations are left unset: the configuration provides them.
+// remote, whose name then wins. Title, icons and annotations are the upstream's (with MCP's
+// defaults for hints it leaves out); the worker then tightens them with the configuration's.
 // It fails when two upstream tools end up with one name, when a name does not start with a
 // letter, when an input schema is not of type object, or when the server cannot be listed.
 func (a *Adapter) DiscoverTools(ctx context.Context) ([]domains.Tool, error) {
@@ -252,7 +276,7 @@ func (a *Adapter) DiscoverTools(ctx context.Context) ([]domains.Tool, error) {
 		}
 	}
 	var tools []domains.Tool
-	remotes := map[string]string{}
+	remotes, discovered := map[string]string{}, map[string]domains.Tool{}
 	for up, err := range s.Tools(ctx, nil) {
 		if err != nil {
 			if transportFailure(ctx, err) {
@@ -268,6 +292,7 @@ func (a *Adapter) DiscoverTools(ctx context.Context) ([]domains.Tool, error) {
 			return nil, fmt.Errorf("upstream tools %q and %q of domain %s both become %q: declare one of them in the domain's tools with another name and remote: <upstream name>", other, up.Name, a.cfg.Name, t.Name)
 		}
 		remotes[t.Name] = up.Name
+		discovered[t.Name] = t
 		tools = append(tools, t)
 	}
 	for _, t := range a.cfg.Tools {
@@ -277,7 +302,7 @@ func (a *Adapter) DiscoverTools(ctx context.Context) ([]domains.Tool, error) {
 	}
 	sort.Slice(tools, func(i, j int) bool { return tools[i].Name < tools[j].Name })
 	a.mu.Lock()
-	a.remotes = remotes
+	a.remotes, a.discovered = remotes, discovered
 	a.mu.Unlock()
 	return tools, nil
 }
@@ -314,14 +339,46 @@ func (a *Adapter) importTool(up *mcp.Tool, declared map[string]string) (domains.
 	if desc == "" {
 		desc = fmt.Sprintf("Tool %s of the %s MCP server.", up.Name, a.cfg.Name)
 	}
+	title := up.Title
+	if title == "" && up.Annotations != nil {
+		title = up.Annotations.Title
+	}
+	var icons []map[string]any
+	for _, ic := range up.Icons {
+		if m, err := schemaMap(ic); err == nil && m != nil {
+			icons = append(icons, m)
+		}
+	}
 	return domains.Tool{
 		Name:         a.cfg.Name + "." + short,
-		Title:        up.Title,
+		Title:        title,
 		Description:  desc,
 		InputSchema:  in,
 		OutputSchema: out,
+		Annotations:  annotations(up.Annotations),
+		Icons:        icons,
 		Remote:       up.Name,
 	}, nil
+}
+
+// annotations reads an upstream tool's hints, with the defaults MCP gives hints that are left
+// out: not read-only, destructive (unless read-only), not idempotent, open-world.
+func annotations(h *mcp.ToolAnnotations) domains.Annotations {
+	out := domains.Annotations{Destructive: true, OpenWorld: true}
+	if h == nil {
+		return out
+	}
+	out.ReadOnly, out.Idempotent = h.ReadOnlyHint, h.IdempotentHint
+	if h.DestructiveHint != nil {
+		out.Destructive = *h.DestructiveHint
+	}
+	if out.ReadOnly {
+		out.Destructive = false
+	}
+	if h.OpenWorldHint != nil {
+		out.OpenWorld = *h.OpenWorldHint
+	}
+	return out
 }
 
 // schemaMap returns a copy of a schema as a map (nil for none).
@@ -369,14 +426,28 @@ func (a *Adapter) remote(tool string) string {
 	return strings.TrimPrefix(tool, a.cfg.Name+".")
 }
 
+// tool returns the namespaced tool: the configuration's (the worker merges the discovered
+// tools into it), else the last discovery's, else nil.
+func (a *Adapter) tool(name string) *domains.Tool {
+	if t := a.cfg.Tool(name); t != nil {
+		return t
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if t, ok := a.discovered[name]; ok {
+		return &t
+	}
+	return nil
+}
+
 // Call calls the upstream tool behind call.Tool with call.Args, passing the idempotency key in
-// the request's _meta under IdempotencyMetaKey and the call's trace context there too (the
-// traceparent, tracestate and baggage keys of MCP's trace-context convention, SEP-414), so
-// that an upstream on any transport, stdio included, joins the trace. It returns the structured content (wrapped as
-// {"result": v} when not an object) or {"text": <the text content>}. Errors: CodeInvalid when
-// the upstream tool reports an error or rejects the arguments, CodeDenied when the server
-// refuses the platform's credentials, CodeUnavailable when it cannot be reached or does not
-// answer in time (the next call connects again).
+// the request's _meta under IdempotencyMetaKey, with the call's trace context there too (the
+// traceparent, tracestate and baggage keys of MCP's trace-context convention, SEP-414), and returns the upstream's answer as a
+// *domains.Result: content blocks, structuredContent and isError unchanged. Errors: CodeInvalid
+// when the server rejects the arguments or the tool, CodeDenied when it refuses the platform's
+// credentials, CodeUnavailable when it cannot be reached or does not answer in time (the next
+// call connects again), and CodeOutcomeUnknown instead of CodeUnavailable when the call may have
+// reached the server and the tool must not be sent twice (domains.Config.AtMostOnce).
 func (a *Adapter) Call(ctx context.Context, call domains.Call) (res any, err error) {
 	remote := a.remote(call.Tool)
 	ctx, span := telemetry.Tracer().Start(ctx, "tools/call "+remote, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
@@ -414,10 +485,23 @@ func (a *Adapter) Call(ctx context.Context, call domains.Call) (res any, err err
 			if errors.Is(err, mcp.ErrSessionMissing) && attempt == 0 {
 				continue
 			}
+			if a.cfg.AtMostOnce(a.tool(call.Tool)) && maySent(err) {
+				return nil, &domains.Error{Code: domains.CodeOutcomeUnknown, Err: err, Message: fmt.Sprintf(
+					"the call of %s may have reached the %s MCP server, but no answer came back; it is not sent again because the tool may not be safe to repeat: check in %s whether it took effect", call.Tool, a.cfg.Name, a.cfg.Name)}
+			}
 			return nil, a.failure(ctx, err)
 		}
 		return result(res)
 	}
+}
+
+// maySent reports whether a failed tools/call may have reached the server: anything but an
+// answer (a JSON-RPC error, a refusal of our credentials, an unknown session) or a connection
+// that was never made.
+func maySent(err error) bool {
+	var we *jsonrpc.Error
+	return !errors.As(err, &we) && !errors.Is(err, errRefused) && !errors.Is(err, mcp.ErrSessionMissing) &&
+		!errors.Is(err, syscall.ECONNREFUSED)
 }
 
 // transportFailure reports whether err means the session is no longer usable, as opposed to
@@ -442,33 +526,73 @@ func (a *Adapter) failure(ctx context.Context, err error) error {
 	}
 }
 
-// result maps a tools/call result to the tool's result.
+// MaxBinaryContent bounds the inline binary data (the base64 "data" of image and audio blocks
+// and "blob" of embedded resources) one result carries, in encoded bytes. A result travels in
+// Temporal's history (whose payloads are limited to 2 MB each) and is stored with the
+// conversation, so a block that would take the result past it is replaced by a text block
+// saying what was left out; everything else of the result passes through.
+const MaxBinaryContent = 1 << 20
+
+// OmittedMetaKey is the _meta key of a text block that stands for a block left out for its
+// size: its type, mimeType and size in encoded bytes.
+const OmittedMetaKey = "mcp-platform/omitted"
+
+// result maps a tools/call result to the tool's result, in the wire form of its blocks.
 func result(res *mcp.CallToolResult) (any, error) {
-	if res.IsError {
-		msg := text(res)
-		if msg == "" {
-			msg = "the tool failed without saying why"
+	out := &domains.Result{Structured: res.StructuredContent, IsError: res.IsError}
+	budget := MaxBinaryContent
+	for _, c := range res.Content {
+		b, err := json.Marshal(c)
+		if err != nil {
+			return nil, domains.Errorf(domains.CodeInternal, "the MCP server returned content that cannot be encoded: %v", err)
 		}
-		return nil, domains.Errorf(domains.CodeInvalid, "%s", clip(msg))
-	}
-	if res.StructuredContent != nil {
-		if m, ok := res.StructuredContent.(map[string]any); ok {
-			return m, nil
+		var block domains.Content
+		if err := json.Unmarshal(b, &block); err != nil {
+			return nil, domains.Errorf(domains.CodeInternal, "the MCP server returned content that is not an object")
 		}
-		return map[string]any{"result": res.StructuredContent}, nil
+		if n := binarySize(block); n > 0 {
+			if n > budget {
+				block = omitted(block, n)
+			} else {
+				budget -= n
+			}
+		}
+		out.Content = append(out.Content, block)
 	}
-	return map[string]any{"text": text(res)}, nil
+	return out, nil
 }
 
-// text joins the text contents of a result.
-func text(res *mcp.CallToolResult) string {
-	var parts []string
-	for _, c := range res.Content {
-		if t, ok := c.(*mcp.TextContent); ok {
-			parts = append(parts, t.Text)
+// binarySize is the size of a block's inline binary data, in encoded bytes.
+func binarySize(block domains.Content) int {
+	if d, ok := block["data"].(string); ok {
+		return len(d)
+	}
+	if r, ok := block["resource"].(map[string]any); ok {
+		if d, ok := r["blob"].(string); ok {
+			return len(d)
 		}
 	}
-	return strings.Join(parts, "\n")
+	return 0
+}
+
+// omitted is the text block that replaces a block whose binary data is too big to carry.
+func omitted(block domains.Content, size int) domains.Content {
+	typ, _ := block["type"].(string)
+	mime, _ := block["mimeType"].(string)
+	if r, ok := block["resource"].(map[string]any); ok {
+		mime, _ = r["mimeType"].(string)
+		if uri, _ := r["uri"].(string); uri != "" {
+			mime += " at " + uri
+		}
+	}
+	text := fmt.Sprintf("[%s content (%s, %d bytes encoded) left out: the platform carries at most %d bytes of binary content per tool result]",
+		typ, cmp.Or(mime, "unknown type"), size, MaxBinaryContent)
+	out := domains.Content{"type": domains.ContentText, "text": text,
+		"_meta": map[string]any{OmittedMetaKey: map[string]any{"type": typ, "mimeType": mime, "size": size}}}
+	if ann, ok := block["annotations"]; ok {
+		out["annotations"] = ann
+	}
+	return out
 }
 
 // maxMessage bounds upstream messages passed on to callers and the LLM.

@@ -2,6 +2,7 @@ package mcpkind_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"net"
 	"net/http"
@@ -50,6 +51,9 @@ type upstream struct {
 	deny  atomic.Bool
 	mu    sync.Mutex
 	metas []map[string]any
+	calls map[string]int
+	// release ends the calls that stall.
+	release chan struct{}
 }
 
 type searchIn struct {
@@ -66,7 +70,7 @@ type pageIn struct {
 }
 
 func newUpstream() *upstream {
-	u := &upstream{}
+	u := &upstream{release: make(chan struct{})}
 	// A small page size makes discovery follow the pagination cursor.
 	u.server = mcp.NewServer(&mcp.Implementation{Name: "wiki", Version: "1.0"}, &mcp.ServerOptions{PageSize: 2})
 	yes := true
@@ -89,6 +93,37 @@ func newUpstream() *upstream {
 		func(ctx context.Context, req *mcp.CallToolRequest, in pageIn) (*mcp.CallToolResult, any, error) {
 			return nil, nil, errors.New("page " + in.ID + " is protected")
 		})
+	mcp.AddTool(u.server, &mcp.Tool{Name: "media", Title: "Media", Description: "Returns one block of every kind.",
+		Icons:       []mcp.Icon{{Source: "https://wiki.example/icon.png", MIMEType: "image/png", Sizes: []string{"48x48"}}},
+		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: new(false)}},
+		func(ctx context.Context, req *mcp.CallToolRequest, in struct{}) (*mcp.CallToolResult, any, error) {
+			return &mcp.CallToolResult{Content: mediaContent(), StructuredContent: map[string]any{"pages": 2}}, nil, nil
+		})
+	mcp.AddTool(u.server, &mcp.Tool{Name: "roots", Description: "Lists the client's roots."},
+		func(ctx context.Context, req *mcp.CallToolRequest, in struct{}) (*mcp.CallToolResult, map[string]any, error) {
+			if req.Session.InitializeParams().Capabilities.RootsV2 == nil {
+				return nil, map[string]any{"advertised": false}, nil
+			}
+			res, err := req.Session.ListRoots(ctx, nil)
+			if err != nil {
+				return nil, nil, err
+			}
+			var uris []string
+			for _, r := range res.Roots {
+				uris = append(uris, r.URI)
+			}
+			return nil, map[string]any{"advertised": true, "uris": uris}, nil
+		})
+	// append_note writes (no annotations: not idempotent) and lookup reads; both block until
+	// release is closed or the call is given up, as a server that received a call and stalls.
+	mcp.AddTool(u.server, &mcp.Tool{Name: "append_note", Description: "Appends a note."},
+		func(ctx context.Context, req *mcp.CallToolRequest, in pageIn) (*mcp.CallToolResult, any, error) {
+			return u.stall(ctx, "append_note")
+		})
+	mcp.AddTool(u.server, &mcp.Tool{Name: "lookup", Description: "Looks a page up.", Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true}},
+		func(ctx context.Context, req *mcp.CallToolRequest, in pageIn) (*mcp.CallToolResult, any, error) {
+			return u.stall(ctx, "lookup")
+		})
 	mcp.AddTool(u.server, &mcp.Tool{Name: "env", Description: "Lists the server's environment variable names."},
 		func(ctx context.Context, req *mcp.CallToolRequest, in struct{}) (*mcp.CallToolResult, map[string]any, error) {
 			var names []string
@@ -99,6 +134,45 @@ func newUpstream() *upstream {
 			return nil, map[string]any{"names": names}, nil
 		})
 	return u
+}
+
+// stall counts a call of tool and waits until release is closed or ctx ends.
+func (u *upstream) stall(ctx context.Context, tool string) (*mcp.CallToolResult, any, error) {
+	u.mu.Lock()
+	if u.calls == nil {
+		u.calls = map[string]int{}
+	}
+	u.calls[tool]++
+	u.mu.Unlock()
+	select {
+	case <-u.release:
+	case <-ctx.Done():
+	}
+	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "done"}}}, nil, nil
+}
+
+func (u *upstream) callsOf(tool string) int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.calls[tool]
+}
+
+// tinyPNG is a 1x1 PNG.
+const tinyPNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+
+// mediaContent is one content block of every MCP type, with annotations and _meta.
+func mediaContent() []mcp.Content {
+	png, _ := base64.StdEncoding.DecodeString(tinyPNG)
+	size := int64(1234)
+	return []mcp.Content{
+		&mcp.TextContent{Text: "Two pages.", Annotations: &mcp.Annotations{Audience: []mcp.Role{"user"}, Priority: 0.5}},
+		&mcp.ImageContent{Data: png, MIMEType: "image/png", Annotations: &mcp.Annotations{Priority: 1}, Meta: mcp.Meta{"alt": "logo"}},
+		&mcp.AudioContent{Data: []byte("RIFF....WAVE"), MIMEType: "audio/wav"},
+		&mcp.ResourceLink{URI: "https://wiki.example/p/1", Name: "p1", Title: "Page 1", MIMEType: "text/html", Size: &size,
+			Annotations: &mcp.Annotations{LastModified: "2026-01-02T03:04:05Z"}},
+		&mcp.EmbeddedResource{Resource: &mcp.ResourceContents{URI: "wiki://p/2", MIMEType: "text/markdown", Text: "# Page 2"}},
+		&mcp.EmbeddedResource{Resource: &mcp.ResourceContents{URI: "wiki://p/2.pdf", MIMEType: "application/pdf", Blob: []byte("%PDF-1.7")}},
+	}
 }
 
 func (u *upstream) record(req *mcp.CallToolRequest) {
@@ -185,6 +259,13 @@ func call(a domains.Adapter, tool string, args map[string]any) (any, error) {
 	return a.Call(ctx, domains.Call{Tool: tool, Args: args, IdempotencyKey: "wf-1/call-1", Subject: "tester"})
 }
 
+func requireResult(tb testing.TB, got any) *domains.Result {
+	tb.Helper()
+	r, ok := got.(*domains.Result)
+	require.True(tb, ok, "a *domains.Result, not %T", got)
+	return r
+}
+
 func names(tools []domains.Tool) []string {
 	out := make([]string, 0, len(tools))
 	for _, t := range tools {
@@ -203,7 +284,7 @@ func TestHTTP(t *testing.T) {
 	t.Run("OK discovers every tool with sanitised names", func(t *testing.T) {
 		tools, err := src2.DiscoverTools(context.Background())
 		require.NoError(t, err)
-		require.Equal(t, []string{"wiki.delete_page", "wiki.env", "wiki.get_page", "wiki.search_pages"}, names(tools))
+		require.Equal(t, []string{"wiki.append_note", "wiki.delete_page", "wiki.env", "wiki.get_page", "wiki.lookup", "wiki.media", "wiki.roots", "wiki.search_pages"}, names(tools))
 		byName := map[string]domains.Tool{}
 		for _, tl := range tools {
 			byName[tl.Name] = tl
@@ -214,8 +295,12 @@ func TestHTTP(t *testing.T) {
 		require.Equal(t, "object", search.InputSchema["type"])
 		require.Contains(t, search.InputSchema["properties"], "query")
 		require.Equal(t, "object", search.OutputSchema["type"])
-		// The upstream says destructive and open world; only our configuration may say so.
-		require.Equal(t, domains.Annotations{}, search.Annotations)
+		// The upstream's annotations are kept; hints it leaves out take MCP's defaults.
+		require.Equal(t, domains.Annotations{Destructive: true, OpenWorld: true}, search.Annotations)
+		require.Equal(t, domains.Annotations{ReadOnly: true, Idempotent: true}, byName["wiki.media"].Annotations)
+		require.Equal(t, "Media", byName["wiki.media"].Title)
+		require.Equal(t, []map[string]any{{"src": "https://wiki.example/icon.png", "mimeType": "image/png", "sizes": []any{"48x48"}}}, byName["wiki.media"].Icons)
+		require.Equal(t, domains.Annotations{Destructive: true, OpenWorld: true}, byName["wiki.append_note"].Annotations, "no annotations: MCP's defaults")
 		require.Equal(t, "get.page", byName["wiki.get_page"].Remote)
 		require.Nil(t, byName["wiki.get_page"].OutputSchema)
 		require.Equal(t, "Delete a page", byName["wiki.delete_page"].Description, "the title stands in for a missing description")
@@ -232,7 +317,47 @@ func TestHTTP(t *testing.T) {
 	t.Run("OK structured result", func(t *testing.T) {
 		got, err := call(a, "wiki.search_pages", map[string]any{"query": "vpn"})
 		require.NoError(t, err)
-		require.Equal(t, map[string]any{"pages": []any{"Onboarding: vpn"}, "count": float64(1)}, got)
+		r := requireResult(t, got)
+		require.Equal(t, map[string]any{"pages": []any{"Onboarding: vpn"}, "count": float64(1)}, r.Structured)
+		require.False(t, r.IsError)
+	})
+
+	t.Run("OK every content block passes through unchanged", func(t *testing.T) {
+		got, err := call(a, "wiki.media", nil)
+		require.NoError(t, err)
+		r := requireResult(t, got)
+		require.Equal(t, map[string]any{"pages": float64(2)}, r.Structured)
+		require.Equal(t, []domains.Content{
+			{"type": "text", "text": "Two pages.", "annotations": map[string]any{"audience": []any{"user"}, "priority": 0.5}},
+			{"type": "image", "data": tinyPNG, "mimeType": "image/png", "annotations": map[string]any{"priority": float64(1)}, "_meta": map[string]any{"alt": "logo"}},
+			{"type": "audio", "data": base64.StdEncoding.EncodeToString([]byte("RIFF....WAVE")), "mimeType": "audio/wav"},
+			{"type": "resource_link", "uri": "https://wiki.example/p/1", "name": "p1", "title": "Page 1", "mimeType": "text/html", "size": float64(1234),
+				"annotations": map[string]any{"lastModified": "2026-01-02T03:04:05Z"}},
+			{"type": "resource", "resource": map[string]any{"uri": "wiki://p/2", "mimeType": "text/markdown", "text": "# Page 2"}},
+			{"type": "resource", "resource": map[string]any{"uri": "wiki://p/2.pdf", "mimeType": "application/pdf", "blob": base64.StdEncoding.EncodeToString([]byte("%PDF-1.7"))}},
+		}, r.Content)
+	})
+
+	t.Run("OK roots are not advertised unless configured", func(t *testing.T) {
+		got, err := call(a, "wiki.roots", nil)
+		require.NoError(t, err)
+		require.Equal(t, map[string]any{"advertised": false}, requireResult(t, got).Structured)
+	})
+
+	t.Run("ErrOutcomeUnknown for a writing tool that got no answer", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		defer cancel()
+		_, err := a.Call(ctx, domains.Call{Tool: "wiki.append_note", Args: map[string]any{"id": "1"}, IdempotencyKey: "wf-2/call-1"})
+		requireCode(t, err, domains.CodeOutcomeUnknown)
+		require.Contains(t, err.Error(), "not sent again")
+		require.Equal(t, 1, u.callsOf("append_note"))
+	})
+
+	t.Run("ErrUnavailable for a read-only tool that got no answer", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		defer cancel()
+		_, err := a.Call(ctx, domains.Call{Tool: "wiki.lookup", Args: map[string]any{"id": "1"}})
+		requireCode(t, err, domains.CodeUnavailable)
 	})
 
 	t.Run("OK idempotency key in the request meta", func(t *testing.T) {
@@ -244,13 +369,16 @@ func TestHTTP(t *testing.T) {
 	t.Run("OK text result", func(t *testing.T) {
 		got, err := call(a, "wiki.get_page", map[string]any{"id": "42"})
 		require.NoError(t, err)
-		require.Equal(t, map[string]any{"text": "# Page 42\nWelcome."}, got)
+		// Plain text stays plain text: two blocks, not one re-wrapped {"text": ...}.
+		require.Equal(t, []domains.Content{{"type": "text", "text": "# Page 42"}, {"type": "text", "text": "Welcome."}}, requireResult(t, got).Content)
 	})
 
-	t.Run("ErrUpstreamToolError", func(t *testing.T) {
-		_, err := call(a, "wiki.delete_page", map[string]any{"id": "7"})
-		requireCode(t, err, domains.CodeInvalid)
-		require.Contains(t, err.Error(), "page 7 is protected")
+	t.Run("OK the upstream tool's own error is its result", func(t *testing.T) {
+		got, err := call(a, "wiki.delete_page", map[string]any{"id": "7"})
+		require.NoError(t, err)
+		r := requireResult(t, got)
+		require.True(t, r.IsError)
+		require.Equal(t, []domains.Content{{"type": "text", "text": "page 7 is protected"}}, r.Content)
 	})
 
 	t.Run("ErrCredentialsRefused", func(t *testing.T) {
@@ -282,10 +410,52 @@ func TestConfiguredRemote(t *testing.T) {
 	t.Run("OK the configured name wins", func(t *testing.T) {
 		tools, err := a.(domains.ToolSource).DiscoverTools(context.Background())
 		require.NoError(t, err)
-		require.Equal(t, []string{"wiki.delete_page", "wiki.env", "wiki.find", "wiki.get_page"}, names(tools))
+		require.Equal(t, []string{"wiki.append_note", "wiki.delete_page", "wiki.env", "wiki.find", "wiki.get_page", "wiki.lookup", "wiki.media", "wiki.roots"}, names(tools))
 		got, err := call(a, "wiki.find", map[string]any{"query": "q"})
 		require.NoError(t, err)
-		require.Equal(t, float64(1), got.(map[string]any)["count"])
+		require.Equal(t, float64(1), requireResult(t, got).Structured.(map[string]any)["count"])
+	})
+}
+
+func TestRoots(t *testing.T) {
+	u := newUpstream()
+	srv := serve(t, u, "")
+	src := &domains.MCPSource{URL: srv.URL, BearerTokenEnv: "WIKI_TOKEN", Roots: []domains.Root{{URI: "file:///srv/wiki", Name: "wiki"}}}
+	a := newAdapter(t, wikiConfig(t, src), env(map[string]string{"WIKI_TOKEN": testToken}))
+
+	t.Run("OK configured roots are advertised and listed", func(t *testing.T) {
+		got, err := call(a, "wiki.roots", nil)
+		require.NoError(t, err)
+		require.Equal(t, map[string]any{"advertised": true, "uris": []any{"file:///srv/wiki"}}, requireResult(t, got).Structured)
+	})
+}
+
+func TestBinaryContentCap(t *testing.T) {
+	u := newUpstream()
+	big := make([]byte, mcpkind.MaxBinaryContent) // base64 makes it larger than the cap
+	mcp.AddTool(u.server, &mcp.Tool{Name: "photo", Description: "A big photo."},
+		func(ctx context.Context, req *mcp.CallToolRequest, in struct{}) (*mcp.CallToolResult, any, error) {
+			png, _ := base64.StdEncoding.DecodeString(tinyPNG)
+			return &mcp.CallToolResult{Content: []mcp.Content{
+				&mcp.ImageContent{Data: png, MIMEType: "image/png"},
+				&mcp.ImageContent{Data: big, MIMEType: "image/jpeg", Annotations: &mcp.Annotations{Priority: 0.2}},
+			}}, nil, nil
+		})
+	srv := serve(t, u, "")
+	a := newAdapter(t, wikiConfig(t, &domains.MCPSource{URL: srv.URL, BearerTokenEnv: "T"}), env(map[string]string{"T": testToken}))
+
+	t.Run("OK a block past the cap is replaced by a note", func(t *testing.T) {
+		got, err := call(a, "wiki.photo", nil)
+		require.NoError(t, err)
+		r := requireResult(t, got)
+		require.Len(t, r.Content, 2)
+		require.Equal(t, tinyPNG, r.Content[0]["data"], "a small image passes")
+		note := r.Content[1]
+		require.Equal(t, "text", note["type"])
+		require.Contains(t, note["text"], "image content (image/jpeg")
+		require.Contains(t, note["text"], "left out")
+		require.Equal(t, map[string]any{"priority": 0.2}, note["annotations"])
+		require.Equal(t, "image", note["_meta"].(map[string]any)[mcpkind.OmittedMetaKey].(map[string]any)["type"])
 	})
 }
 
@@ -397,14 +567,14 @@ func TestStdio(t *testing.T) {
 		require.Contains(t, names(tools), "wiki.search_pages")
 		got, err := call(a, "wiki.search_pages", map[string]any{"query": "vpn"})
 		require.NoError(t, err)
-		require.Equal(t, float64(1), got.(map[string]any)["count"])
+		require.Equal(t, float64(1), requireResult(t, got).Structured.(map[string]any)["count"])
 	})
 
 	t.Run("OK passes only the listed environment", func(t *testing.T) {
 		got, err := call(a, "wiki.env", nil)
 		require.NoError(t, err)
 		var vars []string
-		for _, v := range got.(map[string]any)["names"].([]any) {
+		for _, v := range requireResult(t, got).Structured.(map[string]any)["names"].([]any) {
 			vars = append(vars, v.(string))
 		}
 		slices.Sort(vars)

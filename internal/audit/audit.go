@@ -34,12 +34,16 @@ const (
 	OutcomeFailed    Outcome = "failed"   // the adapter or backend returned an error
 	OutcomeRejected  Outcome = "rejected" // an approver said no
 	OutcomeExpired   Outcome = "expired"  // nobody decided on the approval in time
+	// OutcomeUnknown: a call that must not be repeated may have reached a third party, and no
+	// answer came back (the worker stopped, or the call timed out): it may or may not have
+	// taken effect, and it was not sent again.
+	OutcomeUnknown Outcome = "unknown"
 )
 
 // Valid reports whether o is one of the outcomes above.
 func (o Outcome) Valid() bool {
 	switch o {
-	case OutcomeStarted, OutcomeSucceeded, OutcomeDenied, OutcomeInvalid, OutcomeFailed, OutcomeRejected, OutcomeExpired:
+	case OutcomeStarted, OutcomeSucceeded, OutcomeDenied, OutcomeInvalid, OutcomeFailed, OutcomeRejected, OutcomeExpired, OutcomeUnknown:
 		return true
 	}
 	return false
@@ -94,7 +98,7 @@ type Record struct {
 	Tool       string         `json:"tool"`
 	Domain     string         `json:"domain"`
 	Params     map[string]any `json:"params"`
-	Outcome    Outcome        `json:"outcome" enum:"started,succeeded,denied,invalid,failed,rejected,expired"`
+	Outcome    Outcome        `json:"outcome" enum:"started,succeeded,denied,invalid,failed,rejected,expired,unknown"`
 	Error      string         `json:"error"`
 	Result     any            `json:"result,omitempty"`
 	DurationMS int64          `json:"duration_ms"`
@@ -234,6 +238,35 @@ func (l *Log) Finish(ctx context.Context, id int64, e Entry) error {
 	}
 	l.final(r, e.Duration)
 	return nil
+}
+
+// MayHaveRun returns the earlier attempts of one tool call (workflow, tool call and tool) that
+// may have reached the backend without a known result, oldest first: those that began and never
+// finished (their worker stopped, or still runs after its time ran out), and those that ended
+// with OutcomeUnknown. It returns how many there are, and the IDs of the unfinished ones.
+func (l *Log) MayHaveRun(ctx context.Context, workflowID, toolCallID, tool string) (all int, unfinished []int64, err error) {
+	rows, err := l.pool.Query(ctx, `SELECT id, outcome FROM audit_log
+		WHERE workflow_id = $1 AND tool_call_id = $2 AND tool = $3 AND outcome IN ($4, $5) ORDER BY id`,
+		txt(workflowID), txt(toolCallID), txt(tool), string(OutcomeStarted), string(OutcomeUnknown))
+	if err != nil {
+		return 0, nil, fmt.Errorf("query earlier audit entries: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var outcome string
+		if err := rows.Scan(&id, &outcome); err != nil {
+			return 0, nil, fmt.Errorf("query earlier audit entries: %w", err)
+		}
+		all++
+		if Outcome(outcome) == OutcomeStarted {
+			unfinished = append(unfinished, id)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, nil, fmt.Errorf("query earlier audit entries: %w", err)
+	}
+	return all, unfinished, nil
 }
 
 // row is an Entry redacted and encoded for its columns.

@@ -311,3 +311,39 @@ func TestQueryBadCursor(t *testing.T) {
 		})
 	}
 }
+
+func TestMayHaveRun(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.New(t)
+	log := audit.New(db.Pool)
+	entry := func(call string) audit.Entry {
+		return audit.Entry{UserID: "u", Tool: "notes.append", WorkflowID: "wf-1", ToolCallID: call}
+	}
+
+	t.Run("OK none for a call without earlier attempts that may have run", func(t *testing.T) {
+		failed := entry("call-1")
+		failed.Outcome = audit.OutcomeFailed
+		_, err := log.Record(ctx, failed)
+		require.NoError(t, err)
+		n, ids, err := log.MayHaveRun(ctx, "wf-1", "call-1", "notes.append")
+		require.NoError(t, err)
+		require.Zero(t, n)
+		require.Empty(t, ids)
+	})
+
+	t.Run("OK unfinished and unknown attempts count; only unfinished ones are listed", func(t *testing.T) {
+		started, err := log.Begin(ctx, entry("call-2"))
+		require.NoError(t, err)
+		unknown := entry("call-2")
+		unknown.Outcome = audit.OutcomeUnknown
+		_, err = log.Record(ctx, unknown)
+		require.NoError(t, err, "the migration allows the unknown outcome")
+		other := entry("call-3")
+		_, err = log.Begin(ctx, other)
+		require.NoError(t, err)
+		n, ids, err := log.MayHaveRun(ctx, "wf-1", "call-2", "notes.append")
+		require.NoError(t, err)
+		require.Equal(t, 2, n)
+		require.Equal(t, []int64{started}, ids)
+	})
+}

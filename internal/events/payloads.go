@@ -83,8 +83,8 @@ type ToolStartedData struct {
 type ToolFinishedData struct {
 	ToolCallRef
 	// Status is "ok" or the error type (a toolcall.Code): denied, invalid, not_found,
-	// conflict, unavailable, timeout, audit_unavailable, rejected, expired.
-	Status string `json:"status" enum:"ok,denied,invalid,not_found,conflict,unavailable,timeout,audit_unavailable,rejected,expired" doc:"ok, or the error type"`
+	// conflict, unavailable, timeout, audit_unavailable, rejected, expired, outcome_unknown.
+	Status string `json:"status" enum:"ok,denied,invalid,not_found,conflict,unavailable,timeout,audit_unavailable,rejected,expired,outcome_unknown" doc:"ok, or the error type"`
 	// DurationMS is how long the call ran.
 	DurationMS int64 `json:"duration_ms" doc:"How long the call ran, in milliseconds"`
 	// Arguments are the call's arguments, redacted; null when they were not a JSON object.
@@ -92,6 +92,11 @@ type ToolFinishedData struct {
 	// Output is the tool's result as the caller may see it: its sensitive fields masked unless
 	// the caller's role may read them (read_sensitive); null when the call failed.
 	Output any `json:"output" doc:"Result of the tool as the caller may see it: sensitive fields masked unless the caller may read them"`
+	// Content are the MCP content blocks of a tool of a domain of kind mcp (text, image, audio,
+	// resource_link, resource), redacted like Output; IsError is that tool's own report that
+	// it failed.
+	Content []map[string]any `json:"content,omitempty" doc:"MCP content blocks of a tool of a domain of kind mcp, as the upstream server returned them (redacted like output)"`
+	IsError bool             `json:"is_error,omitempty" doc:"The upstream MCP tool reported that it failed; content says why"`
 	// Redacted is true when sensitive values of Output were masked because the caller may not see them.
 	Redacted bool `json:"redacted,omitempty" doc:"True when sensitive values of the output were masked because the caller may not see them"`
 	// Error says why the call failed; empty when it succeeded.

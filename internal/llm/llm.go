@@ -42,6 +42,15 @@ type Message struct {
 	ToolCallID string `json:"tool_call_id,omitempty"`
 	// Name is the tool name of a tool result.
 	Name string `json:"name,omitempty"`
+	// Images are the images a tool result holds (MCP image content), for models that can see
+	// them; Content already describes each in words for those that cannot.
+	Images []Image `json:"images,omitempty"`
+}
+
+// Image is an image of a tool result: its media type and base64 data.
+type Image struct {
+	MIMEType string `json:"mime_type"`
+	Data     string `json:"data"`
 }
 
 // ToolDef is a tool offered to the model.

@@ -148,10 +148,30 @@ func (p *openAIProvider) Complete(ctx context.Context, req Request, onDelta func
 	return resp, nil
 }
 
-// openAIMessages converts the conversation to the wire form, with safe tool names.
+// openAIMessages converts the conversation to the wire form, with safe tool names. Chat
+// Completions allows images only in user messages, not in tool results: the images of a run of
+// tool results follow it as one user message of image parts, each introduced by the call it
+// came from (the tool messages themselves describe the images in words).
 func openAIMessages(msgs []Message) []openai.ChatCompletionMessage {
 	out := make([]openai.ChatCompletionMessage, 0, len(msgs))
+	var images []openai.ChatMessagePart
+	flush := func() {
+		if len(images) > 0 {
+			out = append(out, openai.ChatCompletionMessage{Role: string(RoleUser), MultiContent: images})
+			images = nil
+		}
+	}
 	for _, m := range msgs {
+		if m.Role != RoleTool {
+			flush()
+		} else if len(m.Images) > 0 {
+			images = append(images, openai.ChatMessagePart{Type: openai.ChatMessagePartTypeText,
+				Text: fmt.Sprintf("The images returned by tool %s (call %s):", safeToolName(m.Name), m.ToolCallID)})
+			for _, img := range m.Images {
+				images = append(images, openai.ChatMessagePart{Type: openai.ChatMessagePartTypeImageURL,
+					ImageURL: &openai.ChatMessageImageURL{URL: "data:" + img.MIMEType + ";base64," + img.Data, Detail: openai.ImageURLDetailAuto}})
+			}
+		}
 		om := openai.ChatCompletionMessage{Role: string(m.Role), Content: m.Content}
 		for _, c := range m.ToolCalls {
 			args := c.Arguments
@@ -169,6 +189,7 @@ func openAIMessages(msgs []Message) []openai.ChatCompletionMessage {
 		}
 		out = append(out, om)
 	}
+	flush()
 	return out
 }
 

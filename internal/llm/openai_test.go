@@ -415,3 +415,29 @@ func TestProviders(t *testing.T) {
 		})
 	}
 }
+
+func TestOpenAIToolImages(t *testing.T) {
+	t.Run("OK the images of tool results follow them as image parts of a user message", func(t *testing.T) {
+		f := newFake(t, reply{done: true, events: []string{chunk(t, map[string]any{"role": "assistant", "content": "A logo."}, "stop")}})
+		history := []llm.Message{
+			{Role: llm.RoleUser, Content: "Show the logo"},
+			{Role: llm.RoleAssistant, ToolCalls: []llm.ToolCall{
+				{ID: "c1", Name: "every.get_tiny_image", Arguments: `{}`},
+				{ID: "c2", Name: "every.echo", Arguments: `{"message":"x"}`},
+			}},
+			{Role: llm.RoleTool, ToolCallID: "c1", Name: "every.get_tiny_image", Content: "Here it is:\n[image: image/png, 68 bytes]",
+				Images: []llm.Image{{MIMEType: "image/png", Data: "iVBORw0K"}}},
+			{Role: llm.RoleTool, ToolCallID: "c2", Name: "every.echo", Content: "Echo: x"},
+		}
+		_, err := compatible(t, f).Complete(context.Background(), llm.Request{Messages: history}, nil)
+		require.NoError(t, err)
+		msgs := f.requests()[0].Body["messages"].([]any)
+		require.Len(t, msgs, 5)
+		require.Equal(t, map[string]any{"role": "tool", "tool_call_id": "c1", "content": "Here it is:\n[image: image/png, 68 bytes]"}, msgs[2])
+		require.Equal(t, map[string]any{"role": "tool", "tool_call_id": "c2", "content": "Echo: x"}, msgs[3])
+		require.Equal(t, map[string]any{"role": "user", "content": []any{
+			map[string]any{"type": "text", "text": "The images returned by tool every__get_tiny_image (call c1):"},
+			map[string]any{"type": "image_url", "image_url": map[string]any{"url": "data:image/png;base64,iVBORw0K", "detail": "auto"}},
+		}}, msgs[4])
+	})
+}

@@ -146,8 +146,11 @@ func TestOnboardingByConfiguration(t *testing.T) {
 		}
 		_, _, body := platformtest.Do(t, s.MCP.URL, http.MethodGet, "/tools/helpdesk.lookup_ticket", agent, nil)
 		ann := body["annotations"].(map[string]any)
-		require.Equal(t, true, ann["read_only"], "our annotations, not the upstream's destructive hint")
-		require.Equal(t, false, ann["destructive"])
+		// The upstream says the tool is destructive: the YAML may tighten annotations, never
+		// make a tool that writes look read-only or idempotent.
+		require.Equal(t, false, ann["read_only"], "the YAML's read_only cannot override the upstream's destructive hint")
+		require.Equal(t, true, ann["destructive"])
+		require.Equal(t, false, ann["idempotent"])
 	})
 
 	t.Run("OK over MCP", func(t *testing.T) {

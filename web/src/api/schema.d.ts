@@ -840,7 +840,7 @@ export interface components {
             /** Format: int64 */
             id: number;
             /** @enum {string} */
-            outcome: "started" | "succeeded" | "denied" | "invalid" | "failed" | "rejected" | "expired";
+            outcome: "started" | "succeeded" | "denied" | "invalid" | "failed" | "rejected" | "expired" | "unknown";
             params: {
                 [key: string]: unknown;
             };
@@ -927,6 +927,10 @@ export interface components {
             arguments: {
                 [key: string]: unknown;
             } | null;
+            /** @description MCP content blocks of a tool of a domain of kind mcp, as the upstream server returned them (redacted like output) */
+            content?: {
+                [key: string]: unknown;
+            }[] | null;
             /** @description Domain of the tool */
             domain: string;
             /**
@@ -936,6 +940,8 @@ export interface components {
             duration_ms: number;
             /** @description Why the call failed; empty when it succeeded */
             error: string;
+            /** @description The upstream MCP tool reported that it failed; content says why */
+            is_error?: boolean;
             /** @description Result of the tool as the caller may see it: sensitive fields masked unless the caller may read them */
             output: unknown;
             /** @description True when sensitive values of the output were masked because the caller may not see them */
@@ -944,7 +950,7 @@ export interface components {
              * @description ok, or the error type
              * @enum {string}
              */
-            status: "ok" | "denied" | "invalid" | "not_found" | "conflict" | "unavailable" | "timeout" | "audit_unavailable" | "rejected" | "expired";
+            status: "ok" | "denied" | "invalid" | "not_found" | "conflict" | "unavailable" | "timeout" | "audit_unavailable" | "rejected" | "expired" | "outcome_unknown";
             /**
              * Format: int64
              * @description LLM step that asked for the call
@@ -1430,7 +1436,7 @@ export interface operations {
                 /** @description Only this tool; a trailing * matches a prefix (hr.*) */
                 tool?: string;
                 /** @description Only this outcome */
-                outcome?: "started" | "succeeded" | "denied" | "invalid" | "failed" | "rejected" | "expired";
+                outcome?: "started" | "succeeded" | "denied" | "invalid" | "failed" | "rejected" | "expired" | "unknown";
                 /** @description Only calls at or after this time (RFC 3339) */
                 since?: string;
                 /** @description Only calls before this time (RFC 3339) */

@@ -40,6 +40,21 @@ export interface ApprovalView {
   turn?: number
 }
 
+/** One MCP content block, in its wire form. */
+export interface ContentBlock {
+  type: string
+  text?: string
+  data?: string
+  mimeType?: string
+  uri?: string
+  name?: string
+  title?: string
+  description?: string
+  resource?: { uri?: string; mimeType?: string; text?: string; blob?: string }
+  annotations?: { audience?: string[]; priority?: number; lastModified?: string }
+  [key: string]: unknown
+}
+
 /** A tool call of a turn. */
 export interface ToolCallView {
   /** step:id, unique within the turn (LLM call IDs repeat across steps). */
@@ -58,6 +73,10 @@ export interface ToolCallView {
   output?: unknown
   /** Sensitive values of the output were masked because this viewer may not see them. */
   redacted?: boolean
+  /** The MCP content blocks of a tool of a domain of kind mcp, as its server returned them. */
+  content?: ContentBlock[]
+  /** That tool reported that it failed (MCP isError). */
+  isError?: boolean
   approver?: string
   approval?: ApprovalView
   /** The OpenTelemetry trace of the turn, for finding its spans and audit rows. */
@@ -311,6 +330,8 @@ export function fromDetail(detail: ConversationDetail): ChatState {
             error: data.error || undefined,
             durationMs: data.duration_ms,
             output: data.output,
+            content: (data.content as ContentBlock[] | undefined) || undefined,
+            isError: data.is_error || undefined,
             redacted: data.redacted || undefined,
             approver: data.approver || undefined,
             traceId: data.trace_id || c.traceId,
@@ -499,6 +520,8 @@ function applyToolFinished(state: ChatState, e: StreamEventOf<'tool_finished'>):
         error: f.error || undefined,
         durationMs: f.duration_ms ?? c.durationMs,
         output: f.output,
+        content: (f.content as ContentBlock[] | undefined) || undefined,
+        isError: f.is_error || undefined,
         redacted: f.redacted || undefined,
         approver: f.approver || c.approver,
         traceId: f.trace_id || c.traceId,

@@ -44,6 +44,52 @@ describe('ToolCard', () => {
     expect(card).toHaveTextContent('Trace 5b8efff798038103d269b633813fc60c')
   })
 
+  it('shows the content blocks of an MCP tool: text, the image, audio, links and embedded resources', () => {
+    const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=='
+    render(
+      <ToolCard
+        call={call({
+          tool: 'everything.get_tiny_image',
+          domain: 'everything',
+          status: 'ok',
+          output: null,
+          content: [
+            { type: 'text', text: "Here's the image you requested:" },
+            { type: 'image', data: png, mimeType: 'image/png', annotations: { priority: 1 } },
+            { type: 'audio', data: 'UklGRg==', mimeType: 'audio/wav' },
+            { type: 'resource_link', uri: 'https://example.com/r/1', name: 'r1', title: 'Resource 1', description: 'The first' },
+            { type: 'resource_link', uri: 'javascript:alert(1)', name: 'bad' },
+            { type: 'resource', resource: { uri: 'demo://resource/2', mimeType: 'text/plain', text: 'Resource 2 text' } },
+          ],
+        })}
+        me={alice}
+      />,
+    )
+    expect(screen.getByText("Here's the image you requested:")).toBeInTheDocument()
+    const img = screen.getByRole('img', { name: 'Image from everything.get_tiny_image (image/png)' })
+    expect(img).toHaveAttribute('src', `data:image/png;base64,${png}`)
+    expect(screen.getByLabelText('Audio from everything.get_tiny_image (audio/wav)')).toHaveAttribute('src', 'data:audio/wav;base64,UklGRg==')
+    const link = screen.getByRole('link', { name: 'Resource 1' })
+    expect(link).toHaveAttribute('href', 'https://example.com/r/1')
+    expect(link).toHaveAttribute('rel', 'noopener noreferrer')
+    expect(screen.queryByRole('link', { name: /bad|javascript/ })).not.toBeInTheDocument()
+    expect(screen.getByText('javascript:alert(1)')).toBeInTheDocument()
+    expect(screen.getByText('Resource 2 text')).toBeInTheDocument()
+  })
+
+  it('says when the outcome of a call is unknown', () => {
+    render(<ToolCard call={call({ tool: 'notes.append_note', domain: 'notes', status: 'error', errorType: 'outcome_unknown', error: 'check in notes whether it took effect' })} me={alice} />)
+    expect(screen.getByRole('article', { name: 'Tool call notes.append_note: Outcome unknown' })).toHaveTextContent(
+      'It is not known whether this call took effect: it may have reached NOTES, and it was not sent again. Check in notes whether it took effect.',
+    )
+  })
+
+  it('does not render an image block of another media type as an image', () => {
+    render(<ToolCard call={call({ status: 'ok', content: [{ type: 'image', data: 'PHN2Zz4=', mimeType: 'text/html' }] })} me={alice} />)
+    expect(screen.queryByRole('img')).not.toBeInTheDocument()
+    expect(screen.getByText('An image (text/html) that cannot be shown.')).toBeInTheDocument()
+  })
+
   it('explains a denial in plain words', () => {
     render(<ToolCard call={call({ status: 'denied', error: 'bob may not call hr.get_employee' })} me={alice} />)
     expect(screen.getByRole('alert')).toHaveTextContent(

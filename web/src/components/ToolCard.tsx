@@ -4,6 +4,7 @@ import type { Principal, ToolInfo } from '../api/types'
 import type { ToolCallView, ToolStatus } from '../chat/state'
 import { duration } from '../lib/format'
 import { ApprovalCard, type Decision } from './ApprovalCard'
+import { ContentView } from './ContentView'
 import { ResultView } from './ResultView'
 import type { ApprovalView } from '../chat/state'
 
@@ -25,6 +26,7 @@ const errorTypeLabel: Record<string, string> = {
   conflict: 'Conflict',
   unavailable: 'Unavailable',
   timeout: 'Timed out',
+  outcome_unknown: 'Outcome unknown',
 }
 
 /** explain says in plain words why a call did not succeed. */
@@ -50,6 +52,8 @@ export function explain(c: ToolCallView): string {
           return `Nothing was found.${detail}`
         case 'conflict':
           return `The system refused the change because of a conflict.${detail}`
+        case 'outcome_unknown':
+          return `It is not known whether this call took effect: it may have reached ${c.domain ? c.domain.toUpperCase() : 'the system'}, and it was not sent again.${detail}`
         case 'unavailable':
         case 'timeout':
           return `${c.domain ? c.domain.toUpperCase() : 'The system'} did not answer in time.${detail}`
@@ -120,7 +124,14 @@ export function ToolCard({ call: c, me, tool, onDecide }: ToolCardProps) {
         </p>
       )}
       {showApproval && c.approval && <ApprovalCard approval={c.approval} me={me} onDecide={onDecide} tool={tool} />}
-      {c.status === 'ok' && c.output !== undefined && (
+      {c.status === 'ok' && c.content && c.content.length > 0 && (
+        <details className="tool-result" open>
+          <summary>{c.isError ? 'The tool reported an error' : 'Result'}</summary>
+          <ContentView blocks={c.content} tool={c.tool} />
+          {c.redacted && <p className="tool-note">Some values are hidden because your role may not see them.</p>}
+        </details>
+      )}
+      {c.status === 'ok' && !c.content?.length && c.output !== undefined && c.output !== null && (
         <details className="tool-result" open>
           <summary>Result</summary>
           <ResultView value={c.output} label={`Result of ${c.tool}`} />

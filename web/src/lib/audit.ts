@@ -5,7 +5,7 @@ export type AuditQuery = NonNullable<operations['list-audit-records']['parameter
 export type AuditOutcome = NonNullable<AuditQuery['outcome']>
 
 /** OUTCOMES lists every outcome the server records, in the order the filter offers them. */
-export const OUTCOMES: readonly AuditOutcome[] = ['succeeded', 'started', 'denied', 'invalid', 'failed', 'rejected', 'expired']
+export const OUTCOMES: readonly AuditOutcome[] = ['succeeded', 'started', 'denied', 'invalid', 'failed', 'unknown', 'rejected', 'expired']
 
 export const outcomeLabel: Record<AuditOutcome, string> = {
   started: 'Started',
@@ -13,6 +13,7 @@ export const outcomeLabel: Record<AuditOutcome, string> = {
   denied: 'Denied',
   invalid: 'Invalid',
   failed: 'Failed',
+  unknown: 'Outcome unknown',
   rejected: 'Rejected',
   expired: 'Expired',
 }
