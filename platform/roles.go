@@ -208,19 +208,20 @@ func APIHandler(e *Env, s *Services) http.Handler {
 func MCPHandler(e *Env, s *Services) http.Handler {
 	store := approvals.NewStore(e.Pool)
 	_, h := mcpserver.New(mcpserver.Deps{
-		Health:    s.checks(e),
-		Verifier:  s.Verifier,
-		Issuer:    s.Issuer,
-		Catalog:   s.Catalog,
-		Authz:     s.Authz,
-		Audit:     s.Audit,
-		Tools:     s.Tools,
-		Signer:    e.Signer,
-		Executor:  &mcpserver.Executor{Tools: s.Tools, Signer: e.Signer, Temporal: e.Temporal, Approvals: store, Logger: e.Logger},
-		Approvals: store,
-		Temporal:  e.Temporal,
-		Logger:    e.Logger,
-		PublicURL: e.URL(e.Cfg.Server.MCPPort),
+		Health:         s.checks(e),
+		Verifier:       s.Verifier,
+		Issuer:         s.Issuer,
+		Catalog:        s.Catalog,
+		Authz:          s.Authz,
+		Audit:          s.Audit,
+		Tools:          s.Tools,
+		Signer:         e.Signer,
+		Executor:       &mcpserver.Executor{Tools: s.Tools, Signer: e.Signer, Temporal: e.Temporal, Approvals: store, Logger: e.Logger},
+		Approvals:      store,
+		Temporal:       e.Temporal,
+		Logger:         e.Logger,
+		PublicURL:      e.URL(e.Cfg.Server.MCPPort),
+		AllowedOrigins: e.Cfg.Server.MCPOrigins,
 	})
 	return h
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 
@@ -28,8 +29,15 @@ const instructions = "MCP Platform exposes business systems (HR, ERP, DevOps and
 	"Tool names are <domain>__<tool>. You only see the tools your identity may use; every call is " +
 	"authorized, validated and audited, and a failed call returns isError with an explanation you can act on."
 
+// servedMethods are the JSON-RPC methods /mcp answers; any other is "method not found". There
+// are no prompts, resources or completions: the capabilities do not declare them.
+var servedMethods = append([]string{"initialize", "ping", "server/discover", "tools/list", "tools/call",
+	"logging/setLevel", "subscriptions/listen"}, taskMethods...)
+
 // addMCP serves the Model Context Protocol at /mcp (Streamable HTTP, stateless) behind bearer
-// authentication as an OAuth resource server.
+// authentication as an OAuth resource server. Each request is served by a server built for
+// its caller (newToolServer), behind these layers, outermost first: allowed origins and CORS,
+// bearer authentication, and the methods /mcp serves.
 func addMCP(mux *http.ServeMux, deps Deps) {
 	handler := mcp.NewStreamableHTTPHandler(func(r *http.Request) *mcp.Server {
 		p, _ := principalOf(r.Context())
@@ -44,12 +52,12 @@ func addMCP(mux *http.ServeMux, deps Deps) {
 		return &auth.TokenInfo{UserID: p.Subject, Scopes: p.Scopes, Extra: map[string]any{principalExtra: p}}, nil
 	}
 	metadataURL := deps.PublicURL + protectedResourcePath + "/mcp"
-	protected := auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{
+	authenticated := auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{
 		ResourceMetadataURL: metadataURL,
 		// The verifier has already checked the token's expiry.
 		AllowMissingExpiration: true,
-	})(handler)
-	mux.Handle("/mcp", protected)
+	})
+	mux.Handle("/mcp", origins(deps.PublicURL, deps.AllowedOrigins, authenticated(methods(servedMethods, handler))))
 
 	meta := auth.ProtectedResourceMetadataHandler(&oauthex.ProtectedResourceMetadata{
 		Resource:               deps.PublicURL + "/mcp",
@@ -72,16 +80,35 @@ func principalOf(ctx context.Context) (authz.Principal, bool) {
 	return p, ok
 }
 
+// capabilities are what /mcp declares, in initialize and server/discover: tools (whose list
+// changes are not notified: every request is served afresh), logging, and the Tasks extension.
+func capabilities() *mcp.ServerCapabilities {
+	c := &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}, Logging: &mcp.LoggingCapabilities{}}
+	c.AddExtension(tasksExtension, map[string]any{})
+	return c
+}
+
+// cacheable marks what depends on the caller as private: the tool list is the caller's own
+// (their roles and scopes), and changes as domain workers come and go, so it is never fresh.
+func cacheable(_ context.Context, req mcp.Request, c *mcp.Cacheable) {
+	if _, ok := req.(*mcp.ListToolsRequest); ok {
+		c.CacheScope, c.TTLMs = "private", 0
+	}
+}
+
 // newToolServer builds the MCP server one request sees: the tools the principal may use whose
-// domain has a running worker, in name order. Calls to other known tools still reach the
-// executor, so a denied call is refused plainly and audited rather than reported as unknown.
+// domain has a running worker, in name order, and the tasks of the principal's calls. Calls to
+// other known tools still reach the executor, so a denied call is refused plainly and audited
+// rather than reported as unknown.
 func newToolServer(deps Deps, p authz.Principal) *mcp.Server {
 	s := mcp.NewServer(&mcp.Implementation{Name: "mcp-platform", Title: "MCP Platform", Version: version.Version},
-		&mcp.ServerOptions{PageSize: mcpPageSize, Instructions: instructions, Logger: deps.Logger})
-	listed := map[string]bool{}
+		&mcp.ServerOptions{PageSize: mcpPageSize, Instructions: instructions, Logger: deps.Logger,
+			Capabilities: capabilities(), SetCacheable: cacheable})
 	for _, v := range deps.Tools.Visible(p, toolcall.VisibleOptions{LiveOnly: true}) {
-		s.AddTool(mcpTool(v.Entry), toolHandler(deps, p, v.Tool.Name))
-		listed[domains.SafeName(v.Tool.Name)] = true
+		name := v.Tool.Name
+		s.AddTool(mcpTool(v.Entry), func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			return syncCall(ctx, deps, p, name, req.Params.Arguments), nil
+		})
 	}
 	s.AddReceivingMiddleware(func(next mcp.MethodHandler) mcp.MethodHandler {
 		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
@@ -89,16 +116,21 @@ func newToolServer(deps Deps, p authz.Principal) *mcp.Server {
 				return next(ctx, method, req)
 			}
 			params, ok := req.GetParams().(*mcp.CallToolParamsRaw)
-			if !ok || listed[params.Name] {
+			if !ok {
 				return next(ctx, method, req)
 			}
 			name, ok := domains.FromSafeName(params.Name)
 			if _, known := deps.Catalog.Lookup(name); !ok || !known {
 				return next(ctx, method, req)
 			}
-			return toolHandler(deps, p, name)(ctx, &mcp.CallToolRequest{Params: params})
+			ss, _ := req.GetSession().(*mcp.ServerSession)
+			if supportsTasks(params.GetMeta(), ss) {
+				return taskCall(ctx, deps, p, name, params.Arguments)
+			}
+			return syncCall(ctx, deps, p, name, params.Arguments), nil
 		}
 	})
+	addTasks(s, deps.Executor, p)
 	return s
 }
 
@@ -133,41 +165,79 @@ func mcpTool(e registry.Entry) *mcp.Tool {
 	return mt
 }
 
-// toolHandler runs a tools/call through the executor. Tool failures are results with isError
-// and a message the model can act on, not protocol errors.
-func toolHandler(deps Deps, p authz.Principal, tool string) mcp.ToolHandler {
-	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		var args map[string]any
-		if raw := req.Params.Arguments; len(raw) > 0 && string(raw) != "null" {
-			if err := json.Unmarshal(raw, &args); err != nil {
-				return errorResult("the arguments must be a JSON object"), nil
-			}
+// arguments decodes a tools/call's arguments, which must be a JSON object (or absent).
+func arguments(raw json.RawMessage) (map[string]any, *mcp.CallToolResult) {
+	var args map[string]any
+	if len(raw) > 0 && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &args); err != nil {
+			return nil, errorResult("the arguments must be a JSON object")
 		}
-		res, err := deps.Executor.Execute(ctx, p, tool, args)
-		if err != nil {
-			var te *toolcall.Error
-			if errors.As(err, &te) {
-				return errorResult(te.Describe()), nil
-			}
-			return errorResult("the tool call failed"), nil
-		}
-		// A call that has not run has no result of the tool, so it cannot be structured content
-		// matching its output schema: a clear, actionable message instead.
-		switch res.Status {
-		case StatusPendingApproval:
-			r := res.Approval
-			return errorResult(fmt.Sprintf("Approval required: %s has not run. Request %s waits for a person with one of the roles %v (%s); it expires in %s. "+
-				"Follow the call with GET /executions/%s on this server; approvers decide with POST /approvals/%s/decision.",
-				tool, r.ID, r.ApproverRoles, r.Reason, expiresIn(r.ExpiresAt), res.WorkflowID, r.ID)), nil
-		case StatusRunning:
-			return errorResult(fmt.Sprintf("%s has not finished yet; follow the call with GET /executions/%s on this server.", tool, res.WorkflowID)), nil
-		}
-		b, err := json.Marshal(res.Output)
-		if err != nil {
-			return errorResult("the tool returned a result that is not JSON"), nil
-		}
-		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: string(b)}}, StructuredContent: res.Output}, nil
 	}
+	return args, nil
+}
+
+// syncCall runs a tools/call of a client without tasks through the executor. A call that needs
+// approval is answered once its request is recorded, with what to do next.
+func syncCall(ctx context.Context, deps Deps, p authz.Principal, tool string, raw json.RawMessage) *mcp.CallToolResult {
+	args, bad := arguments(raw)
+	if bad != nil {
+		return bad
+	}
+	res, err := deps.Executor.Execute(ctx, p, tool, args)
+	return callResult(tool, res, err)
+}
+
+// taskCall runs a tools/call of a client that supports tasks: a call that needs approval, or
+// that has not finished within taskDetach, is answered with its task (the ToolRun workflow);
+// any other with its result.
+func taskCall(ctx context.Context, deps Deps, p authz.Principal, tool string, raw json.RawMessage) (mcp.Result, error) {
+	args, bad := arguments(raw)
+	if bad != nil {
+		return bad, nil
+	}
+	res, err := deps.Executor.Submit(ctx, p, tool, args, taskDetach)
+	if err != nil || res.Status == StatusCompleted {
+		return callResult(tool, res, err), nil
+	}
+	// The run exists (it was started, and is durable), so tasks/get finds it from now on.
+	run, ferr := deps.Executor.find(ctx, p, res.WorkflowID)
+	if ferr != nil {
+		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "the task was created but cannot be described yet; try tasks/get " + res.WorkflowID}
+	}
+	return newTask(run, res), nil
+}
+
+// callResult is the tools/call result of a call's outcome. Tool failures are results with
+// isError and a message the model can act on, not protocol errors. A call that has not run
+// has no result of the tool, so it cannot be structured content matching its output schema: a
+// clear message says where it stands instead (not an error: nothing failed).
+func callResult(tool string, res *ExecResult, err error) *mcp.CallToolResult {
+	if err != nil {
+		var te *toolcall.Error
+		if errors.As(err, &te) {
+			return errorResult(te.Describe())
+		}
+		return errorResult("the tool call failed")
+	}
+	switch res.Status {
+	case StatusPendingApproval, StatusRunning:
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: pendingText(tool, res)}}}
+	}
+	b, err := json.Marshal(res.Output)
+	if err != nil {
+		return errorResult("the tool returned a result that is not JSON")
+	}
+	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: string(b)}}, StructuredContent: res.Output}
+}
+
+// pendingText says where a call that has not ended stands and how to follow it.
+func pendingText(tool string, res *ExecResult) string {
+	if r := res.Approval; res.Status == StatusPendingApproval && r != nil {
+		return fmt.Sprintf("Approval required: %s has not run. Request %s waits for a person with one of the roles %v (%s); it expires in %s. "+
+			"Follow the call with GET /executions/%s on this server (or tasks/get with that task ID); approvers decide with POST /approvals/%s/decision.",
+			tool, r.ID, r.ApproverRoles, r.Reason, expiresIn(r.ExpiresAt), res.WorkflowID, r.ID)
+	}
+	return fmt.Sprintf("%s has not finished yet; follow the call with GET /executions/%s on this server (or tasks/get with that task ID).", tool, res.WorkflowID)
 }
 
 func errorResult(msg string) *mcp.CallToolResult {

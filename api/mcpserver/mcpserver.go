@@ -39,8 +39,12 @@ type Deps struct {
 	Approvals *approvals.Store
 	Temporal  client.Client
 	Logger    *slog.Logger
-	// PublicURL is how clients reach this server (for OAuth protected-resource metadata).
+	// PublicURL is how clients reach this server (for OAuth protected-resource metadata); its
+	// origin may call /mcp from a browser.
 	PublicURL string
+	// AllowedOrigins are the other browser origins that may call /mcp (CORS); a request with any
+	// other Origin is refused.
+	AllowedOrigins []string
 }
 
 // Spec describes the MCP server's OpenAPI document.

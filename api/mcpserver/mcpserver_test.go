@@ -89,6 +89,9 @@ func (b *backend) Call(_ context.Context, c domains.Call) (any, error) {
 		}
 		b.applied.Add(1)
 		return map[string]any{"ok": true}, nil
+	case "guarded_write":
+		b.applied.Add(1)
+		return map[string]any{"written": c.Args["value"]}, nil
 	}
 	return nil, domains.Errorf(domains.CodeNotFound, "no tool %s", c.Tool)
 }
@@ -115,7 +118,14 @@ func (f *fixture) startDomain(t *testing.T, name string) {
 // runDomain runs a worker for a demo domain named name until the test ends.
 func (f *fixture) runDomain(t *testing.T, name string) {
 	t.Helper()
-	dc, err := domainconfig.Parse(name+".yaml", []byte(fmt.Sprintf(demoYAML, name)))
+	f.runDomainYAML(t, name, demoYAML)
+}
+
+// runDomainYAML runs a worker for a domain named name configured by yaml (a format whose %[1]s
+// is the name) until the test ends.
+func (f *fixture) runDomainYAML(t *testing.T, name, yaml string) {
+	t.Helper()
+	dc, err := domainconfig.Parse(name+".yaml", []byte(fmt.Sprintf(yaml, name)))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
