@@ -29,9 +29,10 @@ const instructions = "MCP Platform exposes business systems (HR, ERP, DevOps and
 	"Tool names are <domain>__<tool>. You only see the tools your identity may use; every call is " +
 	"authorized, validated and audited, and a failed call returns isError with an explanation you can act on."
 
-// servedMethods are the JSON-RPC methods /mcp answers; any other is "method not found". There
-// are no prompts, resources or completions: the capabilities do not declare them.
+// servedMethods are the JSON-RPC methods /mcp answers; any other is "method not found". It has
+// no prompts or resources of its own (the lists are empty) and no completions.
 var servedMethods = append([]string{"initialize", "ping", "server/discover", "tools/list", "tools/call",
+	"prompts/list", "prompts/get", "resources/list", "resources/templates/list", "resources/read",
 	"logging/setLevel", "subscriptions/listen"}, taskMethods...)
 
 // addMCP serves the Model Context Protocol at /mcp (Streamable HTTP, stateless) behind bearer
@@ -80,20 +81,22 @@ func principalOf(ctx context.Context) (authz.Principal, bool) {
 	return p, ok
 }
 
-// capabilities are what /mcp declares, in initialize and server/discover: tools (whose list
-// changes are not notified: every request is served afresh), logging, and the Tasks extension.
+// capabilities are what /mcp declares, in initialize and server/discover: tools, prompts and
+// resources (none of either yet: their lists are empty, and reading an unknown resource is
+// "resource not found"), logging, and the Tasks extension. No list changes are notified: every
+// request is served afresh.
 func capabilities() *mcp.ServerCapabilities {
-	c := &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}, Logging: &mcp.LoggingCapabilities{}}
+	c := &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}, Prompts: &mcp.PromptCapabilities{},
+		Resources: &mcp.ResourceCapabilities{}, Logging: &mcp.LoggingCapabilities{}}
 	c.AddExtension(tasksExtension, map[string]any{})
 	return c
 }
 
-// cacheable marks what depends on the caller as private: the tool list is the caller's own
-// (their roles and scopes), and changes as domain workers come and go, so it is never fresh.
-func cacheable(_ context.Context, req mcp.Request, c *mcp.Cacheable) {
-	if _, ok := req.(*mcp.ListToolsRequest); ok {
-		c.CacheScope, c.TTLMs = "private", 0
-	}
+// cacheable marks every cacheable result private and immediately stale: the tool list is the
+// caller's own (their roles and scopes) and changes as domain workers come and go, and the
+// other lists are served to authenticated callers only.
+func cacheable(_ context.Context, _ mcp.Request, c *mcp.Cacheable) {
+	c.CacheScope, c.TTLMs = "private", 0
 }
 
 // newToolServer builds the MCP server one request sees: the tools the principal may use whose
@@ -125,9 +128,13 @@ func newToolServer(deps Deps, p authz.Principal) *mcp.Server {
 			}
 			ss, _ := req.GetSession().(*mcp.ServerSession)
 			if supportsTasks(params.GetMeta(), ss) {
-				return taskCall(ctx, deps, p, name, params.Arguments)
+				res, err := taskCall(ctx, deps, p, name, params.Arguments)
+				if r, ok := res.(*mcp.CallToolResult); ok {
+					return complete(req, r), err
+				}
+				return res, err
 			}
-			return syncCall(ctx, deps, p, name, params.Arguments), nil
+			return complete(req, syncCall(ctx, deps, p, name, params.Arguments)), nil
 		}
 	})
 	addTasks(s, deps.Executor, p)
@@ -238,6 +245,33 @@ func pendingText(tool string, res *ExecResult) string {
 			tool, r.ID, r.ApproverRoles, r.Reason, expiresIn(r.ExpiresAt), res.WorkflowID, r.ID)
 	}
 	return fmt.Sprintf("%s has not finished yet; follow the call with GET /executions/%s on this server (or tasks/get with that task ID).", tool, res.WorkflowID)
+}
+
+// completeResult is a tools/call result marked resultType "complete", as the 2026-07-28
+// revision wants every final result (the SDK marks the results of the tool handlers it calls;
+// the middleware answers tools/call itself).
+type completeResult struct{ *mcp.CallToolResult }
+
+// MarshalJSON is the result's JSON with "resultType": "complete".
+func (r completeResult) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(r.CallToolResult)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	m["resultType"] = json.RawMessage(`"complete"`)
+	return json.Marshal(m)
+}
+
+// complete marks res complete for a client of the 2026-07-28 revision or later.
+func complete(req mcp.Request, res *mcp.CallToolResult) mcp.Result {
+	if r, ok := req.(*mcp.CallToolRequest); ok && r.ProtocolVersion() >= "2026-07-28" {
+		return completeResult{res}
+	}
+	return res
 }
 
 func errorResult(msg string) *mcp.CallToolResult {

@@ -78,6 +78,9 @@ func (c *rpcClient) call(method string, params map[string]any) (int, map[string]
 	if id, ok := params["taskId"].(string); ok {
 		req.Header.Set("Mcp-Name", id)
 	}
+	if uri, ok := params["uri"].(string); ok {
+		req.Header.Set("Mcp-Name", uri)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(c.t, err)
 	defer resp.Body.Close()
@@ -112,22 +115,30 @@ func TestMCPTasks(t *testing.T) {
 	carl := &rpcClient{t: t, url: endpoint, token: f.Token(t, "carl", "clerk"), tasks: true}
 	olga := f.Token(t, "olga", "officer")
 
-	t.Run("OK server/discover declares tools and the tasks extension, nothing else", func(t *testing.T) {
+	t.Run("OK server/discover declares what is served and the tasks extension", func(t *testing.T) {
 		caps := carl.result("server/discover", nil)["capabilities"].(map[string]any)
 		require.Contains(t, caps["extensions"], "io.modelcontextprotocol/tasks")
-		require.NotContains(t, caps, "prompts")
-		require.NotContains(t, caps, "resources")
 		require.NotContains(t, caps, "tasks", "the 2025-11-25 slot is not used")
-		require.Equal(t, map[string]any{}, caps["tools"], "tool list changes are not notified")
+		require.NotContains(t, caps, "completions")
+		for _, c := range []string{"tools", "prompts", "resources"} {
+			require.Equal(t, map[string]any{}, caps[c], "%s: no list changes notified, no subscriptions", c)
+		}
 	})
 
 	t.Run("OK the tool list is the caller's own: private cache scope", func(t *testing.T) {
 		res := carl.result("tools/list", nil)
 		require.Equal(t, "private", res["cacheScope"])
+		require.Len(t, res["tools"], 2)
 	})
 
-	t.Run("ErrPromptsAndResources are methods not found", func(t *testing.T) {
-		for _, m := range []string{"prompts/list", "resources/list", "completion/complete", "tasks/list"} {
+	t.Run("OK prompts and resources: declared, and empty", func(t *testing.T) {
+		require.Empty(t, carl.result("prompts/list", nil)["prompts"])
+		require.Empty(t, carl.result("resources/list", nil)["resources"])
+		require.Equal(t, float64(-32602), carl.rpcError("resources/read", map[string]any{"uri": "file:///etc/passwd"}))
+	})
+
+	t.Run("ErrUndeclaredMethods are methods not found", func(t *testing.T) {
+		for _, m := range []string{"completion/complete", "tasks/list", "tasks/result", "ping"} {
 			status, out := carl.call(m, nil)
 			require.Equal(t, http.StatusNotFound, status, m)
 			require.Equal(t, float64(-32601), out["error"].(map[string]any)["code"], m)

@@ -66,10 +66,14 @@ func origins(self string, allowed []string, next http.Handler) http.Handler {
 	})
 }
 
+// removedIn20260728 are the methods the 2026-07-28 revision removed (its clients discover
+// instead of initializing, and set a log level per request).
+var removedIn20260728 = []string{"initialize", "ping", "logging/setLevel", "resources/subscribe", "resources/unsubscribe"}
+
 // methods answers a JSON-RPC request for a method /mcp does not serve with the JSON-RPC error
-// -32601 (method not found) instead of the SDK's plain-text HTTP 400: prompts, resources and
-// completions are not offered (the capabilities say so), and neither is anything unknown.
-// served lists the methods that pass.
+// -32601 (method not found) instead of the SDK's plain-text HTTP 400: what the capabilities do
+// not declare (completions, resource subscriptions), what the request's revision removed, and
+// anything unknown. served lists the methods that pass.
 func methods(served []string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || r.Body == nil {
@@ -90,13 +94,17 @@ func methods(served []string, next http.Handler) http.Handler {
 			Method string          `json:"method"`
 		}
 		// Batches, responses, notifications and malformed bodies are the SDK's to judge.
-		if json.Unmarshal(body, &msg) != nil || msg.Method == "" || len(msg.ID) == 0 || slices.Contains(served, msg.Method) ||
-			strings.HasPrefix(msg.Method, "notifications/") {
+		if json.Unmarshal(body, &msg) != nil || msg.Method == "" || len(msg.ID) == 0 || strings.HasPrefix(msg.Method, "notifications/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		current := r.Header.Get("Mcp-Protocol-Version") >= "2026-07-28"
+		if slices.Contains(served, msg.Method) && !(current && slices.Contains(removedIn20260728, msg.Method)) {
 			next.ServeHTTP(w, r)
 			return
 		}
 		status := http.StatusOK
-		if r.Header.Get("Mcp-Protocol-Version") >= "2026-07-28" {
+		if current {
 			// The 2026-07-28 transport answers an unknown method with 404, as the SDK does.
 			status = http.StatusNotFound
 		}

@@ -68,7 +68,7 @@ func TestOrigins(t *testing.T) {
 
 func TestMethods(t *testing.T) {
 	var body string
-	h := methods([]string{"tools/list"}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := methods([]string{"tools/list", "ping"}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		body = string(b)
 		w.WriteHeader(299)
@@ -86,6 +86,12 @@ func TestMethods(t *testing.T) {
 		msg := `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`
 		require.Equal(t, 299, post(msg, "").Code)
 		require.Equal(t, msg, body)
+	})
+	t.Run("ErrRemovedMethod is -32601 at 2026-07-28 only", func(t *testing.T) {
+		require.Equal(t, 299, post(`{"jsonrpc":"2.0","id":2,"method":"ping"}`, "2025-11-25").Code)
+		w := post(`{"jsonrpc":"2.0","id":3,"method":"ping"}`, "2026-07-28")
+		require.Equal(t, http.StatusNotFound, w.Code)
+		require.Contains(t, w.Body.String(), "-32601")
 	})
 	t.Run("OK notifications and malformed bodies are the handler's", func(t *testing.T) {
 		require.Equal(t, 299, post(`{"jsonrpc":"2.0","method":"notifications/initialized"}`, "").Code)

@@ -11,6 +11,8 @@ package conformance_test
 
 import (
 	"context"
+	"encoding/json"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -65,6 +67,32 @@ func withToken(t *testing.T, target, token string) string {
 	return srv.URL
 }
 
+// logFailures logs each failed or warned check the suite recorded under dir, with its message.
+func logFailures(t *testing.T, dir string) {
+	t.Helper()
+	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.Name() != "checks.json" {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil
+		}
+		var checks []struct {
+			ID, Status, ErrorMessage string
+		}
+		if json.Unmarshal(b, &checks) != nil {
+			return nil
+		}
+		for _, c := range checks {
+			if c.Status == "FAILURE" || c.Status == "WARNING" {
+				t.Logf("%s %s: %s: %s", filepath.Base(filepath.Dir(path)), c.Status, c.ID, c.ErrorMessage)
+			}
+		}
+		return nil
+	})
+}
+
 func TestConformance(t *testing.T) {
 	node, cli := suite(t)
 	s := platformtest.Start(t, platformtest.Options{Domains: map[string]kit.Factory{"hr": hr.New, "devops": devops.New}})
@@ -81,6 +109,9 @@ func TestConformance(t *testing.T) {
 			cmd.Env = append(os.Environ(), "NO_COLOR=1")
 			b, err := cmd.CombinedOutput()
 			t.Logf("conformance --requirements %s:\n%s", revision, b)
+			if err != nil {
+				logFailures(t, out)
+			}
 			require.NoError(t, err, "the suite found failures outside %s (or stale entries in it)", expected)
 		})
 	}
