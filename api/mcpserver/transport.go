@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -28,8 +29,10 @@ const corsExposeHeaders = "Mcp-Session-Id, Mcp-Protocol-Version, WWW-Authenticat
 
 // origins refuses a request whose Origin header is present and neither the server's own origin
 // nor one of allowed, with 403 and a JSON-RPC error (the spec's DNS rebinding protection), and
-// answers CORS for the allowed ones, preflights included. Requests without Origin (non-browser
-// clients) pass.
+// answers CORS for the allowed ones, preflights included. A request that reached the server on
+// a loopback address may also come from a loopback origin (a local tool such as the MCP
+// Inspector on another port); the SDK refuses a non-loopback Host there. Requests without
+// Origin (non-browser clients) pass.
 func origins(self string, allowed []string, next http.Handler) http.Handler {
 	ok := map[string]bool{}
 	if u, err := url.Parse(self); err == nil && u.Host != "" {
@@ -45,7 +48,7 @@ func origins(self string, allowed []string, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if !ok[origin] {
+		if !ok[origin] && !(loopback(origin) && receivedOnLoopback(r)) {
 			writeRPCError(w, http.StatusForbidden, nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest,
 				Message: "Forbidden: origin " + origin + " may not call this server (MCP_ALLOWED_ORIGINS lists the allowed ones)"})
 			return
@@ -69,6 +72,33 @@ func origins(self string, allowed []string, next http.Handler) http.Handler {
 // removedIn20260728 are the methods the 2026-07-28 revision removed (its clients discover
 // instead of initializing, and set a log level per request).
 var removedIn20260728 = []string{"initialize", "ping", "logging/setLevel", "resources/subscribe", "resources/unsubscribe"}
+
+// loopback reports whether origin is http(s) on localhost, 127.0.0.1 or [::1].
+func loopback(origin string) bool {
+	u, err := url.Parse(origin)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return false
+	}
+	switch u.Hostname() {
+	case "localhost", "127.0.0.1", "::1":
+		return true
+	}
+	return false
+}
+
+// receivedOnLoopback reports whether r arrived on a loopback address of this server.
+func receivedOnLoopback(r *http.Request) bool {
+	addr, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	if !ok || addr == nil {
+		return false
+	}
+	host, _, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
 
 // methods answers a JSON-RPC request for a method /mcp does not serve with the JSON-RPC error
 // -32601 (method not found) instead of the SDK's plain-text HTTP 400: what the capabilities do

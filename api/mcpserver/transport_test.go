@@ -1,8 +1,10 @@
 package mcpserver
 
 import (
+	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -41,6 +43,16 @@ func TestOrigins(t *testing.T) {
 			require.Equal(t, o, w.Header().Get("Access-Control-Allow-Origin"))
 			require.Contains(t, w.Header().Get("Access-Control-Expose-Headers"), "Mcp-Session-Id")
 		}
+	})
+	t.Run("OK a loopback origin only on a loopback address", func(t *testing.T) {
+		r := httptest.NewRequest(http.MethodPost, "/mcp", strings.NewReader(`{}`))
+		r.Header.Set("Origin", "http://localhost:6274")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), http.LocalAddrContextKey, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8001})))
+		require.Equal(t, 299, w.Code)
+		w = httptest.NewRecorder()
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), http.LocalAddrContextKey, &net.TCPAddr{IP: net.IPv4(10, 1, 2, 3), Port: 8001})))
+		require.Equal(t, http.StatusForbidden, w.Code)
 	})
 	t.Run("ErrForeignOrigin is 403 with a JSON-RPC error", func(t *testing.T) {
 		w := serve(http.MethodPost, "http://evil.example", nil)
