@@ -339,6 +339,28 @@ func TestMCPEndpoint(t *testing.T) {
 		require.Equal(t, f.Env.URL(f.Env.Cfg.Server.MCPPort)+"/mcp", m["resource"])
 	})
 
+	t.Run("OK a browser's preflight is answered, not 401; a foreign origin is 403", func(t *testing.T) {
+		req, err := http.NewRequest(http.MethodOptions, f.MCP.URL+"/mcp", nil)
+		require.NoError(t, err)
+		req.Header.Set("Origin", "http://localhost:6274")
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "authorization, content-type")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusNoContent, resp.StatusCode)
+		require.Equal(t, "http://localhost:6274", resp.Header.Get("Access-Control-Allow-Origin"))
+
+		req, err = http.NewRequest(http.MethodPost, f.MCP.URL+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
+		require.NoError(t, err)
+		req.Header.Set("Origin", "http://evil.example")
+		req.Header.Set("Authorization", "Bearer "+f.Token(t, "carl", "clerk"))
+		resp, err = http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusForbidden, resp.StatusCode)
+	})
+
 	t.Run("OK list and call with our annotations", func(t *testing.T) {
 		cs := connectMCP(t, f, f.Token(t, "carl", "clerk"))
 		res, err := cs.ListTools(ctx, nil)
