@@ -70,9 +70,11 @@ type backend struct {
 	mu      sync.Mutex
 	seen    map[string]int
 	applied atomic.Int32
+	// release lets slow_write finish.
+	release chan struct{}
 }
 
-func (b *backend) Call(_ context.Context, c domains.Call) (any, error) {
+func (b *backend) Call(ctx context.Context, c domains.Call) (any, error) {
 	switch domains.SafeName(c.Tool)[strings.Index(domains.SafeName(c.Tool), "__")+2:] {
 	case "get_record":
 		id := c.Args["record_id"].(string)
@@ -89,6 +91,13 @@ func (b *backend) Call(_ context.Context, c domains.Call) (any, error) {
 		}
 		b.applied.Add(1)
 		return map[string]any{"ok": true}, nil
+	case "slow_write":
+		select {
+		case <-b.release:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		return map[string]any{"written": c.Args["value"]}, nil
 	case "guarded_write":
 		b.applied.Add(1)
 		return map[string]any{"written": c.Args["value"]}, nil
@@ -104,7 +113,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	s := platformtest.Start(t, platformtest.Options{})
-	return &fixture{Stack: s, backend: &backend{seen: map[string]int{}}}
+	return &fixture{Stack: s, backend: &backend{seen: map[string]int{}, release: make(chan struct{})}}
 }
 
 // startDomain runs a worker for a demo domain named name until the test ends, and waits until

@@ -35,6 +35,11 @@ tools:
       reason: Vault writes need an officer's approval.
     annotations: {destructive: true, idempotent: true, requires_approval: true}
     input_schema: {type: object, additionalProperties: false, properties: {value: {type: integer}}}
+  - name: slow_write
+    description: Writes a value, slowly.
+    annotations: {idempotent: true}
+    timeout: 2m
+    input_schema: {type: object, properties: {value: {type: integer}}}
 `
 
 // rpcClient speaks JSON-RPC to /mcp as a 2026-07-28 client does: every request carries the
@@ -128,7 +133,7 @@ func TestMCPTasks(t *testing.T) {
 	t.Run("OK the tool list is the caller's own: private cache scope", func(t *testing.T) {
 		res := carl.result("tools/list", nil)
 		require.Equal(t, "private", res["cacheScope"])
-		require.Len(t, res["tools"], 2)
+		require.Len(t, res["tools"], 3)
 	})
 
 	t.Run("OK prompts and resources: declared, and empty", func(t *testing.T) {
@@ -177,6 +182,8 @@ func TestMCPTasks(t *testing.T) {
 		other := &rpcClient{t: t, url: endpoint, token: f.Token(t, "cleo", "clerk"), tasks: true}
 		require.Equal(t, float64(-32602), other.rpcError("tasks/get", map[string]any{"taskId": taskID}))
 		require.Equal(t, float64(-32602), other.rpcError("tasks/cancel", map[string]any{"taskId": taskID}))
+		admin := &rpcClient{t: t, url: endpoint, token: f.Token(t, "root", "admin"), tasks: true}
+		require.Equal(t, "input_required", admin.result("tasks/get", map[string]any{"taskId": taskID})["status"], "an admin sees every task")
 	})
 
 	t.Run("ErrNoTasksCapability is -32021 on task methods, and no task from tools/call", func(t *testing.T) {
@@ -216,6 +223,21 @@ func TestMCPTasks(t *testing.T) {
 		}, 30*time.Second, 200*time.Millisecond, "last: %v", got)
 		require.Equal(t, "complete", carl.result("tasks/cancel", map[string]any{"taskId": id})["resultType"])
 		require.Equal(t, 1, auditRows(t, f, "tool = 'vault.guarded_write' AND outcome = 'succeeded'"), "only the approved call ran")
+	})
+
+	t.Run("OK a call still running after a moment becomes a working task, then completes", func(t *testing.T) {
+		res := carl.result("tools/call", map[string]any{"name": "vault__slow_write", "arguments": map[string]any{"value": 3}})
+		require.Equal(t, "task", res["resultType"])
+		require.Equal(t, "working", res["status"])
+		id := res["taskId"].(string)
+		require.Equal(t, "working", carl.result("tasks/get", map[string]any{"taskId": id})["status"])
+		close(f.backend.release)
+		var got map[string]any
+		require.Eventually(t, func() bool {
+			got = carl.result("tasks/get", map[string]any{"taskId": id})
+			return got["status"] == "completed"
+		}, 30*time.Second, 200*time.Millisecond, "last: %v", got)
+		require.Equal(t, map[string]any{"written": float64(3)}, got["result"].(map[string]any)["structuredContent"])
 	})
 
 	t.Run("ErrUnknownTask is -32602", func(t *testing.T) {
