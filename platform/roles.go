@@ -222,6 +222,8 @@ func MCPHandler(e *Env, s *Services) http.Handler {
 		Logger:         e.Logger,
 		PublicURL:      e.URL(e.Cfg.Server.MCPPort),
 		AllowedOrigins: e.Cfg.Server.MCPOrigins,
+		// Dev replaces these with its own authorization server (Issuer is set only there).
+		AuthorizationServers: e.Cfg.JWT.AuthorizationServers(),
 	})
 	return h
 }

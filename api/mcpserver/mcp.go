@@ -12,6 +12,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 
+	"mcp-platform/api/httpapi"
 	"mcp-platform/authz"
 	"mcp-platform/domains"
 	"mcp-platform/domains/registry"
@@ -41,44 +42,22 @@ var servedMethods = append([]string{"initialize", "ping", "server/discover", "to
 // bearer authentication, and the methods /mcp serves.
 func addMCP(mux *http.ServeMux, deps Deps) {
 	handler := mcp.NewStreamableHTTPHandler(func(r *http.Request) *mcp.Server {
-		p, _ := principalOf(r.Context())
+		p, _ := httpapi.PrincipalFrom(r.Context())
 		return newToolServer(deps, p)
 	}, &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true, Logger: deps.Logger})
 
-	verify := func(ctx context.Context, token string, _ *http.Request) (*auth.TokenInfo, error) {
-		p, err := deps.Verifier.Verify(ctx, token)
-		if err != nil {
-			return nil, fmt.Errorf("%w: the bearer token is not valid", auth.ErrInvalidToken)
-		}
-		return &auth.TokenInfo{UserID: p.Subject, Scopes: p.Scopes, Extra: map[string]any{principalExtra: p}}, nil
-	}
 	metadataURL := deps.PublicURL + protectedResourcePath + "/mcp"
-	authenticated := auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{
-		ResourceMetadataURL: metadataURL,
-		// The verifier has already checked the token's expiry.
-		AllowMissingExpiration: true,
-	})
-	mux.Handle("/mcp", origins(deps.PublicURL, deps.AllowedOrigins, authenticated(methods(servedMethods, handler))))
+	mux.Handle("/mcp", origins(deps.PublicURL, deps.AllowedOrigins, requireBearer(deps, metadataURL, methods(servedMethods, handler))))
 
 	meta := auth.ProtectedResourceMetadataHandler(&oauthex.ProtectedResourceMetadata{
 		Resource:               deps.PublicURL + "/mcp",
 		ResourceName:           "MCP Platform tools",
+		AuthorizationServers:   deps.AuthorizationServers,
 		BearerMethodsSupported: []string{"header"},
 		ScopesSupported:        []string{"tools:*"},
 	})
 	mux.Handle("GET "+protectedResourcePath+"/mcp", meta)
 	mux.Handle("GET "+protectedResourcePath, meta)
-}
-
-const principalExtra = "principal"
-
-func principalOf(ctx context.Context) (authz.Principal, bool) {
-	ti := auth.TokenInfoFromContext(ctx)
-	if ti == nil {
-		return authz.Principal{}, false
-	}
-	p, ok := ti.Extra[principalExtra].(authz.Principal)
-	return p, ok
 }
 
 // capabilities are what /mcp declares, in initialize and server/discover: tools, prompts and

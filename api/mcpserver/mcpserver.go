@@ -11,6 +11,7 @@ import (
 
 	"mcp-platform/api/approvalsapi"
 	"mcp-platform/api/auditapi"
+	"mcp-platform/api/devoauth"
 	"mcp-platform/api/httpapi"
 	"mcp-platform/authz"
 	"mcp-platform/domains/registry"
@@ -45,6 +46,10 @@ type Deps struct {
 	// AllowedOrigins are the other browser origins that may call /mcp (CORS); a request with any
 	// other Origin is refused.
 	AllowedOrigins []string
+	// AuthorizationServers are the issuers MCP clients get tokens from, listed in the
+	// protected-resource metadata: the configured identity provider. In dev (Issuer set) the
+	// built-in dev authorization server at PublicURL is used instead.
+	AuthorizationServers []string
 }
 
 // Spec describes the MCP server's OpenAPI document.
@@ -76,6 +81,13 @@ func New(deps Deps) (huma.API, http.Handler) {
 	addDomainRoutes(api, deps)
 	auditapi.Register(api, deps.Audit, deps.Authz, deps.Logger)
 	approvalsapi.Register(api, approvalsapi.Deps{Approvals: deps.Approvals, Temporal: deps.Temporal, Audit: deps.Audit, Logger: deps.Logger, Signer: deps.Signer})
+	if deps.Issuer != nil && deps.PublicURL != "" {
+		as, err := devoauth.New(devoauth.Options{Issuer: deps.PublicURL, Resource: deps.PublicURL + "/mcp", Tokens: deps.Issuer, Logger: deps.Logger})
+		if err == nil {
+			as.Register(mux)
+			deps.AuthorizationServers = []string{as.Issuer()}
+		}
+	}
 	if deps.Verifier != nil && deps.Executor != nil {
 		addMCP(mux, deps)
 	}

@@ -17,9 +17,9 @@ import (
 // protection and CORS, before authentication so that a browser's preflight is answered), then
 // bearer authentication, then methods (JSON-RPC "method not found" for what /mcp does not serve).
 
-// maxPeek bounds how much of a request body methods reads to find the JSON-RPC method; the
+// maxMethodPeek bounds how much of a request body methods reads to find the JSON-RPC method; the
 // MCP handler reads the rest as usual.
-const maxPeek = 4 << 20
+const maxMethodPeek = 4 << 20
 
 // corsAllowMethods are the methods of the Streamable HTTP transport.
 const corsAllowMethods = "GET, POST, DELETE, OPTIONS"
@@ -110,7 +110,7 @@ func methods(served []string, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, maxPeek))
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxMethodPeek))
 		if err != nil {
 			http.Error(w, "could not read the request body", http.StatusBadRequest)
 			return

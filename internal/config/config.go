@@ -125,6 +125,23 @@ type JWT struct {
 	Audience string        `yaml:"audience"`
 	JWKSURL  string        `yaml:"jwks_url"`
 	TokenTTL time.Duration `yaml:"token_ttl"`
+	// AuthorizationServer is the OAuth authorization server (the OIDC issuer URL) that MCP
+	// clients are sent to for tokens; empty means Issuer when that is an https URL. Dev uses its
+	// built-in dev authorization server instead.
+	AuthorizationServer string `yaml:"authorization_server"`
+}
+
+// AuthorizationServers are the issuers the MCP server's protected-resource metadata lists for
+// production: jwt.authorization_server, else jwt.issuer when it is an https URL (as OIDC
+// issuers are), else none.
+func (j JWT) AuthorizationServers() []string {
+	if j.AuthorizationServer != "" {
+		return []string{j.AuthorizationServer}
+	}
+	if u, err := url.Parse(j.Issuer); err == nil && u.Scheme == "https" && u.Host != "" {
+		return []string{j.Issuer}
+	}
+	return nil
 }
 
 // IsDev reports whether the platform runs in dev mode, where demo users and a built-in JWT
@@ -248,6 +265,7 @@ var bindings = func() []binding {
 	add("jwt.issuer", "JWT_ISSUER", str(func(c *Config) *string { return &c.JWT.Issuer }))
 	add("jwt.audience", "JWT_AUDIENCE", str(func(c *Config) *string { return &c.JWT.Audience }))
 	add("jwt.jwks_url", "JWT_JWKS_URL", str(func(c *Config) *string { return &c.JWT.JWKSURL }))
+	add("jwt.authorization_server", "JWT_AUTHORIZATION_SERVER", str(func(c *Config) *string { return &c.JWT.AuthorizationServer }))
 	add("jwt.token_ttl", "JWT_TOKEN_TTL", duration(func(c *Config) *time.Duration { return &c.JWT.TokenTTL }))
 	add("assertions.key", "MCP_ASSERTION_KEY", str(func(c *Config) *string { return &c.Assertions.Key }))
 	add("assertions.public_keys", "MCP_ASSERTION_PUBLIC_KEYS", str(func(c *Config) *string { return &c.Assertions.PublicKeys }))
@@ -520,6 +538,11 @@ func (c *Config) validateJWT() error {
 		}
 	} else if u, err := url.Parse(c.JWT.JWKSURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") {
 		return invalid("jwt.jwks_url", c.JWT.JWKSURL, "not an http(s) URL", "use the JWKS URL of your OIDC provider")
+	}
+	if as := c.JWT.AuthorizationServer; as != "" {
+		if u, err := url.Parse(as); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return invalid("jwt.authorization_server", as, "not an http(s) URL", "use the issuer URL of your OIDC provider, e.g. https://login.example.com/realms/acme")
+		}
 	}
 	if c.JWT.TokenTTL <= 0 {
 		return invalid("jwt.token_ttl", c.JWT.TokenTTL.String(), "must be positive", "use a duration such as 8h")

@@ -145,6 +145,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "ErrProductionNeedsSecret", env: prod(map[string]string{"JWT_SECRET": ""}), wantKey: "jwt.secret", wantEnv: "JWT_SECRET"},
 		{name: "ErrShortSecret", env: prod(map[string]string{"JWT_SECRET": "short"}), wantKey: "jwt.secret", wantMsg: "32 bytes"},
 		{name: "ErrDevSecretInProduction", env: prod(map[string]string{"JWT_SECRET": DevJWTSecret}), wantKey: "jwt.secret", wantMsg: "not allowed outside dev"},
+		{name: "ErrAuthorizationServer", env: map[string]string{"JWT_AUTHORIZATION_SERVER": "login.example.com"}, wantKey: "jwt.authorization_server", wantEnv: "JWT_AUTHORIZATION_SERVER", wantMsg: "not an http(s) URL"},
 		{name: "ErrUnknownFileKey", file: "servr:\n  api_port: 1\n", wantMsg: "field servr not found"},
 	}
 	for _, tt := range tests {
@@ -180,4 +181,10 @@ func TestLoadErrors(t *testing.T) {
 		require.Error(t, err)
 		require.NotContains(t, err.Error(), "hunter2")
 	})
+}
+
+func TestAuthorizationServers(t *testing.T) {
+	require.Equal(t, []string{"https://id.example/realms/a"}, JWT{Issuer: "https://id.example/realms/a"}.AuthorizationServers(), "an https issuer is the OIDC issuer")
+	require.Equal(t, []string{"https://login.example"}, JWT{Issuer: "https://id.example", AuthorizationServer: "https://login.example"}.AuthorizationServers())
+	require.Empty(t, JWT{Issuer: "mcp-platform"}.AuthorizationServers(), "a plain issuer name is no URL to send clients to")
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -111,7 +112,11 @@ func Start(t *testing.T, opts Options) *Stack {
 	go svc.Run(ctx)
 	s := &Stack{Env: env, Services: svc, DB: db, Logs: logs}
 	s.API = httptest.NewServer(platform.APIHandler(env, svc))
-	s.MCP = httptest.NewServer(platform.MCPHandler(env, svc))
+	// The MCP server's public URL is in its OAuth metadata, so it must be the test server's.
+	s.MCP = httptest.NewUnstartedServer(nil)
+	env.Cfg.Server.MCPPort = s.MCP.Listener.Addr().(*net.TCPAddr).Port
+	s.MCP.Config.Handler = platform.MCPHandler(env, svc)
+	s.MCP.Start()
 
 	var running []chan error
 	if opts.LLM != nil {
