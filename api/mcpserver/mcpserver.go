@@ -43,8 +43,12 @@ type Deps struct {
 	Logger    *slog.Logger
 	// RateLimit bounds each user's requests per minute, REST and /mcp together (nil: no limit).
 	RateLimit *ratelimit.Limiter
-	// PublicURL is how clients reach this server (for OAuth protected-resource metadata).
+	// PublicURL is how clients reach this server (for OAuth protected-resource metadata); its
+	// origin may call /mcp from a browser.
 	PublicURL string
+	// AllowedOrigins are the other browser origins that may call /mcp (CORS); a request with any
+	// other Origin is refused.
+	AllowedOrigins []string
 	// AuthorizationServers are the issuers MCP clients get tokens from, listed in the
 	// protected-resource metadata: the configured identity provider. In dev (Issuer set) the
 	// built-in dev authorization server at PublicURL is used instead.

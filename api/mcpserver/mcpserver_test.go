@@ -70,9 +70,11 @@ type backend struct {
 	mu      sync.Mutex
 	seen    map[string]int
 	applied atomic.Int32
+	// release lets slow_write finish.
+	release chan struct{}
 }
 
-func (b *backend) Call(_ context.Context, c domains.Call) (any, error) {
+func (b *backend) Call(ctx context.Context, c domains.Call) (any, error) {
 	switch domains.SafeName(c.Tool)[strings.Index(domains.SafeName(c.Tool), "__")+2:] {
 	case "get_record":
 		id := c.Args["record_id"].(string)
@@ -89,6 +91,16 @@ func (b *backend) Call(_ context.Context, c domains.Call) (any, error) {
 		}
 		b.applied.Add(1)
 		return map[string]any{"ok": true}, nil
+	case "slow_write":
+		select {
+		case <-b.release:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		return map[string]any{"written": c.Args["value"]}, nil
+	case "guarded_write":
+		b.applied.Add(1)
+		return map[string]any{"written": c.Args["value"]}, nil
 	}
 	return nil, domains.Errorf(domains.CodeNotFound, "no tool %s", c.Tool)
 }
@@ -101,7 +113,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	s := platformtest.Start(t, platformtest.Options{})
-	return &fixture{Stack: s, backend: &backend{seen: map[string]int{}}}
+	return &fixture{Stack: s, backend: &backend{seen: map[string]int{}, release: make(chan struct{})}}
 }
 
 // startDomain runs a worker for a demo domain named name until the test ends, and waits until
@@ -115,7 +127,14 @@ func (f *fixture) startDomain(t *testing.T, name string) {
 // runDomain runs a worker for a demo domain named name until the test ends.
 func (f *fixture) runDomain(t *testing.T, name string) {
 	t.Helper()
-	dc, err := domainconfig.Parse(name+".yaml", []byte(fmt.Sprintf(demoYAML, name)))
+	f.runDomainYAML(t, name, demoYAML)
+}
+
+// runDomainYAML runs a worker for a domain named name configured by yaml (a format whose %[1]s
+// is the name) until the test ends.
+func (f *fixture) runDomainYAML(t *testing.T, name, yaml string) {
+	t.Helper()
+	dc, err := domainconfig.Parse(name+".yaml", []byte(fmt.Sprintf(yaml, name)))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -327,6 +346,28 @@ func TestMCPEndpoint(t *testing.T) {
 		var m map[string]any
 		require.NoError(t, json.NewDecoder(meta.Body).Decode(&m))
 		require.Equal(t, f.Env.URL(f.Env.Cfg.Server.MCPPort)+"/mcp", m["resource"])
+	})
+
+	t.Run("OK a browser's preflight is answered, not 401; a foreign origin is 403", func(t *testing.T) {
+		req, err := http.NewRequest(http.MethodOptions, f.MCP.URL+"/mcp", nil)
+		require.NoError(t, err)
+		req.Header.Set("Origin", "http://localhost:6274")
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "authorization, content-type")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusNoContent, resp.StatusCode)
+		require.Equal(t, "http://localhost:6274", resp.Header.Get("Access-Control-Allow-Origin"))
+
+		req, err = http.NewRequest(http.MethodPost, f.MCP.URL+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
+		require.NoError(t, err)
+		req.Header.Set("Origin", "http://evil.example")
+		req.Header.Set("Authorization", "Bearer "+f.Token(t, "carl", "clerk"))
+		resp, err = http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusForbidden, resp.StatusCode)
 	})
 
 	t.Run("OK list and call with our annotations", func(t *testing.T) {

@@ -7,11 +7,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
@@ -68,7 +70,7 @@ func (s *Schema) Validate(v any) error {
 	var walk func(e *jsonschema.ValidationError)
 	walk = func(e *jsonschema.ValidationError) {
 		if len(e.Causes) == 0 {
-			problems = append(problems, domains.Problem{Field: strings.Join(e.InstanceLocation, "."), Message: e.ErrorKind.LocalizedString(printer)})
+			problems = append(problems, leafProblems(e)...)
 			return
 		}
 		for _, c := range e.Causes {
@@ -78,6 +80,34 @@ func (s *Schema) Validate(v any) error {
 	walk(ve)
 	sort.SliceStable(problems, func(i, j int) bool { return problems[i].Field < problems[j].Field })
 	return &domains.ValidationError{Problems: problems}
+}
+
+// leafProblems are the problems of one failed keyword, each with the path of the value it is
+// about. A keyword about an object's properties (required, additionalProperties, dependent
+// required) fails at the object, so it names each property itself: "record_id: missing", not
+// ": missing property 'record_id'".
+func leafProblems(e *jsonschema.ValidationError) []domains.Problem {
+	at := func(prop string) string { return strings.Join(append(slices.Clone(e.InstanceLocation), prop), ".") }
+	var props []string
+	var message string
+	switch k := e.ErrorKind.(type) {
+	case *kind.Required:
+		props, message = k.Missing, "is required"
+	case *kind.AdditionalProperties:
+		props, message = k.Properties, "is not allowed: the schema has no such property"
+	case *kind.DependentRequired:
+		props, message = k.Missing, fmt.Sprintf("is required when %s is present", at(k.Prop))
+	case *kind.Dependency:
+		props, message = k.Missing, fmt.Sprintf("is required when %s is present", at(k.Prop))
+	}
+	if len(props) == 0 {
+		return []domains.Problem{{Field: strings.Join(e.InstanceLocation, "."), Message: e.ErrorKind.LocalizedString(printer)}}
+	}
+	problems := make([]domains.Problem, 0, len(props))
+	for _, p := range props {
+		problems = append(problems, domains.Problem{Field: at(p), Message: message})
+	}
+	return problems
 }
 
 // ValidateArgs checks a tool's arguments against its input schema. It returns a

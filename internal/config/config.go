@@ -108,6 +108,10 @@ type Server struct {
 	// MetricsAddr is the host:port where the process serves Prometheus /metrics, apart from
 	// the public servers; empty serves none.
 	MetricsAddr string `yaml:"metrics_addr"`
+	// MCPOrigins are the browser origins (scheme://host[:port]) that may call /mcp, besides the
+	// MCP server's own: a request with any other Origin is refused with 403 (DNS rebinding
+	// protection), and these get CORS answers.
+	MCPOrigins []string `yaml:"mcp_allowed_origins"`
 }
 
 // Database configures Postgres.
@@ -228,6 +232,20 @@ func str(p func(c *Config) *string) setter {
 	return func(c *Config, v string) error { *p(c) = v; return nil }
 }
 
+// list reads a comma-separated list, leaving out empty items.
+func list(p func(c *Config) *[]string) setter {
+	return func(c *Config, v string) error {
+		var items []string
+		for _, item := range strings.Split(v, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				items = append(items, item)
+			}
+		}
+		*p(c) = items
+		return nil
+	}
+}
+
 func port(p func(c *Config) *int) setter {
 	return func(c *Config, v string) error {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
@@ -286,6 +304,7 @@ var bindings = func() []binding {
 	add("server.mcp_port", "MCP_SERVER_PORT", port(func(c *Config) *int { return &c.Server.MCPPort }))
 	add("server.shutdown_timeout", "MCP_SHUTDOWN_TIMEOUT", duration(func(c *Config) *time.Duration { return &c.Server.ShutdownTimeout }))
 	add("server.metrics_addr", "MCP_METRICS_ADDR", str(func(c *Config) *string { return &c.Server.MetricsAddr }))
+	add("server.mcp_allowed_origins", "MCP_ALLOWED_ORIGINS", list(func(c *Config) *[]string { return &c.Server.MCPOrigins }))
 	add("database.url", "DATABASE_URL", str(func(c *Config) *string { return &c.Database.URL }))
 	add("temporal.address", "TEMPORAL_ADDRESS", str(func(c *Config) *string { return &c.Temporal.Address }))
 	add("temporal.namespace", "TEMPORAL_NAMESPACE", str(func(c *Config) *string { return &c.Temporal.Namespace }))
@@ -415,6 +434,7 @@ func (c *Config) Validate() error {
 		c.validateLog,
 		c.validatePorts,
 		c.validateShutdown,
+		c.validateOrigins,
 		c.validateDatabase,
 		c.validateTemporal,
 		c.validateLLM,
@@ -476,6 +496,18 @@ func (c *Config) validatePorts() error {
 	if a := c.Server.MetricsAddr; a != "" {
 		if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
 			return invalid("server.metrics_addr", a, "not a host:port", "use an address such as 127.0.0.1:9464 or :9464")
+		}
+	}
+	return nil
+}
+
+// validateOrigins checks that every allowed MCP origin is an origin: a scheme and a host, with
+// no path, query or trailing slash (browsers send it so, and it is compared as it is).
+func (c *Config) validateOrigins() error {
+	for _, o := range c.Server.MCPOrigins {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
+			return invalid("server.mcp_allowed_origins", o, "not an origin", "use scheme://host[:port], such as https://app.example.com")
 		}
 	}
 	return nil

@@ -43,19 +43,21 @@ func TestLoad(t *testing.T) {
 	t.Run("OK environment overrides the file", func(t *testing.T) {
 		p := writeSettings(t, "server:\n  api_port: 9000\nllm:\n  provider: mock\n")
 		cfg, err := Load(envMap(map[string]string{
-			"MCP_CONFIG":        p,
-			"ORCHESTRATOR_PORT": "9100",
-			"MCP_SERVER_PORT":   "9101",
-			"LLM_PROVIDER":      "openai_compatible",
-			"LLM_API_BASE":      "http://127.0.0.1:11434/v1",
-			"LLM_MODEL":         "llama3",
-			"DATABASE_URL":      "postgres://u:p@db:5432/mcp",
-			"JWT_TOKEN_TTL":     "30m",
-			"MCP_METRICS_ADDR":  "127.0.0.1:9464",
-			"MCP_LLM_TOOLS":     "12",
+			"MCP_CONFIG":          p,
+			"ORCHESTRATOR_PORT":   "9100",
+			"MCP_SERVER_PORT":     "9101",
+			"LLM_PROVIDER":        "openai_compatible",
+			"LLM_API_BASE":        "http://127.0.0.1:11434/v1",
+			"LLM_MODEL":           "llama3",
+			"DATABASE_URL":        "postgres://u:p@db:5432/mcp",
+			"JWT_TOKEN_TTL":       "30m",
+			"MCP_METRICS_ADDR":    "127.0.0.1:9464",
+			"MCP_LLM_TOOLS":       "12",
+			"MCP_ALLOWED_ORIGINS": "https://app.example.com, http://localhost:6274,",
 		}))
 		require.NoError(t, err)
 		require.Equal(t, "127.0.0.1:9464", cfg.Server.MetricsAddr)
+		require.Equal(t, []string{"https://app.example.com", "http://localhost:6274"}, cfg.Server.MCPOrigins)
 		require.Equal(t, 9100, cfg.Server.APIPort)
 		require.Equal(t, 9101, cfg.Server.MCPPort)
 		require.Equal(t, "openai_compatible", cfg.LLM.Provider)
@@ -169,6 +171,8 @@ func TestLoadErrors(t *testing.T) {
 		{name: "ErrTemporalDatabaseName", env: map[string]string{"TEMPORAL_DB_URL": "postgres://temporal:s3cret@db:5432"}, wantKey: "temporal.database_url", wantEnv: "TEMPORAL_DB_URL", wantMsg: "names no database"},
 		{name: "ErrTemporalAddress", env: map[string]string{"TEMPORAL_ADDRESS": "localhost"}, wantKey: "temporal.address", wantEnv: "TEMPORAL_ADDRESS"},
 		{name: "ErrDuration", env: map[string]string{"MCP_SHUTDOWN_TIMEOUT": "soon"}, wantKey: "server.shutdown_timeout", wantEnv: "MCP_SHUTDOWN_TIMEOUT"},
+		{name: "ErrOriginWithPath", env: map[string]string{"MCP_ALLOWED_ORIGINS": "https://app.example.com/chat"}, wantKey: "server.mcp_allowed_origins", wantEnv: "MCP_ALLOWED_ORIGINS", wantMsg: "not an origin"},
+		{name: "ErrOriginNoScheme", env: map[string]string{"MCP_ALLOWED_ORIGINS": "app.example.com"}, wantKey: "server.mcp_allowed_origins", wantEnv: "MCP_ALLOWED_ORIGINS", wantMsg: "not an origin"},
 		{name: "ErrProductionNeedsDatabase", env: map[string]string{"MCP_ENVIRONMENT": "production", "JWT_SECRET": "0123456789abcdef0123456789abcdef"}, wantKey: "database.url", wantMsg: "required outside dev"},
 		{name: "ErrProductionNeedsCodecKeys", env: prod(map[string]string{"TEMPORAL_CODEC_KEYS": ""}), wantKey: "temporal.codec_keys", wantEnv: "TEMPORAL_CODEC_KEYS", wantMsg: "required outside dev"},
 		{name: "ErrCodecKeyInDev", env: map[string]string{"TEMPORAL_CODEC_KEYS": "k1:c2hvcnQ="}, wantKey: "temporal.codec_keys", wantEnv: "TEMPORAL_CODEC_KEYS", wantMsg: `key "k1" is 5 bytes, want 32`},

