@@ -41,5 +41,7 @@ export default defineConfig({
     globals: true,
     setupFiles: ['./src/test/setup.ts'],
     include: ['src/**/*.test.{ts,tsx}'],
+    // A loaded CI machine can take seconds to render a first component; nothing here is timed.
+    testTimeout: 20000,
   },
 })
