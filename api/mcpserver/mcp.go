@@ -47,8 +47,13 @@ var servedMethods = append([]string{"initialize", "ping", "server/discover", "to
 // bearer authentication, and the methods /mcp serves.
 func addMCP(mux *http.ServeMux, deps Deps) {
 	servers := &toolServers{}
+	watched := newWatchers(deps)
 	handler := mcp.NewStreamableHTTPHandler(func(r *http.Request) *mcp.Server {
 		p, _ := principalOf(r.Context())
+		if rpcMethod(r.Context()) == "subscriptions/listen" {
+			// A subscription gets a server of its own, whose tools follow the caller's.
+			return watched.serve(r.Context(), p)
+		}
 		return servers.get(deps, p)
 	}, &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true, Logger: deps.Logger})
 
@@ -129,10 +134,10 @@ func (c *toolServers) get(deps Deps, p authz.Principal) *mcp.Server {
 
 // capabilities are what /mcp declares, in initialize and server/discover: tools, prompts and
 // resources (none of either yet: their lists are empty, and reading an unknown resource is
-// "resource not found"), logging, and the Tasks extension. No list changes are notified: every
-// request is served afresh.
+// "resource not found"), logging, and the Tasks extension. Tool list changes are notified on a
+// subscriptions/listen stream (2026-07-28) when the caller's visible tools change (watchers).
 func capabilities() *mcp.ServerCapabilities {
-	c := &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}, Prompts: &mcp.PromptCapabilities{},
+	c := &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{ListChanged: true}, Prompts: &mcp.PromptCapabilities{},
 		Resources: &mcp.ResourceCapabilities{}, Logging: &mcp.LoggingCapabilities{}}
 	c.AddExtension(tasksExtension, map[string]any{})
 	return c

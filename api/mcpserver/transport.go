@@ -1,6 +1,7 @@
 package mcpserver
 
 import (
+	"context"
 	"bytes"
 	"encoding/json"
 	"io"
@@ -130,7 +131,7 @@ func methods(served []string, next http.Handler) http.Handler {
 		}
 		current := r.Header.Get("Mcp-Protocol-Version") >= "2026-07-28"
 		if slices.Contains(served, msg.Method) && !(current && slices.Contains(removedIn20260728, msg.Method)) {
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), rpcMethodKey{}, msg.Method)))
 			return
 		}
 		status := http.StatusOK
@@ -152,4 +153,12 @@ func writeRPCError(w http.ResponseWriter, status int, id json.RawMessage, e *jso
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(resp)
+}
+
+type rpcMethodKey struct{}
+
+// rpcMethod is the JSON-RPC method of the request methods let through, or "".
+func rpcMethod(ctx context.Context) string {
+	m, _ := ctx.Value(rpcMethodKey{}).(string)
+	return m
 }

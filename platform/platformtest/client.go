@@ -79,7 +79,13 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 // bearer token, closed when the test ends.
 func MCPSession(t *testing.T, endpoint, token string) *mcp.ClientSession {
 	t.Helper()
-	client := mcp.NewClient(&mcp.Implementation{Name: "test-client", Version: "1.0"}, nil)
+	return MCPSessionWith(t, endpoint, token, nil)
+}
+
+// MCPSessionWith is MCPSession with client options (handlers of notifications, for example).
+func MCPSessionWith(t *testing.T, endpoint, token string, opts *mcp.ClientOptions) *mcp.ClientSession {
+	t.Helper()
+	client := mcp.NewClient(&mcp.Implementation{Name: "test-client", Version: "1.0"}, opts)
 	cs, err := client.Connect(context.Background(), &mcp.StreamableClientTransport{
 		Endpoint: endpoint, HTTPClient: &http.Client{Transport: bearer{token, http.DefaultTransport}},
 	}, nil)
