@@ -125,7 +125,8 @@ func TestMCPTasks(t *testing.T) {
 		require.Contains(t, caps["extensions"], "io.modelcontextprotocol/tasks")
 		require.NotContains(t, caps, "tasks", "the 2025-11-25 slot is not used")
 		require.NotContains(t, caps, "completions")
-		for _, c := range []string{"tools", "prompts", "resources"} {
+		require.Equal(t, map[string]any{"listChanged": true}, caps["tools"], "tool list changes are notified to subscribers")
+		for _, c := range []string{"prompts", "resources"} {
 			require.Equal(t, map[string]any{}, caps[c], "%s: no list changes notified, no subscriptions", c)
 		}
 	})
