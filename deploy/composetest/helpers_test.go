@@ -308,6 +308,11 @@ func knownEnv(t *testing.T) map[string]bool {
 	for _, m := range getenv.FindAllStringSubmatch(src, -1) {
 		known[m[1]] = true
 	}
+	// The OpenTelemetry variables the tracing setup reads (internal/telemetry's Env constants).
+	otelEnv := regexp.MustCompile(`Env[A-Za-z]+\s*=\s*"(OTEL_[A-Z0-9_]+)"`)
+	for _, m := range otelEnv.FindAllStringSubmatch(readFile(t, "internal", "telemetry", "tracing.go"), -1) {
+		known[m[1]] = true
+	}
 	err := filepath.WalkDir(rootPath("domains"), func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
 			return err
