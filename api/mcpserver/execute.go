@@ -212,17 +212,32 @@ func (x *Executor) Submit(ctx context.Context, p authz.Principal, toolName strin
 		// which it can do as soon as it hears of it.
 		return x.awaitRecorded(ctx, call.Tool, call.Domain, run, plan.ID)
 	}
-	wait := bound
-	if detach > 0 {
-		wait = min(bound, detach)
+	if detach <= 0 {
+		wctx, cancel := context.WithTimeout(ctx, bound)
+		defer cancel()
+		return x.result(wctx, call.Tool, call.Domain, run)
 	}
-	wctx, cancel := context.WithTimeout(ctx, wait)
+	// The caller follows a run not done within detach. The timer decides, not the error of the
+	// cut wait: the SDK's own deadline can fire a moment before the context's does.
+	type outcome struct {
+		res *ExecResult
+		err error
+	}
+	rctx, cancel := context.WithTimeout(ctx, bound)
 	defer cancel()
-	res, err := x.result(wctx, call.Tool, call.Domain, run)
-	if err != nil && detach > 0 && wctx.Err() != nil && ctx.Err() == nil {
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := x.result(rctx, call.Tool, call.Domain, run)
+		done <- outcome{res, err}
+	}()
+	timer := time.NewTimer(min(bound, detach))
+	defer timer.Stop()
+	select {
+	case o := <-done:
+		return o.res, o.err
+	case <-timer.C:
 		return &ExecResult{ExecuteToolResult: activities.ExecuteToolResult{Tool: call.Tool}, WorkflowID: id, Status: StatusRunning}, nil
 	}
-	return res, err
 }
 
 // awaitRecorded waits, at most ApprovalWait, until the run has recorded its request for
