@@ -581,8 +581,19 @@ async function scenario(ui, proxy, gateway) {
     await step('phone layout (390 px): tables keep their words whole and scroll inside their cards', '09b-phone-tables.png', phonePage, async () => {
       await phonePage.getByRole('button', { name: 'Open conversations' }).click()
       await phonePage.getByRole('link', { name: /^who works in Engineering/ }).first().click()
-      await phonePage.locator('.turn-completed .markdown table').first().waitFor({ timeout: WAIT })
-      await phonePage.locator('.turn-completed .markdown table').first().scrollIntoViewIfNeeded()
+      const table = phonePage.locator('.turn-completed .markdown table').first()
+      await table.waitFor({ timeout: WAIT })
+      // The conversation may render its answer once more as its events load: scroll to the
+      // table that is there once it settles.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await table.scrollIntoViewIfNeeded({ timeout: 5000 })
+          break
+        } catch (err) {
+          if (attempt >= 5 || !/not attached/.test(String(err))) throw err
+          await phonePage.waitForTimeout(300)
+        }
+      }
       const problems = await tableProblems(phonePage)
       check(problems.length === 0, problems.slice(0, 5).join('; '))
       const overflow = await phonePage.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
