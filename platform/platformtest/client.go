@@ -37,6 +37,12 @@ func (b *Buffer) String() string {
 // answer.
 func Do(t *testing.T, base, method, path, token string, body any) (int, http.Header, map[string]any) {
 	t.Helper()
+	return DoWith(t, base, method, path, token, body, nil)
+}
+
+// DoWith is Do with further request headers (an MCP client's Accept and protocol version, say).
+func DoWith(t *testing.T, base, method, path, token string, body any, header http.Header) (int, http.Header, map[string]any) {
+	t.Helper()
 	var r io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -50,6 +56,9 @@ func Do(t *testing.T, base, method, path, token string, body any) (int, http.Hea
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
 	}
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)

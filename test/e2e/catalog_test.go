@@ -68,4 +68,3 @@ func TestBigCatalogTurn(t *testing.T) {
 	require.Equal(t, map[string]string{"hr.search_employees": "ok"}, ran)
 	require.NotEmpty(t, body["answer"])
 }
-

@@ -1,10 +1,7 @@
 package e2e_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
 	"sync/atomic"
@@ -35,24 +32,8 @@ func (c *countingLLM) Complete(ctx context.Context, req llm.Request, onDelta fun
 // postMCP sends one JSON-RPC message to /mcp as token and returns the status, headers and body.
 func postMCP(t *testing.T, s *platformtest.Stack, token string, msg map[string]any) (int, http.Header, map[string]any) {
 	t.Helper()
-	b, err := json.Marshal(msg)
-	require.NoError(t, err)
-	req, err := http.NewRequest(http.MethodPost, s.MCP.URL+"/mcp", bytes.NewReader(b))
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("MCP-Protocol-Version", "2025-11-25")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	var out map[string]any
-	if len(raw) > 0 {
-		require.NoError(t, json.Unmarshal(raw, &out), string(raw))
-	}
-	return resp.StatusCode, resp.Header, out
+	return platformtest.DoWith(t, s.MCP.URL, http.MethodPost, "/mcp", token, msg, http.Header{
+		"Accept": {"application/json, text/event-stream"}, "Mcp-Protocol-Version": {"2025-11-25"}})
 }
 
 // TestRequestQuota: a user past the per-minute limit gets 429 with Retry-After, at the gateway
