@@ -19,7 +19,7 @@ import (
 
 // runBench measures the platform against the floor of its Temporal server (platform/bench).
 func runBench(ctx context.Context, c *cli, args []string) error {
-	fs := c.flags("bench", "bench [-quick] [-o report.json] [-duration 20s] [-c 1,16] [-soak 60s] [-soak-c 50] [-api URL -mcp URL [-pid N]]")
+	fs := c.flags("bench", "bench [-quick] [-o report.json] [-duration 20s] [-c 1,16] [-soak 60s] [-soak-c 50] [-work chat,execute,mcp] [-cpuprofile FILE] [-api URL -mcp URL [-pid N]]")
 	out := fs.String("o", "", "also write the report as JSON to this file")
 	quick := fs.Bool("quick", false, "a short run of every phase (a smoke test: figures are not meaningful)")
 	duration := fs.Duration("duration", 20*time.Second, "how long each side (platform, floor) of each work runs per concurrency")
@@ -35,6 +35,8 @@ func runBench(ctx context.Context, c *cli, args []string) error {
 	mcpURL := fs.String("mcp", "", "the running stack's MCP server (e.g. http://127.0.0.1:8001)")
 	pids := fs.String("pid", "", "with -api: the running stack's process IDs, comma-separated, for the memory figure (children count too)")
 	user := fs.String("user", "alice", "dev user the load runs as")
+	work := fs.String("work", "chat,execute,mcp", "works to compare: chat, execute, mcp (comma-separated)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the compared works to this file (go tool pprof; the in-process stack is profiled with the load)")
 	dataDir := fs.String("data-dir", "", "data directory of the in-process stack (default: a fresh temporary one, removed afterwards)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -54,11 +56,26 @@ func runBench(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
+	var works []string
+	for w := range strings.SplitSeq(*work, ",") {
+		if w = strings.TrimSpace(w); w != "" {
+			works = append(works, w)
+		}
+	}
 	o := bench.Options{
 		Config: cfg, Logger: slog.New(logging.AtLeast(logger.Handler(), slog.LevelWarn)), Adapters: platform.BuiltinAdapters(),
 		APIURL: *api, MCPURL: *mcpURL, PIDs: pidList, DataDir: *dataDir, User: *user,
 		Duration: *duration, Rounds: *rounds, Concurrency: concurrency, SoakConcurrency: *soakC, SoakDuration: *soak,
 		SSEStreams: *streams, SSEEvents: *sseEvents, Settle: *settle, FloorEager: *floorEager, Progress: c.stderr,
+		Works: works,
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		defer f.Close()
+		o.CPUProfile = f
 	}
 	if *quick {
 		o = o.Quick()

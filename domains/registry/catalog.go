@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -174,9 +175,16 @@ func (c *Catalog) Refresh(ctx context.Context) error {
 	}
 	next := map[string]*Domain{}
 	tools := map[string]Entry{}
+	c.mu.RLock()
+	prev := c.domains
+	c.mu.RUnlock()
 	for _, d := range list {
 		name := d.Config.Name
-		if err := domainconfig.Normalize(d.Config); err != nil {
+		if old := prev[name]; old != nil && bytes.Equal(old.stored, d.stored) {
+			// Unchanged since the last read: keep the checked configuration (checking compiles
+			// every schema, and the registry is read every RefreshInterval).
+			d.Config = old.Config
+		} else if err := domainconfig.Normalize(d.Config); err != nil {
 			c.logger.Error("ignoring invalid registered domain", "domain", name, "error", err)
 			continue
 		}

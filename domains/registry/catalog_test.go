@@ -78,3 +78,39 @@ func TestCatalogSync(t *testing.T) {
 		}, wait, 5*time.Millisecond)
 	})
 }
+
+// TestCatalogRefreshKeepsUnchangedDomains: a refresh keeps the checked configuration of a
+// domain whose stored configuration did not change (checking it again compiles every schema,
+// every RefreshInterval), and checks a changed one again, so a stored configuration made
+// invalid behind the registry's back is still left out.
+func TestCatalogRefreshKeepsUnchangedDomains(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.New(t)
+	reg := registry.New(db.Pool)
+	require.NoError(t, reg.Register(ctx, registry.Registration{Config: shop(t, "shop", "clerk"), Identity: "w1"}))
+	cat := registry.NewCatalog(reg, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+
+	require.NoError(t, cat.Refresh(ctx))
+	first, ok := cat.Lookup("shop.get_item")
+	require.True(t, ok)
+	require.NoError(t, cat.Refresh(ctx))
+	again, ok := cat.Lookup("shop.get_item")
+	require.True(t, ok)
+	require.Same(t, first.Tool, again.Tool, "an unchanged domain was decoded and checked again")
+	v := cat.Version()
+
+	_, err := db.Pool.Exec(ctx, `UPDATE domains SET config = jsonb_set(config, '{tools,0,description}', '"Get one item."') WHERE name = 'shop'`)
+	require.NoError(t, err)
+	require.NoError(t, cat.Refresh(ctx))
+	changed, ok := cat.Lookup("shop.get_item")
+	require.True(t, ok)
+	require.Equal(t, "Get one item.", changed.Tool.Description)
+	require.Greater(t, cat.Version(), v)
+
+	// A permission outside the domain's namespace makes the stored configuration invalid.
+	_, err = db.Pool.Exec(ctx, `UPDATE domains SET config = jsonb_set(config, '{permissions,0,tools}', '["hr.*"]') WHERE name = 'shop'`)
+	require.NoError(t, err)
+	require.NoError(t, cat.Refresh(ctx))
+	_, ok = cat.Lookup("shop.get_item")
+	require.False(t, ok, "a changed, invalid configuration was trusted")
+}

@@ -48,6 +48,10 @@ type Domain struct {
 	RegisteredAt time.Time
 	UpdatedAt    time.Time
 	Workers      []Worker
+
+	// stored is the configuration as stored, which tells the catalog that a domain it has
+	// already checked (domainconfig.Normalize) did not change.
+	stored []byte
 }
 
 // Live reports whether at least one worker heartbeat recently.
@@ -274,7 +278,7 @@ func (r *Registry) Domains(ctx context.Context) ([]*Domain, time.Time, error) {
 		if err := json.Unmarshal(raw, &cfg); err != nil {
 			return nil, now, fmt.Errorf("decode domain %s: %w", name, err)
 		}
-		d.Config = &cfg
+		d.Config, d.stored = &cfg, raw
 		out = append(out, &d)
 		byName[name] = &d
 	}

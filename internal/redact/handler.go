@@ -5,26 +5,58 @@ import (
 	"log/slog"
 	"reflect"
 	"slices"
+	"sync"
 )
 
 // Handler wraps h so that nothing sensitive reaches it: attributes under sensitive keys
 // (WellKnown plus extra, in any naming style, inside groups too) are replaced by Mask, string
 // values and the message pass through String, error values are logged as their redacted text,
 // and maps, slices and structs are redacted with Value. Attributes given to WithAttrs are
-// redacted once, when they are added. Group names take part in dotted extra paths, so
-// "employee.salary" masks slog.Group("employee", "salary", 1).
+// redacted once, when the derived handler first handles a record: loggers derived for every
+// request (the Temporal server makes one per call) and never written to cost no redaction.
+// Group names take part in dotted extra paths, so "employee.salary" masks
+// slog.Group("employee", "salary", 1).
 func Handler(h slog.Handler, extra ...string) slog.Handler {
-	return &handler{inner: h, m: newMatcher(extra)}
+	root := &handler{m: newMatcher(extra), root: h}
+	root.once.Do(func() { root.inner = h })
+	return root
 }
 
+// handler is one step of a chain of derived handlers: the root wraps the inner handler, and
+// each WithAttrs or WithGroup adds a step whose inner handler is built from its parent's on
+// first use.
 type handler struct {
-	inner  slog.Handler
 	m      *matcher
-	groups []string // normalised names of the open groups, for dotted paths
+	root   slog.Handler // the wrapped handler, for Enabled (levels do not depend on attributes)
+	groups []string     // normalised names of the open groups, for dotted paths
+
+	parent *handler    // nil for the root
+	attrs  []slog.Attr // a WithAttrs step's attributes, not yet redacted
+	group  string      // a WithGroup step's group name
+
+	once  sync.Once
+	inner slog.Handler
+}
+
+// resolved is the inner handler with this step's attributes (redacted) or group added.
+func (h *handler) resolved() slog.Handler {
+	h.once.Do(func() {
+		p := h.parent.resolved()
+		if h.group != "" {
+			h.inner = p.WithGroup(h.group)
+			return
+		}
+		red := make([]slog.Attr, len(h.attrs))
+		for i, a := range h.attrs {
+			red[i] = h.m.attr(a, h.parent.groups)
+		}
+		h.inner, h.attrs = p.WithAttrs(red), nil
+	})
+	return h.inner
 }
 
 func (h *handler) Enabled(ctx context.Context, l slog.Level) bool {
-	return h.inner.Enabled(ctx, l)
+	return h.root.Enabled(ctx, l)
 }
 
 func (h *handler) Handle(ctx context.Context, r slog.Record) error {
@@ -33,26 +65,21 @@ func (h *handler) Handle(ctx context.Context, r slog.Record) error {
 		out.AddAttrs(h.m.attr(a, h.groups))
 		return true
 	})
-	return h.inner.Handle(ctx, out)
+	return h.resolved().Handle(ctx, out)
 }
 
 func (h *handler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	red := make([]slog.Attr, len(attrs))
-	for i, a := range attrs {
-		red[i] = h.m.attr(a, h.groups)
+	if len(attrs) == 0 {
+		return h
 	}
-	return &handler{inner: h.inner.WithAttrs(red), m: h.m, groups: h.groups}
+	return &handler{m: h.m, root: h.root, groups: h.groups, parent: h, attrs: slices.Clone(attrs)}
 }
 
 func (h *handler) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return h
 	}
-	return &handler{
-		inner:  h.inner.WithGroup(name),
-		m:      h.m,
-		groups: append(slices.Clip(h.groups), normalize(name)),
-	}
+	return &handler{m: h.m, root: h.root, groups: append(slices.Clip(h.groups), normalize(name)), parent: h, group: name}
 }
 
 // attr returns a redacted copy of a, found inside the groups parents.

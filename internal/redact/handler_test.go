@@ -89,3 +89,38 @@ func TestHandlerKeepsLevel(t *testing.T) {
 	log.Warn("kept", "password", "x")
 	require.Contains(t, buf.String(), `"password":"`+redact.Mask+`"`)
 }
+
+// TestHandlerDerivedChains checks that attributes and groups added in several steps are each
+// redacted with the groups open where they were added, and that sibling loggers derived from
+// one parent do not see each other's attributes.
+func TestHandlerDerivedChains(t *testing.T) {
+	var buf bytes.Buffer
+	base := slog.New(redact.Handler(slog.NewJSONHandler(&buf, nil), "employee.salary"))
+	parent := base.With("password", "p-secret").WithGroup("employee")
+	a := parent.With("salary", 98000, "name", "Ann")
+	b := parent.With("token", "b-secret")
+	a.Info("a")
+	b.Info("b")
+	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
+	require.Len(t, lines, 2)
+	var first, second map[string]any
+	require.NoError(t, json.Unmarshal(lines[0], &first))
+	require.NoError(t, json.Unmarshal(lines[1], &second))
+	require.Equal(t, redact.Mask, first["password"])
+	require.Equal(t, map[string]any{"salary": redact.Mask, "name": "Ann"}, first["employee"])
+	require.Equal(t, map[string]any{"token": redact.Mask}, second["employee"])
+	require.NotContains(t, buf.String(), "secret")
+	require.NotContains(t, buf.String(), "98000")
+}
+
+// BenchmarkDerivedUnused measures what a derived logger that is never written to costs (the
+// Temporal server derives one per call, and most of them log nothing at the dev stack's level).
+func BenchmarkDerivedUnused(b *testing.B) {
+	log := slog.New(redact.Handler(slog.NewJSONHandler(&bytes.Buffer{}, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	b.ReportAllocs()
+	for b.Loop() {
+		l := log.With("wf-namespace", "default", "wf-id", "chat-0c4c1d5e-1", "wf-run-id", "8a3b2c1d-aaaa-bbbb-cccc-0123456789ab",
+			"shard-id", 3, "address", "127.0.0.1:7234")
+		l.Info("not written")
+	}
+}

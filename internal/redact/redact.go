@@ -11,6 +11,7 @@ package redact
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -45,6 +46,21 @@ type matcher struct {
 	names []string        // normalised names, matched exactly or as a "_"+name suffix
 	set   map[string]bool // names and their squashed forms, for exact lookups
 	paths [][]string      // normalised dotted paths ("employee.salary"), "*" matching any key
+}
+
+// matchers caches the matcher of each list of extra names: String and Value run on every
+// stored message, event and audit row, and building a matcher costs far more than using it.
+// The lists are the sensitive fields of configured tools, so the cache stays small.
+var matchers sync.Map // strings.Join(extra, "\x00") → *matcher
+
+// matcherFor returns the (shared, read-only) matcher of WellKnown plus extra.
+func matcherFor(extra []string) *matcher {
+	key := strings.Join(extra, "\x00")
+	if m, ok := matchers.Load(key); ok {
+		return m.(*matcher)
+	}
+	m, _ := matchers.LoadOrStore(key, newMatcher(extra))
+	return m.(*matcher)
 }
 
 // newMatcher builds the matcher for WellKnown plus extra. An extra containing dots is a path:

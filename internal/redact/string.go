@@ -40,7 +40,7 @@ var (
 //
 // Text without any of these comes back unchanged.
 func String(s string) string {
-	return newMatcher(nil).text(s)
+	return matcherFor(nil).text(s)
 }
 
 // text is String with the matcher's names (WellKnown plus extra) deciding which keys are
@@ -49,12 +49,42 @@ func (m *matcher) text(s string) string {
 	if s == "" {
 		return s
 	}
-	s = pemKeyRE.ReplaceAllLiteralString(s, Mask)
-	s = urlPassRE.ReplaceAllString(s, "${1}:"+Mask+"@")
-	s = authSchemeRE.ReplaceAllString(s, "${1}${2}"+Mask)
-	s = jwtRE.ReplaceAllLiteralString(s, Mask)
-	s = proseRE.ReplaceAllString(s, "${1}${2}"+Mask)
+	// Each pattern is tried only when the text holds what it cannot match without: most text
+	// (IDs, names, prose) holds none of it, and a regexp scan is far dearer than a substring
+	// check.
+	lower := strings.ToLower(s)
+	if strings.Contains(s, "-----BEGIN ") {
+		s = pemKeyRE.ReplaceAllLiteralString(s, Mask)
+	}
+	if strings.Contains(s, "://") && strings.Contains(s, "@") {
+		s = urlPassRE.ReplaceAllString(s, "${1}:"+Mask+"@")
+	}
+	if strings.Contains(lower, "bearer") || strings.Contains(lower, "basic") {
+		s = authSchemeRE.ReplaceAllString(s, "${1}${2}"+Mask)
+	}
+	if strings.Contains(s, "eyJ") {
+		s = jwtRE.ReplaceAllLiteralString(s, Mask)
+	}
+	if containsAny(lower, proseWords) {
+		s = proseRE.ReplaceAllString(s, "${1}${2}"+Mask)
+	}
+	if !strings.ContainsAny(s, ":=") {
+		return s // no key/value pair
+	}
 	return m.pairs(s)
+}
+
+// proseWords are what every match of proseRE contains (lower-case).
+var proseWords = []string{"pass", "pin", "secret", "token", "key"}
+
+// containsAny reports whether s contains any of subs.
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // proseRE finds a credential told in words, as people type it into a chat: "my password is

@@ -23,7 +23,7 @@ import (
 // seen under their JSON names. A value that cannot be encoded is replaced by Mask as a whole,
 // since it cannot be inspected. Value never mutates v.
 func Value(v any, extra ...string) any {
-	return newMatcher(extra).value(v, nil)
+	return matcherFor(extra).value(v, nil)
 }
 
 func (m *matcher) value(v any, parents []string) any {

@@ -23,6 +23,8 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
@@ -69,9 +71,18 @@ type Options struct {
 	// FloorEager starts floor workflows with eager workflow start (the floor's starter is also
 	// its worker, as the dev stack's API is its orchestrator's).
 	FloorEager bool
+	// Works limits the compared works to these keys ("chat", "execute", "mcp"); empty means all.
+	Works []string
+	// CPUProfile, when set, receives a CPU profile (runtime/pprof) of this process while the
+	// works are compared: with an in-process stack, it shows where the platform and the
+	// Temporal server spend the time.
+	CPUProfile io.Writer
 	// Progress receives a line per phase; nil means none.
 	Progress io.Writer
 }
+
+// WorkKeys name the compared works in Options.Works (and the -work flag).
+var WorkKeys = map[string]string{"chat": WorkChat, "execute": WorkExecute, "mcp": WorkMCP}
 
 // Quick shortens every phase, for a smoke test of the whole benchmark: every figure is
 // measured, none is meaningful.
@@ -127,6 +138,11 @@ func (o Options) Validate() error {
 	for _, c := range o.Concurrency {
 		if c < 1 {
 			return fmt.Errorf("bench: concurrency %d: must be at least 1", c)
+		}
+	}
+	for _, w := range o.Works {
+		if _, ok := WorkKeys[w]; !ok {
+			return fmt.Errorf("bench: work %q: must be one of chat, execute, mcp", w)
 		}
 	}
 	if o.Rounds < 0 || o.SoakConcurrency < 0 || o.SSEStreams < 0 || o.SSEEvents < 0 {
@@ -199,8 +215,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		{WorkExecute, FloorToolName, c.execute, f.tool},
 		{WorkMCP, FloorToolName, c.mcpCall, f.tool},
 	}
+	if o.CPUProfile != nil {
+		if err := pprof.StartCPUProfile(o.CPUProfile); err != nil {
+			return nil, fmt.Errorf("bench: start the CPU profile: %w", err)
+		}
+	}
 	for _, conc := range o.Concurrency {
 		for _, w := range works {
+			if len(o.Works) > 0 && !slices.ContainsFunc(o.Works, func(k string) bool { return WorkKeys[k] == w.name }) {
+				continue
+			}
 			say("%s vs %s, c=%d: %d rounds of %s each", w.name, w.floor, conc, o.Rounds, o.Duration/time.Duration(o.Rounds))
 			plat, fl := alternate(ctx, conc, o.Duration, o.Rounds, w.platform, w.floorOp)
 			r.addComparison(w.name, w.floor, conc, plat.figures(), fl.figures())
@@ -208,6 +232,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 				return r, err
 			}
 		}
+	}
+	if o.CPUProfile != nil {
+		pprof.StopCPUProfile()
 	}
 
 	say("soak: %s at c=%d for %s", WorkChat, o.SoakConcurrency, o.SoakDuration)
