@@ -15,9 +15,19 @@ import (
 // scheduling them as activities when they replay.
 const LocalBookkeepingChange = "local-bookkeeping"
 
-// localBookkeeping reports whether this workflow runs its bookkeeping as local activities. Call
-// it once, before the workflow's first command.
-func localBookkeeping(ctx workflow.Context) bool {
+// BookkeepingLocal, in a workflow's input, is its starter saying that the workflow runs its
+// bookkeeping as local activities. A workflow started so needs no version marker: GetVersion
+// records one and upserts the TemporalChangeVersion search attribute, one more history event
+// and visibility write in every run. Workflows started without it (before) decide by
+// LocalBookkeepingChange, as they did when they were recorded.
+const BookkeepingLocal = "local"
+
+// localBookkeeping reports whether this workflow runs its bookkeeping as local activities,
+// asked being its input's Bookkeeping. Call it once, before the workflow's first command.
+func localBookkeeping(ctx workflow.Context, asked string) bool {
+	if asked == BookkeepingLocal {
+		return true
+	}
 	return workflow.GetVersion(ctx, LocalBookkeepingChange, workflow.DefaultVersion, 1) == 1
 }
 

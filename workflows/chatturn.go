@@ -51,6 +51,8 @@ type ChatTurnInput struct {
 	// Assertion is the API's signed statement of Principal for this workflow; the workers act
 	// on what it says, never on Principal alone.
 	Assertion string `json:"assertion,omitempty"`
+	// Bookkeeping is BookkeepingLocal for turns started by today's API (see localBookkeeping).
+	Bookkeeping string `json:"bookkeeping,omitempty"`
 }
 
 // ChatTurnResult is how the turn ended.
@@ -67,7 +69,7 @@ func ChatTurn(ctx workflow.Context, in ChatTurnInput) (ChatTurnResult, error) {
 	if in.MaxSteps <= 0 {
 		in.MaxSteps = DefaultMaxSteps
 	}
-	local := localBookkeeping(ctx)
+	local := localBookkeeping(ctx, in.Bookkeeping)
 	book, err := newApprovalBook(ctx, local)
 	if err != nil {
 		return ChatTurnResult{}, err

@@ -56,6 +56,7 @@ var histories = []recordedHistory{
 		"Publish", "ExecuteTool", "SaveToolResult", "FinishTurn"}},
 	{file: "toolrun_approval.json", update: true, activities: []string{"RequestApproval", "RecordDecision", "ExecuteTool"}},
 	{file: "chatturn_tool_local.json", only: oneToolTurn, local: []string{"Publish", "SaveToolResult", "FinishTurn"}},
+	{file: "chatturn_tool_asked_local.json", only: oneToolTurn, local: []string{"Publish", "SaveToolResult", "FinishTurn"}},
 	{file: "chatturn_approval_local.json", update: true, only: oneToolTurn,
 		local: []string{"RequestApproval", "RecordDecision", "Publish", "SaveToolResult", "FinishTurn"}},
 	{file: "toolrun_approval_local.json", update: true, only: []string{"ExecuteTool"}, local: []string{"RequestApproval", "RecordDecision"}},
@@ -129,7 +130,9 @@ func historyActivities(t *testing.T, hist *historypb.History) (scheduled, local 
 // TestOneToolTurnSchedulesThreeActivityTasks runs a chat turn with one tool call on the
 // embedded Temporal server and counts what its history scheduled: Complete, ExecuteTool on the
 // domain's queue and Complete, with the events, the tool result and the turn's end recorded
-// by local activities.
+// by local activities. A turn whose starter asks for local bookkeeping (as the API does) gets
+// there without a version marker or a TemporalChangeVersion upsert; one started without
+// (by an older API) decides by its version marker.
 func TestOneToolTurnSchedulesThreeActivityTasks(t *testing.T) {
 	// Without the payload codec, as TestRecordHistories records: the markers stay readable.
 	c, err := client.NewClientFromExisting(temporaltest.Client(t), client.Options{
@@ -138,31 +141,58 @@ func TestOneToolTurnSchedulesThreeActivityTasks(t *testing.T) {
 	t.Cleanup(c.Close) // after the workers stop
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	conv := fmt.Sprintf("count-%d", time.Now().UnixNano()) // a workflow ID of its own on the shared server
-	fake := &scriptedActivities{calls: map[string][]toolcall.PlannedCall{conv: {plannedCall("call-1", "hr.get_employee")}},
+	fake := &scriptedActivities{calls: map[string][]toolcall.PlannedCall{},
 		requested: make(chan activities.RequestApprovalInput, 4)}
 	startWorkers(t, c, fake)
 
-	in := workflows.ChatTurnInput{ConversationID: conv, Turn: 1, Principal: alice}
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ChatTurnWorkflowID(in.ConversationID, in.Turn),
-		TaskQueue: workflows.OrchestratorQueue}, workflows.ChatTurn, in)
-	require.NoError(t, err)
-	var res workflows.ChatTurnResult
-	require.NoError(t, run.Get(ctx, &res))
-	require.Equal(t, workflows.ChatTurnResult{Status: conversations.StatusCompleted, Answer: "Done.", Steps: 2}, res)
+	for _, tc := range []struct {
+		name        string
+		bookkeeping string
+		marker      bool
+	}{
+		{"OK asked for local bookkeeping: no version marker", workflows.BookkeepingLocal, false},
+		{"OK started by an older API: decided by the version marker", "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conv := fmt.Sprintf("count-%d", time.Now().UnixNano()) // a workflow ID of its own on the shared server
+			fake.script(conv, plannedCall("call-1", "hr.get_employee"))
+			in := workflows.ChatTurnInput{ConversationID: conv, Turn: 1, Principal: alice, Bookkeeping: tc.bookkeeping}
+			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ChatTurnWorkflowID(in.ConversationID, in.Turn),
+				TaskQueue: workflows.OrchestratorQueue}, workflows.ChatTurn, in)
+			require.NoError(t, err)
+			var res workflows.ChatTurnResult
+			require.NoError(t, run.Get(ctx, &res))
+			require.Equal(t, workflows.ChatTurnResult{Status: conversations.StatusCompleted, Answer: "Done.", Steps: 2}, res)
 
-	hist := &historypb.History{}
-	iter := c.GetWorkflowHistory(ctx, run.GetID(), run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for iter.HasNext() {
-		e, err := iter.Next()
-		require.NoError(t, err)
-		hist.Events = append(hist.Events, e)
+			hist := &historypb.History{}
+			iter := c.GetWorkflowHistory(ctx, run.GetID(), run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+			for iter.HasNext() {
+				e, err := iter.Next()
+				require.NoError(t, err)
+				hist.Events = append(hist.Events, e)
+			}
+			scheduled, local, _ := historyActivities(t, hist)
+			require.Equal(t, oneToolTurn, scheduled)
+			require.Equal(t, []string{"Publish", "SaveToolResult", "FinishTurn"}, local)
+			require.Equal(t, tc.marker, hasVersionMarker(hist), "version marker and TemporalChangeVersion upsert")
+		})
 	}
-	scheduled, local, _ := historyActivities(t, hist)
-	require.Equal(t, oneToolTurn, scheduled)
-	require.Equal(t, []string{"Publish", "SaveToolResult", "FinishTurn"}, local)
-	require.Equal(t, []string{"call-1"}, fake.savedCalls(), "the tool result was saved")
-	require.Equal(t, []string{conversations.StatusCompleted}, fake.finishedStatuses(), "the turn was finished")
+	require.Len(t, fake.savedCalls(), 2, "each turn's tool result was saved")
+	require.Equal(t, []string{conversations.StatusCompleted, conversations.StatusCompleted}, fake.finishedStatuses(), "the turns were finished")
+}
+
+// hasVersionMarker reports whether a history recorded a GetVersion marker or upserted the
+// TemporalChangeVersion search attribute.
+func hasVersionMarker(hist *historypb.History) bool {
+	for _, e := range hist.GetEvents() {
+		if e.GetMarkerRecordedEventAttributes().GetMarkerName() == "Version" {
+			return true
+		}
+		if _, ok := e.GetUpsertWorkflowSearchAttributesEventAttributes().GetSearchAttributes().GetIndexedFields()["TemporalChangeVersion"]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // TestRecordedPublishInputs reads the Publish inputs of the committed histories as today's
@@ -221,7 +251,7 @@ func TestRecordHistories(t *testing.T) {
 	lookup := plannedCall("call-1", "hr.get_employee")
 	raise := needingApproval(plannedCall("call-1", "hr.update_salary"), toolcall.ApprovalID("chat-rec-approval-1", "step1-call-1"))
 	fake := &scriptedActivities{calls: map[string][]toolcall.PlannedCall{
-		"rec-tool": {lookup}, "rec-approval": {raise},
+		"rec-tool": {lookup}, "rec-tool-asked": {lookup}, "rec-approval": {raise},
 	}, requested: make(chan activities.RequestApprovalInput, 4)}
 	startWorkers(t, c, fake)
 
@@ -234,6 +264,17 @@ func TestRecordHistories(t *testing.T) {
 		require.NoError(t, run.Get(ctx, &res))
 		require.Equal(t, workflows.ChatTurnResult{Status: conversations.StatusCompleted, Answer: "Done.", Steps: 2}, res)
 		writeHistory(ctx, t, c, run, "chatturn_tool_local.json")
+	})
+
+	t.Run("chatturn_tool_asked_local.json", func(t *testing.T) {
+		in := workflows.ChatTurnInput{ConversationID: "rec-tool-asked", Turn: 1, Principal: alice, Bookkeeping: workflows.BookkeepingLocal}
+		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ChatTurnWorkflowID(in.ConversationID, in.Turn),
+			TaskQueue: workflows.OrchestratorQueue}, workflows.ChatTurn, in)
+		require.NoError(t, err)
+		var res workflows.ChatTurnResult
+		require.NoError(t, run.Get(ctx, &res))
+		require.Equal(t, workflows.ChatTurnResult{Status: conversations.StatusCompleted, Answer: "Done.", Steps: 2}, res)
+		writeHistory(ctx, t, c, run, "chatturn_tool_asked_local.json")
 	})
 
 	t.Run("chatturn_approval_local.json", func(t *testing.T) {
@@ -368,6 +409,13 @@ type scriptedActivities struct {
 	finished []string // the final statuses of the turns finished
 }
 
+// script sets the calls the LLM asks for in conversation conv.
+func (a *scriptedActivities) script(conv string, calls ...toolcall.PlannedCall) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.calls[conv] = calls
+}
+
 // savedCalls are the IDs of the calls whose results were saved.
 func (a *scriptedActivities) savedCalls() []string {
 	a.mu.Lock()
@@ -384,7 +432,10 @@ func (a *scriptedActivities) finishedStatuses() []string {
 
 func (a *scriptedActivities) Complete(_ context.Context, in activities.CompleteInput) (activities.CompleteResult, error) {
 	if in.Step == 1 {
-		return activities.CompleteResult{Content: "Let me check.", Calls: a.calls[in.ConversationID]}, nil
+		a.mu.Lock()
+		calls := a.calls[in.ConversationID]
+		a.mu.Unlock()
+		return activities.CompleteResult{Content: "Let me check.", Calls: calls}, nil
 	}
 	return activities.CompleteResult{Content: "Done."}, nil
 }

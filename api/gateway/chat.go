@@ -186,7 +186,8 @@ func (h *chatHandlers) startWorkflow(ctx context.Context, p authz.Principal, con
 			temporalx.UserID.ValueSet(p.Subject),
 			temporalx.TurnStatus.ValueSet(conversations.StatusRunning),
 		),
-	}, workflows.ChatTurn, workflows.ChatTurnInput{ConversationID: conv.ID, Turn: turn.Turn, Principal: p, MaxSteps: h.maxSteps, Assertion: assertion})
+	}, workflows.ChatTurn, workflows.ChatTurnInput{ConversationID: conv.ID, Turn: turn.Turn, Principal: p, MaxSteps: h.maxSteps, Assertion: assertion,
+		Bookkeeping: workflows.BookkeepingLocal})
 	if err != nil {
 		h.logger.ErrorContext(ctx, "start chat workflow failed", "workflow_id", turn.WorkflowID, "error", err)
 		_ = h.conversations.SetTurnStatus(context.WithoutCancel(ctx), conv.ID, turn.Turn, conversations.StatusFailed, "the workflow service was unavailable")

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
@@ -50,9 +51,11 @@ var ErrUnreachable = errors.New("temporal unreachable")
 // ClientOptions are the options of every client the platform makes: codec encrypts what the
 // client sends and decrypts what it reads, the tracing interceptor carries the caller's trace
 // into workflows and activities (workers made from the client inherit all three), and
-// Temporal's own logs go to logger at warn level and above.
+// Temporal's own logs go to logger at warn level and above. A frontend on the loopback
+// interface (the dev stack's embedded server) is talked to without gzip: compressing for a
+// local socket only burns CPU, and encrypted payloads do not compress anyway.
 func ClientOptions(address, namespace string, codec *Codec, logger *slog.Logger) client.Options {
-	return client.Options{
+	opts := client.Options{
 		HostPort:         address,
 		Namespace:        namespace,
 		Logger:           SDKLogger(logger),
@@ -60,6 +63,23 @@ func ClientOptions(address, namespace string, codec *Codec, logger *slog.Logger)
 		FailureConverter: codec.FailureConverter(),
 		Interceptors:     Interceptors(),
 	}
+	if isLoopback(address) {
+		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
+	}
+	return opts
+}
+
+// isLoopback reports whether host:port names this machine's loopback interface.
+func isLoopback(address string) bool {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // tracing is the process's one Temporal tracing interceptor. It starts spans on the global
