@@ -15,17 +15,29 @@ import (
 // scheduling them as activities when they replay.
 const LocalBookkeepingChange = "local-bookkeeping"
 
-// BookkeepingLocal, in a workflow's input, is its starter saying that the workflow runs its
-// bookkeeping as local activities. A workflow started so needs no version marker: GetVersion
-// records one and upserts the TemporalChangeVersion search attribute, one more history event
-// and visibility write in every run. Workflows started without it (before) decide by
-// LocalBookkeepingChange, as they did when they were recorded.
-const BookkeepingLocal = "local"
+// Versions of the workflows' code that their starters ask for in the input (Version), newest
+// last. A starter that names the version it was built for spares every run the marker and the
+// TemporalChangeVersion upsert that workflow.GetVersion records (one more history event and
+// visibility write per run). A workflow's input is fixed for its whole life, so the choice
+// replays the same; workflows started without a version (before there were any) decide by
+// their GetVersion markers, as they did when they were recorded.
+const (
+	// VersionLocalBookkeeping: the bookkeeping runs as local activities
+	// (LocalBookkeepingChange) without a marker.
+	VersionLocalBookkeeping = 1
+	// VersionFoldedSearchAttributes (ChatTurn): the Domains and Tools search attributes are
+	// written with the turn's next TurnStatus change (a call waiting for approval, the turn's
+	// end) instead of in an upsert of their own when a tool is first called: one visibility
+	// write fewer per turn.
+	VersionFoldedSearchAttributes = 2
+	// CurrentVersion is the version today's starters ask for.
+	CurrentVersion = VersionFoldedSearchAttributes
+)
 
 // localBookkeeping reports whether this workflow runs its bookkeeping as local activities,
-// asked being its input's Bookkeeping. Call it once, before the workflow's first command.
-func localBookkeeping(ctx workflow.Context, asked string) bool {
-	if asked == BookkeepingLocal {
+// version being its input's Version. Call it once, before the workflow's first command.
+func localBookkeeping(ctx workflow.Context, version int) bool {
+	if version >= VersionLocalBookkeeping {
 		return true
 	}
 	return workflow.GetVersion(ctx, LocalBookkeepingChange, workflow.DefaultVersion, 1) == 1

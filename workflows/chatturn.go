@@ -51,8 +51,9 @@ type ChatTurnInput struct {
 	// Assertion is the API's signed statement of Principal for this workflow; the workers act
 	// on what it says, never on Principal alone.
 	Assertion string `json:"assertion,omitempty"`
-	// Bookkeeping is BookkeepingLocal for turns started by today's API (see localBookkeeping).
-	Bookkeeping string `json:"bookkeeping,omitempty"`
+	// Version is the workflow code version the starter asked for (CurrentVersion for today's
+	// API; 0 for turns started before versions were given).
+	Version int `json:"version,omitempty"`
 }
 
 // ChatTurnResult is how the turn ended.
@@ -69,7 +70,7 @@ func ChatTurn(ctx workflow.Context, in ChatTurnInput) (ChatTurnResult, error) {
 	if in.MaxSteps <= 0 {
 		in.MaxSteps = DefaultMaxSteps
 	}
-	local := localBookkeeping(ctx, in.Bookkeeping)
+	local := localBookkeeping(ctx, in.Version)
 	book, err := newApprovalBook(ctx, local)
 	if err != nil {
 		return ChatTurnResult{}, err
@@ -105,6 +106,9 @@ type chatTurn struct {
 	failure string
 	// local is true when the bookkeeping runs as local activities (localBookkeeping).
 	local bool
+	// toolsUnsaved is set when domains or tools changed since the search attributes were last
+	// written (VersionFoldedSearchAttributes).
+	toolsUnsaved bool
 }
 
 // state is where the turn stands now (the turn-state query).
@@ -242,7 +246,7 @@ func (t *chatTurn) decideAndRun(ctx workflow.Context, call toolcall.PlannedCall)
 	approver, decided := "", ""
 	if call.Approval != nil {
 		t.waiting++
-		_ = workflow.UpsertTypedSearchAttributes(ctx, temporalx.TurnStatus.ValueSet(conversations.StatusAwaitingApproval))
+		t.setStatus(ctx, conversations.StatusAwaitingApproval)
 		decision, err := t.approvals.await(ctx, activities.RequestApprovalInput{
 			Plan: *call.Approval, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, ConversationID: t.in.ConversationID,
 			Turn: t.in.Turn, ToolCallID: toolcall.CallKey(t.step, call.ID), Call: call, Requester: t.in.Principal,
@@ -251,7 +255,7 @@ func (t *chatTurn) decideAndRun(ctx workflow.Context, call toolcall.PlannedCall)
 			return activities.ToolOutcome{}, err
 		}
 		if t.waiting--; t.waiting == 0 {
-			_ = workflow.UpsertTypedSearchAttributes(ctx, temporalx.TurnStatus.ValueSet(conversations.StatusRunning))
+			t.setStatus(ctx, conversations.StatusRunning)
 		}
 		if decision.status != approvals.StatusApproved {
 			return decision.refusal(call), nil
@@ -293,7 +297,8 @@ func (t *chatTurn) execute(ctx workflow.Context, call toolcall.PlannedCall, appr
 	return out
 }
 
-// noteTool records the domain and tool in the turn's search attributes.
+// noteTool records the domain and tool in the turn's search attributes: at once for a turn
+// started before VersionFoldedSearchAttributes, else with the next status change.
 func (t *chatTurn) noteTool(ctx workflow.Context, call toolcall.PlannedCall) {
 	changed := false
 	if !slices.Contains(t.domains, call.Domain) {
@@ -302,9 +307,29 @@ func (t *chatTurn) noteTool(ctx workflow.Context, call toolcall.PlannedCall) {
 	if !slices.Contains(t.tools, call.Tool) {
 		t.tools, changed = append(t.tools, call.Tool), true
 	}
-	if changed {
-		_ = workflow.UpsertTypedSearchAttributes(ctx, temporalx.Domains.ValueSet(t.domains), temporalx.Tools.ValueSet(t.tools))
+	if !changed {
+		return
 	}
+	if t.in.Version >= VersionFoldedSearchAttributes {
+		t.toolsUnsaved = true
+		return
+	}
+	_ = workflow.UpsertTypedSearchAttributes(ctx, t.toolAttributes()...)
+}
+
+// setStatus writes the TurnStatus search attribute, with the domains and tools noted since
+// they were last written.
+func (t *chatTurn) setStatus(ctx workflow.Context, status string) {
+	updates := []temporal.SearchAttributeUpdate{temporalx.TurnStatus.ValueSet(status)}
+	if t.toolsUnsaved {
+		updates, t.toolsUnsaved = append(updates, t.toolAttributes()...), false
+	}
+	_ = workflow.UpsertTypedSearchAttributes(ctx, updates...)
+}
+
+// toolAttributes are the updates of the Domains and Tools search attributes.
+func (t *chatTurn) toolAttributes() []temporal.SearchAttributeUpdate {
+	return []temporal.SearchAttributeUpdate{temporalx.Domains.ValueSet(t.domains), temporalx.Tools.ValueSet(t.tools)}
 }
 
 // publish appends an event about subject (a tool); losing one is not worth failing the turn
@@ -326,7 +351,7 @@ func (t *chatTurn) finish(ctx workflow.Context, status, errText string) {
 	}
 	t.status, t.failure = status, errText
 	t.doingNow(ctx, "")
-	_ = workflow.UpsertTypedSearchAttributes(ctx, temporalx.TurnStatus.ValueSet(status))
+	t.setStatus(ctx, status)
 	summary := fmt.Sprintf("finish turn: %s after %s", status, plural(t.step, "step"))
 	err := bookkeep(ctx, t.local, summary, chatActivities.FinishTurn, activities.FinishTurnInput{
 		ConversationID: t.in.ConversationID, Turn: t.in.Turn, Status: status, Answer: t.answer, Error: errText, Step: t.step,

@@ -41,8 +41,8 @@ var hrPolicy = toolcall.Policy{TaskQueue: "domain-hr", Timeout: 30 * time.Second
 // approvalTimeout is how long the tests' requests for approval wait.
 const approvalTimeout = time.Hour
 
-// turnInput is the turn every ChatTurn test runs.
-var turnInput = workflows.ChatTurnInput{ConversationID: "conv-1", Turn: 3, Principal: alice}
+// turnInput is the turn every ChatTurn test runs, as today's API starts it.
+var turnInput = workflows.ChatTurnInput{ConversationID: "conv-1", Turn: 3, Principal: alice, Version: workflows.CurrentVersion}
 
 // plannedCall is an HR call the LLM asked for, allowed for the user.
 func plannedCall(id, tool string) toolcall.PlannedCall {
@@ -92,6 +92,8 @@ type fakes struct {
 	recorded  []activities.RecordDecisionInput
 	finished  []activities.FinishTurnInput
 	status    []string
+	// tools are the Tools search attribute as each upsert that set it wrote it.
+	tools [][]string
 }
 
 // record appends v to *s under the lock: activities of one step run concurrently.
@@ -187,8 +189,12 @@ func newEnv(t *testing.T, f *fakes) *testsuite.TestWorkflowEnvironment {
 			return f.tool(in)
 		})
 	env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
-		if s, ok := args.Get(0).(temporal.SearchAttributes).GetKeyword(temporalx.TurnStatus); ok {
+		sa := args.Get(0).(temporal.SearchAttributes)
+		if s, ok := sa.GetKeyword(temporalx.TurnStatus); ok {
 			record(f, &f.status, s)
+		}
+		if tools, ok := sa.GetKeywordList(temporalx.Tools); ok {
+			record(f, &f.tools, tools)
 		}
 	}).Return(nil)
 	return env
@@ -386,6 +392,8 @@ func TestChatTurnApproval(t *testing.T) {
 			var r *reply
 			env.RegisterDelayedCallback(func() {
 				waiting = f.lastStatus()
+				// The status change to waiting wrote the tool along with it.
+				require.Equal(t, [][]string{{"hr.update_salary"}}, snapshot(f, &f.tools))
 				require.Empty(t, snapshot(f, &f.executed), "the call waits for a decision")
 				if tt.decision != nil {
 					r = decide(env, "decision-1", *tt.decision)

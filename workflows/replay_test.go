@@ -56,7 +56,7 @@ var histories = []recordedHistory{
 		"Publish", "ExecuteTool", "SaveToolResult", "FinishTurn"}},
 	{file: "toolrun_approval.json", update: true, activities: []string{"RequestApproval", "RecordDecision", "ExecuteTool"}},
 	{file: "chatturn_tool_local.json", only: oneToolTurn, local: []string{"Publish", "SaveToolResult", "FinishTurn"}},
-	{file: "chatturn_tool_asked_local.json", only: oneToolTurn, local: []string{"Publish", "SaveToolResult", "FinishTurn"}},
+	{file: "chatturn_tool_v2.json", only: oneToolTurn, local: []string{"Publish", "SaveToolResult", "FinishTurn"}},
 	{file: "chatturn_approval_local.json", update: true, only: oneToolTurn,
 		local: []string{"RequestApproval", "RecordDecision", "Publish", "SaveToolResult", "FinishTurn"}},
 	{file: "toolrun_approval_local.json", update: true, only: []string{"ExecuteTool"}, local: []string{"RequestApproval", "RecordDecision"}},
@@ -146,17 +146,20 @@ func TestOneToolTurnSchedulesThreeActivityTasks(t *testing.T) {
 	startWorkers(t, c, fake)
 
 	for _, tc := range []struct {
-		name        string
-		bookkeeping string
-		marker      bool
+		name    string
+		version int
+		marker  bool
+		upserts int
 	}{
-		{"OK asked for local bookkeeping: no version marker", workflows.BookkeepingLocal, false},
-		{"OK started by an older API: decided by the version marker", "", true},
+		// One upsert: the turn's end, with the domains and tools.
+		{"OK started by today's API: no version marker, one upsert", workflows.CurrentVersion, false, 1},
+		// The change version, the domains and tools, the turn's end.
+		{"OK started by an older API: decided by the version marker", 0, true, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			conv := fmt.Sprintf("count-%d", time.Now().UnixNano()) // a workflow ID of its own on the shared server
 			fake.script(conv, plannedCall("call-1", "hr.get_employee"))
-			in := workflows.ChatTurnInput{ConversationID: conv, Turn: 1, Principal: alice, Bookkeeping: tc.bookkeeping}
+			in := workflows.ChatTurnInput{ConversationID: conv, Turn: 1, Principal: alice, Version: tc.version}
 			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ChatTurnWorkflowID(in.ConversationID, in.Turn),
 				TaskQueue: workflows.OrchestratorQueue}, workflows.ChatTurn, in)
 			require.NoError(t, err)
@@ -175,10 +178,30 @@ func TestOneToolTurnSchedulesThreeActivityTasks(t *testing.T) {
 			require.Equal(t, oneToolTurn, scheduled)
 			require.Equal(t, []string{"Publish", "SaveToolResult", "FinishTurn"}, local)
 			require.Equal(t, tc.marker, hasVersionMarker(hist), "version marker and TemporalChangeVersion upsert")
+			require.Equal(t, tc.upserts, countEvents(hist, enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES), "search attribute upserts")
+			desc, err := c.DescribeWorkflowExecution(ctx, run.GetID(), run.GetRunID())
+			require.NoError(t, err)
+			sa := desc.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()
+			for name, want := range map[string]any{"TurnStatus": conversations.StatusCompleted, "Tools": []any{"hr.get_employee"}, "Domains": []any{"hr"}} {
+				var got any
+				require.NoError(t, converter.GetDefaultDataConverter().FromPayload(sa[name], &got), name)
+				require.Equal(t, want, got, name)
+			}
 		})
 	}
 	require.Len(t, fake.savedCalls(), 2, "each turn's tool result was saved")
 	require.Equal(t, []string{conversations.StatusCompleted, conversations.StatusCompleted}, fake.finishedStatuses(), "the turns were finished")
+}
+
+// countEvents counts a history's events of type typ.
+func countEvents(hist *historypb.History, typ enumspb.EventType) int {
+	n := 0
+	for _, e := range hist.GetEvents() {
+		if e.GetEventType() == typ {
+			n++
+		}
+	}
+	return n
 }
 
 // hasVersionMarker reports whether a history recorded a GetVersion marker or upserted the
@@ -251,7 +274,7 @@ func TestRecordHistories(t *testing.T) {
 	lookup := plannedCall("call-1", "hr.get_employee")
 	raise := needingApproval(plannedCall("call-1", "hr.update_salary"), toolcall.ApprovalID("chat-rec-approval-1", "step1-call-1"))
 	fake := &scriptedActivities{calls: map[string][]toolcall.PlannedCall{
-		"rec-tool": {lookup}, "rec-tool-asked": {lookup}, "rec-approval": {raise},
+		"rec-tool": {lookup}, "rec-tool-v2": {lookup}, "rec-approval": {raise},
 	}, requested: make(chan activities.RequestApprovalInput, 4)}
 	startWorkers(t, c, fake)
 
@@ -266,15 +289,15 @@ func TestRecordHistories(t *testing.T) {
 		writeHistory(ctx, t, c, run, "chatturn_tool_local.json")
 	})
 
-	t.Run("chatturn_tool_asked_local.json", func(t *testing.T) {
-		in := workflows.ChatTurnInput{ConversationID: "rec-tool-asked", Turn: 1, Principal: alice, Bookkeeping: workflows.BookkeepingLocal}
+	t.Run("chatturn_tool_v2.json", func(t *testing.T) {
+		in := workflows.ChatTurnInput{ConversationID: "rec-tool-v2", Turn: 1, Principal: alice, Version: workflows.CurrentVersion}
 		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ChatTurnWorkflowID(in.ConversationID, in.Turn),
 			TaskQueue: workflows.OrchestratorQueue}, workflows.ChatTurn, in)
 		require.NoError(t, err)
 		var res workflows.ChatTurnResult
 		require.NoError(t, run.Get(ctx, &res))
 		require.Equal(t, workflows.ChatTurnResult{Status: conversations.StatusCompleted, Answer: "Done.", Steps: 2}, res)
-		writeHistory(ctx, t, c, run, "chatturn_tool_asked_local.json")
+		writeHistory(ctx, t, c, run, "chatturn_tool_v2.json")
 	})
 
 	t.Run("chatturn_approval_local.json", func(t *testing.T) {

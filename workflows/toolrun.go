@@ -26,9 +26,9 @@ type ToolRunInput struct {
 	Approval  *toolcall.ApprovalPlan `json:"approval,omitempty"`
 	Domain    string                 `json:"domain,omitempty"`
 	Sensitive []string               `json:"sensitive,omitempty"`
-	// Bookkeeping is BookkeepingLocal for runs started by today's servers (see
-	// localBookkeeping).
-	Bookkeeping string `json:"bookkeeping,omitempty"`
+	// Version is the workflow code version the starter asked for (CurrentVersion for today's
+	// servers; 0 for runs started before versions were given).
+	Version int `json:"version,omitempty"`
 }
 
 // ToolRunResult is the tool's result, or why it did not run.
@@ -71,7 +71,7 @@ func ToolRun(ctx workflow.Context, in ToolRunInput) (ToolRunResult, error) {
 // gets its approver and signed decision in in.Call; a rejected or expired one returns the
 // run's result.
 func awaitApproval(ctx workflow.Context, in *ToolRunInput, summary string) (*ToolRunResult, error) {
-	book, err := newApprovalBook(ctx, localBookkeeping(ctx, in.Bookkeeping))
+	book, err := newApprovalBook(ctx, localBookkeeping(ctx, in.Version))
 	if err != nil {
 		return nil, err
 	}

@@ -187,7 +187,7 @@ func (h *chatHandlers) startWorkflow(ctx context.Context, p authz.Principal, con
 			temporalx.TurnStatus.ValueSet(conversations.StatusRunning),
 		),
 	}, workflows.ChatTurn, workflows.ChatTurnInput{ConversationID: conv.ID, Turn: turn.Turn, Principal: p, MaxSteps: h.maxSteps, Assertion: assertion,
-		Bookkeeping: workflows.BookkeepingLocal})
+		Version: workflows.CurrentVersion})
 	if err != nil {
 		h.logger.ErrorContext(ctx, "start chat workflow failed", "workflow_id", turn.WorkflowID, "error", err)
 		_ = h.conversations.SetTurnStatus(context.WithoutCancel(ctx), conv.ID, turn.Turn, conversations.StatusFailed, "the workflow service was unavailable")

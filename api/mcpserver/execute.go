@@ -202,7 +202,7 @@ func (x *Executor) Submit(ctx context.Context, p authz.Principal, toolName strin
 		Policy:   policy,
 		Summary:  call.Summary,
 		Approval: plan, Domain: call.Domain, Sensitive: call.Sensitive,
-		Bookkeeping: workflows.BookkeepingLocal,
+		Version: workflows.CurrentVersion,
 	})
 	if err != nil {
 		x.Logger.ErrorContext(ctx, "start tool run failed", "tool", call.Tool, "error", err)
