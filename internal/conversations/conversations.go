@@ -267,17 +267,21 @@ func (s *Store) SaveMessage(ctx context.Context, conversationID string, m Messag
 	if m.Data != nil {
 		data = m.Data
 	}
+	// One statement (one round trip) saves the message and touches the conversation.
 	_, err := s.pool.Exec(ctx, `
-		INSERT INTO messages (conversation_id, turn, seq, role, content, tool_calls, tool_call_id, tool_name, tool_status, data)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-		ON CONFLICT (conversation_id, turn, seq) DO UPDATE SET role = $4, content = $5, tool_calls = $6,
-			tool_call_id = $7, tool_name = $8, tool_status = $9, data = $10`,
+		WITH saved AS (
+			INSERT INTO messages (conversation_id, turn, seq, role, content, tool_calls, tool_call_id, tool_name, tool_status, data)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+			ON CONFLICT (conversation_id, turn, seq) DO UPDATE SET role = $4, content = $5, tool_calls = $6,
+				tool_call_id = $7, tool_name = $8, tool_status = $9, data = $10
+			RETURNING conversation_id
+		)
+		UPDATE conversations SET updated_at = now() WHERE id IN (SELECT conversation_id FROM saved)`,
 		conversationID, m.Turn, m.Seq, m.Role, m.Content, calls, m.ToolCallID, m.ToolName, m.ToolStatus, data)
 	if err != nil {
 		return fmt.Errorf("save message: %w", err)
 	}
-	_, err = s.pool.Exec(ctx, `UPDATE conversations SET updated_at = now() WHERE id = $1`, conversationID)
-	return err
+	return nil
 }
 
 // storable replaces what Postgres cannot store (NUL, invalid UTF-8) in a message, so that what

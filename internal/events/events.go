@@ -89,25 +89,49 @@ func (s *Store) PublishOnce(ctx context.Context, conversationID string, turn int
 	if err != nil {
 		return 0, err
 	}
+	// One round trip: the lock and the publish are pipelined in one batch, which runs as one
+	// implicit transaction (the lock is held until it ends), and the publish, a statement of
+	// its own, takes its snapshot once the lock is held, so it sees what a publisher that held
+	// the lock before committed.
+	b := &pgx.Batch{}
+	b.Queue(`SELECT pg_advisory_xact_lock($1::int, hashtext($2::text))`, lockSpace, conversationID)
+	b.Queue(publishOnceSQL, conversationID, turn, typ, raw, Channel, MaxNotifyPayload, lockSpace)
+	br := s.pool.SendBatch(ctx, b)
+	_, err = br.Exec()
 	var id int64
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		// The lock comes first, in a statement of its own: the check below must see what a
-		// publisher that held it before committed.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1::int, hashtext($2::text))`, lockSpace, conversationID); err != nil {
-			return err
-		}
-		err := tx.QueryRow(ctx, `SELECT id FROM events WHERE conversation_id = $1 AND turn = $2 AND type = $3
-			AND data - 'trace_id' = $4::jsonb - 'trace_id' ORDER BY id LIMIT 1`, conversationID, turn, typ, raw).Scan(&id)
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return err
-		}
-		return tx.QueryRow(ctx, publishSQL, conversationID, turn, typ, raw, Channel, MaxNotifyPayload, lockSpace).Scan(&id, nil)
-	})
+	if err == nil {
+		err = br.QueryRow().Scan(&id)
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return 0, fmt.Errorf("publish %s event: %w", typ, err)
 	}
 	return id, nil
 }
+
+// publishOnceSQL is publishSQL unless the conversation already holds an event of the same
+// turn, type and data (the trace ID aside): then it inserts nothing and returns that event's
+// ID. Its caller holds the conversation's lock.
+const publishOnceSQL = `
+	WITH found AS (
+		SELECT id FROM events WHERE conversation_id = $1::uuid AND turn = $2::int AND type = $3::text
+		AND data - 'trace_id' = $4::jsonb - 'trace_id' ORDER BY id LIMIT 1
+	),
+	lk AS (SELECT pg_advisory_xact_lock($7::int, hashtext($1::text)) WHERE NOT EXISTS (SELECT 1 FROM found)),
+	ins AS (
+		INSERT INTO events (conversation_id, turn, type, data) SELECT $1::uuid, $2::int, $3::text, $4::jsonb FROM lk
+		RETURNING id, conversation_id, turn, type, data, created_at
+	),
+	msg AS (
+		SELECT id, conversation_id, json_build_object('id', id, 'conversation_id', conversation_id, 'turn', turn,
+			'type', type, 'data', data, 'created_at', created_at)::text AS body FROM ins
+	),
+	sent AS (
+		SELECT id, pg_notify($5::text, CASE WHEN octet_length(body) <= $6::int THEN body ELSE conversation_id::text END) FROM msg
+	)
+	SELECT id FROM found UNION ALL SELECT id FROM sent`
 
 // lockSpace is the first key of the advisory locks that serialize a conversation's publishes.
 const lockSpace int32 = 0x6576 // "ev"

@@ -583,7 +583,27 @@ func TestPublishOnce(t *testing.T) {
 		require.Len(t, slices.Compact(slices.Sorted(slices.Values(got))), 1)
 	})
 
+	t.Run("OK a published event is notified with its data", func(t *testing.T) {
+		conn, err := db.Pool.Acquire(ctx)
+		require.NoError(t, err)
+		defer conn.Release()
+		_, err = conn.Exec(ctx, "LISTEN "+events.Channel)
+		require.NoError(t, err)
+		other := started
+		other.ToolCallID = "call-3"
+		id, err := s.PublishOnce(ctx, conv, 1, other)
+		require.NoError(t, err)
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		n, err := conn.Conn().WaitForNotification(wctx)
+		require.NoError(t, err)
+		var e events.Event
+		require.NoError(t, json.Unmarshal([]byte(n.Payload), &e))
+		require.Equal(t, id, e.ID)
+		require.Contains(t, string(e.Data), `"call-3"`)
+	})
+
 	evs, err := s.After(ctx, conv, 0, 100)
 	require.NoError(t, err)
-	require.Len(t, evs, 4)
+	require.Len(t, evs, 5)
 }
