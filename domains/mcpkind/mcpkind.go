@@ -27,8 +27,10 @@ import (
 	"net/url"
 	"os/exec"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -65,6 +67,11 @@ type Adapter struct {
 	// the last discovery.
 	remotes    map[string]string
 	discovered map[string]domains.Tool
+
+	// progress maps the progress tokens of calls in flight to their callers' receivers.
+	progress sync.Map
+	// tokens numbers the progress tokens this adapter sends.
+	tokens atomic.Uint64
 }
 
 // New connects to the MCP server of deps.Config.MCP and returns its adapter. It fails when the
@@ -84,7 +91,8 @@ func New(ctx context.Context, deps kit.Deps) (domains.Adapter, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	src := cfg.MCP
-	a := &Adapter{cfg: cfg, logger: logger, client: newClient(src)}
+	a := &Adapter{cfg: cfg, logger: logger}
+	a.client = newClient(src, a.progressNotified)
 	switch {
 	case src.URL != "" && src.Command != "":
 		return nil, fmt.Errorf("mcpkind: domain %s: set mcp.url or mcp.command, not both", cfg.Name)
@@ -108,15 +116,17 @@ func New(ctx context.Context, deps kit.Deps) (domains.Adapter, error) {
 	return a, nil
 }
 
-// newClient returns the MCP client of src. It advertises the roots capability only when the
-// configuration lists roots, and then answers roots/list with them: a server told the client
-// has roots asks for them, and a request the client cannot answer stalls the server's calls.
-func newClient(src *domains.MCPSource) *mcp.Client {
+// newClient returns the MCP client of src, whose progress notifications go to onProgress. It
+// advertises the roots capability only when the configuration lists roots, and then answers
+// roots/list with them: a server told the client has roots asks for them, and a request the
+// client cannot answer stalls the server's calls.
+func newClient(src *domains.MCPSource, onProgress func(context.Context, *mcp.ProgressNotificationClientRequest)) *mcp.Client {
 	caps := &mcp.ClientCapabilities{}
 	if len(src.Roots) > 0 {
 		caps.RootsV2 = &mcp.RootCapabilities{}
 	}
-	c := mcp.NewClient(&mcp.Implementation{Name: "mcp-platform", Version: version.Version}, &mcp.ClientOptions{Capabilities: caps})
+	c := mcp.NewClient(&mcp.Implementation{Name: "mcp-platform", Version: version.Version},
+		&mcp.ClientOptions{Capabilities: caps, ProgressNotificationHandler: onProgress})
 	for _, r := range src.Roots {
 		c.AddRoots(&mcp.Root{URI: r.URI, Name: r.Name})
 	}
@@ -467,6 +477,11 @@ func (a *Adapter) Call(ctx context.Context, call domains.Call) (res any, err err
 		params.Meta[IdempotencyMetaKey] = call.IdempotencyKey
 	}
 	telemetry.Propagator().Inject(ctx, telemetry.MetaCarrier(params.Meta))
+	if call.OnProgress != nil {
+		token := a.followProgress(call.OnProgress)
+		defer a.progress.Delete(token)
+		params.SetProgressToken(token)
+	}
 	if len(params.Meta) == 0 {
 		params.Meta = nil
 	}
@@ -492,6 +507,31 @@ func (a *Adapter) Call(ctx context.Context, call domains.Call) (res any, err err
 			return nil, a.failure(ctx, err)
 		}
 		return result(res)
+	}
+}
+
+// followProgress registers a receiver of an upstream call's progress and returns the progress
+// token to send with the call. Tokens are this adapter's own, never the caller's: the upstream
+// learns nothing of the platform's callers, and one caller's progress cannot reach another.
+func (a *Adapter) followProgress(receive func(domains.Progress)) string {
+	token := "mcp-platform-" + strconv.FormatUint(a.tokens.Add(1), 10)
+	a.progress.Store(token, receive)
+	return token
+}
+
+// progressNotified passes an upstream progress notification to the receiver of its call; one
+// for no call in flight (it ended, or the token is not ours) is ignored.
+func (a *Adapter) progressNotified(_ context.Context, req *mcp.ProgressNotificationClientRequest) {
+	p := req.Params
+	if p == nil {
+		return
+	}
+	token, ok := p.ProgressToken.(string)
+	if !ok {
+		return
+	}
+	if receive, ok := a.progress.Load(token); ok {
+		receive.(func(domains.Progress))(domains.Progress{Progress: p.Progress, Total: p.Total, Message: p.Message})
 	}
 }
 
