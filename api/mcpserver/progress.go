@@ -21,8 +21,12 @@ import (
 // is read from the database before the result is sent, so a lost notification does not cost
 // the caller the final progress. Only the caller of the request hears of its call's progress.
 
-// progressLookup bounds the read of a call's last progress before its result is sent.
+// progressLookup bounds a read of a call's last progress from the database.
 const progressLookup = 2 * time.Second
+
+// progressPoll is how often a waiting call's progress is also read from the database, for
+// announcements lost while the hub reconnected.
+const progressPoll = 2 * time.Second
 
 // streamProgress serves a request that asked for progress with streaming (an SSE response),
 // and every other with plain (one JSON response, which cannot carry notifications).
@@ -102,12 +106,16 @@ func (x *Executor) followProgress(ctx context.Context, workflowID, toolCallID st
 	go func() {
 		defer close(f.done)
 		defer unsubscribe()
+		poll := time.NewTicker(progressPoll)
+		defer poll.Stop()
 		for {
 			select {
 			case <-fctx.Done():
 				return
 			case u := <-updates:
 				f.forward(u)
+			case <-poll.C:
+				f.forwardLatest()
 			}
 		}
 	}()
@@ -122,6 +130,11 @@ func (f *progressFollow) stop() {
 	}
 	f.cancel()
 	<-f.done
+	f.forwardLatest()
+}
+
+// forwardLatest forwards the call's progress as the database has it, if it is news.
+func (f *progressFollow) forwardLatest() {
 	ctx, cancel := context.WithTimeout(f.ctx, progressLookup)
 	defer cancel()
 	if u, ok, err := f.hub.Latest(ctx, f.key); err == nil && ok {
