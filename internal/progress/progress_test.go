@@ -45,7 +45,6 @@ func TestStore(t *testing.T) {
 	})
 }
 
-
 func TestClean(t *testing.T) {
 	require.Equal(t, "login with password=[REDACTED]", progress.Clean("login with password=hunter2"))
 	require.Equal(t, "a\uFFFDb", progress.Clean("a\x00b"))
