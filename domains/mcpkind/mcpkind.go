@@ -27,7 +27,6 @@ import (
 	"net/url"
 	"os/exec"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -91,19 +90,19 @@ func New(ctx context.Context, deps kit.Deps) (domains.Adapter, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	src := cfg.MCP
-	a := &Adapter{cfg: cfg, logger: logger}
-	a.client = newClient(src, a.progressNotified)
+	a := &Adapter{cfg: cfg, logger: logger, client: newClient(src)}
 	switch {
 	case src.URL != "" && src.Command != "":
 		return nil, fmt.Errorf("mcpkind: domain %s: set mcp.url or mcp.command, not both", cfg.Name)
 	case src.URL != "":
-		t, err := httpTransport(cfg.Name, src, getenv)
+		t, err := httpTransport(cfg.Name, src, getenv, a.progressNotified)
 		if err != nil {
 			return nil, err
 		}
 		a.transport = t
 	case src.Command != "":
-		a.transport = commandTransport(src, getenv, logger)
+		command := commandTransport(src, getenv, logger)
+		a.transport = func() mcp.Transport { return &progressTransport{Transport: command(), notify: a.progressNotified} }
 	default:
 		return nil, fmt.Errorf("mcpkind: domain %s: mcp.url or mcp.command is required", cfg.Name)
 	}
@@ -116,17 +115,16 @@ func New(ctx context.Context, deps kit.Deps) (domains.Adapter, error) {
 	return a, nil
 }
 
-// newClient returns the MCP client of src, whose progress notifications go to onProgress. It
-// advertises the roots capability only when the configuration lists roots, and then answers
-// roots/list with them: a server told the client has roots asks for them, and a request the
-// client cannot answer stalls the server's calls.
-func newClient(src *domains.MCPSource, onProgress func(context.Context, *mcp.ProgressNotificationClientRequest)) *mcp.Client {
+// newClient returns the MCP client of src. It advertises the roots capability only when the
+// configuration lists roots, and then answers roots/list with them: a server told the client
+// has roots asks for them, and a request the client cannot answer stalls the server's calls.
+// (Progress notifications are read off the transport, progress.go.)
+func newClient(src *domains.MCPSource) *mcp.Client {
 	caps := &mcp.ClientCapabilities{}
 	if len(src.Roots) > 0 {
 		caps.RootsV2 = &mcp.RootCapabilities{}
 	}
-	c := mcp.NewClient(&mcp.Implementation{Name: "mcp-platform", Version: version.Version},
-		&mcp.ClientOptions{Capabilities: caps, ProgressNotificationHandler: onProgress})
+	c := mcp.NewClient(&mcp.Implementation{Name: "mcp-platform", Version: version.Version}, &mcp.ClientOptions{Capabilities: caps})
 	for _, r := range src.Roots {
 		c.AddRoots(&mcp.Root{URI: r.URI, Name: r.Name})
 	}
@@ -141,8 +139,9 @@ func orNone(env string) string {
 }
 
 // httpTransport returns the Streamable HTTP transport of src, with the bearer token read now so
-// that a missing secret fails the start rather than the first call.
-func httpTransport(domain string, src *domains.MCPSource, getenv func(string) string) (func() mcp.Transport, error) {
+// that a missing secret fails the start rather than the first call, and the progress
+// notifications of its streams going to notify.
+func httpTransport(domain string, src *domains.MCPSource, getenv func(string) string, notify func(json.RawMessage)) (func() mcp.Transport, error) {
 	u, err := url.Parse(src.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("mcpkind: domain %s: mcp.url %q is not an http(s) URL", domain, src.URL)
@@ -157,7 +156,7 @@ func httpTransport(domain string, src *domains.MCPSource, getenv func(string) st
 	// No client timeout: responses may be streams; each call is bounded by its context.
 	// Each POST is an HTTP client span whose context also goes in the traceparent header.
 	base := otelhttp.NewTransport(http.DefaultTransport, otelhttp.WithPropagators(telemetry.Propagator()))
-	hc := &http.Client{Transport: &authTransport{base: base, token: token}}
+	hc := &http.Client{Transport: &authTransport{base: base, token: token, notify: notify}}
 	return func() mcp.Transport {
 		// The standalone SSE stream only carries server notifications, which the platform
 		// does not use; without it a server that goes away costs no background retries.
@@ -193,6 +192,8 @@ var errRefused = errors.New("the server refused the platform's credentials")
 type authTransport struct {
 	base  http.RoundTripper
 	token string
+	// notify receives the params of the progress notifications of SSE responses.
+	notify func(json.RawMessage)
 }
 
 func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -207,6 +208,9 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
 		resp.Body.Close()
 		return nil, fmt.Errorf("HTTP %d: %w", resp.StatusCode, errRefused)
+	}
+	if t.notify != nil && strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		resp.Body = &sseProgressTap{ReadCloser: resp.Body, notify: t.notify}
 	}
 	return resp, nil
 }
@@ -507,31 +511,6 @@ func (a *Adapter) Call(ctx context.Context, call domains.Call) (res any, err err
 			return nil, a.failure(ctx, err)
 		}
 		return result(res)
-	}
-}
-
-// followProgress registers a receiver of an upstream call's progress and returns the progress
-// token to send with the call. Tokens are this adapter's own, never the caller's: the upstream
-// learns nothing of the platform's callers, and one caller's progress cannot reach another.
-func (a *Adapter) followProgress(receive func(domains.Progress)) string {
-	token := "mcp-platform-" + strconv.FormatUint(a.tokens.Add(1), 10)
-	a.progress.Store(token, receive)
-	return token
-}
-
-// progressNotified passes an upstream progress notification to the receiver of its call; one
-// for no call in flight (it ended, or the token is not ours) is ignored.
-func (a *Adapter) progressNotified(_ context.Context, req *mcp.ProgressNotificationClientRequest) {
-	p := req.Params
-	if p == nil {
-		return
-	}
-	token, ok := p.ProgressToken.(string)
-	if !ok {
-		return
-	}
-	if receive, ok := a.progress.Load(token); ok {
-		receive.(func(domains.Progress))(domains.Progress{Progress: p.Progress, Total: p.Total, Message: p.Message})
 	}
 }
 
