@@ -2,6 +2,7 @@ package mcpserver
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -41,6 +42,20 @@ func streamProgress(plain, streaming http.Handler) http.Handler {
 }
 
 type wantsProgressKey struct{}
+
+// hasProgressToken reports whether a request's params carry a progress token in their _meta.
+func hasProgressToken(params json.RawMessage) bool {
+	var p struct {
+		Meta struct {
+			ProgressToken json.RawMessage `json:"progressToken"`
+		} `json:"_meta"`
+	}
+	if len(params) == 0 || json.Unmarshal(params, &p) != nil {
+		return false
+	}
+	token := p.Meta.ProgressToken
+	return len(token) > 0 && string(token) != "null"
+}
 
 // wantsProgress reports whether the request methods let through carries a progress token.
 func wantsProgress(ctx context.Context) bool {

@@ -124,11 +124,7 @@ func methods(served []string, next http.Handler) http.Handler {
 		var msg struct {
 			ID     json.RawMessage `json:"id"`
 			Method string          `json:"method"`
-			Params struct {
-				Meta struct {
-					ProgressToken json.RawMessage `json:"progressToken"`
-				} `json:"_meta"`
-			} `json:"params"`
+			Params json.RawMessage `json:"params"`
 		}
 		// Batches, responses, notifications and malformed bodies are the SDK's to judge.
 		if json.Unmarshal(body, &msg) != nil || msg.Method == "" || len(msg.ID) == 0 || strings.HasPrefix(msg.Method, "notifications/") {
@@ -138,7 +134,7 @@ func methods(served []string, next http.Handler) http.Handler {
 		current := r.Header.Get("Mcp-Protocol-Version") >= "2026-07-28"
 		if slices.Contains(served, msg.Method) && !(current && slices.Contains(removedIn20260728, msg.Method)) {
 			ctx := context.WithValue(r.Context(), rpcMethodKey{}, msg.Method)
-			if token := msg.Params.Meta.ProgressToken; len(token) > 0 && string(token) != "null" {
+			if hasProgressToken(msg.Params) {
 				ctx = context.WithValue(ctx, wantsProgressKey{}, true)
 			}
 			next.ServeHTTP(w, r.WithContext(ctx))
