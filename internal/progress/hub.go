@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -51,9 +52,35 @@ func (h *Hub) Follow(key string) (<-chan Update, func()) {
 	}
 }
 
-// Run listens until ctx ends, reconnecting after failures.
+// Retention is how long the progress of a call is kept after its last update; Run prunes older
+// rows every PruneInterval.
+const (
+	Retention     = 24 * time.Hour
+	PruneInterval = time.Hour
+)
+
+// Run listens until ctx ends, reconnecting after failures, and prunes progress older than
+// Retention.
 func (h *Hub) Run(ctx context.Context) {
+	go h.prune(ctx)
 	store.Listen(ctx, h.pool, Channel, h.logger, func() {}, h.notified)
+}
+
+// prune deletes old progress every PruneInterval until ctx ends. Several hubs pruning at once
+// delete the same rows: harmless.
+func (h *Hub) prune(ctx context.Context) {
+	tick := time.NewTicker(PruneInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if _, err := h.Prune(ctx, Retention); err != nil && ctx.Err() == nil {
+				h.logger.Warn("pruning old tool call progress failed", "error", err)
+			}
+		}
+	}
 }
 
 // notified hands one announced update to its call's followers.

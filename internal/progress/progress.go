@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -101,6 +102,16 @@ func (s *Store) Latest(ctx context.Context, key string) (Update, bool, error) {
 		u.Total = *total
 	}
 	return u, true, nil
+}
+
+// Prune deletes the progress of calls not updated for longer than age, and returns how many it
+// deleted: a call's progress matters only while its caller waits.
+func (s *Store) Prune(ctx context.Context, age time.Duration) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM tool_progress WHERE updated_at < now() - $1::interval`, age)
+	if err != nil {
+		return 0, fmt.Errorf("prune progress: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }
 
 // Clean makes a progress message fit to store and show: storable text, credentials and

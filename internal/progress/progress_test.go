@@ -17,7 +17,8 @@ import (
 
 func TestStore(t *testing.T) {
 	ctx := context.Background()
-	s := progress.NewStore(dbtest.New(t).Pool)
+	db := dbtest.New(t)
+	s := progress.NewStore(db.Pool)
 
 	t.Run("OK progress only increases", func(t *testing.T) {
 		key := progress.Key("tool-a", "call-1")
@@ -38,6 +39,23 @@ func TestStore(t *testing.T) {
 		_, ok, err := s.Latest(ctx, progress.Key("tool-none", "call-1"))
 		require.NoError(t, err)
 		require.False(t, ok)
+	})
+	t.Run("OK prune deletes only old progress", func(t *testing.T) {
+		old, fresh := progress.Key("tool-old", "call-1"), progress.Key("tool-fresh", "call-1")
+		for _, k := range []string{old, fresh} {
+			_, err := s.Publish(ctx, progress.Update{Key: k, Progress: 1})
+			require.NoError(t, err)
+		}
+		_, err := db.Pool.Exec(ctx, `UPDATE tool_progress SET updated_at = now() - interval '2 days' WHERE call_key = $1`, old)
+		require.NoError(t, err)
+		_, err = s.Prune(ctx, progress.Retention)
+		require.NoError(t, err)
+		_, ok, err := s.Latest(ctx, old)
+		require.NoError(t, err)
+		require.False(t, ok)
+		_, ok, err = s.Latest(ctx, fresh)
+		require.NoError(t, err)
+		require.True(t, ok)
 	})
 	t.Run("ErrNotFinite", func(t *testing.T) {
 		_, err := s.Publish(ctx, progress.Update{Key: "k", Progress: 1, Total: math.Inf(1)})
