@@ -456,12 +456,14 @@ func (a *Adapter) tool(name string) *domains.Tool {
 
 // Call calls the upstream tool behind call.Tool with call.Args, passing the idempotency key in
 // the request's _meta under IdempotencyMetaKey, with the call's trace context there too (the
-// traceparent, tracestate and baggage keys of MCP's trace-context convention, SEP-414), and returns the upstream's answer as a
-// *domains.Result: content blocks, structuredContent and isError unchanged. Errors: CodeInvalid
-// when the server rejects the arguments or the tool, CodeDenied when it refuses the platform's
-// credentials, CodeUnavailable when it cannot be reached or does not answer in time (the next
-// call connects again), and CodeOutcomeUnknown instead of CodeUnavailable when the call may have
-// reached the server and the tool must not be sent twice (domains.Config.AtMostOnce).
+// traceparent, tracestate and baggage keys of MCP's trace-context convention, SEP-414) and, when
+// the caller follows the call's progress, a progress token of the adapter's own (progress.go),
+// and returns the upstream's answer as a *domains.Result: content blocks, structuredContent and
+// isError unchanged. Errors: CodeInvalid when the server rejects the arguments or the tool,
+// CodeDenied when it refuses the platform's credentials, CodeUnavailable when it cannot be
+// reached or does not answer in time (the next call connects again), and CodeOutcomeUnknown
+// instead of CodeUnavailable when the call may have reached the server and the tool must not be
+// sent twice (domains.Config.AtMostOnce).
 func (a *Adapter) Call(ctx context.Context, call domains.Call) (res any, err error) {
 	remote := a.remote(call.Tool)
 	ctx, span := telemetry.Tracer().Start(ctx, "tools/call "+remote, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
