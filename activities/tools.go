@@ -17,6 +17,7 @@ import (
 	"mcp-platform/authz"
 	"mcp-platform/domains"
 	"mcp-platform/internal/audit"
+	"mcp-platform/internal/progress"
 	"mcp-platform/internal/redact"
 	"mcp-platform/toolcall"
 )
@@ -30,8 +31,11 @@ type ToolExecutor struct {
 	Audit   *audit.Log
 	// Trust verifies the front ends' signed statements of the caller and of approvals; nil
 	// only in unit tests.
-	Trust  *authz.Keyring
-	Logger *slog.Logger
+	Trust *authz.Keyring
+	// Progress records the progress of calls whose caller follows it (ExecuteToolInput.Progress);
+	// nil: no progress is recorded.
+	Progress *progress.Store
+	Logger   *slog.Logger
 }
 
 // ExecuteToolInput is one tool call.
@@ -49,6 +53,9 @@ type ExecuteToolInput struct {
 	// on Principal and Approver alone.
 	Assertion string `json:"assertion,omitempty"`
 	Decision  string `json:"decision,omitempty"`
+	// Progress asks for the call's progress to be recorded under progress.Key(workflow ID,
+	// ToolCallID), for a caller that follows it (an MCP client with a progress token).
+	Progress bool `json:"progress,omitempty"`
 }
 
 // ExecuteToolResult is a successful tool call's result.
@@ -147,14 +154,18 @@ func (x *ToolExecutor) ExecuteTool(ctx context.Context, in ExecuteToolInput) (Ex
 	}
 	attempt = id
 
-	stop := keepAlive(ctx)
-	out, err := x.Adapter.Call(ctx, domains.Call{
+	call := domains.Call{
 		Tool:           tool.Name,
 		Args:           in.Args,
 		IdempotencyKey: toolcall.IdempotencyKey(info.WorkflowExecution.ID, in.ToolCallID, info.ActivityID),
 		Subject:        in.Principal.Subject,
-	})
+	}
+	reporter := x.reporter(ctx, in, &call)
+	stop := keepAlive(ctx)
+	out, err := x.Adapter.Call(ctx, call)
 	stop()
+	// The last progress is recorded before the result: a caller never hears of it after.
+	reporter.Close()
 	if err != nil {
 		return ExecuteToolResult{}, x.failure(ctx, err, tool.Name, info.WorkflowExecution.ID, finish)
 	}
@@ -176,6 +187,17 @@ func (x *ToolExecutor) ExecuteTool(ctx context.Context, in ExecuteToolInput) (Ex
 		res.Output, res.Content = shownOut, shownContent
 	}
 	return res, nil
+}
+
+// reporter returns the progress reporter of a call whose caller follows its progress, and
+// hands it to the adapter in call; nil when nobody follows it.
+func (x *ToolExecutor) reporter(ctx context.Context, in ExecuteToolInput, call *domains.Call) *progress.Reporter {
+	if !in.Progress || x.Progress == nil {
+		return nil
+	}
+	r := x.Progress.Reporter(ctx, progress.Key(activity.GetInfo(ctx).WorkflowExecution.ID, in.ToolCallID), x.Logger)
+	call.OnProgress = func(p domains.Progress) { r.Report(p.Progress, p.Total, p.Message) }
+	return r
 }
 
 // unfinished refuses, as OutcomeUnknown, a call that must be sent at most once when an earlier

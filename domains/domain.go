@@ -26,6 +26,27 @@ type Call struct {
 	IdempotencyKey string
 	// Subject is who the call is made for, for adapters that record it.
 	Subject string
+	// OnProgress receives the call's progress when its caller asked to follow it (an MCP
+	// client that sent a progress token); nil otherwise. Adapters report through
+	// ReportProgress, as often as they like: the platform coalesces and drops reports whose
+	// progress does not increase.
+	OnProgress func(Progress)
+}
+
+// Progress is how far a running call has come: Progress increases with each report, Total is
+// its value when the call is done (zero when unknown), Message says what it is doing (shown to
+// the caller, so it must not hold secrets; the platform redacts well-known ones).
+type Progress struct {
+	Progress float64
+	Total    float64
+	Message  string
+}
+
+// ReportProgress passes a progress report to the call's caller, if it follows the call.
+func (c Call) ReportProgress(progress, total float64, message string) {
+	if c.OnProgress != nil {
+		c.OnProgress(Progress{Progress: progress, Total: total, Message: message})
+	}
 }
 
 // Adapter executes a domain's tools.

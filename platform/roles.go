@@ -30,6 +30,7 @@ import (
 	"mcp-platform/internal/conversations"
 	"mcp-platform/internal/events"
 	"mcp-platform/internal/health"
+	"mcp-platform/internal/progress"
 	"mcp-platform/internal/store"
 	"mcp-platform/internal/telemetry"
 	"mcp-platform/internal/temporalx"
@@ -124,6 +125,8 @@ type Services struct {
 	Tools *toolcall.Planner
 	// Hub wakes event streams when a worker publishes (LISTEN/NOTIFY).
 	Hub *events.Hub
+	// Progress follows the progress tool calls report, for MCP callers that asked for it.
+	Progress *progress.Hub
 	// Readiness are checks of /health and /readyz beyond the dependencies of Env.HealthChecks.
 	// dev adds DomainsLive for its builtin domains; the standalone API and MCP server add none,
 	// so that a replica stays ready while a domain's workers, elsewhere, come and go.
@@ -169,6 +172,7 @@ func NewServices(ctx context.Context, e *Env) (*Services, error) {
 		Verifier: ver,
 		Audit:    e.auditLog(),
 		Hub:      events.NewHub(e.Pool, e.Logger),
+		Progress: progress.NewHub(e.Pool, e.Logger),
 	}
 	s.Tools = &toolcall.Planner{Catalog: s.Catalog, Authz: enf, Audit: s.Audit, Logger: e.Logger}
 	if e.Cfg.IsDev() {
@@ -182,9 +186,11 @@ func NewServices(ctx context.Context, e *Env) (*Services, error) {
 	return s, nil
 }
 
-// Run keeps the services fresh until ctx ends: the registry catalog and the event hub.
+// Run keeps the services fresh until ctx ends: the registry catalog, the event hub and the
+// progress hub.
 func (s *Services) Run(ctx context.Context) {
 	go s.Hub.Run(ctx)
+	go s.Progress.Run(ctx)
 	s.Catalog.Run(ctx)
 }
 
@@ -238,7 +244,7 @@ func MCPHandler(e *Env, s *Services) http.Handler {
 		Audit:          s.Audit,
 		Tools:          s.Tools,
 		Signer:         e.Signer,
-		Executor:       &mcpserver.Executor{Tools: s.Tools, Signer: e.Signer, Temporal: e.Temporal, Approvals: store, Logger: e.Logger},
+		Executor:       &mcpserver.Executor{Tools: s.Tools, Signer: e.Signer, Temporal: e.Temporal, Approvals: store, Progress: s.Progress, Logger: e.Logger},
 		Approvals:      store,
 		Temporal:       e.Temporal,
 		Logger:         e.Logger,

@@ -25,6 +25,7 @@ import (
 	"mcp-platform/domains/registry"
 	"mcp-platform/internal/audit"
 	"mcp-platform/internal/llm/mock"
+	"mcp-platform/internal/progress"
 	"mcp-platform/workflows"
 )
 
@@ -183,7 +184,8 @@ func RunDomainWorker(ctx context.Context, e *Env, cfg *domains.Config, factory k
 		return err
 	}
 	w := worker.New(e.Temporal, cfg.TaskQueue, worker.Options{Identity: identity, WorkerStopTimeout: e.Cfg.Server.ShutdownTimeout})
-	w.RegisterActivity(&activities.ToolExecutor{Domain: cfg, Adapter: adapter, Authz: enforcer, Audit: e.auditLog(), Trust: e.Trust, Logger: logger})
+	w.RegisterActivity(&activities.ToolExecutor{Domain: cfg, Adapter: adapter, Authz: enforcer, Audit: e.auditLog(), Trust: e.Trust,
+		Progress: progress.NewStore(e.Pool), Logger: logger})
 	w.RegisterActivity(&activities.ApprovalActivities{Approvals: e.approvalStore(), Audit: e.auditLog(), Logger: logger})
 	workflows.Trust(e.Trust)
 	w.RegisterWorkflow(workflows.ToolRun)

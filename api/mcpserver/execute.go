@@ -19,6 +19,7 @@ import (
 	"mcp-platform/authz"
 	"mcp-platform/domains"
 	"mcp-platform/internal/approvals"
+	"mcp-platform/internal/progress"
 	"mcp-platform/internal/temporalx"
 	"mcp-platform/toolcall"
 	"mcp-platform/workflows"
@@ -39,7 +40,10 @@ type Executor struct {
 	// ApprovalWait bounds how long Execute waits for a run to record its request for approval
 	// (DefaultApprovalWait when zero).
 	ApprovalWait time.Duration
-	Logger       *slog.Logger
+	// Progress follows the progress of calls whose caller asked for it (MCP progress tokens);
+	// nil: no progress is forwarded.
+	Progress *progress.Hub
+	Logger   *slog.Logger
 }
 
 // DefaultApprovalWait is how long Execute waits, at most, for a run to record its request for
@@ -184,6 +188,12 @@ func (x *Executor) Submit(ctx context.Context, p authz.Principal, toolName strin
 		x.Logger.ErrorContext(ctx, "sign the caller's identity failed", "error", err)
 		return nil, &toolcall.Error{Code: toolcall.Unavailable, Status: http.StatusServiceUnavailable, Message: "the platform could not vouch for the caller; try again shortly"}
 	}
+	// A call waiting for a person answers at once; its progress would reach nobody.
+	var follow *progressFollow
+	if plan == nil {
+		follow = x.followProgress(ctx, id, toolCallID)
+		defer follow.stop()
+	}
 	run, err := x.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                    id,
 		TaskQueue:             policy.TaskQueue,
@@ -198,7 +208,8 @@ func (x *Executor) Submit(ctx context.Context, p authz.Principal, toolName strin
 			temporalx.Tools.ValueSet([]string{call.Tool}),
 		),
 	}, workflows.ToolRun, workflows.ToolRunInput{
-		Call:     activities.ExecuteToolInput{Principal: p, Tool: call.Tool, Args: call.Args, ToolCallID: toolCallID, Assertion: assertion},
+		Call: activities.ExecuteToolInput{Principal: p, Tool: call.Tool, Args: call.Args, ToolCallID: toolCallID, Assertion: assertion,
+			Progress: follow != nil},
 		Policy:   policy,
 		Summary:  call.Summary,
 		Approval: plan, Domain: call.Domain, Sensitive: call.Sensitive,

@@ -48,14 +48,18 @@ var servedMethods = append([]string{"initialize", "ping", "server/discover", "to
 func addMCP(mux *http.ServeMux, deps Deps) {
 	servers := &toolServers{}
 	watched := newWatchers(deps)
-	handler := mcp.NewStreamableHTTPHandler(func(r *http.Request) *mcp.Server {
+	serverOf := func(r *http.Request) *mcp.Server {
 		p, _ := principalOf(r.Context())
 		if rpcMethod(r.Context()) == "subscriptions/listen" {
 			// A subscription gets a server of its own, whose tools follow the caller's.
 			return watched.serve(r.Context(), p)
 		}
 		return servers.get(deps, p)
-	}, &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true, Logger: deps.Logger})
+	}
+	// A request that asks for progress is answered with a stream that carries it (progress.go).
+	handler := streamProgress(
+		mcp.NewStreamableHTTPHandler(serverOf, &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true, Logger: deps.Logger}),
+		mcp.NewStreamableHTTPHandler(serverOf, &mcp.StreamableHTTPOptions{Stateless: true, Logger: deps.Logger}))
 
 	metadataURL := deps.PublicURL + protectedResourcePath + "/mcp"
 	mux.Handle("/mcp", origins(deps.PublicURL, deps.AllowedOrigins,
@@ -179,6 +183,7 @@ func newToolServer(deps Deps, visible []toolcall.Visible) *mcp.Server {
 			}
 			ctx, span := callSpan(ctx, name, params.GetMeta())
 			defer span.End()
+			ctx = withProgress(ctx, req)
 			ss, _ := req.GetSession().(*mcp.ServerSession)
 			if supportsTasks(params.GetMeta(), ss) {
 				res, err := taskCall(ctx, deps, p, name, params.Arguments)

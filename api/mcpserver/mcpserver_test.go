@@ -134,12 +134,18 @@ func (f *fixture) runDomain(t *testing.T, name string) {
 // is the name) until the test ends.
 func (f *fixture) runDomainYAML(t *testing.T, name, yaml string) {
 	t.Helper()
+	f.runDomainWith(t, name, yaml, f.backend)
+}
+
+// runDomainWith is runDomainYAML with the domain's backend.
+func (f *fixture) runDomainWith(t *testing.T, name, yaml string, backend domains.Adapter) {
+	t.Helper()
 	dc, err := domainconfig.Parse(name+".yaml", []byte(fmt.Sprintf(yaml, name)))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- platform.RunDomainWorker(ctx, f.Env, dc, func(context.Context, kit.Deps) (domains.Adapter, error) { return f.backend, nil })
+		done <- platform.RunDomainWorker(ctx, f.Env, dc, func(context.Context, kit.Deps) (domains.Adapter, error) { return backend, nil })
 	}()
 	t.Cleanup(func() {
 		cancel()

@@ -104,7 +104,8 @@ func receivedOnLoopback(r *http.Request) bool {
 // methods answers a JSON-RPC request for a method /mcp does not serve with the JSON-RPC error
 // -32601 (method not found) instead of the SDK's plain-text HTTP 400: what the capabilities do
 // not declare (completions, resource subscriptions), what the request's revision removed, and
-// anything unknown. served lists the methods that pass.
+// anything unknown. served lists the methods that pass, noting in their context the method and
+// whether the request carries a progress token (wantsProgress).
 func methods(served []string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || r.Body == nil {
@@ -123,6 +124,7 @@ func methods(served []string, next http.Handler) http.Handler {
 		var msg struct {
 			ID     json.RawMessage `json:"id"`
 			Method string          `json:"method"`
+			Params json.RawMessage `json:"params"`
 		}
 		// Batches, responses, notifications and malformed bodies are the SDK's to judge.
 		if json.Unmarshal(body, &msg) != nil || msg.Method == "" || len(msg.ID) == 0 || strings.HasPrefix(msg.Method, "notifications/") {
@@ -131,7 +133,11 @@ func methods(served []string, next http.Handler) http.Handler {
 		}
 		current := r.Header.Get("Mcp-Protocol-Version") >= "2026-07-28"
 		if slices.Contains(served, msg.Method) && !(current && slices.Contains(removedIn20260728, msg.Method)) {
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), rpcMethodKey{}, msg.Method)))
+			ctx := context.WithValue(r.Context(), rpcMethodKey{}, msg.Method)
+			if hasProgressToken(msg.Params) {
+				ctx = context.WithValue(ctx, wantsProgressKey{}, true)
+			}
+			next.ServeHTTP(w, r.WithContext(ctx))
 			return
 		}
 		status := http.StatusOK

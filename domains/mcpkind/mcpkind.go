@@ -29,6 +29,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -65,6 +66,11 @@ type Adapter struct {
 	// the last discovery.
 	remotes    map[string]string
 	discovered map[string]domains.Tool
+
+	// progress maps the progress tokens of calls in flight to their callers' receivers.
+	progress sync.Map
+	// tokens numbers the progress tokens this adapter sends.
+	tokens atomic.Uint64
 }
 
 // New connects to the MCP server of deps.Config.MCP and returns its adapter. It fails when the
@@ -89,13 +95,14 @@ func New(ctx context.Context, deps kit.Deps) (domains.Adapter, error) {
 	case src.URL != "" && src.Command != "":
 		return nil, fmt.Errorf("mcpkind: domain %s: set mcp.url or mcp.command, not both", cfg.Name)
 	case src.URL != "":
-		t, err := httpTransport(cfg.Name, src, getenv)
+		t, err := httpTransport(cfg.Name, src, getenv, a.progressNotified)
 		if err != nil {
 			return nil, err
 		}
 		a.transport = t
 	case src.Command != "":
-		a.transport = commandTransport(src, getenv, logger)
+		command := commandTransport(src, getenv, logger)
+		a.transport = func() mcp.Transport { return &progressTransport{Transport: command(), notify: a.progressNotified} }
 	default:
 		return nil, fmt.Errorf("mcpkind: domain %s: mcp.url or mcp.command is required", cfg.Name)
 	}
@@ -111,6 +118,7 @@ func New(ctx context.Context, deps kit.Deps) (domains.Adapter, error) {
 // newClient returns the MCP client of src. It advertises the roots capability only when the
 // configuration lists roots, and then answers roots/list with them: a server told the client
 // has roots asks for them, and a request the client cannot answer stalls the server's calls.
+// (Progress notifications are read off the transport, progress.go.)
 func newClient(src *domains.MCPSource) *mcp.Client {
 	caps := &mcp.ClientCapabilities{}
 	if len(src.Roots) > 0 {
@@ -131,8 +139,9 @@ func orNone(env string) string {
 }
 
 // httpTransport returns the Streamable HTTP transport of src, with the bearer token read now so
-// that a missing secret fails the start rather than the first call.
-func httpTransport(domain string, src *domains.MCPSource, getenv func(string) string) (func() mcp.Transport, error) {
+// that a missing secret fails the start rather than the first call, and the progress
+// notifications of its streams going to notify.
+func httpTransport(domain string, src *domains.MCPSource, getenv func(string) string, notify func(json.RawMessage)) (func() mcp.Transport, error) {
 	u, err := url.Parse(src.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("mcpkind: domain %s: mcp.url %q is not an http(s) URL", domain, src.URL)
@@ -147,7 +156,7 @@ func httpTransport(domain string, src *domains.MCPSource, getenv func(string) st
 	// No client timeout: responses may be streams; each call is bounded by its context.
 	// Each POST is an HTTP client span whose context also goes in the traceparent header.
 	base := otelhttp.NewTransport(http.DefaultTransport, otelhttp.WithPropagators(telemetry.Propagator()))
-	hc := &http.Client{Transport: &authTransport{base: base, token: token}}
+	hc := &http.Client{Transport: &authTransport{base: base, token: token, notify: notify}}
 	return func() mcp.Transport {
 		// The standalone SSE stream only carries server notifications, which the platform
 		// does not use; without it a server that goes away costs no background retries.
@@ -183,6 +192,8 @@ var errRefused = errors.New("the server refused the platform's credentials")
 type authTransport struct {
 	base  http.RoundTripper
 	token string
+	// notify receives the params of the progress notifications of SSE responses.
+	notify func(json.RawMessage)
 }
 
 func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -197,6 +208,9 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
 		resp.Body.Close()
 		return nil, fmt.Errorf("HTTP %d: %w", resp.StatusCode, errRefused)
+	}
+	if t.notify != nil && strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		resp.Body = &sseProgressTap{ReadCloser: resp.Body, notify: t.notify}
 	}
 	return resp, nil
 }
@@ -442,12 +456,14 @@ func (a *Adapter) tool(name string) *domains.Tool {
 
 // Call calls the upstream tool behind call.Tool with call.Args, passing the idempotency key in
 // the request's _meta under IdempotencyMetaKey, with the call's trace context there too (the
-// traceparent, tracestate and baggage keys of MCP's trace-context convention, SEP-414), and returns the upstream's answer as a
-// *domains.Result: content blocks, structuredContent and isError unchanged. Errors: CodeInvalid
-// when the server rejects the arguments or the tool, CodeDenied when it refuses the platform's
-// credentials, CodeUnavailable when it cannot be reached or does not answer in time (the next
-// call connects again), and CodeOutcomeUnknown instead of CodeUnavailable when the call may have
-// reached the server and the tool must not be sent twice (domains.Config.AtMostOnce).
+// traceparent, tracestate and baggage keys of MCP's trace-context convention, SEP-414) and, when
+// the caller follows the call's progress, a progress token of the adapter's own (progress.go),
+// and returns the upstream's answer as a *domains.Result: content blocks, structuredContent and
+// isError unchanged. Errors: CodeInvalid when the server rejects the arguments or the tool,
+// CodeDenied when it refuses the platform's credentials, CodeUnavailable when it cannot be
+// reached or does not answer in time (the next call connects again), and CodeOutcomeUnknown
+// instead of CodeUnavailable when the call may have reached the server and the tool must not be
+// sent twice (domains.Config.AtMostOnce).
 func (a *Adapter) Call(ctx context.Context, call domains.Call) (res any, err error) {
 	remote := a.remote(call.Tool)
 	ctx, span := telemetry.Tracer().Start(ctx, "tools/call "+remote, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
@@ -467,6 +483,11 @@ func (a *Adapter) Call(ctx context.Context, call domains.Call) (res any, err err
 		params.Meta[IdempotencyMetaKey] = call.IdempotencyKey
 	}
 	telemetry.Propagator().Inject(ctx, telemetry.MetaCarrier(params.Meta))
+	if call.OnProgress != nil {
+		token := a.followProgress(call.OnProgress)
+		defer a.progress.Delete(token)
+		params.SetProgressToken(token)
+	}
 	if len(params.Meta) == 0 {
 		params.Meta = nil
 	}

@@ -124,6 +124,19 @@ func newUpstream() *upstream {
 		func(ctx context.Context, req *mcp.CallToolRequest, in pageIn) (*mcp.CallToolResult, any, error) {
 			return u.stall(ctx, "lookup")
 		})
+	// count reports three steps of progress when the call has a progress token, the last just
+	// before its result, and says whether it had one.
+	mcp.AddTool(u.server, &mcp.Tool{Name: "count", Description: "Counts to three."},
+		func(ctx context.Context, req *mcp.CallToolRequest, in struct{}) (*mcp.CallToolResult, map[string]any, error) {
+			token := req.Params.GetProgressToken()
+			for i := 1; token != nil && i <= 3; i++ {
+				err := req.Session.NotifyProgress(ctx, &mcp.ProgressNotificationParams{ProgressToken: token, Progress: float64(i), Total: 3, Message: "step"})
+				if err != nil {
+					return nil, nil, err
+				}
+			}
+			return nil, map[string]any{"token": token != nil}, nil
+		})
 	mcp.AddTool(u.server, &mcp.Tool{Name: "env", Description: "Lists the server's environment variable names."},
 		func(ctx context.Context, req *mcp.CallToolRequest, in struct{}) (*mcp.CallToolResult, map[string]any, error) {
 			var names []string
@@ -284,7 +297,7 @@ func TestHTTP(t *testing.T) {
 	t.Run("OK discovers every tool with sanitised names", func(t *testing.T) {
 		tools, err := src2.DiscoverTools(context.Background())
 		require.NoError(t, err)
-		require.Equal(t, []string{"wiki.append_note", "wiki.delete_page", "wiki.env", "wiki.get_page", "wiki.lookup", "wiki.media", "wiki.roots", "wiki.search_pages"}, names(tools))
+		require.Equal(t, []string{"wiki.append_note", "wiki.count", "wiki.delete_page", "wiki.env", "wiki.get_page", "wiki.lookup", "wiki.media", "wiki.roots", "wiki.search_pages"}, names(tools))
 		byName := map[string]domains.Tool{}
 		for _, tl := range tools {
 			byName[tl.Name] = tl
@@ -410,7 +423,7 @@ func TestConfiguredRemote(t *testing.T) {
 	t.Run("OK the configured name wins", func(t *testing.T) {
 		tools, err := a.(domains.ToolSource).DiscoverTools(context.Background())
 		require.NoError(t, err)
-		require.Equal(t, []string{"wiki.append_note", "wiki.delete_page", "wiki.env", "wiki.find", "wiki.get_page", "wiki.lookup", "wiki.media", "wiki.roots"}, names(tools))
+		require.Equal(t, []string{"wiki.append_note", "wiki.count", "wiki.delete_page", "wiki.env", "wiki.find", "wiki.get_page", "wiki.lookup", "wiki.media", "wiki.roots"}, names(tools))
 		got, err := call(a, "wiki.find", map[string]any{"query": "q"})
 		require.NoError(t, err)
 		require.Equal(t, float64(1), requireResult(t, got).Structured.(map[string]any)["count"])

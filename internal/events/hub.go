@@ -6,9 +6,10 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"mcp-platform/internal/store"
 )
 
 // Hub listens on the NOTIFY channel with one connection per process and hands each
@@ -131,41 +132,10 @@ func (h *Hub) wakeAll() {
 	}
 }
 
-// Run listens until ctx ends, reconnecting after failures.
+// Run listens until ctx ends, reconnecting after failures (and then waking every stream, in
+// case notifications were missed).
 func (h *Hub) Run(ctx context.Context) {
-	for ctx.Err() == nil {
-		err := h.listen(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		h.logger.Warn("event listener lost its connection; reconnecting", "error", err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(time.Second):
-		}
-	}
-}
-
-func (h *Hub) listen(ctx context.Context) error {
-	pooled, err := h.pool.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	// A LISTENing connection must not go back to the pool.
-	conn := pooled.Hijack()
-	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
-		return err
-	}
-	h.wakeAll()
-	for {
-		n, err := conn.WaitForNotification(ctx)
-		if err != nil {
-			return err
-		}
-		h.notified(n.Payload)
-	}
+	store.Listen(ctx, h.pool, Channel, h.logger, h.wakeAll, h.notified)
 }
 
 // notified handles one notification: an event (a JSON object), or the ID of a conversation

@@ -258,6 +258,8 @@ func TestServerEverything(t *testing.T) {
 				})
 			}
 
+			testUpstreamProgress(t, s, token, name)
+
 			t.Run("OK plain text is not re-wrapped", func(t *testing.T) {
 				got, err := client.CallTool(context.Background(), &mcp.CallToolParams{Name: name + "__echo", Arguments: map[string]any{"message": "hi"}})
 				require.NoError(t, err)
