@@ -83,8 +83,9 @@ type stack struct {
 	token  string
 }
 
-// launch starts everything of topo and waits until the APIs are ready and the ERP workers'
-// tools are available. All of it stops when the test ends.
+// launch starts everything of topo and waits until the API and MCP server processes are ready
+// and the ERP workers' tools (when it runs any) are available. All of it stops when the test
+// ends.
 func launch(t *testing.T, topo topology) *stack {
 	t.Helper()
 	bin, err := binary()
