@@ -33,8 +33,9 @@ test: vet test-go lint-openapi clients test-web e2e
 test-web: web/node_modules
 	cd web && npm run --silent check:api && npm test
 
-## e2e: the web UI in headless Chromium against a real `mcp-platform dev` (screenshots in web/e2e/screenshots)
-e2e: web/node_modules
+## e2e: the web UI in headless Chromium against a real `mcp-platform dev`, which also onboards
+## test/upstreams' server-everything as a domain of kind mcp (screenshots in web/e2e/screenshots)
+e2e: web/node_modules test/upstreams/node_modules
 	cd web && npm run --silent e2e
 
 vet:

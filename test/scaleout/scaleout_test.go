@@ -2,8 +2,9 @@
 // server of its own persisting to PostgreSQL (the production persistence), the gateway API, the
 // orchestrator and ERP domain workers, all on one private PostgreSQL cluster. In the scale-out
 // test one orchestrator and one domain worker are killed with SIGKILL in the middle of the load;
-// in the restart test PostgreSQL itself restarts while turns are in flight. No turn may be lost
-// and no side effect duplicated.
+// in the restart test PostgreSQL itself restarts while turns are in flight; in the at-most-once
+// test the worker of a third-party MCP server's writing tool dies during a call. No turn may be
+// lost and no side effect duplicated.
 package scaleout
 
 import (

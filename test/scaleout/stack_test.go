@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -54,28 +55,37 @@ var binary = sync.OnceValues(func() (string, error) {
 
 // topology says how many processes of each role a test runs.
 type topology struct {
-	apis, orchestrators, erpWorkers int
+	apis, mcps, orchestrators, erpWorkers int
 	// model answers the orchestrators' LLM requests.
 	model func(request map[string]any) fakeopenai.Reply
+	// domains are domain files (file name → YAML) every process reads beside those of
+	// config/domains, as an operator onboards a domain; the test starts their workers.
+	domains map[string]string
 }
 
 // stack is the production topology as separate processes on one machine: a private PostgreSQL
 // cluster holding the platform's database and Temporal's two, the `temporal` role persisting
 // there, and the roles of a topology.
 type stack struct {
-	bin           string
-	pgDir         string
-	pg            *pgcluster.Cluster
-	pool          *pgxpool.Pool
-	temporal      client.Client
-	apis          []string
+	bin      string
+	pgDir    string
+	pg       *pgcluster.Cluster
+	pool     *pgxpool.Pool
+	temporal client.Client
+	apis     []string
+	// mcps are the MCP server processes' URLs (REST /execute and /mcp).
+	mcps          []string
 	orchestrators []*proc
 	erpWorkers    []*proc
-	token         string
+	// env is what every process of the stack is started with.
+	env    []string
+	issuer *authz.Issuer
+	token  string
 }
 
-// launch starts everything of topo and waits until the APIs are ready and the ERP workers'
-// tools are available. All of it stops when the test ends.
+// launch starts everything of topo and waits until the API and MCP server processes are ready
+// and the ERP workers' tools (when it runs any) are available. All of it stops when the test
+// ends.
 func launch(t *testing.T, topo topology) *stack {
 	t.Helper()
 	bin, err := binary()
@@ -94,8 +104,9 @@ func launch(t *testing.T, topo topology) *stack {
 		"DATABASE_URL=" + s.pg.URL(), "TEMPORAL_ADDRESS=127.0.0.1:" + strconv.Itoa(temporalPort),
 		"TEMPORAL_DB_URL=" + s.pg.DatabaseURL("temporal"),
 		"LLM_PROVIDER=openai_compatible", "LLM_API_BASE=" + fake.BaseURL(), "LLM_MODEL=fake-model",
-		"MCP_DOMAINS_DIR=" + filepath.Join(platformtest.RepoRoot(), "config", "domains"), "MCP_SHUTDOWN_TIMEOUT=3s",
+		"MCP_DOMAINS_DIR=" + domainsDir(t, topo.domains), "MCP_SHUTDOWN_TIMEOUT=3s",
 	}
+	s.env = env
 	migrate := exec.Command(bin, "migrate", "up")
 	migrate.Env = append(os.Environ(), env...)
 	out, err := migrate.CombinedOutput()
@@ -109,29 +120,28 @@ func launch(t *testing.T, topo topology) *stack {
 			"MCP_SERVER_PORT="+strconv.Itoa(freePort(t)), "MCP_ASSERTION_KEY="+signer.Format()), "api")
 		s.apis = append(s.apis, fmt.Sprintf("http://127.0.0.1:%d", port))
 	}
+	for i := range topo.mcps {
+		port := freePort(t)
+		start(t, bin, fmt.Sprintf("mcp-%d", i+1), append(env, "MCP_SERVER_PORT="+strconv.Itoa(port),
+			"MCP_ASSERTION_KEY="+signer.Format()), "mcp")
+		s.mcps = append(s.mcps, fmt.Sprintf("http://127.0.0.1:%d", port))
+	}
 	for i := range topo.orchestrators {
 		s.orchestrators = append(s.orchestrators, start(t, bin, fmt.Sprintf("orchestrator-%d", i+1), env, "worker", "-orchestrator"))
 	}
 	for i := range topo.erpWorkers {
-		s.erpWorkers = append(s.erpWorkers, start(t, bin, fmt.Sprintf("erp-%d", i+1), env, "worker", "-domains", "erp"))
+		s.erpWorkers = append(s.erpWorkers, s.worker(t, fmt.Sprintf("erp-%d", i+1), "erp"))
 	}
-	for _, a := range s.apis {
+	for _, a := range append(slices.Clone(s.apis), s.mcps...) {
 		waitReady(t, a+"/readyz")
 	}
 
-	issuer, err := authz.NewIssuer(config.JWT{Secret: jwtSecret, Issuer: "mcp-platform", Audience: "mcp-platform", TokenTTL: time.Hour}, true)
+	s.issuer, err = authz.NewIssuer(config.JWT{Secret: jwtSecret, Issuer: "mcp-platform", Audience: "mcp-platform", TokenTTL: time.Hour}, true)
 	require.NoError(t, err)
-	s.token, _, err = issuer.Issue(authz.Principal{Subject: "fiona", Roles: []string{"finance_clerk"}})
-	require.NoError(t, err)
-	require.Eventually(t, func() bool {
-		_, _, body := platformtest.Do(t, s.apis[0], http.MethodGet, "/tools", s.token, nil)
-		for _, tl := range body["tools"].([]any) {
-			if tl.(map[string]any)["name"] == "erp.create_invoice" && tl.(map[string]any)["available"] == true {
-				return true
-			}
-		}
-		return false
-	}, 60*time.Second, 250*time.Millisecond, "the ERP workers never registered")
+	s.token = s.issue(t, "fiona", "finance_clerk")
+	if topo.erpWorkers > 0 {
+		s.waitAvailable(t, s.token, "erp.create_invoice")
+	}
 
 	keys, err := config.ParseCodecKeys(codecKeys, "codecKeys")
 	require.NoError(t, err)
@@ -142,6 +152,58 @@ func launch(t *testing.T, topo topology) *stack {
 	require.NoError(t, err)
 	t.Cleanup(s.temporal.Close)
 	return s
+}
+
+// domainsDir returns the domains folder of the stack's processes: config/domains itself, or a
+// copy of it with extra's files added.
+func domainsDir(t *testing.T, extra map[string]string) string {
+	t.Helper()
+	repo := filepath.Join(platformtest.RepoRoot(), "config", "domains")
+	if len(extra) == 0 {
+		return repo
+	}
+	dir := t.TempDir()
+	files, err := filepath.Glob(filepath.Join(repo, "*.yaml"))
+	require.NoError(t, err)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644))
+	}
+	for name, yaml := range extra {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(yaml), 0o644))
+	}
+	return dir
+}
+
+// issue returns a bearer token of the stack's issuer for subject with roles.
+func (s *stack) issue(t *testing.T, subject string, roles ...string) string {
+	t.Helper()
+	token, _, err := s.issuer.Issue(authz.Principal{Subject: subject, Roles: roles})
+	require.NoError(t, err)
+	return token
+}
+
+// waitAvailable waits until the caller of token sees tool as available: a worker of its domain
+// has registered it.
+func (s *stack) waitAvailable(t *testing.T, token, tool string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		_, _, body := platformtest.Do(t, s.apis[0], http.MethodGet, "/tools", token, nil)
+		tools, _ := body["tools"].([]any)
+		for _, tl := range tools {
+			if tl.(map[string]any)["name"] == tool && tl.(map[string]any)["available"] == true {
+				return true
+			}
+		}
+		return false
+	}, 60*time.Second, 250*time.Millisecond, "no worker registered %s", tool)
+}
+
+// worker starts a domain worker process named name for domain.
+func (s *stack) worker(t *testing.T, name, domain string) *proc {
+	t.Helper()
+	return start(t, s.bin, name, s.env, "worker", "-domains", domain)
 }
 
 // startPostgres starts the private cluster, stopped after everything else when the test ends.

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // End-to-end test of the web UI in a real browser (Debian's Chromium, driven by playwright-core)
-// against a real `mcp-platform dev` stack (embedded Temporal, private PostgreSQL, mock LLM).
+// against a real `mcp-platform dev` stack (embedded Temporal, private PostgreSQL, mock LLM), which
+// also onboards the MCP reference server of test/upstreams (installed with npm ci when missing)
+// as a domain of kind mcp, by YAML only.
 //
 //   npm run e2e              build the UI and the binary, start the stack, run the scenario
 //   E2E_SKIP_BUILD=1         reuse web/dist and bin/mcp-platform as they are
@@ -13,12 +15,12 @@
 // fails; every step runs and is reported either way.
 
 import { spawn, execFileSync } from 'node:child_process'
-import { chmodSync, createReadStream, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { chmodSync, copyFileSync, createReadStream, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, extname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { chromium } from 'playwright-core'
 import { apiPrefixes, isAPIPath } from '../scripts/api-prefixes.mjs'
 
@@ -31,6 +33,57 @@ const WAIT = Number(process.env.E2E_TIMEOUT_MS ?? 45_000)
 const log = (...a) => console.log(`[e2e ${new Date().toISOString().slice(11, 19)}]`, ...a)
 
 // ---- the stack ---------------------------------------------------------------------------------
+
+// The MCP reference server (npm, pinned by test/upstreams/package-lock.json), which the stack
+// onboards as the domain "everything" of kind mcp, over stdio, by YAML only.
+const upstreams = join(repo, 'test', 'upstreams')
+const everything = join(upstreams, 'node_modules', '@modelcontextprotocol', 'server-everything', 'dist', 'index.js')
+const mcpSDK = join(upstreams, 'node_modules', '@modelcontextprotocol', 'sdk', 'dist', 'esm', 'client')
+
+function installUpstreams() {
+  if (existsSync(everything)) return
+  log('installing the test MCP servers (npm ci in test/upstreams)')
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: upstreams, stdio: 'inherit' })
+}
+
+/**
+ * domainsDir writes the stack's domain configuration into dir: the repository's domains, and
+ * server-everything as the domain "everything" whose tools the operator role may call.
+ */
+function domainsDir(dir) {
+  const config = join(repo, 'config', 'domains')
+  mkdirSync(dir)
+  for (const f of readdirSync(config).filter((f) => f.endsWith('.yaml'))) copyFileSync(join(config, f), join(dir, f))
+  writeFileSync(
+    join(dir, 'everything.yaml'),
+    [
+      'name: everything',
+      'description: The MCP reference server, onboarded by configuration only.',
+      'kind: mcp',
+      'mcp:',
+      `  command: ${JSON.stringify(process.execPath)}`,
+      `  args: [${JSON.stringify(everything)}, stdio]`,
+      'permissions:',
+      '  - role: operator',
+      '    tools: ["everything.*"]',
+      '',
+    ].join('\n'),
+  )
+  return dir
+}
+
+/** callUpstream calls a tool of server-everything directly (not through the platform). */
+async function callUpstream(name, args = {}) {
+  const { Client } = await import(pathToFileURL(join(mcpSDK, 'index.js')).href)
+  const { StdioClientTransport } = await import(pathToFileURL(join(mcpSDK, 'stdio.js')).href)
+  const client = new Client({ name: 'e2e-direct', version: '1' })
+  await client.connect(new StdioClientTransport({ command: process.execPath, args: [everything, 'stdio'], stderr: 'ignore' }))
+  try {
+    return await client.callTool({ name, arguments: args })
+  } finally {
+    await client.close()
+  }
+}
 
 function freePort() {
   return new Promise((res, rej) => {
@@ -78,6 +131,7 @@ async function startStack() {
       TEMPORAL_UI_PORT: String(temporalUI),
       LLM_PROVIDER: 'mock',
       MCP_ENVIRONMENT: 'dev',
+      MCP_DOMAINS_DIR: domainsDir(join(parent, 'domains')),
     },
     stdio: ['ignore', out, out],
   })
@@ -254,6 +308,19 @@ async function ask(page, text) {
   await box.press('Enter')
   // The new conversation's URL replaces the blank chat.
   await page.waitForURL(/\/c\/[0-9a-f-]{36}$/, { timeout: WAIT })
+}
+
+/** toolOffered waits until user may call tool: its domain's worker has registered it. */
+async function toolOffered(gateway, user, tool) {
+  const token = await (await fetch(`${gateway}/auth/token`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user }) })).json()
+  const deadline = Date.now() + WAIT
+  for (;;) {
+    const r = await fetch(`${gateway}/tools`, { headers: { Authorization: `Bearer ${token.access_token}` } })
+    const names = r.ok ? ((await r.json()).tools ?? []).filter((t) => t.available).map((t) => t.name) : []
+    if (names.includes(tool)) return
+    check(Date.now() < deadline, `${tool} is not offered to ${user} (${r.status}: ${names.join(', ')}); the stack onboards it from the domains folder domainsDir writes`)
+    await sleep(250)
+  }
 }
 
 /** turnDone waits until the last turn has finished (no typing indicator, a run link shown). */
@@ -685,6 +752,38 @@ async function scenario(ui, proxy, gateway) {
       check(Number(cells[3].replace(/,/g, '')) > 0, `alice used tokens (${cells.join(' | ')})`)
       check(/mock: [\d,]+/.test(await aliceRow.innerText()), 'the row names the model')
     })
+
+    // Oscar, operator: a tool of a domain onboarded by YAML only (kind mcp, the MCP reference
+    // server over stdio) answers with an image, which the tool card shows as the server sent it.
+    const oscar = await newUser(browser, ui, consoleErrors)
+    await step('oscar: "call everything.get_tiny_image" shows the MCP server\'s PNG, unchanged, in the tool card', '13-mcp-image.png', oscar.page, async () => {
+      const page = oscar.page
+      const tool = 'everything.get_tiny_image'
+      const direct = await callUpstream('get-tiny-image')
+      const want = direct.content.find((b) => b.type === 'image')
+      check(want?.mimeType === 'image/png' && want.data.length > 100, `the upstream answers with a PNG: ${JSON.stringify(direct).slice(0, 200)}`)
+      await toolOffered(gateway, 'oscar', tool)
+
+      await signIn(page, 'Oscar Novak')
+      await ask(page, `call ${tool}`)
+      const card = page.getByRole('article', { name: `Tool call ${tool}: OK` })
+      await card.waitFor({ timeout: WAIT })
+      await turnDone(page)
+      const img = card.getByLabel(`Content returned by ${tool}`).getByRole('img', { name: `Image from ${tool} (image/png)` })
+      await img.waitFor({ timeout: WAIT })
+      check((await card.locator('img').count()) === 1, 'the card shows one image')
+      const src = await img.getAttribute('src')
+      check(src === `data:image/png;base64,${want.data}`, `the image is the upstream's PNG, unchanged (src starts ${String(src).slice(0, 60)}…, ${src?.length} characters)`)
+      // It decoded and rendered: the browser knows its size.
+      await page.waitForFunction((el) => el.complete, await img.elementHandle(), { timeout: WAIT })
+      const size = await img.evaluate((el) => ({ w: el.naturalWidth, h: el.naturalHeight, shown: el.getBoundingClientRect().width }))
+      check(size.w > 0 && size.h > 0 && size.shown > 0, `the image rendered (${JSON.stringify(size)})`)
+      // The text blocks around it arrive too, in the upstream's order.
+      const texts = direct.content.filter((b) => b.type === 'text').map((b) => b.text)
+      const shown = await card.locator('.tool-content .content-text').allInnerTexts()
+      check(JSON.stringify(shown) === JSON.stringify(texts), `the text blocks are the upstream's: ${JSON.stringify(shown)}`)
+      await img.scrollIntoViewIfNeeded()
+    })
   } finally {
     await browser.close()
   }
@@ -701,6 +800,7 @@ async function main() {
   let proxy
   try {
     let base = process.env.E2E_BASE_URL
+    installUpstreams()
     if (!base) {
       build()
       stack = await startStack()

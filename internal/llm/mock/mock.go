@@ -149,18 +149,18 @@ func (k *knowledge) plan(text string, tools []llm.ToolDef, offered map[string]bo
 	var notes, using []string
 	for _, r := range requests {
 		switch {
-		case r.skill.Tool != "" && !offered[r.skill.Tool]:
-			notes = append(notes, denial(r.skill))
+		case r.tool() != "" && !offered[r.tool()]:
+			notes = append(notes, denial(r))
 		case r.Ask != "": // a question to the user, or about the platform (no tool), answered in words
 			notes = append(notes, r.Ask)
 		default:
 			calls = append(calls, llm.ToolCall{
 				ID:        fmt.Sprintf("call_%d_%d", position, len(calls)+1),
-				Name:      r.skill.Tool,
+				Name:      r.tool(),
 				Arguments: canonicalJSON(r.Args),
 			})
-			if !contains(using, r.skill.Tool) {
-				using = append(using, r.skill.Tool)
+			if !contains(using, r.tool()) {
+				using = append(using, r.tool())
 			}
 		}
 	}
@@ -185,14 +185,14 @@ func searchFor(requests []request, offered map[string]bool, position int) (llm.R
 	var calls []llm.ToolCall
 	var queries []string
 	for _, r := range requests {
-		if r.skill.Tool == "" || offered[r.skill.Tool] || contains(queries, r.skill.Action) {
+		if r.tool() == "" || offered[r.tool()] || contains(queries, r.action()) {
 			continue
 		}
-		queries = append(queries, r.skill.Action)
+		queries = append(queries, r.action())
 		calls = append(calls, llm.ToolCall{
 			ID:        fmt.Sprintf("search_%d_%d", position, len(calls)+1),
 			Name:      SearchTool,
-			Arguments: canonicalJSON(map[string]any{"query": r.skill.Action}),
+			Arguments: canonicalJSON(map[string]any{"query": r.action()}),
 		})
 	}
 	if len(calls) == 0 {
@@ -213,8 +213,8 @@ func searchedLast(msgs []llm.Message) bool {
 	return i < len(msgs)
 }
 
-func denial(s *Skill) string {
-	return fmt.Sprintf("I can't %s for you: your account doesn't have access to %s.", s.Action, s.Tool)
+func denial(r request) string {
+	return fmt.Sprintf("I can't %s for you: your account doesn't have access to %s.", r.action(), r.tool())
 }
 
 // answerFromResults writes the answer from the tool results that end the conversation, and
@@ -271,8 +271,8 @@ func (k *knowledge) answerFromResults(msgs []llm.Message, offered map[string]boo
 		var notes []string
 		for _, r := range k.parseRequests(user.Content) {
 			switch {
-			case r.skill.Tool != "" && !offered[r.skill.Tool]:
-				notes = append(notes, denial(r.skill))
+			case r.tool() != "" && !offered[r.tool()]:
+				notes = append(notes, denial(r))
 			case r.Ask != "":
 				notes = append(notes, r.Ask)
 			}

@@ -465,3 +465,30 @@ func TestMockSearchesForMissingTools(t *testing.T) {
 		require.Equal(t, []mocktest.Call{{Tool: "stock.get_item", Args: map[string]any{"sku": "ABC-123"}}}, mocktest.Calls(t, resp))
 	})
 }
+
+func TestMockCallsNamedTools(t *testing.T) {
+	// every.get_tiny_image is taught by no demo, as a tool of a domain onboarded by YAML only.
+	tools := append(mocktest.ToolsOf(shopDemo(), stockDemo()), "every.get_tiny_image")
+
+	t.Run("OK a tool called by its name, without arguments", func(t *testing.T) {
+		for _, text := range []string{"call every.get_tiny_image", "Please use the tool `every.get_tiny_image`", "run every.get_tiny_image."} {
+			resp := mocktest.Ask(t, newMock(), text, tools...)
+			require.Equal(t, mocktest.Want("every.get_tiny_image", map[string]any{}), mocktest.Calls(t, resp), text)
+			require.Equal(t, "Let me check that with every.get_tiny_image.", resp.Content)
+		}
+	})
+
+	t.Run("OK beside a request a demo teaches", func(t *testing.T) {
+		resp := mocktest.Ask(t, newMock(), "show order 2 and call every.get_tiny_image", tools...)
+		require.Equal(t, []mocktest.Call{
+			{Tool: "shop.get_order", Args: map[string]any{"order_id": "O-002"}},
+			{Tool: "every.get_tiny_image", Args: map[string]any{}},
+		}, mocktest.Calls(t, resp))
+	})
+
+	t.Run("ErrNotOffered a tool the user may not call is denied", func(t *testing.T) {
+		resp := mocktest.Ask(t, newMock(), "call every.get_tiny_image", "shop.get_order")
+		require.Empty(t, resp.ToolCalls)
+		require.Equal(t, "I can't call every.get_tiny_image for you: your account doesn't have access to every.get_tiny_image.", resp.Content)
+	})
+}

@@ -20,6 +20,10 @@ var (
 		`\b(?:my|the)\s+approvals\b|\bwhat\s+(?:can|should|must|do|shall)\s+i\s+approve\b`)
 	// reAuditLog is a request for the audit log or trail.
 	reAuditLog = regexp.MustCompile(`(?i)\baudit(?:s|ing|ed)?\b`)
+	// reNamedTool is a request to call a tool by its namespaced name ("call weather.get_forecast"):
+	// how a user reaches a tool no demo teaches the mock, such as one of a domain onboarded by
+	// configuration only (kind mcp or http).
+	reNamedTool = regexp.MustCompile(`(?i:\b(?:call|use|run|invoke)\s+(?:the\s+)?(?:tool\s+)?)` + "`?" + `([a-z][a-z0-9_]*\.[a-z0-9_]+)\b` + "`?")
 )
 
 const (
@@ -58,7 +62,18 @@ func platformSkills(demoVerbs []string) []Skill {
 	return []Skill{
 		{Action: "read the audit log", Priority: platformPriority + 1, Find: whole(reAuditLog, auditAnswer, nil)},
 		{Action: "decide approvals", Priority: platformPriority, Find: whole(reApprovalQuestion, approvalsAnswer, reCommand)},
+		{Action: "call a tool by its name", Priority: platformPriority - 1, Find: namedTools},
 	}
+}
+
+// namedTools finds the calls of tools the user names ("call every.get_tiny_image"), without
+// arguments: a tool that needs some answers with a validation error the model can read.
+func namedTools(clause string) []Match {
+	var out []Match
+	for _, idx := range reNamedTool.FindAllStringSubmatchIndex(clause, -1) {
+		out = append(out, Match{Start: idx[0], End: idx[1], Tool: clause[idx[2]:idx[3]], Args: map[string]any{}})
+	}
+	return out
 }
 
 // platformPriority ranks the platform's skills above any domain's.

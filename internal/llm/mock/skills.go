@@ -55,12 +55,31 @@ type Match struct {
 	Args map[string]any
 	// Ask, when set, is said instead of calling the tool, such as which pod's logs to show.
 	Ask string
+	// Tool, when set, is the tool that serves the request instead of the skill's: the
+	// platform's skill that calls whichever tool the user names sets it.
+	Tool string
 }
 
 // request is a match resolved against the user's message: the skill that found it.
 type request struct {
 	skill *Skill
 	Match
+}
+
+// tool is the tool that serves the request: the match's own, or else its skill's.
+func (r request) tool() string {
+	if r.Match.Tool != "" {
+		return r.Match.Tool
+	}
+	return r.skill.Tool
+}
+
+// action completes "I can't ... for you" for the request, and is what a tool search looks for.
+func (r request) action() string {
+	if r.Match.Tool != "" {
+		return "call " + r.Match.Tool
+	}
+	return r.skill.Action
 }
 
 // parseRequests finds the requests in a user message, in the order they were made. The
@@ -83,7 +102,7 @@ func (k *knowledge) parseRequests(text string) []request {
 		}
 		sort.SliceStable(found, func(i, j int) bool { return found[i].Start < found[j].Start })
 		for _, r := range found {
-			key := r.skill.Tool + " " + canonicalJSON(r.Args) + r.Ask
+			key := r.tool() + " " + canonicalJSON(r.Args) + r.Ask
 			if seen[key] {
 				continue
 			}
