@@ -208,7 +208,8 @@ func RunDomainWorker(ctx context.Context, e *Env, cfg *domains.Config, factory k
 // refuseRegistration audits a registration the registry refused: an attempt to take over a
 // domain or its queue is a security event, not only a log line.
 func refuseRegistration(ctx context.Context, e *Env, cfg *domains.Config, identity string, err error) {
-	if !errors.Is(err, registry.ErrNotOwner) && !errors.Is(err, registry.ErrDefinitionConflict) && !errors.Is(err, registry.ErrQueueTaken) {
+	if !errors.Is(err, registry.ErrNotOwner) && !errors.Is(err, registry.ErrDefinitionConflict) && !errors.Is(err, registry.ErrQueueTaken) &&
+		!errors.Is(err, registry.ErrNameTaken) {
 		return
 	}
 	if _, aerr := audit.New(e.Pool).Record(context.WithoutCancel(ctx), audit.Entry{UserID: "worker:" + identity, Tool: cfg.Name + ".(register)",
