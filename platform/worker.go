@@ -182,7 +182,11 @@ func RunDomainWorker(ctx context.Context, e *Env, cfg *domains.Config, factory k
 		refuseRegistration(ctx, e, cfg, identity, err)
 		return err
 	}
-	w := worker.New(e.Temporal, cfg.TaskQueue, worker.Options{Identity: identity, WorkerStopTimeout: e.Cfg.Server.ShutdownTimeout})
+	// Each heartbeat of a running tool goes out (rather than every 8 s, the SDK's throttle for
+	// its heartbeat timeout): its answer is how a cancelled run (MCP tasks/cancel) reaches the
+	// call, whose context then ends and cancels the upstream request.
+	w := worker.New(e.Temporal, cfg.TaskQueue, worker.Options{Identity: identity, WorkerStopTimeout: e.Cfg.Server.ShutdownTimeout,
+		MaxHeartbeatThrottleInterval: activities.HeartbeatEvery})
 	w.RegisterActivity(&activities.ToolExecutor{Domain: cfg, Adapter: adapter, Authz: enforcer, Audit: e.auditLog(), Trust: e.Trust, Logger: logger})
 	w.RegisterActivity(&activities.ApprovalActivities{Approvals: e.approvalStore(), Audit: e.auditLog(), Logger: logger})
 	workflows.Trust(e.Trust)

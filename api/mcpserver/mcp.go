@@ -18,7 +18,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"mcp-platform/authz"
-	"mcp-platform/domains"
 	"mcp-platform/domains/registry"
 	"mcp-platform/internal/telemetry"
 	"mcp-platform/internal/version"
@@ -160,6 +159,7 @@ func newToolServer(deps Deps, visible []toolcall.Visible) *mcp.Server {
 	for _, v := range visible {
 		s.AddTool(mcpTool(v.Entry), toolHandler(deps, v.Tool.Name))
 	}
+	publishExecution(s, visible)
 	s.AddReceivingMiddleware(func(next mcp.MethodHandler) mcp.MethodHandler {
 		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 			if method != "tools/call" {
@@ -169,8 +169,8 @@ func newToolServer(deps Deps, visible []toolcall.Visible) *mcp.Server {
 			if !ok {
 				return next(ctx, method, req)
 			}
-			name, ok := domains.FromSafeName(params.Name)
-			if _, known := deps.Catalog.Lookup(name); !ok || !known {
+			name, known := deps.Catalog.Resolve(params.Name)
+			if !known {
 				return next(ctx, method, req)
 			}
 			p, ok := callerOf(req.GetExtra())
@@ -180,12 +180,17 @@ func newToolServer(deps Deps, visible []toolcall.Visible) *mcp.Server {
 			ctx, span := callSpan(ctx, name, params.GetMeta())
 			defer span.End()
 			ss, _ := req.GetSession().(*mcp.ServerSession)
+			support := taskSupport(deps, name)
 			if supportsTasks(params.GetMeta(), ss) {
-				res, err := taskCall(ctx, deps, p, name, params.Arguments)
+				res, err := taskCall(ctx, deps, p, name, params.Arguments, support != "")
 				if r, ok := res.(*mcp.CallToolResult); ok {
 					return complete(req, r), err
 				}
 				return res, err
+			}
+			if requiresTask(support) {
+				// The upstream runs this tool only as a task, which this client cannot follow.
+				return nil, missingTasksCapability()
 			}
 			return complete(req, syncCall(ctx, deps, p, name, params.Arguments)), nil
 		}
@@ -208,7 +213,7 @@ func mcpTool(e registry.Entry) *mcp.Tool {
 		desc += " (Requires human approval before it runs.)"
 	}
 	mt := &mcp.Tool{
-		Name:        domains.SafeName(t.Name),
+		Name:        e.Domain.Config.PublishedName(t.Name),
 		Title:       title,
 		Description: desc,
 		InputSchema: t.InputSchema,
@@ -279,13 +284,18 @@ func syncCall(ctx context.Context, deps Deps, p authz.Principal, tool string, ra
 
 // taskCall runs a tools/call of a client that supports tasks: a call that needs approval, or
 // that has not finished within taskDetach, is answered with its task (the ToolRun workflow);
-// any other with its result.
-func taskCall(ctx context.Context, deps Deps, p authz.Principal, tool string, raw json.RawMessage) (mcp.Result, error) {
+// any other with its result. A call of a tool that runs as a task upstream (asTask) is
+// answered with its task as soon as its run has started.
+func taskCall(ctx context.Context, deps Deps, p authz.Principal, tool string, raw json.RawMessage, asTask bool) (mcp.Result, error) {
 	args, bad := arguments(raw)
 	if bad != nil {
 		return bad, nil
 	}
-	res, err := deps.Executor.Submit(ctx, p, tool, args, taskDetach)
+	detach := taskDetach
+	if asTask {
+		detach = AtOnce
+	}
+	res, err := deps.Executor.Submit(ctx, p, tool, args, detach)
 	if err != nil || res.Status == StatusCompleted {
 		return callResult(tool, res, err), nil
 	}

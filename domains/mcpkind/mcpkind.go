@@ -65,6 +65,8 @@ type Adapter struct {
 	// the last discovery.
 	remotes    map[string]string
 	discovered map[string]domains.Tool
+	// executions is the task support of the upstream's tools, as the last listing declared.
+	executions *executions
 }
 
 // New connects to the MCP server of deps.Config.MCP and returns its adapter. It fails when the
@@ -84,12 +86,12 @@ func New(ctx context.Context, deps kit.Deps) (domains.Adapter, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	src := cfg.MCP
-	a := &Adapter{cfg: cfg, logger: logger, client: newClient(src)}
+	a := &Adapter{cfg: cfg, logger: logger, client: newClient(src), executions: &executions{}}
 	switch {
 	case src.URL != "" && src.Command != "":
 		return nil, fmt.Errorf("mcpkind: domain %s: set mcp.url or mcp.command, not both", cfg.Name)
 	case src.URL != "":
-		t, err := httpTransport(cfg.Name, src, getenv)
+		t, err := httpTransport(cfg.Name, src, getenv, a.executions)
 		if err != nil {
 			return nil, err
 		}
@@ -132,7 +134,7 @@ func orNone(env string) string {
 
 // httpTransport returns the Streamable HTTP transport of src, with the bearer token read now so
 // that a missing secret fails the start rather than the first call.
-func httpTransport(domain string, src *domains.MCPSource, getenv func(string) string) (func() mcp.Transport, error) {
+func httpTransport(domain string, src *domains.MCPSource, getenv func(string) string, exec *executions) (func() mcp.Transport, error) {
 	u, err := url.Parse(src.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("mcpkind: domain %s: mcp.url %q is not an http(s) URL", domain, src.URL)
@@ -147,7 +149,7 @@ func httpTransport(domain string, src *domains.MCPSource, getenv func(string) st
 	// No client timeout: responses may be streams; each call is bounded by its context.
 	// Each POST is an HTTP client span whose context also goes in the traceparent header.
 	base := otelhttp.NewTransport(http.DefaultTransport, otelhttp.WithPropagators(telemetry.Propagator()))
-	hc := &http.Client{Transport: &authTransport{base: base, token: token}}
+	hc := &http.Client{Transport: &listingTransport{base: &authTransport{base: base, token: token}, exec: exec}}
 	return func() mcp.Transport {
 		// The standalone SSE stream only carries server notifications, which the platform
 		// does not use; without it a server that goes away costs no background retries.
@@ -358,6 +360,7 @@ func (a *Adapter) importTool(up *mcp.Tool, declared map[string]string) (domains.
 		Annotations:  annotations(up.Annotations),
 		Icons:        icons,
 		Remote:       up.Name,
+		TaskSupport:  a.executions.taskSupport(up.Name),
 	}, nil
 }
 
@@ -511,6 +514,12 @@ func transportFailure(ctx context.Context, err error) bool {
 	return !errors.As(err, &we) && !errors.Is(err, errRefused) && ctx.Err() == nil
 }
 
+// closing reports whether a JSON-RPC error is the client's own report of a connection that
+// shut down (the SDK's codes -32001, -32003 to -32005), not an answer of the server.
+func closing(we *jsonrpc.Error) bool {
+	return we.Code == -32001 || we.Code >= -32005 && we.Code <= -32003
+}
+
 // failure turns an error of the MCP client into a domain error.
 func (a *Adapter) failure(ctx context.Context, err error) error {
 	var we *jsonrpc.Error
@@ -519,6 +528,10 @@ func (a *Adapter) failure(ctx context.Context, err error) error {
 		return &domains.Error{Code: domains.CodeDenied, Message: fmt.Sprintf("the %s service refused the platform's credentials", a.cfg.Name), Err: err}
 	case errors.As(err, &we) && (we.Code == jsonrpc.CodeInvalidParams || we.Code == jsonrpc.CodeMethodNotFound):
 		return &domains.Error{Code: domains.CodeInvalid, Message: fmt.Sprintf("the %s MCP server rejected the call: %s", a.cfg.Name, clip(we.Message)), Err: err}
+	case errors.As(err, &we) && ctx.Err() == nil && !closing(we):
+		// The server answered with a protocol error rather than a result: sending the call
+		// again would get the same answer.
+		return &domains.Error{Code: domains.CodeFailed, Message: fmt.Sprintf("the %s MCP server failed the call (error %d): %s", a.cfg.Name, we.Code, clip(we.Message)), Err: err}
 	case ctx.Err() != nil:
 		return &domains.Error{Code: domains.CodeUnavailable, Message: fmt.Sprintf("the %s MCP server did not answer in time", a.cfg.Name), Err: err}
 	default:
