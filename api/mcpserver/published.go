@@ -32,6 +32,13 @@ func publishExecution(s *mcp.Server, visible []toolcall.Visible) {
 			support[v.Domain.Config.PublishedName(v.Tool.Name)] = v.Tool.TaskSupport
 		}
 	}
+	PublishExecution(s, support)
+}
+
+// PublishExecution makes s publish each tool of support (by its name on s) with that
+// execution.taskSupport in its tools/list results ("optional" or "required"), which the SDK's
+// Tool has no field for.
+func PublishExecution(s *mcp.Server, support map[string]string) {
 	if len(support) == 0 {
 		return
 	}

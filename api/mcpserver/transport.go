@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // The HTTP layers in front of the MCP handler, outermost first: origins (DNS rebinding
@@ -123,6 +124,9 @@ func methods(served []string, next http.Handler) http.Handler {
 		var msg struct {
 			ID     json.RawMessage `json:"id"`
 			Method string          `json:"method"`
+			Params struct {
+				TaskID string `json:"taskId"`
+			} `json:"params"`
 		}
 		// Batches, responses, notifications and malformed bodies are the SDK's to judge.
 		if json.Unmarshal(body, &msg) != nil || msg.Method == "" || len(msg.ID) == 0 || strings.HasPrefix(msg.Method, "notifications/") {
@@ -130,6 +134,12 @@ func methods(served []string, next http.Handler) http.Handler {
 			return
 		}
 		current := r.Header.Get("Mcp-Protocol-Version") >= "2026-07-28"
+		if name := strings.TrimSpace(r.Header.Get("Mcp-Name")); current && name != "" && slices.Contains(taskMethods, msg.Method) && name != msg.Params.TaskID {
+			// The tasks extension routes its methods by Mcp-Name, which must be the body's taskId.
+			writeRPCError(w, http.StatusBadRequest, msg.ID, &jsonrpc.Error{Code: mcp.CodeHeaderMismatch,
+				Message: "header mismatch: the Mcp-Name header is not the request's taskId"})
+			return
+		}
 		if slices.Contains(served, msg.Method) && !(current && slices.Contains(removedIn20260728, msg.Method)) {
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), rpcMethodKey{}, msg.Method)))
 			return
