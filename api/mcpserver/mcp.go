@@ -31,7 +31,7 @@ const protectedResourcePath = "/.well-known/oauth-protected-resource"
 const mcpPageSize = 50
 
 const instructions = "MCP Platform exposes business systems (HR, ERP, DevOps and more) as governed tools. " +
-	"Tool names are <domain>__<tool>. You only see the tools your identity may use; every call is " +
+	"Tool names are <domain>__<tool> (or, for a proxied MCP server, its own names). You only see the tools your identity may use; every call is " +
 	"authorized, validated and audited, and a failed call returns isError with an explanation you can act on."
 
 // servedMethods are the JSON-RPC methods /mcp answers; any other is "method not found". It has

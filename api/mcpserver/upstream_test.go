@@ -168,5 +168,13 @@ func TestMCPUnprefixedUpstreamTasks(t *testing.T) {
 		case <-time.After(30 * time.Second):
 			t.Fatal("the upstream call of hold was not cancelled")
 		}
+
+		t.Run("ErrHeaderMismatch when Mcp-Name is not the taskId", func(t *testing.T) {
+			header := http.Header{"Mcp-Protocol-Version": {"2026-07-28"}, "Mcp-Method": {"tasks/get"}, "Mcp-Name": {"tool-another"}}
+			code, _, body := platformtest.DoWith(t, f.MCP.URL, http.MethodPost, "/mcp", carl.token,
+				map[string]any{"jsonrpc": "2.0", "id": 1, "method": "tasks/get", "params": map[string]any{"taskId": id}}, header)
+			require.Equal(t, http.StatusBadRequest, code, body)
+			require.Equal(t, float64(mcp.CodeHeaderMismatch), body["error"].(map[string]any)["code"])
+		})
 	})
 }

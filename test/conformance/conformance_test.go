@@ -1,12 +1,15 @@
 // Package conformance runs the official MCP conformance suite (@modelcontextprotocol/conformance,
 // pinned with the Node 22 it needs in tools/conformance) against the MCP server's /mcp on a
-// whole in-process platform, at the current spec revision and at 2025-11-25.
+// whole in-process platform, at the current spec revision and at 2025-11-25, and each scenario
+// of the Tasks extension (which the suite runs but does not score) on its own.
 //
 // The suite cannot send headers, so it talks to a loopback reverse proxy that adds a bearer
-// token. Scenarios that need the suite's own fixture tools (test_simple_text, greet, ...) cannot
-// pass against a server whose tools are business tools: they are listed, each with its reason,
-// in expected-failures.yaml. Any other failure, and any listed scenario that passes (a stale
-// entry), fails the test.
+// token. The suite's fixture tools (greet, slow_compute, test_simple_text, ...) are served by a
+// fixture MCP server (fixture_test.go) onboarded by YAML as a domain of kind mcp that publishes
+// its tools under their own names. Scenarios that need what the platform does not offer
+// (prompts and resources of its own, relaying an upstream's requests to the client) are listed,
+// each with its reason, in expected-failures.yaml. Any other failure, and any listed scenario
+// that passes (a stale entry), fails the test.
 package conformance_test
 
 import (
