@@ -950,7 +950,7 @@ export interface components {
              * @description ok, or the error type
              * @enum {string}
              */
-            status: "ok" | "denied" | "invalid" | "not_found" | "conflict" | "unavailable" | "timeout" | "audit_unavailable" | "rejected" | "expired" | "outcome_unknown";
+            status: "ok" | "denied" | "invalid" | "not_found" | "conflict" | "unavailable" | "timeout" | "audit_unavailable" | "rejected" | "expired" | "outcome_unknown" | "failed";
             /**
              * Format: int64
              * @description LLM step that asked for the call
