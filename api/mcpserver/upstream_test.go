@@ -111,6 +111,10 @@ func TestMCPUnprefixedUpstreamTasks(t *testing.T) {
 		res := plain.result("tools/call", map[string]any{"name": "echo", "arguments": map[string]any{}})
 		require.Equal(t, "echoed", res["content"].([]any)[0].(map[string]any)["text"])
 		require.Equal(t, 1, auditRows(t, f, "tool = 'relay.echo' AND user_id = 'carl' AND outcome = 'succeeded'"))
+		code, _, info := f.do(t, http.MethodGet, "/tools/relay.echo", carl.token, nil)
+		require.Equal(t, http.StatusOK, code, info)
+		require.Equal(t, "relay.echo", info["name"], "REST keeps the canonical name")
+		require.Equal(t, "echo", info["mcp_name"])
 	})
 
 	t.Run("ErrInsufficientScope names the canonical tool of a published name", func(t *testing.T) {

@@ -990,7 +990,7 @@ export interface components {
                 [key: string]: unknown;
             };
             /**
-             * @description Name published over MCP and to LLMs (only [a-z0-9_])
+             * @description Name published over MCP (only [a-z0-9_]): <domain>__<tool>, as LLMs see it too, or the tool's own name for a domain that publishes unprefixed names
              * @example hr__get_employee
              */
             mcp_name: string;
