@@ -40,9 +40,10 @@ const (
 	PublishUnprefixed = "unprefixed"
 )
 
-// Unprefixed reports whether /mcp publishes the domain's tools by their short names.
+// Unprefixed reports whether /mcp publishes the domain's tools by their short names (an
+// option of domains of kind mcp only).
 func (c *Config) Unprefixed() bool {
-	return c != nil && c.MCP != nil && c.MCP.Publish == PublishUnprefixed
+	return c != nil && c.Kind == KindMCP && c.MCP != nil && c.MCP.Publish == PublishUnprefixed
 }
 
 // PublishedName is the name /mcp publishes a tool of domain c by: its short name when the
