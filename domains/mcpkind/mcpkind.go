@@ -13,7 +13,10 @@
 // tighten the annotations (domains.Annotations.Tighten). Calls of tools the upstream does not
 // annotate read-only or idempotent are sent at most once (domains.Config.AtMostOnce): when such
 // a call may have reached the server and no answer came, the outcome is reported as unknown
-// (domains.CodeOutcomeUnknown) instead of the call being sent again.
+// (domains.CodeOutcomeUnknown) instead of the call being sent again. A JSON-RPC error the server
+// answers a call with (a protocol error, as opposed to a tool error in the result) is
+// domains.CodeFailed, and is not retried either. Each tool's execution.taskSupport, which
+// /mcp publishes, is read from the server's tools/list answers (execution.go).
 package mcpkind
 
 import (
@@ -450,7 +453,8 @@ func (a *Adapter) tool(name string) *domains.Tool {
 // when the server rejects the arguments or the tool, CodeDenied when it refuses the platform's
 // credentials, CodeUnavailable when it cannot be reached or does not answer in time (the next
 // call connects again), and CodeOutcomeUnknown instead of CodeUnavailable when the call may have
-// reached the server and the tool must not be sent twice (domains.Config.AtMostOnce).
+// reached the server and the tool must not be sent twice (domains.Config.AtMostOnce), and
+// CodeFailed when the server answers with another JSON-RPC error.
 func (a *Adapter) Call(ctx context.Context, call domains.Call) (res any, err error) {
 	remote := a.remote(call.Tool)
 	ctx, span := telemetry.Tracer().Start(ctx, "tools/call "+remote, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
