@@ -17,7 +17,10 @@ import (
 	"mcp-platform/api/mcpserver"
 	"mcp-platform/authz"
 	"mcp-platform/domains"
+	"mcp-platform/domains/domainconfig"
 	"mcp-platform/domains/mcpkind"
+	"mcp-platform/domains/registry"
+	"mcp-platform/platform"
 	"mcp-platform/platform/platformtest"
 )
 
@@ -32,6 +35,19 @@ mcp:
 permissions:
   - role: clerk
     tools: ["relay.*"]
+`
+
+// mirrorYAML onboards the same server again, publishing the same names.
+const mirrorYAML = `
+name: mirror
+description: The relay's server, onboarded a second time.
+kind: mcp
+mcp:
+  url: %s
+  publish: unprefixed
+permissions:
+  - role: clerk
+    tools: ["mirror.*"]
 `
 
 // relay is the upstream server: a plain tool, tools it runs as tasks (one of them only as a
@@ -115,6 +131,17 @@ func TestMCPUnprefixedUpstreamTasks(t *testing.T) {
 		require.Equal(t, http.StatusOK, code, info)
 		require.Equal(t, "relay.echo", info["name"], "REST keeps the canonical name")
 		require.Equal(t, "echo", info["mcp_name"])
+	})
+
+	t.Run("ErrNameTaken a second domain publishing the same names is refused", func(t *testing.T) {
+		dc, err := domainconfig.Parse("", []byte(fmt.Sprintf(mirrorYAML, up.url)))
+		require.NoError(t, err)
+		err = platform.RunDomainWorker(t.Context(), f.Env, dc, mcpkind.New)
+		require.ErrorIs(t, err, registry.ErrNameTaken)
+		require.Contains(t, err.Error(), `which is relay.crash's name there`)
+		require.Equal(t, 1, auditRows(t, f, "tool = 'mirror.(register)' AND outcome = 'denied'"))
+		require.Equal(t, "echoed", plain.result("tools/call", map[string]any{"name": "echo", "arguments": map[string]any{}})["content"].([]any)[0].(map[string]any)["text"],
+			"the name stays relay's")
 	})
 
 	t.Run("ErrInsufficientScope names the canonical tool of a published name", func(t *testing.T) {
