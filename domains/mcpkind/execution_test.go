@@ -29,7 +29,7 @@ func jobsServer(t *testing.T, opts *mcp.StreamableHTTPOptions) string {
 	}
 	srv.AddTool(&mcp.Tool{Name: "crash", Description: "Fails.", InputSchema: object},
 		func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "the job crashed"}
+			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "the job crashed: password=hunter2\ngoroutine 7 [running]:\nmain.crash()"}
 		})
 	mcpserver.PublishExecution(srv, map[string]string{"export": domains.TaskSupportOptional, "rebuild": domains.TaskSupportRequired})
 	up := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, opts))
@@ -58,6 +58,9 @@ func TestTaskSupport(t *testing.T) {
 		a := newAdapter(t, wikiConfig(t, &domains.MCPSource{URL: jobsServer(t, nil)}), env(nil))
 		_, err := call(a, "wiki.crash", nil)
 		requireCode(t, err, domains.CodeFailed)
-		require.Contains(t, err.Error(), "the wiki MCP server failed the call (error -32603): the job crashed")
+		var de *domains.Error
+		require.ErrorAs(t, err, &de)
+		require.Equal(t, "the wiki MCP server failed the call (error -32603): the job crashed: password=[REDACTED]", de.Message,
+			"the first line only, without secrets")
 	})
 }

@@ -43,6 +43,7 @@ import (
 
 	"mcp-platform/domains"
 	"mcp-platform/domains/kit"
+	"mcp-platform/internal/redact"
 	"mcp-platform/internal/telemetry"
 	"mcp-platform/internal/version"
 )
@@ -535,7 +536,7 @@ func (a *Adapter) failure(ctx context.Context, err error) error {
 	case errors.As(err, &we) && ctx.Err() == nil && !closing(we):
 		// The server answered with a protocol error rather than a result: sending the call
 		// again would get the same answer.
-		return &domains.Error{Code: domains.CodeFailed, Message: fmt.Sprintf("the %s MCP server failed the call (error %d): %s", a.cfg.Name, we.Code, clip(we.Message)), Err: err}
+		return &domains.Error{Code: domains.CodeFailed, Message: fmt.Sprintf("the %s MCP server failed the call (error %d): %s", a.cfg.Name, we.Code, sanitized(we.Message)), Err: err}
 	case ctx.Err() != nil:
 		return &domains.Error{Code: domains.CodeUnavailable, Message: fmt.Sprintf("the %s MCP server did not answer in time", a.cfg.Name), Err: err}
 	default:
@@ -610,6 +611,13 @@ func omitted(block domains.Content, size int) domains.Content {
 		out["annotations"] = ann
 	}
 	return out
+}
+
+// sanitized is an upstream's error message as callers may read it: its first line only (a
+// crashing server may append its stack), with secrets redacted, clipped.
+func sanitized(msg string) string {
+	first, _, _ := strings.Cut(strings.TrimSpace(msg), "\n")
+	return clip(redact.String(strings.TrimSpace(first)))
 }
 
 // maxMessage bounds upstream messages passed on to callers and the LLM.
