@@ -239,10 +239,11 @@ func (a *ChatActivities) bound(ctx context.Context, in CompleteInput, history []
 	return resp.ToolCalls[:allowed]
 }
 
-// heartbeatEvery is how often a long activity tells Temporal it is alive.
-const heartbeatEvery = 2 * time.Second
+// HeartbeatEvery is how often a long activity tells Temporal it is alive (and hears whether its
+// run was cancelled).
+const HeartbeatEvery = 2 * time.Second
 
-// keepAlive heartbeats every heartbeatEvery until the returned function is called or the
+// keepAlive heartbeats every HeartbeatEvery until the returned function is called or the
 // worker stops (then the step is retried on another worker once the heartbeat times out).
 //
 // The first heartbeat waits a full interval, so a quick activity sends none, and stopping
@@ -254,7 +255,7 @@ func keepAlive(ctx context.Context) (stop func()) {
 	stopping := activity.GetWorkerStopChannel(ctx)
 	go func() {
 		defer close(exited)
-		t := time.NewTicker(heartbeatEvery)
+		t := time.NewTicker(HeartbeatEvery)
 		defer t.Stop()
 		for {
 			select {

@@ -22,7 +22,7 @@ func TestKeepAlive(t *testing.T) {
 		// A heartbeat sent as the activity returns is cut off by the SDK cancelling the
 		// activity's context: a quick activity sends none.
 		{"OK a quick activity sends no heartbeat", 50 * time.Millisecond, 0},
-		{"OK a long activity heartbeats, never after stop", heartbeatEvery + heartbeatEvery/2, 1},
+		{"OK a long activity heartbeats, never after stop", HeartbeatEvery + HeartbeatEvery/2, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -75,7 +75,18 @@ type Tool struct {
 	// Icons are the upstream tool's icons (MCP Icon objects: src, mimeType, sizes, theme), for
 	// a domain of kind mcp; they are discovered, not configured.
 	Icons []map[string]any `yaml:"-" json:"icons,omitempty"`
+	// TaskSupport is the upstream tool's execution.taskSupport (TaskSupportOptional or
+	// TaskSupportRequired; empty for a tool that runs as a plain call), for a domain of kind
+	// mcp; it is discovered, not configured. /mcp publishes it, and a call of such a tool from a
+	// client of the Tasks extension is answered with its task at once.
+	TaskSupport string `yaml:"-" json:"task_support,omitempty"`
 }
+
+// Values of Tool.TaskSupport (MCP's execution.taskSupport; "forbidden" is stored as empty).
+const (
+	TaskSupportOptional = "optional"
+	TaskSupportRequired = "required"
+)
 
 // AtMostOnce reports whether a call of tool t of domain c must not be sent to the backend
 // twice: a tool of a third-party MCP server that is neither read-only nor idempotent by its
@@ -138,6 +149,11 @@ type MCPSource struct {
 	Args    []string `yaml:"args" json:"args,omitempty"`
 	// Env names environment variables passed through to the stdio server.
 	Env []string `yaml:"env" json:"env,omitempty"`
+	// Publish is how /mcp names the domain's tools: PublishPrefixed (the default,
+	// "<domain>__<tool>") or PublishUnprefixed (the upstream's own short names, so that the
+	// platform can stand in for the server before clients that expect its names). Only the names
+	// on /mcp change: REST, audit, the LLM and policies keep the canonical "<domain>.<tool>".
+	Publish string `yaml:"publish" json:"publish,omitempty"`
 	// Roots are the filesystem or URI roots the platform offers the server (MCP roots/list).
 	// Only a domain that lists roots makes the platform advertise the roots capability: a
 	// server told of a capability asks for it, and one we cannot answer stalls its calls.

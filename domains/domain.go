@@ -86,6 +86,10 @@ const (
 	// idempotency key, and no answer came back; sending it again could repeat a side effect, so
 	// it is never retried and the caller is told the outcome is unknown.
 	CodeOutcomeUnknown ErrorCode = "outcome_unknown"
+	// CodeFailed: the backend answered the call with a protocol-level error (for a remote MCP
+	// server, a JSON-RPC error other than invalid arguments or unknown tool) instead of a
+	// result. The backend did answer, so it is not retried.
+	CodeFailed ErrorCode = "failed"
 )
 
 // Error is a tool failure with a code and a message that is safe to show to the caller and the

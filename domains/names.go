@@ -33,3 +33,26 @@ func DomainOf(tool string) string {
 	d, _, _ := strings.Cut(tool, ".")
 	return d
 }
+
+// Values of MCPSource.Publish.
+const (
+	PublishPrefixed   = "prefixed"
+	PublishUnprefixed = "unprefixed"
+)
+
+// Unprefixed reports whether /mcp publishes the domain's tools by their short names (an
+// option of domains of kind mcp only).
+func (c *Config) Unprefixed() bool {
+	return c != nil && c.Kind == KindMCP && c.MCP != nil && c.MCP.Publish == PublishUnprefixed
+}
+
+// PublishedName is the name /mcp publishes a tool of domain c by: its short name when the
+// domain publishes unprefixed names, its SafeName otherwise.
+func (c *Config) PublishedName(tool string) string {
+	if c.Unprefixed() {
+		if short, ok := strings.CutPrefix(tool, c.Name+"."); ok {
+			return short
+		}
+	}
+	return SafeName(tool)
+}

@@ -183,7 +183,11 @@ func RunDomainWorker(ctx context.Context, e *Env, cfg *domains.Config, factory k
 		refuseRegistration(ctx, e, cfg, identity, err)
 		return err
 	}
-	w := worker.New(e.Temporal, cfg.TaskQueue, worker.Options{Identity: identity, WorkerStopTimeout: e.Cfg.Server.ShutdownTimeout})
+	// Each heartbeat of a running tool goes out (rather than every 8 s, the SDK's throttle for
+	// its heartbeat timeout): its answer is how a cancelled run (MCP tasks/cancel) reaches the
+	// call, whose context then ends and cancels the upstream request.
+	w := worker.New(e.Temporal, cfg.TaskQueue, worker.Options{Identity: identity, WorkerStopTimeout: e.Cfg.Server.ShutdownTimeout,
+		MaxHeartbeatThrottleInterval: activities.HeartbeatEvery})
 	w.RegisterActivity(&activities.ToolExecutor{Domain: cfg, Adapter: adapter, Authz: enforcer, Audit: e.auditLog(), Trust: e.Trust,
 		Progress: progress.NewStore(e.Pool), Logger: logger})
 	w.RegisterActivity(&activities.ApprovalActivities{Approvals: e.approvalStore(), Audit: e.auditLog(), Logger: logger})
@@ -210,7 +214,8 @@ func RunDomainWorker(ctx context.Context, e *Env, cfg *domains.Config, factory k
 // refuseRegistration audits a registration the registry refused: an attempt to take over a
 // domain or its queue is a security event, not only a log line.
 func refuseRegistration(ctx context.Context, e *Env, cfg *domains.Config, identity string, err error) {
-	if !errors.Is(err, registry.ErrNotOwner) && !errors.Is(err, registry.ErrDefinitionConflict) && !errors.Is(err, registry.ErrQueueTaken) {
+	if !errors.Is(err, registry.ErrNotOwner) && !errors.Is(err, registry.ErrDefinitionConflict) && !errors.Is(err, registry.ErrQueueTaken) &&
+		!errors.Is(err, registry.ErrNameTaken) {
 		return
 	}
 	if _, aerr := audit.New(e.Pool).Record(context.WithoutCancel(ctx), audit.Entry{UserID: "worker:" + identity, Tool: cfg.Name + ".(register)",

@@ -37,6 +37,9 @@ const (
 	// and no answer came back; it was not sent again, and whether it took effect is unknown.
 	// Never retried.
 	OutcomeUnknown Code = "outcome_unknown"
+	// Failed: the backend answered with a protocol-level error instead of a result (an MCP
+	// task of such a call is "failed", not "completed"). Never retried: the backend answered.
+	Failed Code = "failed"
 
 	NotPending   Code = "not_pending"
 	ArgsMismatch Code = "args_mismatch"
@@ -50,7 +53,9 @@ var NonRetryable = []string{string(Denied), string(Invalid), string(NotFound), s
 // Final reports whether a tool activity that failed with Temporal error type t ended for good
 // with a result its caller reads (the NonRetryable codes, and OutcomeUnknown, which is never
 // retried either), rather than because the backend stayed unavailable.
-func Final(t string) bool { return slices.Contains(NonRetryable, t) || t == string(OutcomeUnknown) }
+func Final(t string) bool {
+	return slices.Contains(NonRetryable, t) || t == string(OutcomeUnknown) || t == string(Failed)
+}
 
 // HTTPStatus is the REST status of a failure with code c.
 func (c Code) HTTPStatus() int {
@@ -160,6 +165,8 @@ func FromDomain(domain string, err error) *Error {
 		return &Error{Code: Denied, Message: de.Message}
 	case domains.CodeOutcomeUnknown:
 		return &Error{Code: OutcomeUnknown, Message: de.Message}
+	case domains.CodeFailed:
+		return &Error{Code: Failed, Message: de.Message}
 	default:
 		return &Error{Code: Unavailable, Message: de.Message}
 	}
@@ -173,7 +180,7 @@ func FromTemporal(tool, domain, runID string, err error) *Error {
 	if errors.As(err, &appErr) {
 		e := &Error{Code: Code(appErr.Type()), Message: appErr.Message()}
 		switch e.Code {
-		case Denied, NotFound, Conflict, NotPending, ArgsMismatch, NotApprover, OwnRequest, AuditUnavailable, OutcomeUnknown:
+		case Denied, NotFound, Conflict, NotPending, ArgsMismatch, NotApprover, OwnRequest, AuditUnavailable, OutcomeUnknown, Failed:
 		case Invalid:
 			var d ErrorDetails
 			if appErr.HasDetails() && appErr.Details(&d) == nil {

@@ -53,6 +53,7 @@ func TestTemporalRoundTrip(t *testing.T) {
 		{"OKDenied", toolcall.Errorf(toolcall.Denied, "no"), false, toolcall.Denied},
 		{"OKNotFound", toolcall.Errorf(toolcall.NotFound, "gone"), false, toolcall.NotFound},
 		{"OKUnavailableRetried", toolcall.Errorf(toolcall.Unavailable, "down"), true, toolcall.Unavailable},
+		{"OKFailedNotRetried", toolcall.Errorf(toolcall.Failed, "the server failed the call"), false, toolcall.Failed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -101,6 +102,7 @@ func TestFromDomain(t *testing.T) {
 		{domains.Errorf(domains.CodeConflict, "taken"), toolcall.Conflict, "taken"},
 		{domains.Errorf(domains.CodeDenied, "nope"), toolcall.Denied, "nope"},
 		{domains.Errorf(domains.CodeInternal, "oops"), toolcall.Unavailable, "oops"},
+		{domains.Errorf(domains.CodeFailed, "the server failed the call"), toolcall.Failed, "the server failed the call"},
 		{errors.New("dial tcp 10.0.0.1: refused"), toolcall.Unavailable, "the shop backend failed"},
 	}
 	for _, tc := range tests {

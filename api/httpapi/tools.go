@@ -14,7 +14,7 @@ import (
 // ToolInfo describes one tool to a caller.
 type ToolInfo struct {
 	Name         string              `json:"name" example:"hr.get_employee" doc:"Namespaced tool name"`
-	MCPName      string              `json:"mcp_name" example:"hr__get_employee" doc:"Name published over MCP and to LLMs (only [a-z0-9_])"`
+	MCPName      string              `json:"mcp_name" example:"hr__get_employee" doc:"Name published over MCP (only [a-z0-9_]): <domain>__<tool>, as LLMs see it too, or the tool's own name for a domain that publishes unprefixed names"`
 	Domain       string              `json:"domain" example:"hr"`
 	Title        string              `json:"title,omitempty"`
 	Description  string              `json:"description"`
@@ -28,7 +28,7 @@ type ToolInfo struct {
 func NewToolInfo(e registry.Entry, live bool) ToolInfo {
 	t := e.Tool
 	return ToolInfo{
-		Name: t.Name, MCPName: domains.SafeName(t.Name), Domain: e.Domain.Config.Name, Title: t.Title,
+		Name: t.Name, MCPName: e.Domain.Config.PublishedName(t.Name), Domain: e.Domain.Config.Name, Title: t.Title,
 		Description: t.Description, InputSchema: t.InputSchema, OutputSchema: t.OutputSchema,
 		Annotations: t.Annotations, Available: live,
 	}

@@ -75,11 +75,8 @@ func scopeShortfall(deps Deps, p authz.Principal, r *http.Request) (string, bool
 	if json.Unmarshal(body, &msg) != nil || msg.Method != "tools/call" {
 		return "", false
 	}
-	tool := msg.Params.Name
-	if name, ok := domains.FromSafeName(tool); ok {
-		tool = name
-	}
-	if _, known := deps.Catalog.Lookup(tool); !known || p.ScopesAllow(tool) {
+	tool, known := deps.Catalog.Resolve(msg.Params.Name)
+	if !known || p.ScopesAllow(tool) {
 		return "", false
 	}
 	unscoped := p

@@ -162,8 +162,13 @@ func (x *Executor) Execute(ctx context.Context, p authz.Principal, toolName stri
 	return x.Submit(ctx, p, toolName, args, 0)
 }
 
+// AtOnce, as Submit's detach, returns a call that needs no approval as soon as its run has
+// started.
+const AtOnce time.Duration = -1
+
 // Submit is Execute waiting at most detach for the result, when detach is positive: a call
-// still running then is returned with StatusRunning, for the caller to follow (MCP tasks).
+// still running then is returned with StatusRunning, for the caller to follow (MCP tasks). With
+// AtOnce it does not wait for the result at all.
 func (x *Executor) Submit(ctx context.Context, p authz.Principal, toolName string, args map[string]any, detach time.Duration) (*ExecResult, error) {
 	id := workflows.ToolRunWorkflowID(uuid.NewString())
 	const toolCallID = "call-1"
@@ -223,6 +228,9 @@ func (x *Executor) Submit(ctx context.Context, p authz.Principal, toolName strin
 		// Never hang on a person: the caller follows the run and decides the approval instead,
 		// which it can do as soon as it hears of it.
 		return x.awaitRecorded(ctx, call.Tool, call.Domain, run, plan.ID)
+	}
+	if detach == AtOnce {
+		return &ExecResult{ExecuteToolResult: activities.ExecuteToolResult{Tool: call.Tool}, WorkflowID: id, Status: StatusRunning}, nil
 	}
 	if detach <= 0 {
 		wctx, cancel := context.WithTimeout(ctx, bound)

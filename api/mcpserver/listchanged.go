@@ -9,7 +9,6 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"mcp-platform/authz"
-	"mcp-platform/domains"
 	"mcp-platform/toolcall"
 )
 
@@ -31,7 +30,7 @@ type watchers struct {
 	alive bool
 }
 
-// watcher is one subscription's server and the tools it holds.
+// watcher is one subscription's server and the tools it holds, by their published names.
 type watcher struct {
 	p      authz.Principal
 	server *mcp.Server
@@ -96,14 +95,14 @@ func (w *watchers) update(wt *watcher) {
 	var gone []string
 	for _, name := range wt.tools {
 		if !slices.Contains(now, name) {
-			gone = append(gone, domains.SafeName(name))
+			gone = append(gone, name)
 		}
 	}
 	if len(gone) > 0 {
 		wt.server.RemoveTools(gone...)
 	}
 	for _, v := range visible {
-		if !slices.Contains(wt.tools, v.Tool.Name) {
+		if !slices.Contains(wt.tools, v.Domain.Config.PublishedName(v.Tool.Name)) {
 			wt.server.AddTool(mcpTool(v.Entry), toolHandler(w.deps, v.Tool.Name))
 		}
 	}
@@ -111,11 +110,11 @@ func (w *watchers) update(wt *watcher) {
 	wt.tools = now
 }
 
-// names are the tool names of visible, in order.
+// names are the names /mcp publishes the tools of visible by, in order.
 func names(visible []toolcall.Visible) []string {
 	out := make([]string, len(visible))
 	for i, v := range visible {
-		out[i] = v.Tool.Name
+		out[i] = v.Domain.Config.PublishedName(v.Tool.Name)
 	}
 	return out
 }

@@ -18,7 +18,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"mcp-platform/authz"
-	"mcp-platform/domains"
 	"mcp-platform/domains/registry"
 	"mcp-platform/internal/telemetry"
 	"mcp-platform/internal/version"
@@ -32,7 +31,7 @@ const protectedResourcePath = "/.well-known/oauth-protected-resource"
 const mcpPageSize = 50
 
 const instructions = "MCP Platform exposes business systems (HR, ERP, DevOps and more) as governed tools. " +
-	"Tool names are <domain>__<tool>. You only see the tools your identity may use; every call is " +
+	"Tool names are <domain>__<tool> (or, for a proxied MCP server, its own names). You only see the tools your identity may use; every call is " +
 	"authorized, validated and audited, and a failed call returns isError with an explanation you can act on."
 
 // servedMethods are the JSON-RPC methods /mcp answers; any other is "method not found". It has
@@ -164,6 +163,7 @@ func newToolServer(deps Deps, visible []toolcall.Visible) *mcp.Server {
 	for _, v := range visible {
 		s.AddTool(mcpTool(v.Entry), toolHandler(deps, v.Tool.Name))
 	}
+	publishExecution(s, visible)
 	s.AddReceivingMiddleware(func(next mcp.MethodHandler) mcp.MethodHandler {
 		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 			if method != "tools/call" {
@@ -173,8 +173,8 @@ func newToolServer(deps Deps, visible []toolcall.Visible) *mcp.Server {
 			if !ok {
 				return next(ctx, method, req)
 			}
-			name, ok := domains.FromSafeName(params.Name)
-			if _, known := deps.Catalog.Lookup(name); !ok || !known {
+			name, known := deps.Catalog.Resolve(params.Name)
+			if !known {
 				return next(ctx, method, req)
 			}
 			p, ok := callerOf(req.GetExtra())
@@ -185,12 +185,17 @@ func newToolServer(deps Deps, visible []toolcall.Visible) *mcp.Server {
 			defer span.End()
 			ctx = withProgress(ctx, req)
 			ss, _ := req.GetSession().(*mcp.ServerSession)
+			support := taskSupport(deps, name)
 			if supportsTasks(params.GetMeta(), ss) {
-				res, err := taskCall(ctx, deps, p, name, params.Arguments)
+				res, err := taskCall(ctx, deps, p, name, params.Arguments, support != "")
 				if r, ok := res.(*mcp.CallToolResult); ok {
 					return complete(req, r), err
 				}
 				return res, err
+			}
+			if requiresTask(support) {
+				// The upstream runs this tool only as a task, which this client cannot follow.
+				return nil, missingTasksCapability()
 			}
 			return complete(req, syncCall(ctx, deps, p, name, params.Arguments)), nil
 		}
@@ -213,7 +218,7 @@ func mcpTool(e registry.Entry) *mcp.Tool {
 		desc += " (Requires human approval before it runs.)"
 	}
 	mt := &mcp.Tool{
-		Name:        domains.SafeName(t.Name),
+		Name:        e.Domain.Config.PublishedName(t.Name),
 		Title:       title,
 		Description: desc,
 		InputSchema: t.InputSchema,
@@ -284,13 +289,18 @@ func syncCall(ctx context.Context, deps Deps, p authz.Principal, tool string, ra
 
 // taskCall runs a tools/call of a client that supports tasks: a call that needs approval, or
 // that has not finished within taskDetach, is answered with its task (the ToolRun workflow);
-// any other with its result.
-func taskCall(ctx context.Context, deps Deps, p authz.Principal, tool string, raw json.RawMessage) (mcp.Result, error) {
+// any other with its result. A call of a tool that runs as a task upstream (asTask) is
+// answered with its task as soon as its run has started.
+func taskCall(ctx context.Context, deps Deps, p authz.Principal, tool string, raw json.RawMessage, asTask bool) (mcp.Result, error) {
 	args, bad := arguments(raw)
 	if bad != nil {
 		return bad, nil
 	}
-	res, err := deps.Executor.Submit(ctx, p, tool, args, taskDetach)
+	detach := taskDetach
+	if asTask {
+		detach = AtOnce
+	}
+	res, err := deps.Executor.Submit(ctx, p, tool, args, detach)
 	if err != nil || res.Status == StatusCompleted {
 		return callResult(tool, res, err), nil
 	}

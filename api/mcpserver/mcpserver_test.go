@@ -134,18 +134,19 @@ func (f *fixture) runDomain(t *testing.T, name string) {
 // is the name) until the test ends.
 func (f *fixture) runDomainYAML(t *testing.T, name, yaml string) {
 	t.Helper()
-	f.runDomainWith(t, name, yaml, f.backend)
+	f.runDomainWith(t, fmt.Sprintf(yaml, name), func(context.Context, kit.Deps) (domains.Adapter, error) { return f.backend, nil })
 }
 
-// runDomainWith is runDomainYAML with the domain's backend.
-func (f *fixture) runDomainWith(t *testing.T, name, yaml string, backend domains.Adapter) {
+// runDomainWith runs a worker for the domain configured by yaml, whose adapter factory makes,
+// until the test ends.
+func (f *fixture) runDomainWith(t *testing.T, yaml string, factory kit.Factory) {
 	t.Helper()
-	dc, err := domainconfig.Parse(name+".yaml", []byte(fmt.Sprintf(yaml, name)))
+	dc, err := domainconfig.Parse("", []byte(yaml))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- platform.RunDomainWorker(ctx, f.Env, dc, func(context.Context, kit.Deps) (domains.Adapter, error) { return backend, nil })
+		done <- platform.RunDomainWorker(ctx, f.Env, dc, factory)
 	}()
 	t.Cleanup(func() {
 		cancel()

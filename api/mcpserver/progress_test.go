@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"mcp-platform/domains"
+	"mcp-platform/domains/kit"
 )
 
 // meterYAML is a domain with one tool that reports its progress.
@@ -105,7 +107,7 @@ func sseMessages(t *testing.T, resp *http.Response) func() map[string]any {
 func TestMCPProgress(t *testing.T) {
 	f := newFixture(t)
 	m := &meter{step: make(chan struct{})}
-	f.runDomainWith(t, "meter", meterYAML, m)
+	f.runDomainWith(t, fmt.Sprintf(meterYAML, "meter"), func(context.Context, kit.Deps) (domains.Adapter, error) { return m, nil })
 	f.waitTool(t, "meter.count", true)
 	token := f.Token(t, "carl", "clerk")
 

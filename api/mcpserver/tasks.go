@@ -22,7 +22,10 @@ import (
 // person must approve the call (approvers decide through the approvals API, not through the MCP
 // client, so there are no inputRequests to answer), completed with the tool's result (a tool
 // error is a completed task whose result has isError), cancelled when tasks/cancel cancelled the
-// workflow, and failed when the run ended outside its own logic (terminated or timed out).
+// workflow, and failed, with the JSON-RPC error and no result, when the backend answered with a
+// protocol error or the run ended outside its own logic (terminated or timed out). A tool that
+// runs as a task upstream (execution.taskSupport optional or required) is answered with its
+// task at once; any other call only once it has run for taskDetach.
 // Only the caller who created a task (or an admin) can see it; to anyone else it does not exist.
 // The extension has no tasks/list and no tasks/result: tasks/get inlines the result.
 
@@ -236,6 +239,10 @@ func fill(t *task, tool string, res *ExecResult, err error) *task {
 	case err == nil && res.Status == StatusRunning:
 		t.Status, t.PollIntervalMs = taskWorking, pollWorking
 		t.StatusMessage = tool + " is running"
+	case failed(err) != nil:
+		// The backend answered with a protocol error: the task failed, and has no result.
+		t.Status, t.StatusMessage = taskFailed, tool+" failed"
+		t.Error = &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: failed(err).Message}
 	default:
 		t.Status, t.Result = taskCompleted, callResult(tool, res, err)
 		if t.Result.IsError {
@@ -243,6 +250,15 @@ func fill(t *task, tool string, res *ExecResult, err error) *task {
 		}
 	}
 	return t
+}
+
+// failed is the error of a call the backend answered with a protocol error, or nil.
+func failed(err error) *toolcall.Error {
+	var te *toolcall.Error
+	if errors.As(err, &te) && te.Code == toolcall.Failed {
+		return te
+	}
+	return nil
 }
 
 // newTask is the CreateTaskResult of a call that has not ended, as Submit returned it.

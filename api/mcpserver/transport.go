@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // The HTTP layers in front of the MCP handler, outermost first: origins (DNS rebinding
@@ -132,6 +133,12 @@ func methods(served []string, next http.Handler) http.Handler {
 			return
 		}
 		current := r.Header.Get("Mcp-Protocol-Version") >= "2026-07-28"
+		if name := strings.TrimSpace(r.Header.Get("Mcp-Name")); current && name != "" && slices.Contains(taskMethods, msg.Method) && name != taskIDOf(msg.Params) {
+			// The tasks extension routes its methods by Mcp-Name, which must be the body's taskId.
+			writeRPCError(w, http.StatusBadRequest, msg.ID, &jsonrpc.Error{Code: mcp.CodeHeaderMismatch,
+				Message: "header mismatch: the Mcp-Name header is not the request's taskId"})
+			return
+		}
 		if slices.Contains(served, msg.Method) && !(current && slices.Contains(removedIn20260728, msg.Method)) {
 			ctx := context.WithValue(r.Context(), rpcMethodKey{}, msg.Method)
 			if hasProgressToken(msg.Params) {
@@ -147,6 +154,15 @@ func methods(served []string, next http.Handler) http.Handler {
 		}
 		writeRPCError(w, status, msg.ID, &jsonrpc.Error{Code: jsonrpc.CodeMethodNotFound, Message: "method not found: " + msg.Method})
 	})
+}
+
+// taskIDOf is the taskId of a request's params, or "" (params of another shape included).
+func taskIDOf(params json.RawMessage) string {
+	var p struct {
+		TaskID string `json:"taskId"`
+	}
+	_ = json.Unmarshal(params, &p)
+	return p.TaskID
 }
 
 // writeRPCError writes a JSON-RPC error response; id is the request's, or nil when there is

@@ -145,6 +145,12 @@ func (n normalizer) source() error {
 		if c.MCP == nil || (c.MCP.URL == "") == (c.MCP.Command == "") {
 			return n.fail("mcp", "a domain of kind mcp needs exactly one of mcp.url or mcp.command")
 		}
+		switch c.MCP.Publish {
+		case "", domains.PublishPrefixed, domains.PublishUnprefixed:
+		default:
+			return n.fail("mcp.publish", "%q is not one of %s (tools named <domain>__<tool> on /mcp, the default) or %s (the upstream's own names)",
+				c.MCP.Publish, domains.PublishPrefixed, domains.PublishUnprefixed)
+		}
 		for i, r := range c.MCP.Roots {
 			if u, err := url.Parse(r.URI); err != nil || u.Scheme == "" {
 				return n.fail(fmt.Sprintf("mcp.roots[%d].uri", i), "must be an absolute URI such as file:///srv/data")

@@ -55,6 +55,7 @@ func TestParse(t *testing.T) {
 		{"ErrAction", "name: shop\npermissions:\n  - role: clerk\n    tools: [\"shop.*\"]\n    actions: [delete]\n", "permissions[0].actions[0]", "not one of"},
 		{"ErrMCPWithoutSource", "name: shop\nkind: mcp\n", "mcp", "exactly one of"},
 		{"ErrDuration", "name: shop\ntimeout: soon\n", "(yaml)", "not a duration"},
+		{"ErrMCPPublish", "name: shop\nkind: mcp\nmcp: {url: 'http://shop.internal/mcp', publish: bare}\n", "mcp.publish", "not one of prefixed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,4 +111,18 @@ func TestSafeNames(t *testing.T) {
 	require.Equal(t, "my_app.do__it", got)
 	_, ok = domains.FromSafeName("plain")
 	require.False(t, ok)
+}
+
+func TestPublishedNames(t *testing.T) {
+	for _, tt := range []struct{ name, publish, want string }{
+		{"OK prefixed by default", "", "shop__get_item"},
+		{"OK prefixed", "publish: prefixed", "shop__get_item"},
+		{"OK unprefixed", "publish: unprefixed", "get_item"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := domainconfig.Parse("shop.yaml", []byte("name: shop\nkind: mcp\nmcp:\n  url: http://shop.internal/mcp\n  "+tt.publish+"\n"))
+			require.NoError(t, err)
+			require.Equal(t, tt.want, c.PublishedName("shop.get_item"))
+		})
+	}
 }

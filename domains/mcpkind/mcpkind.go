@@ -13,7 +13,10 @@
 // tighten the annotations (domains.Annotations.Tighten). Calls of tools the upstream does not
 // annotate read-only or idempotent are sent at most once (domains.Config.AtMostOnce): when such
 // a call may have reached the server and no answer came, the outcome is reported as unknown
-// (domains.CodeOutcomeUnknown) instead of the call being sent again.
+// (domains.CodeOutcomeUnknown) instead of the call being sent again. A JSON-RPC error the server
+// answers a call with (a protocol error, as opposed to a tool error in the result) is
+// domains.CodeFailed, and is not retried either. Each tool's execution.taskSupport, which
+// /mcp publishes, is read from the server's tools/list answers (execution.go).
 package mcpkind
 
 import (
@@ -41,6 +44,7 @@ import (
 
 	"mcp-platform/domains"
 	"mcp-platform/domains/kit"
+	"mcp-platform/internal/redact"
 	"mcp-platform/internal/telemetry"
 	"mcp-platform/internal/version"
 )
@@ -71,6 +75,8 @@ type Adapter struct {
 	progress sync.Map
 	// tokens numbers the progress tokens this adapter sends.
 	tokens atomic.Uint64
+	// executions is the task support of the upstream's tools, as the last listing declared.
+	executions *executions
 }
 
 // New connects to the MCP server of deps.Config.MCP and returns its adapter. It fails when the
@@ -90,12 +96,12 @@ func New(ctx context.Context, deps kit.Deps) (domains.Adapter, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	src := cfg.MCP
-	a := &Adapter{cfg: cfg, logger: logger, client: newClient(src)}
+	a := &Adapter{cfg: cfg, logger: logger, client: newClient(src), executions: &executions{}}
 	switch {
 	case src.URL != "" && src.Command != "":
 		return nil, fmt.Errorf("mcpkind: domain %s: set mcp.url or mcp.command, not both", cfg.Name)
 	case src.URL != "":
-		t, err := httpTransport(cfg.Name, src, getenv, a.progressNotified)
+		t, err := httpTransport(cfg.Name, src, getenv, a.progressNotified, a.executions)
 		if err != nil {
 			return nil, err
 		}
@@ -139,9 +145,10 @@ func orNone(env string) string {
 }
 
 // httpTransport returns the Streamable HTTP transport of src, with the bearer token read now so
-// that a missing secret fails the start rather than the first call, and the progress
-// notifications of its streams going to notify.
-func httpTransport(domain string, src *domains.MCPSource, getenv func(string) string, notify func(json.RawMessage)) (func() mcp.Transport, error) {
+// that a missing secret fails the start rather than the first call, with the progress
+// notifications of its streams going to notify and the task support of the tools it lists to
+// exec.
+func httpTransport(domain string, src *domains.MCPSource, getenv func(string) string, notify func(json.RawMessage), exec *executions) (func() mcp.Transport, error) {
 	u, err := url.Parse(src.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("mcpkind: domain %s: mcp.url %q is not an http(s) URL", domain, src.URL)
@@ -156,7 +163,7 @@ func httpTransport(domain string, src *domains.MCPSource, getenv func(string) st
 	// No client timeout: responses may be streams; each call is bounded by its context.
 	// Each POST is an HTTP client span whose context also goes in the traceparent header.
 	base := otelhttp.NewTransport(http.DefaultTransport, otelhttp.WithPropagators(telemetry.Propagator()))
-	hc := &http.Client{Transport: &authTransport{base: base, token: token, notify: notify}}
+	hc := &http.Client{Transport: &listingTransport{base: &authTransport{base: base, token: token, notify: notify}, exec: exec}}
 	return func() mcp.Transport {
 		// The standalone SSE stream only carries server notifications, which the platform
 		// does not use; without it a server that goes away costs no background retries.
@@ -372,6 +379,7 @@ func (a *Adapter) importTool(up *mcp.Tool, declared map[string]string) (domains.
 		Annotations:  annotations(up.Annotations),
 		Icons:        icons,
 		Remote:       up.Name,
+		TaskSupport:  a.executions.taskSupport(up.Name),
 	}, nil
 }
 
@@ -461,9 +469,10 @@ func (a *Adapter) tool(name string) *domains.Tool {
 // and returns the upstream's answer as a *domains.Result: content blocks, structuredContent and
 // isError unchanged. Errors: CodeInvalid when the server rejects the arguments or the tool,
 // CodeDenied when it refuses the platform's credentials, CodeUnavailable when it cannot be
-// reached or does not answer in time (the next call connects again), and CodeOutcomeUnknown
+// reached or does not answer in time (the next call connects again), CodeOutcomeUnknown
 // instead of CodeUnavailable when the call may have reached the server and the tool must not be
-// sent twice (domains.Config.AtMostOnce).
+// sent twice (domains.Config.AtMostOnce), and CodeFailed when the server answers with another
+// JSON-RPC error.
 func (a *Adapter) Call(ctx context.Context, call domains.Call) (res any, err error) {
 	remote := a.remote(call.Tool)
 	ctx, span := telemetry.Tracer().Start(ctx, "tools/call "+remote, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
@@ -532,6 +541,12 @@ func transportFailure(ctx context.Context, err error) bool {
 	return !errors.As(err, &we) && !errors.Is(err, errRefused) && ctx.Err() == nil
 }
 
+// closing reports whether a JSON-RPC error is the client's own report of a connection that
+// shut down (the SDK's codes -32001, -32003 to -32005), not an answer of the server.
+func closing(we *jsonrpc.Error) bool {
+	return we.Code == -32001 || we.Code >= -32005 && we.Code <= -32003
+}
+
 // failure turns an error of the MCP client into a domain error.
 func (a *Adapter) failure(ctx context.Context, err error) error {
 	var we *jsonrpc.Error
@@ -540,6 +555,10 @@ func (a *Adapter) failure(ctx context.Context, err error) error {
 		return &domains.Error{Code: domains.CodeDenied, Message: fmt.Sprintf("the %s service refused the platform's credentials", a.cfg.Name), Err: err}
 	case errors.As(err, &we) && (we.Code == jsonrpc.CodeInvalidParams || we.Code == jsonrpc.CodeMethodNotFound):
 		return &domains.Error{Code: domains.CodeInvalid, Message: fmt.Sprintf("the %s MCP server rejected the call: %s", a.cfg.Name, clip(we.Message)), Err: err}
+	case errors.As(err, &we) && ctx.Err() == nil && !closing(we):
+		// The server answered with a protocol error rather than a result: sending the call
+		// again would get the same answer.
+		return &domains.Error{Code: domains.CodeFailed, Message: fmt.Sprintf("the %s MCP server failed the call (error %d): %s", a.cfg.Name, we.Code, sanitized(we.Message)), Err: err}
 	case ctx.Err() != nil:
 		return &domains.Error{Code: domains.CodeUnavailable, Message: fmt.Sprintf("the %s MCP server did not answer in time", a.cfg.Name), Err: err}
 	default:
@@ -614,6 +633,13 @@ func omitted(block domains.Content, size int) domains.Content {
 		out["annotations"] = ann
 	}
 	return out
+}
+
+// sanitized is an upstream's error message as callers may read it: its first line only (a
+// crashing server may append its stack), with secrets redacted, clipped.
+func sanitized(msg string) string {
+	first, _, _ := strings.Cut(strings.TrimSpace(msg), "\n")
+	return clip(redact.String(strings.TrimSpace(first)))
 }
 
 // maxMessage bounds upstream messages passed on to callers and the LLM.

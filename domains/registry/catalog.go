@@ -51,6 +51,8 @@ type Catalog struct {
 	// sorted holds the entries of tools in name order, built once per refresh: the tool list
 	// is read on every request, and a big catalog must not be sorted on each.
 	sorted []Entry
+	// published maps each name /mcp publishes a tool by to the tool's namespaced name.
+	published map[string]string
 	// version counts the changes of the domains' configurations (tools, permissions), so
 	// that views derived from them can be cached until the next change.
 	version uint64
@@ -203,6 +205,7 @@ func (c *Catalog) Refresh(ctx context.Context) error {
 		sorted = append(sorted, e)
 	}
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Tool.Name < sorted[j].Tool.Name })
+	published := c.publishedNames(sorted)
 
 	c.mu.Lock()
 	changed := c.applyPolicies(next)
@@ -210,7 +213,7 @@ func (c *Catalog) Refresh(ctx context.Context) error {
 		c.version++
 	}
 	changed = changed || c.liveness(now) != liveness(next, now)
-	c.domains, c.tools, c.sorted, c.now = next, tools, sorted, now
+	c.domains, c.tools, c.sorted, c.published, c.now = next, tools, sorted, published, now
 	if c.read.Load() < seen {
 		c.read.Store(seen)
 	}
@@ -307,6 +310,40 @@ func (c *Catalog) Lookup(tool string) (Entry, bool) {
 	defer c.mu.RUnlock()
 	e, ok := c.tools[tool]
 	return e, ok
+}
+
+// publishedNames maps the name /mcp publishes each tool by to the tool. Registration refuses a
+// domain whose published names clash with another's (ErrNameTaken); should a clash be stored
+// anyway, the first tool in name order keeps the name and the clash is logged.
+func (c *Catalog) publishedNames(sorted []Entry) map[string]string {
+	out := make(map[string]string, len(sorted))
+	for _, e := range sorted {
+		name := e.Domain.Config.PublishedName(e.Tool.Name)
+		if other, taken := out[name]; taken {
+			c.logger.Error("two tools are published on /mcp under one name; the second is not reachable by it", "name", name, "tool", other, "other", e.Tool.Name)
+			continue
+		}
+		out[name] = e.Tool.Name
+	}
+	return out
+}
+
+// Resolve maps a tool name a client of /mcp sent to the tool's namespaced name: a name the
+// catalog publishes, or else (for lenient clients) a "<domain>__<tool>" or "<domain>.<tool>"
+// name of a known tool.
+func (c *Catalog) Resolve(name string) (string, bool) {
+	c.mu.RLock()
+	tool, ok := c.published[name]
+	c.mu.RUnlock()
+	if ok {
+		return tool, true
+	}
+	tool, ok = domains.FromSafeName(name)
+	if !ok {
+		return "", false
+	}
+	_, known := c.Lookup(tool)
+	return tool, known
 }
 
 // Live reports whether the domain has a worker that heartbeat recently, judged at the time

@@ -81,6 +81,7 @@ var (
 	ErrNotOwner           = errors.New("the domain is registered with another registration key")
 	ErrDefinitionConflict = errors.New("the domain is registered with a different definition by workers that are still running")
 	ErrQueueTaken         = errors.New("the task queue belongs to another domain")
+	ErrNameTaken          = errors.New("a tool name on /mcp is another domain's")
 )
 
 // Registration is what a worker presents to register its domain.
@@ -116,6 +117,9 @@ func (r *Registry) Register(ctx context.Context, reg Registration) error {
 	}
 	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
 		if err := checkClaim(ctx, tx, cfg, reg.Identity, def, key); err != nil {
+			return err
+		}
+		if err := checkPublished(ctx, tx, cfg); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `
@@ -174,6 +178,44 @@ func checkClaim(ctx context.Context, tx pgx.Tx, cfg *domains.Config, identity, d
 	case oldDef != "" && oldDef != def && live > 0:
 		return fmt.Errorf("register domain %s: %w (%d running); stop them first to roll out the new definition, or remove the domain with `mcp-platform registry forget %s`",
 			cfg.Name, ErrDefinitionConflict, live, cfg.Name)
+	}
+	return nil
+}
+
+// checkPublished refuses a domain one of whose tools /mcp would publish under a name that a
+// tool of another registered domain already has there (two domains publishing the same
+// unprefixed name, or an unprefixed name that is another's "<domain>__<tool>"): a tools/call
+// by that name could not tell them apart. Registrations take turns on a transaction lock, so
+// two domains cannot claim one name at once.
+func checkPublished(ctx context.Context, tx pgx.Tx, cfg *domains.Config) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('mcp-platform/published-tool-names'))`); err != nil {
+		return fmt.Errorf("register domain %s: %w", cfg.Name, err)
+	}
+	mine := map[string]string{}
+	for _, t := range cfg.Tools {
+		mine[cfg.PublishedName(t.Name)] = t.Name
+	}
+	rows, err := tx.Query(ctx, `SELECT config FROM domains WHERE name <> $1 AND enabled`, cfg.Name)
+	if err != nil {
+		return fmt.Errorf("register domain %s: %w", cfg.Name, err)
+	}
+	others, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	if err != nil {
+		return fmt.Errorf("register domain %s: %w", cfg.Name, err)
+	}
+	for _, raw := range others {
+		var other domains.Config
+		if json.Unmarshal(raw, &other) != nil {
+			continue // the catalog leaves an unreadable domain out, too
+		}
+		for _, t := range other.Tools {
+			published := other.PublishedName(t.Name)
+			if tool, clash := mine[published]; clash {
+				return fmt.Errorf("register domain %s: tool %s would be published on /mcp as %q, which is %s's name there: %w; "+
+					"publish one of the domains prefixed (mcp.publish: prefixed), rename the tool, or remove the other domain with `mcp-platform registry forget %s`",
+					cfg.Name, tool, published, t.Name, ErrNameTaken, other.Name)
+			}
+		}
 	}
 	return nil
 }

@@ -130,3 +130,49 @@ func TestCatalogLivenessAcrossDatabaseOutage(t *testing.T) {
 		require.False(t, cat.Live("shop"))
 	})
 }
+
+// proxied is a domain of kind mcp whose tools /mcp publishes as publish says.
+func proxied(t *testing.T, name, publish string, tools ...string) *domains.Config {
+	t.Helper()
+	y := fmt.Sprintf("name: %s\ndescription: A proxied server.\nkind: mcp\nmcp: {url: 'http://%[1]s.internal/mcp', publish: %s}\ntools:\n", name, publish)
+	for _, tool := range tools {
+		y += fmt.Sprintf("  - name: %s\n    description: A tool.\n", tool)
+	}
+	cfg, err := domainconfig.Parse(name+".yaml", []byte(y))
+	require.NoError(t, err)
+	return cfg
+}
+
+func TestPublishedNames(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.New(t)
+	reg := registry.New(db.Pool)
+	register := func(cfg *domains.Config) error {
+		return reg.Register(ctx, registry.Registration{Config: cfg, Identity: cfg.Name + "-w1"})
+	}
+	require.NoError(t, register(proxied(t, "fixture", "unprefixed", "greet", "shop__get_item")))
+
+	t.Run("ErrNameTaken two domains publish one unprefixed name", func(t *testing.T) {
+		err := register(proxied(t, "other", "unprefixed", "greet"))
+		require.ErrorIs(t, err, registry.ErrNameTaken)
+		require.Contains(t, err.Error(), `tool other.greet would be published on /mcp as "greet", which is fixture.greet's name there`)
+	})
+	t.Run("ErrNameTaken an unprefixed name is another domain's prefixed one", func(t *testing.T) {
+		require.ErrorIs(t, register(shop(t, "shop", "clerk")), registry.ErrNameTaken, "shop__get_item is fixture's already")
+	})
+	t.Run("OK the same short name prefixed", func(t *testing.T) {
+		require.NoError(t, register(proxied(t, "other", "prefixed", "greet")))
+	})
+	t.Run("OK the catalog resolves published names", func(t *testing.T) {
+		cat := registry.NewCatalog(reg, nil, slog.New(slog.DiscardHandler))
+		require.NoError(t, cat.Refresh(ctx))
+		for name, want := range map[string]string{"greet": "fixture.greet", "other__greet": "other.greet",
+			"fixture__greet": "fixture.greet", "other.greet": "other.greet"} {
+			got, ok := cat.Resolve(name)
+			require.True(t, ok, name)
+			require.Equal(t, want, got, name)
+		}
+		_, ok := cat.Resolve("other__nothing")
+		require.False(t, ok)
+	})
+}

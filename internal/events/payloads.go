@@ -83,8 +83,8 @@ type ToolStartedData struct {
 type ToolFinishedData struct {
 	ToolCallRef
 	// Status is "ok" or the error type (a toolcall.Code): denied, invalid, not_found,
-	// conflict, unavailable, timeout, audit_unavailable, rejected, expired, outcome_unknown.
-	Status string `json:"status" enum:"ok,denied,invalid,not_found,conflict,unavailable,timeout,audit_unavailable,rejected,expired,outcome_unknown" doc:"ok, or the error type"`
+	// conflict, unavailable, timeout, audit_unavailable, rejected, expired, outcome_unknown, failed.
+	Status string `json:"status" enum:"ok,denied,invalid,not_found,conflict,unavailable,timeout,audit_unavailable,rejected,expired,outcome_unknown,failed" doc:"ok, or the error type"`
 	// DurationMS is how long the call ran.
 	DurationMS int64 `json:"duration_ms" doc:"How long the call ran, in milliseconds"`
 	// Arguments are the call's arguments, redacted; null when they were not a JSON object.

@@ -950,7 +950,7 @@ export interface components {
              * @description ok, or the error type
              * @enum {string}
              */
-            status: "ok" | "denied" | "invalid" | "not_found" | "conflict" | "unavailable" | "timeout" | "audit_unavailable" | "rejected" | "expired" | "outcome_unknown";
+            status: "ok" | "denied" | "invalid" | "not_found" | "conflict" | "unavailable" | "timeout" | "audit_unavailable" | "rejected" | "expired" | "outcome_unknown" | "failed";
             /**
              * Format: int64
              * @description LLM step that asked for the call
@@ -990,7 +990,7 @@ export interface components {
                 [key: string]: unknown;
             };
             /**
-             * @description Name published over MCP and to LLMs (only [a-z0-9_])
+             * @description Name published over MCP (only [a-z0-9_]): <domain>__<tool>, as LLMs see it too, or the tool's own name for a domain that publishes unprefixed names
              * @example hr__get_employee
              */
             mcp_name: string;
