@@ -122,3 +122,56 @@ func TestReporter(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 50.0, got.Progress, "reports after Close are dropped")
 }
+
+// TestReporterBurst: a call's first Burst reports are each published as they come (a tool
+// reporting 0, 50 and 100 a few milliseconds apart shows all three), and a storm of reports
+// after them is coalesced to the latest.
+func TestReporterBurst(t *testing.T) {
+	db := dbtest.New(t)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	hub := progress.NewHub(db.Pool, logger)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go hub.Run(ctx)
+	store := progress.NewStore(db.Pool)
+
+	ready := progress.Key("tool-ready", "call-1")
+	readyUpdates, stopReady := hub.Follow(ready)
+	defer stopReady()
+	require.Eventually(t, func() bool {
+		_, err := store.Publish(ctx, progress.Update{Key: ready, Progress: float64(time.Now().UnixNano())})
+		require.NoError(t, err)
+		select {
+		case <-readyUpdates:
+			return true
+		case <-time.After(50 * time.Millisecond):
+			return false
+		}
+	}, 10*time.Second, time.Millisecond, "the hub listens")
+
+	key := progress.Key("tool-burst", "call-1")
+	updates, stop := hub.Follow(key)
+	defer stop()
+	r := store.Reporter(ctx, key, logger)
+	for i := 1; i <= 3; i++ {
+		r.Report(float64(i), 50, "")
+		time.Sleep(50 * time.Millisecond) // the pace of the suite's test_tool_with_progress
+	}
+	for i := 4; i <= 50; i++ {
+		r.Report(float64(i), 50, "")
+	}
+	r.Close()
+
+	var got []float64
+	timeout := time.After(30 * time.Second)
+	for len(got) == 0 || got[len(got)-1] < 50 {
+		select {
+		case u := <-updates:
+			got = append(got, u.Progress)
+		case <-timeout:
+			t.Fatalf("the last report never arrived; got %v", got)
+		}
+	}
+	require.Equal(t, []float64{1, 2, 3}, got[:3], "the first reports are published as they come")
+	require.LessOrEqual(t, len(got), progress.Burst+2, "the storm after them is coalesced: %v", got)
+}

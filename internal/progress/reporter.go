@@ -5,18 +5,24 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
-// Interval is the least time between two publishes of one call's progress: a tool may report
-// as often as it likes, and at most a few updates a second reach the database.
-const Interval = 250 * time.Millisecond
+// Interval and Burst limit the publishes of one call's progress: a tool may report as often as
+// it likes; its first Burst reports are published as they come, and after that at most one
+// every Interval reaches the database (a token bucket), the latest report of each wait.
+const (
+	Interval = 250 * time.Millisecond
+	Burst    = 4
+)
 
 // publishTimeout bounds one publish, so that a slow database cannot hold up the call.
 const publishTimeout = 5 * time.Second
 
-// Reporter publishes the progress of one call, coalesced: a report within Interval of the last
-// publish waits until the interval has passed, and only the latest report of that wait is
-// published. A report whose progress does not exceed an earlier one's is dropped. It is safe for
+// Reporter publishes the progress of one call, coalesced: past the first Burst reports, a
+// report that comes before the bucket has refilled waits for it, and only the latest report of
+// that wait is published. A report whose progress does not exceed an earlier one's is dropped. It is safe for
 // concurrent use; Close publishes what is pending.
 type Reporter struct {
 	store  *Store
@@ -28,7 +34,7 @@ type Reporter struct {
 	pending  *Update
 	reported bool
 	highest  float64
-	last     time.Time
+	limiter  *rate.Limiter
 	timer    *time.Timer
 	closed   bool
 
@@ -39,7 +45,8 @@ type Reporter struct {
 // Reporter returns the reporter of the call key. Its publishes outlive the cancellation of
 // ctx (a cancelled call's last progress is still recorded), each bounded by a timeout.
 func (s *Store) Reporter(ctx context.Context, key string, logger *slog.Logger) *Reporter {
-	return &Reporter{store: s, key: key, ctx: context.WithoutCancel(ctx), logger: logger}
+	return &Reporter{store: s, key: key, ctx: context.WithoutCancel(ctx), logger: logger,
+		limiter: rate.NewLimiter(rate.Every(Interval), Burst)}
 }
 
 // Report notes how far the call has come: progress (increasing), total (zero when unknown) and
@@ -56,7 +63,7 @@ func (r *Reporter) Report(progress, total float64, message string) {
 	r.reported, r.highest = true, progress
 	r.pending = &Update{Key: r.key, Progress: progress, Total: total, Message: Clean(message)}
 	if r.timer == nil {
-		r.timer = time.AfterFunc(max(0, Interval-time.Since(r.last)), r.flush)
+		r.timer = time.AfterFunc(r.limiter.Reserve().Delay(), r.flush)
 	}
 }
 
@@ -81,7 +88,7 @@ func (r *Reporter) flush() {
 	defer r.publishing.Unlock()
 	r.mu.Lock()
 	u := r.pending
-	r.pending, r.timer, r.last = nil, nil, time.Now()
+	r.pending, r.timer = nil, nil
 	r.mu.Unlock()
 	if u == nil {
 		return

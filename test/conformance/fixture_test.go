@@ -90,7 +90,7 @@ func fixtureServer(t *testing.T) string {
 }
 
 // addContentTools adds the tools of the tools-call-* scenarios: one content block of each
-// kind, all of them at once, and a tool error.
+// kind, all of them at once, a tool error and a tool that reports progress.
 func addContentTools(srv *mcp.Server) {
 	resource := &mcp.EmbeddedResource{Resource: &mcp.ResourceContents{URI: "test://embedded-resource", MIMEType: "text/plain", Text: "This is an embedded resource content."}}
 	image := &mcp.ImageContent{Data: decode(pixelPNG), MIMEType: "image/png"}
@@ -105,6 +105,21 @@ func addContentTools(srv *mcp.Server) {
 		srv.AddTool(&mcp.Tool{Name: name, Description: "Conformance fixture " + name + ".", InputSchema: json.RawMessage(`{"type":"object"}`)},
 			func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) { return res, nil })
 	}
+	srv.AddTool(&mcp.Tool{Name: "test_tool_with_progress", Description: "Reports 0, 50 and 100 of 100, about 50 ms apart.", InputSchema: json.RawMessage(`{"type":"object"}`)},
+		func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			token := req.Params.GetProgressToken()
+			for i, p := range []float64{0, 50, 100} {
+				if i > 0 {
+					time.Sleep(50 * time.Millisecond)
+				}
+				if token != nil {
+					if err := req.Session.NotifyProgress(ctx, &mcp.ProgressNotificationParams{ProgressToken: token, Progress: p, Total: 100}); err != nil {
+						return nil, err
+					}
+				}
+			}
+			return text("progress reported"), nil
+		})
 	srv.AddTool(&mcp.Tool{Name: "json_schema_2020_12_tool", Description: "Takes arguments described with JSON Schema 2020-12 keywords.",
 		InputSchema: json.RawMessage(schema202012)},
 		func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) { return text("ok"), nil })
