@@ -120,17 +120,8 @@ const publishOnceSQL = `
 		AND data - 'trace_id' = $4::jsonb - 'trace_id' ORDER BY id LIMIT 1
 	),
 	lk AS (SELECT pg_advisory_xact_lock($7::int, hashtext($1::text)) WHERE NOT EXISTS (SELECT 1 FROM found)),
-	ins AS (
-		INSERT INTO events (conversation_id, turn, type, data) SELECT $1::uuid, $2::int, $3::text, $4::jsonb FROM lk
-		RETURNING id, conversation_id, turn, type, data, created_at
-	),
-	msg AS (
-		SELECT id, conversation_id, json_build_object('id', id, 'conversation_id', conversation_id, 'turn', turn,
-			'type', type, 'data', data, 'created_at', created_at)::text AS body FROM ins
-	),
-	sent AS (
-		SELECT id, pg_notify($5::text, CASE WHEN octet_length(body) <= $6::int THEN body ELSE conversation_id::text END) FROM msg
-	)
+	` + insertEventCTEs + `,
+	sent AS (` + notifyEvent + `)
 	SELECT id FROM found UNION ALL SELECT id FROM sent`
 
 // lockSpace is the first key of the advisory locks that serialize a conversation's publishes.
@@ -142,15 +133,23 @@ const lockSpace int32 = 0x6576 // "ev"
 // the conversation ID; $7 is lockSpace.
 const publishSQL = `
 	WITH lk AS (SELECT pg_advisory_xact_lock($7::int, hashtext($1::text))),
-	ins AS (
+	` + insertEventCTEs + `
+	` + notifyEvent
+
+// insertEventCTEs insert the event ($1 to $4) for each row of lk and build its notification's
+// body (msg).
+const insertEventCTEs = `ins AS (
 		INSERT INTO events (conversation_id, turn, type, data) SELECT $1::uuid, $2::int, $3::text, $4::jsonb FROM lk
 		RETURNING id, conversation_id, turn, type, data, created_at
 	),
 	msg AS (
 		SELECT id, conversation_id, json_build_object('id', id, 'conversation_id', conversation_id, 'turn', turn,
 			'type', type, 'data', data, 'created_at', created_at)::text AS body FROM ins
-	)
-	SELECT id, pg_notify($5::text, CASE WHEN octet_length(body) <= $6::int THEN body ELSE conversation_id::text END) FROM msg`
+	)`
+
+// notifyEvent notifies each inserted event on channel $5, the event itself unless it is larger
+// than $6 bytes, then the conversation ID.
+const notifyEvent = `SELECT id, pg_notify($5::text, CASE WHEN octet_length(body) <= $6::int THEN body ELSE conversation_id::text END) FROM msg`
 
 // encode is the payload's type and JSON form, with NUL characters (which jsonb cannot hold)
 // replaced.

@@ -72,12 +72,7 @@ func TestClean(t *testing.T) {
 }
 
 func TestHub(t *testing.T) {
-	db := dbtest.New(t)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	hub := progress.NewHub(db.Pool, logger)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	go hub.Run(ctx)
+	db, hub, _, ctx := runHub(t)
 	mine, other := progress.Key("tool-mine", "call-1"), progress.Key("tool-other", "call-1")
 	updates, stop := hub.Follow(mine)
 	defer stop()
@@ -127,12 +122,7 @@ func TestReporter(t *testing.T) {
 // reporting 0, 50 and 100 a few milliseconds apart shows all three), and a storm of reports
 // after them is coalesced to the latest.
 func TestReporterBurst(t *testing.T) {
-	db := dbtest.New(t)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	hub := progress.NewHub(db.Pool, logger)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	go hub.Run(ctx)
+	db, hub, logger, ctx := runHub(t)
 	store := progress.NewStore(db.Pool)
 
 	ready := progress.Key("tool-ready", "call-1")
@@ -174,4 +164,16 @@ func TestReporterBurst(t *testing.T) {
 	}
 	require.Equal(t, []float64{1, 2, 3}, got[:3], "the first reports are published as they come")
 	require.LessOrEqual(t, len(got), progress.Burst+2, "the storm after them is coalesced: %v", got)
+}
+
+// runHub runs a hub on a fresh database until the test ends.
+func runHub(t *testing.T) (*dbtest.Database, *progress.Hub, *slog.Logger, context.Context) {
+	t.Helper()
+	db := dbtest.New(t)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	hub := progress.NewHub(db.Pool, logger)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go hub.Run(ctx)
+	return db, hub, logger, ctx
 }
