@@ -14,6 +14,7 @@ import (
 
 	"mcp-platform/domains"
 	"mcp-platform/domains/domainconfig"
+	"mcp-platform/internal/store"
 )
 
 // RefreshInterval is how often a Catalog re-reads the registry, for the liveness of domains
@@ -117,43 +118,16 @@ func (c *Catalog) Sync(ctx context.Context) error {
 func (c *Catalog) Following() bool { return c.listening.Load() }
 
 // follow listens for the registry's announcements until ctx ends, reconnecting after failures.
+// Announcements may have been missed while not listening: a (re)connection counts as a change.
 func (c *Catalog) follow(ctx context.Context) {
-	for ctx.Err() == nil {
-		err := c.listen(ctx)
-		c.listening.Store(false)
-		if ctx.Err() != nil {
-			return
-		}
-		c.logger.Warn("tool registry listener lost its connection; reconnecting", "error", err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(time.Second):
-		}
-	}
-}
-
-// listen follows announcements on one connection of its own.
-func (c *Catalog) listen(ctx context.Context) error {
-	pooled, err := c.reg.pool.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	// A LISTENing connection must not go back to the pool.
-	conn := pooled.Hijack()
-	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
-		return err
-	}
-	// Announcements may have been missed while not listening: count that as a change.
-	c.announce()
-	c.listening.Store(true)
-	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
-			return err
-		}
-		c.announce()
-	}
+	store.Listen(ctx, c.reg.pool, Channel, c.logger, store.Handlers{
+		Connected: func() {
+			c.announce()
+			c.listening.Store(true)
+		},
+		Disconnected: func() { c.listening.Store(false) },
+		Notified:     func(string) { c.announce() },
+	})
 }
 
 // announce records a change of the registry and wakes Run to read it.

@@ -135,7 +135,7 @@ func (h *Hub) wakeAll() {
 // Run listens until ctx ends, reconnecting after failures (and then waking every stream, in
 // case notifications were missed).
 func (h *Hub) Run(ctx context.Context) {
-	store.Listen(ctx, h.pool, Channel, h.logger, h.wakeAll, h.notified)
+	store.Listen(ctx, h.pool, Channel, h.logger, store.Handlers{Connected: h.wakeAll, Notified: h.notified})
 }
 
 // notified handles one notification: an event (a JSON object), or the ID of a conversation

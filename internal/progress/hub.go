@@ -63,7 +63,7 @@ const (
 // Retention.
 func (h *Hub) Run(ctx context.Context) {
 	go h.prune(ctx)
-	store.Listen(ctx, h.pool, Channel, h.logger, func() {}, h.notified)
+	store.Listen(ctx, h.pool, Channel, h.logger, store.Handlers{Notified: h.notified})
 }
 
 // prune deletes old progress every PruneInterval until ctx ends. Several hubs pruning at once

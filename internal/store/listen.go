@@ -8,13 +8,26 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
+// Handlers are what Listen calls; a nil one is not called. All run on the listening goroutine.
+type Handlers struct {
+	// Connected is called each time the connection is (re)established, when notifications
+	// may have been missed.
+	Connected func()
+	// Disconnected is called each time the connection ends (lost, or ctx ended): nothing is
+	// heard until the next Connected.
+	Disconnected func()
+	// Notified is called with each notification's payload, in order.
+	Notified func(payload string)
+}
+
 // Listen LISTENs on channel with one connection of its own until ctx ends, reconnecting a
-// second after a failure. It calls connected each time the connection is (re)established,
-// when notifications may have been missed, and notified with each notification's payload, in
-// order, on the listening goroutine.
-func Listen(ctx context.Context, pool *pgxpool.Pool, channel string, logger *slog.Logger, connected func(), notified func(payload string)) {
+// second after a failure, and tells h.
+func Listen(ctx context.Context, pool *pgxpool.Pool, channel string, logger *slog.Logger, h Handlers) {
 	for ctx.Err() == nil {
-		err := listen(ctx, pool, channel, connected, notified)
+		err := listen(ctx, pool, channel, h)
+		if h.Disconnected != nil {
+			h.Disconnected()
+		}
 		if ctx.Err() != nil {
 			return
 		}
@@ -27,7 +40,7 @@ func Listen(ctx context.Context, pool *pgxpool.Pool, channel string, logger *slo
 	}
 }
 
-func listen(ctx context.Context, pool *pgxpool.Pool, channel string, connected func(), notified func(string)) error {
+func listen(ctx context.Context, pool *pgxpool.Pool, channel string, h Handlers) error {
 	pooled, err := pool.Acquire(ctx)
 	if err != nil {
 		return err
@@ -38,12 +51,16 @@ func listen(ctx context.Context, pool *pgxpool.Pool, channel string, connected f
 	if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
 		return err
 	}
-	connected()
+	if h.Connected != nil {
+		h.Connected()
+	}
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			return err
 		}
-		notified(n.Payload)
+		if h.Notified != nil {
+			h.Notified(n.Payload)
+		}
 	}
 }
