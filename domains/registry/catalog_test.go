@@ -46,14 +46,19 @@ func TestCatalogSync(t *testing.T) {
 		<-done
 	})
 	require.Eventually(t, cat.Following, wait, 5*time.Millisecond)
+	// seen waits until Sync shows tool (or, with want false, no longer shows it).
+	seen := func(tool string, want bool) {
+		t.Helper()
+		require.Eventually(t, func() bool {
+			require.NoError(t, cat.Sync(ctx))
+			_, ok := cat.Lookup(tool)
+			return ok == want
+		}, wait, 5*time.Millisecond)
+	}
 
 	t.Run("OK a registration is seen by the next Sync once announced", func(t *testing.T) {
 		register("deli", "w2")
-		require.Eventually(t, func() bool {
-			require.NoError(t, cat.Sync(ctx))
-			_, ok := cat.Lookup("deli.get_item")
-			return ok
-		}, wait, 5*time.Millisecond)
+		seen("deli.get_item", true)
 	})
 
 	t.Run("OK an unchanged registry is not read again", func(t *testing.T) {
@@ -65,11 +70,7 @@ func TestCatalogSync(t *testing.T) {
 		for attempt := 0; attempt < 3 && !served; attempt++ {
 			if attempt > 0 {
 				register("deli", "w2")
-				require.Eventually(t, func() bool {
-					require.NoError(t, cat.Sync(ctx))
-					_, ok := cat.Lookup("deli.get_item")
-					return ok
-				}, wait, 5*time.Millisecond)
+				seen("deli.get_item", true)
 			}
 			require.NoError(t, cat.Sync(ctx))
 			_, err := db.Pool.Exec(ctx, `DELETE FROM domains WHERE name = 'deli'`)
@@ -84,11 +85,7 @@ func TestCatalogSync(t *testing.T) {
 		forgotten, err := reg.Forget(ctx, "shop")
 		require.NoError(t, err)
 		require.True(t, forgotten)
-		require.Eventually(t, func() bool {
-			require.NoError(t, cat.Sync(ctx))
-			_, ok := cat.Lookup("shop.get_item")
-			return !ok
-		}, wait, 5*time.Millisecond)
+		seen("shop.get_item", false)
 	})
 }
 
