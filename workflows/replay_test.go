@@ -160,12 +160,7 @@ func TestOneToolTurnSchedulesThreeActivityTasks(t *testing.T) {
 			conv := fmt.Sprintf("count-%d", time.Now().UnixNano()) // a workflow ID of its own on the shared server
 			fake.script(conv, plannedCall("call-1", "hr.get_employee"))
 			in := workflows.ChatTurnInput{ConversationID: conv, Turn: 1, Principal: alice, Version: tc.version}
-			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ChatTurnWorkflowID(in.ConversationID, in.Turn),
-				TaskQueue: workflows.OrchestratorQueue}, workflows.ChatTurn, in)
-			require.NoError(t, err)
-			var res workflows.ChatTurnResult
-			require.NoError(t, run.Get(ctx, &res))
-			require.Equal(t, workflows.ChatTurnResult{Status: conversations.StatusCompleted, Answer: "Done.", Steps: 2}, res)
+			run := runToolTurn(ctx, t, c, in)
 
 			hist := &historypb.History{}
 			iter := c.GetWorkflowHistory(ctx, run.GetID(), run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
@@ -191,6 +186,19 @@ func TestOneToolTurnSchedulesThreeActivityTasks(t *testing.T) {
 	}
 	require.Len(t, fake.savedCalls(), 2, "each turn's tool result was saved")
 	require.Equal(t, []string{conversations.StatusCompleted, conversations.StatusCompleted}, fake.finishedStatuses(), "the turns were finished")
+}
+
+// runToolTurn runs the chat turn in, whose LLM asks for one tool call, until it completes with
+// the scripted answer.
+func runToolTurn(ctx context.Context, t *testing.T, c client.Client, in workflows.ChatTurnInput) client.WorkflowRun {
+	t.Helper()
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ChatTurnWorkflowID(in.ConversationID, in.Turn),
+		TaskQueue: workflows.OrchestratorQueue}, workflows.ChatTurn, in)
+	require.NoError(t, err)
+	var res workflows.ChatTurnResult
+	require.NoError(t, run.Get(ctx, &res))
+	require.Equal(t, workflows.ChatTurnResult{Status: conversations.StatusCompleted, Answer: "Done.", Steps: 2}, res)
+	return run
 }
 
 // countEvents counts a history's events of type typ.
@@ -280,23 +288,13 @@ func TestRecordHistories(t *testing.T) {
 
 	t.Run("chatturn_tool_local.json", func(t *testing.T) {
 		in := workflows.ChatTurnInput{ConversationID: "rec-tool", Turn: 1, Principal: alice}
-		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ChatTurnWorkflowID(in.ConversationID, in.Turn),
-			TaskQueue: workflows.OrchestratorQueue}, workflows.ChatTurn, in)
-		require.NoError(t, err)
-		var res workflows.ChatTurnResult
-		require.NoError(t, run.Get(ctx, &res))
-		require.Equal(t, workflows.ChatTurnResult{Status: conversations.StatusCompleted, Answer: "Done.", Steps: 2}, res)
+		run := runToolTurn(ctx, t, c, in)
 		writeHistory(ctx, t, c, run, "chatturn_tool_local.json")
 	})
 
 	t.Run("chatturn_tool_v2.json", func(t *testing.T) {
 		in := workflows.ChatTurnInput{ConversationID: "rec-tool-v2", Turn: 1, Principal: alice, Version: workflows.CurrentVersion}
-		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ChatTurnWorkflowID(in.ConversationID, in.Turn),
-			TaskQueue: workflows.OrchestratorQueue}, workflows.ChatTurn, in)
-		require.NoError(t, err)
-		var res workflows.ChatTurnResult
-		require.NoError(t, run.Get(ctx, &res))
-		require.Equal(t, workflows.ChatTurnResult{Status: conversations.StatusCompleted, Answer: "Done.", Steps: 2}, res)
+		run := runToolTurn(ctx, t, c, in)
 		writeHistory(ctx, t, c, run, "chatturn_tool_v2.json")
 	})
 
