@@ -24,30 +24,19 @@ import (
 	"mcp-platform/platform/platformtest"
 )
 
-// relayYAML onboards an upstream MCP server whose tools /mcp publishes by their own names.
-const relayYAML = `
-name: relay
+// unprefixedYAML onboards, as domain %[1]s, an upstream MCP server (at %[2]s) whose tools /mcp
+// publishes by their own names. The test onboards it as "relay", and again as "mirror", which
+// publishes the same names.
+const unprefixedYAML = `
+name: %[1]s
 description: An existing MCP server, proxied under its own tool names.
 kind: mcp
 mcp:
-  url: %s
+  url: %[2]s
   publish: unprefixed
 permissions:
   - role: clerk
-    tools: ["relay.*"]
-`
-
-// mirrorYAML onboards the same server again, publishing the same names.
-const mirrorYAML = `
-name: mirror
-description: The relay's server, onboarded a second time.
-kind: mcp
-mcp:
-  url: %s
-  publish: unprefixed
-permissions:
-  - role: clerk
-    tools: ["mirror.*"]
+    tools: ["%[1]s.*"]
 `
 
 // relay is the upstream server: a plain tool, tools it runs as tasks (one of them only as a
@@ -106,7 +95,7 @@ func settled(t *testing.T, c *rpcClient, id string) map[string]any {
 func TestMCPUnprefixedUpstreamTasks(t *testing.T) {
 	f := newFixture(t)
 	up := newRelay(t)
-	f.runDomainWith(t, fmt.Sprintf(relayYAML, up.url), mcpkind.New)
+	f.runDomainWith(t, fmt.Sprintf(unprefixedYAML, "relay", up.url), mcpkind.New)
 	f.waitTool(t, "relay.hold", true)
 	endpoint := f.MCP.URL + "/mcp"
 	carl := &rpcClient{t: t, url: endpoint, token: f.Token(t, "carl", "clerk"), tasks: true}
@@ -134,7 +123,7 @@ func TestMCPUnprefixedUpstreamTasks(t *testing.T) {
 	})
 
 	t.Run("ErrNameTaken a second domain publishing the same names is refused", func(t *testing.T) {
-		dc, err := domainconfig.Parse("", []byte(fmt.Sprintf(mirrorYAML, up.url)))
+		dc, err := domainconfig.Parse("", []byte(fmt.Sprintf(unprefixedYAML, "mirror", up.url)))
 		require.NoError(t, err)
 		err = platform.RunDomainWorker(t.Context(), f.Env, dc, mcpkind.New)
 		require.ErrorIs(t, err, registry.ErrNameTaken)
