@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strconv"
@@ -36,7 +37,8 @@ func runBench(ctx context.Context, c *cli, args []string) error {
 	pids := fs.String("pid", "", "with -api: the running stack's process IDs, comma-separated, for the memory figure (children count too)")
 	user := fs.String("user", "alice", "dev user the load runs as")
 	work := fs.String("work", "chat,execute,mcp", "works to compare: chat, execute, mcp (comma-separated)")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the compared works to this file (go tool pprof; the in-process stack is profiled with the load)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the platform's rounds of the compared works to this file (go tool pprof; the in-process stack is profiled with the load)")
+	floorProfile := fs.String("floor-cpuprofile", "", "write a CPU profile of the floor's rounds to this file (compare: go tool pprof -diff_base FLOOR PLATFORM)")
 	dataDir := fs.String("data-dir", "", "data directory of the in-process stack (default: a fresh temporary one, removed afterwards)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -69,13 +71,19 @@ func runBench(ctx context.Context, c *cli, args []string) error {
 		SSEStreams: *streams, SSEEvents: *sseEvents, Settle: *settle, FloorEager: *floorEager, Progress: c.stderr,
 		Works: works,
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+	for _, p := range []struct {
+		path string
+		w    *io.Writer
+	}{{*cpuProfile, &o.CPUProfile}, {*floorProfile, &o.FloorCPUProfile}} {
+		if p.path == "" {
+			continue
+		}
+		f, err := os.Create(p.path)
 		if err != nil {
 			return fmt.Errorf("bench: %w", err)
 		}
 		defer f.Close()
-		o.CPUProfile = f
+		*p.w = f
 	}
 	if *quick {
 		o = o.Quick()

@@ -23,7 +23,6 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
-	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -73,10 +72,11 @@ type Options struct {
 	FloorEager bool
 	// Works limits the compared works to these keys ("chat", "execute", "mcp"); empty means all.
 	Works []string
-	// CPUProfile, when set, receives a CPU profile (runtime/pprof) of this process while the
-	// works are compared: with an in-process stack, it shows where the platform and the
-	// Temporal server spend the time.
-	CPUProfile io.Writer
+	// CPUProfile, when set, receives a CPU profile (runtime/pprof) of this process during the
+	// platform's rounds of the compared works, and FloorCPUProfile one during the floor's:
+	// with an in-process stack they show where the platform and the Temporal server spend the
+	// time, and their difference what the platform adds to Temporal's own work.
+	CPUProfile, FloorCPUProfile io.Writer
 	// Progress receives a line per phase; nil means none.
 	Progress io.Writer
 }
@@ -215,26 +215,22 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		{WorkExecute, FloorToolName, c.execute, f.tool},
 		{WorkMCP, FloorToolName, c.mcpCall, f.tool},
 	}
-	if o.CPUProfile != nil {
-		if err := pprof.StartCPUProfile(o.CPUProfile); err != nil {
-			return nil, fmt.Errorf("bench: start the CPU profile: %w", err)
-		}
-	}
+	prof := newSideProfiler(o.CPUProfile, o.FloorCPUProfile)
 	for _, conc := range o.Concurrency {
 		for _, w := range works {
 			if len(o.Works) > 0 && !slices.ContainsFunc(o.Works, func(k string) bool { return WorkKeys[k] == w.name }) {
 				continue
 			}
 			say("%s vs %s, c=%d: %d rounds of %s each", w.name, w.floor, conc, o.Rounds, o.Duration/time.Duration(o.Rounds))
-			plat, fl := alternate(ctx, conc, o.Duration, o.Rounds, w.platform, w.floorOp)
+			plat, fl := alternate(ctx, conc, o.Duration, o.Rounds, prof, w.platform, w.floorOp)
 			r.addComparison(w.name, w.floor, conc, plat.figures(), fl.figures())
 			if err := ctx.Err(); err != nil {
 				return r, err
 			}
 		}
 	}
-	if o.CPUProfile != nil {
-		pprof.StopCPUProfile()
+	if err := prof.write(); err != nil {
+		return r, err
 	}
 
 	say("soak: %s at c=%d for %s", WorkChat, o.SoakConcurrency, o.SoakDuration)
@@ -280,17 +276,19 @@ func warmUp(ctx context.Context, c *platformClient, f *floor) error {
 
 // alternate runs rounds of the platform's operation and of the floor's, one after the other,
 // each round for d/rounds, swapping which goes first every round so that neither always runs
-// on a warmer (or busier) server.
-func alternate(ctx context.Context, c int, d time.Duration, rounds int, plat, fl op) (*samples, *samples) {
+// on a warmer (or busier) server. prof profiles each side's rounds.
+func alternate(ctx context.Context, c int, d time.Duration, rounds int, prof *sideProfiler, plat, fl op) (*samples, *samples) {
 	each := d / time.Duration(rounds)
 	p, f := &samples{}, &samples{}
+	runPlatform := func() { prof.round(sidePlatform, func() { p.merge(closedLoop(ctx, c, each, plat)) }) }
+	runFloor := func() { prof.round(sideFloor, func() { f.merge(closedLoop(ctx, c, each, fl)) }) }
 	for i := range rounds {
 		if i%2 == 0 {
-			p.merge(closedLoop(ctx, c, each, plat))
-			f.merge(closedLoop(ctx, c, each, fl))
+			runPlatform()
+			runFloor()
 		} else {
-			f.merge(closedLoop(ctx, c, each, fl))
-			p.merge(closedLoop(ctx, c, each, plat))
+			runFloor()
+			runPlatform()
 		}
 	}
 	return p, f

@@ -62,7 +62,7 @@ func TestClosedLoop(t *testing.T) {
 
 func TestAlternate(t *testing.T) {
 	var order []string
-	p, f := alternate(context.Background(), 1, 0, 3,
+	p, f := alternate(context.Background(), 1, 0, 3, nil,
 		func(context.Context, int) error { order = append(order, "p"); return nil },
 		func(context.Context, int) error { order = append(order, "f"); return nil })
 	require.Equal(t, []string{"p", "f", "f", "p", "p", "f"}, order, "who goes first swaps every round")
