@@ -19,6 +19,7 @@ import (
 	"mcp-platform/internal/events"
 	"mcp-platform/internal/llm"
 	"mcp-platform/internal/redact"
+	"mcp-platform/internal/store"
 	"mcp-platform/internal/telemetry"
 	"mcp-platform/internal/usage"
 	"mcp-platform/toolcall"
@@ -71,6 +72,12 @@ type CompleteInput struct {
 	Principal      authz.Principal `json:"principal"`
 	// Assertion is the API's signed statement of Principal (see ChatTurnInput).
 	Assertion string `json:"assertion,omitempty"`
+	// StepBookkeeping asks the step to record, in the write that saves its message, what
+	// follows from its answer: tool_started for each planned call that runs at once (neither
+	// refused nor waiting for approval) and, when it answers without calls, the turn's end
+	// (completed). Workflows older than workflows.VersionStepBookkeeping record these
+	// themselves and leave it unset.
+	StepBookkeeping bool `json:"step_bookkeeping,omitempty"`
 }
 
 // CompleteResult is the LLM's step: text and the tool calls to run.
@@ -129,18 +136,22 @@ func (a *ChatActivities) Complete(ctx context.Context, in CompleteInput) (Comple
 	// the step on another worker.
 	stop := keepAlive(ctx)
 	defer stop()
-	// The streamed text goes out coalesced (deltaBuffer), and all of it before the message.
+	// The streamed text goes out coalesced (deltaBuffer), and all of it before the message:
+	// what is still waiting when the answer is complete goes out with the message.
+	delta := func(text string) events.Payload {
+		return events.DeltaData{Step: in.Step, Attempt: int(attempt), Text: text}
+	}
 	deltas := newDeltaBuffer(func(text string) {
-		if _, err := a.Events.Publish(ctx, in.ConversationID, in.Turn,
-			events.DeltaData{Step: in.Step, Attempt: int(attempt), Text: text}); err != nil {
+		if _, err := a.Events.Publish(ctx, in.ConversationID, in.Turn, delta(text)); err != nil {
 			a.Logger.WarnContext(ctx, "publish delta failed", "error", err)
 		}
 	})
-	resp, err := a.callLLM(ctx, in, req, offer, deltas.Add)
-	deltas.Flush()
+	resp, used, err := a.callLLM(ctx, in, req, offer, deltas.Add)
 	if err != nil {
+		deltas.Flush()
 		return CompleteResult{}, err
 	}
+	rest := deltas.Close()
 
 	calls := a.bound(ctx, in, history, &resp)
 	res := CompleteResult{Content: resp.Content}
@@ -151,36 +162,75 @@ func (a *ChatActivities) Complete(ctx context.Context, in CompleteInput) (Comple
 		msg.ToolCalls = append(msg.ToolCalls, conversations.ToolCall{ID: call.ID, Tool: call.Tool,
 			Arguments: call.RedactedArgs()})
 	}
-	if err := a.Conversations.SaveMessage(ctx, in.ConversationID, msg); err != nil {
-		return CompleteResult{}, err
+	// The step's writes are one round trip and one transaction: the last of the streamed text,
+	// the message, its event and the tokens used.
+	var ops []store.Op
+	if rest != "" {
+		ops = append(ops, a.Events.PublishOp(ctx, in.ConversationID, in.Turn, delta(rest), nil))
 	}
-	if _, err := a.Events.Publish(ctx, in.ConversationID, in.Turn, events.AssistantMessageData{
+	ops = append(ops, a.Events.PublishOp(ctx, in.ConversationID, in.Turn, events.AssistantMessageData{
 		Step: in.Step, Role: conversations.RoleAssistant, Content: resp.Content, ToolCalls: msg.ToolCalls,
-	}); err != nil {
+	}, nil))
+	if in.StepBookkeeping {
+		ops = append(ops, a.stepBookkeeping(ctx, in, res)...)
+	}
+	var usageOp store.Op
+	if used != nil {
+		*used, usageOp = a.Usage.RecordOp(*used)
+		ops = append(ops, usageOp)
+	}
+	if err := a.Conversations.SaveMessage(ctx, in.ConversationID, msg, ops...); err != nil {
+		if usageOp != nil {
+			a.Usage.Record(ctx, *used) // the tokens were spent, whether or not the step is saved
+		}
 		return CompleteResult{}, err
 	}
 	return res, nil
 }
 
+// stepBookkeeping is what follows from the step's answer (CompleteInput.StepBookkeeping): the
+// start of each call that runs at once, or the turn's end when there are no calls. Both are
+// published once: a step run again publishes them again only if its answer changed.
+func (a *ChatActivities) stepBookkeeping(ctx context.Context, in CompleteInput, res CompleteResult) []store.Op {
+	if len(res.Calls) == 0 {
+		end := FinishTurnInput{ConversationID: in.ConversationID, Turn: in.Turn, Status: conversations.StatusCompleted,
+			Answer: res.Content, Step: in.Step}
+		return []store.Op{
+			a.Conversations.SetTurnStatusOp(in.ConversationID, in.Turn, conversations.StatusCompleted, ""),
+			a.Events.PublishOnceOp(ctx, in.ConversationID, in.Turn, turnEndEvents[end.Status](end), nil),
+		}
+	}
+	var ops []store.Op
+	for _, call := range res.Calls {
+		if call.Refused != "" || call.Approval != nil {
+			continue // refused calls do not start; the workflow publishes approved ones
+		}
+		ops = append(ops, a.Events.PublishOnceOp(ctx, in.ConversationID, in.Turn, events.ToolStartedData{
+			ToolCallRef: events.ToolCallRef{Tool: call.Tool, ToolCallID: call.ID, Step: in.Step, Domain: call.Domain},
+			Summary:     call.Summary,
+		}, nil))
+	}
+	return ops
+}
+
 // callLLM asks the LLM for the step, within the user's daily token budget: when it is spent the
 // step's answer is the budget's notice and nothing is called (so the turn ends there and no
-// tool runs); otherwise the call's tokens are recorded.
-func (a *ChatActivities) callLLM(ctx context.Context, in CompleteInput, req llm.Request, offer *toolcall.Offer, onDelta func(string)) (llm.Response, error) {
+// tool runs); otherwise it returns the call's usage, for the caller to record.
+func (a *ChatActivities) callLLM(ctx context.Context, in CompleteInput, req llm.Request, offer *toolcall.Offer, onDelta func(string)) (llm.Response, *usage.Entry, error) {
 	refusal, err := a.Usage.Refusal(ctx, in.Principal.Subject)
 	if err != nil {
-		return llm.Response{}, err
+		return llm.Response{}, nil, err
 	}
 	if refusal != "" {
-		return llm.Response{Content: refusal, FinishReason: "stop"}, nil
+		return llm.Response{Content: refusal, FinishReason: "stop"}, nil, nil
 	}
 	resp, err := offer.Complete(ctx, a.LLM, req, onDelta)
 	if err != nil {
-		return llm.Response{}, llmFailure(err)
+		return llm.Response{}, nil, llmFailure(err)
 	}
-	a.Usage.Record(ctx, usage.Entry{UserID: in.Principal.Subject, ConversationID: in.ConversationID, Turn: in.Turn,
+	return resp, &usage.Entry{UserID: in.Principal.Subject, ConversationID: in.ConversationID, Turn: in.Turn,
 		Step: in.Step, Attempt: int(activity.GetInfo(ctx).Attempt), Model: resp.Model,
-		PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens})
-	return resp, nil
+		PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens}, nil
 }
 
 // caller is the principal the API signed for this turn. A missing, forged, expired or copied
@@ -417,15 +467,10 @@ func (a *ChatActivities) SaveToolResult(ctx context.Context, in SaveToolResultIn
 	if o.IsError {
 		data["is_error"] = true
 	}
-	err := a.Conversations.SaveMessage(ctx, in.ConversationID, conversations.Message{
+	return a.Conversations.SaveMessage(ctx, in.ConversationID, conversations.Message{
 		Turn: in.Turn, Seq: MessageSeq(in.Step, in.Index+1), Role: conversations.RoleTool, Content: text,
 		ToolCallID: o.Call.ID, ToolName: o.Call.Tool, ToolStatus: o.Status, Data: data,
-	})
-	if err != nil {
-		return err
-	}
-	_, err = a.Events.PublishOnce(ctx, in.ConversationID, in.Turn, finished)
-	return err
+	}, a.Events.PublishOnceOp(ctx, in.ConversationID, in.Turn, finished, nil))
 }
 
 // maySeeSensitive reports whether the turn's caller may read the sensitive fields of tool's
@@ -524,22 +569,20 @@ func (a *ChatActivities) FinishTurn(ctx context.Context, in FinishTurnInput) err
 	if turnEndEvents[in.Status] == nil {
 		return temporal.NewNonRetryableApplicationError("unknown final status "+in.Status, "bug", nil)
 	}
-	if ok, err := a.Conversations.Exists(ctx, in.ConversationID); err != nil || !ok {
-		return err // a deleted conversation has nothing left to update
-	}
+	// One round trip and transaction: the final message, the status and the event.
+	var also []store.Op
 	if in.Status != conversations.StatusCompleted && in.Error != "" {
 		msg := conversations.Message{Turn: in.Turn, Seq: MessageSeq(in.Step+1, 0), Role: conversations.RoleAssistant,
 			Content: "Sorry, I could not finish: " + in.Error}
 		if in.Status == conversations.StatusCancelled {
 			msg.Content = "The request was cancelled."
 		}
-		if err := a.Conversations.SaveMessage(ctx, in.ConversationID, msg); err != nil {
-			return err
-		}
+		also = append(also, a.Conversations.SaveMessageOp(in.ConversationID, msg))
 	}
-	if err := a.Conversations.SetTurnStatus(ctx, in.ConversationID, in.Turn, in.Status, in.Error); err != nil {
-		return err
+	also = append(also, a.Events.PublishOnceOp(ctx, in.ConversationID, in.Turn, turnEndEvents[in.Status](in), nil))
+	err := a.Conversations.SetTurnStatus(ctx, in.ConversationID, in.Turn, in.Status, in.Error, also...)
+	if store.ForeignKeyViolation(err) {
+		return nil // the conversation was deleted: nothing is left to update
 	}
-	_, err := a.Events.PublishOnce(ctx, in.ConversationID, in.Turn, turnEndEvents[in.Status](in))
 	return err
 }

@@ -25,8 +25,14 @@ const card = "4111111111111111"
 // complete runs Complete for a step of the turn of p, with provider as the LLM.
 func complete(t *testing.T, f *fixture, provider llm.Provider, p authz.Principal, tr turn, step int) (activities.CompleteResult, error) {
 	t.Helper()
+	return completeIn(t, f, provider, activities.CompleteInput{ConversationID: tr.ConversationID, Turn: tr.Turn, Step: step, Principal: p})
+}
+
+// completeIn runs the Complete activity with in.
+func completeIn(t *testing.T, f *fixture, provider llm.Provider, in activities.CompleteInput) (activities.CompleteResult, error) {
+	t.Helper()
 	a := f.chat(provider)
-	val, err := newEnv(a).ExecuteActivity(a.Complete, activities.CompleteInput{ConversationID: tr.ConversationID, Turn: tr.Turn, Step: step, Principal: p})
+	val, err := newEnv(a).ExecuteActivity(a.Complete, in)
 	if err != nil {
 		return activities.CompleteResult{}, err
 	}
@@ -106,6 +112,7 @@ func TestComplete(t *testing.T) {
 
 		require.Empty(t, f.auditOf(t, "ok-c1"), "a call that may run is audited when it runs")
 		require.Empty(t, f.auditOf(t, "ok-c2"))
+		require.Empty(t, f.eventsOf(t, tr, events.TypeToolStarted), "without StepBookkeeping the workflow announces the calls")
 	})
 
 	offered := []struct {
@@ -227,6 +234,59 @@ func TestComplete(t *testing.T) {
 			require.Len(t, f.messages(t, tr), 1, "a failed step saves no assistant message")
 		})
 	}
+}
+
+// TestCompleteStepBookkeeping checks what a step of a workflow at VersionStepBookkeeping
+// records with its message: the start of the calls that run at once, or the turn's end, each
+// once however often the step runs.
+func TestCompleteStepBookkeeping(t *testing.T) {
+	f := newFixture(t)
+	types := func(tr turn) []string {
+		var out []string
+		for _, e := range f.events(t, tr) {
+			out = append(out, e.Type)
+		}
+		return out
+	}
+
+	t.Run("OK the calls that run at once start with the step", func(t *testing.T) {
+		tr := f.startTurn(t, manager, "show and order ABC-123")
+		provider := &fakeLLM{deltas: []string{"On it."}, resp: llm.Response{Content: "On it.", ToolCalls: []llm.ToolCall{
+			{ID: "sb-c1", Name: "shop.get_item", Arguments: `{"sku":"ABC-123"}`},
+			{ID: "sb-c2", Name: "shop.order", Arguments: `{"sku":"ABC-123","card_number":"` + card + `"}`},
+			{ID: "sb-c3", Name: "shop.fire_everyone", Arguments: `{}`},
+		}}}
+		in := activities.CompleteInput{ConversationID: tr.ConversationID, Turn: tr.Turn, Step: 1, Principal: manager, StepBookkeeping: true}
+		for range 2 { // a step run again publishes nothing new
+			res, err := completeIn(t, f, provider, in)
+			require.NoError(t, err)
+			require.Len(t, res.Calls, 3)
+		}
+		started := f.eventsOf(t, tr, events.TypeToolStarted)
+		require.Len(t, started, 1, "only the call that needs no approval and was not refused starts")
+		require.Equal(t, map[string]any{"tool": "shop.get_item", "tool_call_id": "sb-c1", "step": 1.0, "domain": "shop",
+			"summary": "shop.get_item sku=ABC-123", "approver": ""}, started[0].Data)
+		require.Equal(t, []string{events.TypeDelta, events.TypeMessage, events.TypeToolStarted, events.TypeDelta, events.TypeMessage},
+			types(tr), "each run's text and message come before the start")
+		require.Equal(t, conversations.StatusRunning, f.turnRow(t, tr).Status)
+	})
+
+	t.Run("OK the step that answers ends the turn", func(t *testing.T) {
+		tr := f.startTurn(t, clerk, "hello")
+		provider := &fakeLLM{resp: llm.Response{Content: "Hi."}}
+		in := activities.CompleteInput{ConversationID: tr.ConversationID, Turn: tr.Turn, Step: 2, Principal: clerk, StepBookkeeping: true}
+		for range 2 {
+			_, err := completeIn(t, f, provider, in)
+			require.NoError(t, err)
+		}
+		got := f.turnRow(t, tr)
+		require.Equal(t, conversations.StatusCompleted, got.Status)
+		require.NotNil(t, got.FinishedAt)
+		ended := f.eventsOf(t, tr, events.TypeTurnCompleted)
+		require.Len(t, ended, 1, "the turn ends once")
+		require.Equal(t, map[string]any{"status": conversations.StatusCompleted, "answer": "Hi.", "error": ""}, ended[0].Data)
+		require.Equal(t, []string{events.TypeMessage, events.TypeTurnCompleted, events.TypeMessage}, types(tr))
+	})
 }
 
 func TestSaveToolResult(t *testing.T) {
@@ -402,12 +462,15 @@ func TestFinishTurn(t *testing.T) {
 		})
 	}
 
-	t.Run("OKConversationDeleted", func(t *testing.T) {
-		tr := f.startTurn(t, clerk, "show ABC-123")
-		f.deleteConversation(t, clerk, tr)
-		require.NoError(t, finish(activities.FinishTurnInput{ConversationID: tr.ConversationID, Turn: tr.Turn,
-			Status: conversations.StatusCompleted}))
-	})
+	for _, tc := range tests {
+		t.Run("OKConversationDeleted "+tc.status, func(t *testing.T) {
+			tr := f.startTurn(t, clerk, "show ABC-123")
+			f.deleteConversation(t, clerk, tr)
+			require.NoError(t, finish(activities.FinishTurnInput{ConversationID: tr.ConversationID, Turn: tr.Turn,
+				Status: tc.status, Error: tc.errText}), "a deleted conversation has nothing left to finish")
+			require.Empty(t, f.events(t, tr))
+		})
+	}
 
 	for _, status := range []string{conversations.StatusRunning, "done"} {
 		t.Run("ErrUnknownStatus "+status, func(t *testing.T) {

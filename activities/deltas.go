@@ -96,8 +96,25 @@ func (b *deltaBuffer) flush() {
 // Flush publishes what is waiting and stops the buffer: later pieces are dropped. When it
 // returns, every piece added before has been published.
 func (b *deltaBuffer) Flush() {
+	if text := b.Close(); text != "" {
+		b.publish(text)
+	}
+}
+
+// Close stops the buffer and returns the text still waiting, unpublished, for the caller to
+// publish with what follows it (the step's message, in the same write); later pieces are
+// dropped. When it returns, every piece added before is published or returned.
+func (b *deltaBuffer) Close() string {
+	b.publishing.Lock()
+	defer b.publishing.Unlock()
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	b.closed = true
-	b.mu.Unlock()
-	b.flush()
+	if b.timer != nil {
+		b.timer.Stop()
+		b.timer = nil
+	}
+	text := b.text.String()
+	b.text.Reset()
+	return text
 }

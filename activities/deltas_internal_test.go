@@ -60,6 +60,19 @@ func TestDeltaBuffer(t *testing.T) {
 		require.Equal(t, []string{"a"}, p.get())
 	})
 
+	t.Run("OK Close hands back the waiting text unpublished, and stops the buffer", func(t *testing.T) {
+		var p published
+		b := newDeltaBuffer(p.add)
+		big := strings.Repeat("x", deltaMaxBytes)
+		b.Add(big)
+		b.Add("tail")
+		require.Equal(t, "tail", b.Close())
+		b.Add("late")
+		require.Empty(t, b.Close())
+		time.Sleep(2 * deltaEvery) // a timer set by the first Add would have fired
+		require.Equal(t, []string{big}, p.get(), "only what was full was published")
+	})
+
 	t.Run("OK the wait grows with the stream's age", func(t *testing.T) {
 		b := newDeltaBuffer(func(string) {})
 		start := time.Now()

@@ -199,7 +199,7 @@ func (f *fixture) startTurn(t *testing.T, p authz.Principal, text string) turn {
 	t.Helper()
 	c, tr, err := f.Conversations.StartTurn(context.Background(), p.Subject, "", text, func(conv string, n int) string {
 		return fmt.Sprintf("chat-%s-%d", conv, n)
-	})
+	}, nil)
 	require.NoError(t, err)
 	return turn{ConversationID: c.ID, Turn: tr.Turn, WorkflowID: tr.WorkflowID}
 }

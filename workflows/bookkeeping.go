@@ -30,8 +30,15 @@ const (
 	// end) instead of in an upsert of their own when a tool is first called: one visibility
 	// write fewer per turn.
 	VersionFoldedSearchAttributes = 2
+	// VersionStepBookkeeping (ChatTurn): the LLM step records what follows from its answer in
+	// the same write as its message (activities.CompleteInput.StepBookkeeping): tool_started
+	// for the calls it plans that run at once, and the turn's end when it answers without
+	// calls. The workflow then publishes tool_started only for calls a person approved, and
+	// finishes with FinishTurn only a turn that did not complete: a one-tool turn records one
+	// local activity (SaveToolResult) instead of three.
+	VersionStepBookkeeping = 3
 	// CurrentVersion is the version today's starters ask for.
-	CurrentVersion = VersionFoldedSearchAttributes
+	CurrentVersion = VersionStepBookkeeping
 )
 
 // localBookkeeping reports whether this workflow runs its bookkeeping as local activities,

@@ -197,6 +197,7 @@ func (t *chatTurn) complete(ctx workflow.Context) (activities.CompleteResult, er
 	var res activities.CompleteResult
 	err := workflow.ExecuteActivity(ctx, chatActivities.Complete, activities.CompleteInput{
 		ConversationID: t.in.ConversationID, Turn: t.in.Turn, Step: t.step, Principal: t.in.Principal, Assertion: t.in.Assertion,
+		StepBookkeeping: t.stepBookkeeping(),
 	}).Get(ctx, &res)
 	return res, err
 }
@@ -262,11 +263,13 @@ func (t *chatTurn) decideAndRun(ctx workflow.Context, call toolcall.PlannedCall)
 		}
 		approver, decided = decision.approver, decision.assertion
 	}
-	t.publish(ctx, events.ToolStartedData{
-		ToolCallRef: events.ToolCallRef{Tool: call.Tool, ToolCallID: call.ID, Step: t.step, Domain: call.Domain},
-		Summary:     call.Summary,
-		Approver:    approver,
-	}, call.Tool)
+	if call.Approval != nil || !t.stepBookkeeping() { // else the LLM step published it
+		t.publish(ctx, events.ToolStartedData{
+			ToolCallRef: events.ToolCallRef{Tool: call.Tool, ToolCallID: call.ID, Step: t.step, Domain: call.Domain},
+			Summary:     call.Summary,
+			Approver:    approver,
+		}, call.Tool)
+	}
 	t.running = append(t.running, call.Summary)
 	t.show(ctx)
 	out := t.execute(ctx, call, approver, decided)
@@ -344,7 +347,12 @@ func (t *chatTurn) publish(ctx workflow.Context, p events.Payload, subject strin
 	}
 }
 
-// finish records the final status, even when the turn was cancelled.
+// stepBookkeeping reports whether the LLM step records what follows from its answer
+// (VersionStepBookkeeping).
+func (t *chatTurn) stepBookkeeping() bool { return t.in.Version >= VersionStepBookkeeping }
+
+// finish records the final status, even when the turn was cancelled. The LLM step that
+// answered already recorded a completed turn's end (stepBookkeeping).
 func (t *chatTurn) finish(ctx workflow.Context, status, errText string) {
 	if status != conversations.StatusCompleted {
 		ctx, _ = workflow.NewDisconnectedContext(ctx)
@@ -352,6 +360,9 @@ func (t *chatTurn) finish(ctx workflow.Context, status, errText string) {
 	t.status, t.failure = status, errText
 	t.doingNow(ctx, "")
 	t.setStatus(ctx, status)
+	if status == conversations.StatusCompleted && t.stepBookkeeping() {
+		return
+	}
 	summary := fmt.Sprintf("finish turn: %s after %s", status, plural(t.step, "step"))
 	err := bookkeep(ctx, t.local, summary, chatActivities.FinishTurn, activities.FinishTurnInput{
 		ConversationID: t.in.ConversationID, Turn: t.in.Turn, Status: status, Answer: t.answer, Error: errText, Step: t.step,

@@ -23,6 +23,7 @@ import (
 	"mcp-platform/authz"
 	"mcp-platform/internal/approvals"
 	"mcp-platform/internal/conversations"
+	"mcp-platform/internal/events"
 	"mcp-platform/internal/temporalx"
 	"mcp-platform/toolcall"
 	"mcp-platform/workflows"
@@ -91,6 +92,7 @@ type fakes struct {
 	requested []activities.RequestApprovalInput
 	recorded  []activities.RecordDecisionInput
 	finished  []activities.FinishTurnInput
+	published []activities.PublishInput
 	status    []string
 	// tools are the Tools search attribute as each upsert that set it wrote it.
 	tools [][]string
@@ -166,7 +168,11 @@ func newEnv(t *testing.T, f *fakes) *testsuite.TestWorkflowEnvironment {
 			record(f, &f.saved, in)
 			return nil
 		})
-	env.OnActivity(chat.Publish, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(chat.Publish, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.PublishInput) error {
+			record(f, &f.published, in)
+			return nil
+		})
 	env.OnActivity(chat.FinishTurn, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.FinishTurnInput) error {
 			record(f, &f.finished, in)
@@ -339,14 +345,59 @@ func TestChatTurn(t *testing.T) {
 				require.Equal(t, hrPolicy.TaskQueue, q, "tools run on their domain's queue")
 			}
 			require.Equal(t, tt.wantOutcomes, f.outcomes())
+			completes := snapshot(f, &f.completes)
+			for _, c := range completes {
+				require.True(t, c.StepBookkeeping, "each LLM step records what follows from its answer")
+			}
 			wantFinish := tt.wantFinish
-			wantFinish.ConversationID, wantFinish.Turn = turnInput.ConversationID, turnInput.Turn
-			require.Equal(t, []activities.FinishTurnInput{wantFinish}, snapshot(f, &f.finished))
+			if wantFinish.Status == conversations.StatusCompleted {
+				// The step that answered recorded the end, with its answer.
+				require.Empty(t, snapshot(f, &f.finished), "no FinishTurn for a completed turn")
+				require.Equal(t, wantFinish.Step, completes[len(completes)-1].Step)
+			} else {
+				wantFinish.ConversationID, wantFinish.Turn = turnInput.ConversationID, turnInput.Turn
+				require.Equal(t, []activities.FinishTurnInput{wantFinish}, snapshot(f, &f.finished))
+			}
+			require.Empty(t, snapshot(f, &f.published), "calls that ran at once were announced by their step")
 			wantStatus := conversations.StatusCompleted
 			if tt.wantErr != "" {
 				wantStatus = conversations.StatusFailed
 			}
 			require.Equal(t, wantStatus, f.lastStatus())
+		})
+	}
+}
+
+// TestChatTurnBookkeepingByVersion runs a one-tool turn as today's API starts it and as an
+// API before VersionStepBookkeeping did: the older turn publishes tool_started and records its
+// end itself, the newer leaves both to its LLM steps.
+func TestChatTurnBookkeepingByVersion(t *testing.T) {
+	lookup := plannedCall("call-1", "hr.get_employee")
+	for _, tc := range []struct {
+		name      string
+		version   int
+		step      bool
+		published int
+		finished  int
+	}{
+		{"OK today's turn: the LLM steps record it", workflows.CurrentVersion, true, 0, 0},
+		{"OK an older turn records it itself", workflows.VersionFoldedSearchAttributes, false, 1, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fakes{tool: toolOK, llm: steps(activities.CompleteResult{Content: "Let me look.", Calls: []toolcall.PlannedCall{lookup}},
+				activities.CompleteResult{Content: "Ann works in HR."})}
+			env := newEnv(t, f)
+			in := turnInput
+			in.Version = tc.version
+			env.ExecuteWorkflow(workflows.ChatTurn, in)
+			require.True(t, env.IsWorkflowCompleted())
+			require.NoError(t, env.GetWorkflowError())
+			for _, c := range snapshot(f, &f.completes) {
+				require.Equal(t, tc.step, c.StepBookkeeping)
+			}
+			require.Len(t, snapshot(f, &f.published), tc.published, "tool_started published by the workflow")
+			require.Len(t, snapshot(f, &f.finished), tc.finished, "FinishTurn")
+			require.Equal(t, conversations.StatusCompleted, f.lastStatus())
 		})
 	}
 }
@@ -428,6 +479,19 @@ func TestChatTurnApproval(t *testing.T) {
 			require.Equal(t, tt.wantExecuted, snapshot(f, &f.executed))
 			require.Equal(t, []outcome{tt.wantOutcome}, f.outcomes())
 			require.Len(t, snapshot(f, &f.completes), 2, "the LLM reads the outcome")
+			// A call that waited for a person starts when approved, announced by the workflow
+			// with its approver; its LLM step could not announce it.
+			var started []string
+			for _, p := range snapshot(f, &f.published) {
+				if d, ok := p.Event.(events.ToolStartedData); ok {
+					started = append(started, d.ToolCallID+" approved by "+d.Approver)
+				}
+			}
+			if tt.wantExecuted != nil {
+				require.Equal(t, []string{"call-1 approved by bob"}, started)
+			} else {
+				require.Empty(t, started)
+			}
 		})
 	}
 }

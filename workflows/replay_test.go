@@ -57,6 +57,9 @@ var histories = []recordedHistory{
 	{file: "toolrun_approval.json", update: true, activities: []string{"RequestApproval", "RecordDecision", "ExecuteTool"}},
 	{file: "chatturn_tool_local.json", only: oneToolTurn, local: []string{"Publish", "SaveToolResult", "FinishTurn"}},
 	{file: "chatturn_tool_v2.json", only: oneToolTurn, local: []string{"Publish", "SaveToolResult", "FinishTurn"}},
+	{file: "chatturn_tool_v3.json", only: oneToolTurn, local: []string{"SaveToolResult"}},
+	{file: "chatturn_approval_v3.json", update: true, only: oneToolTurn,
+		local: []string{"RequestApproval", "RecordDecision", "Publish", "SaveToolResult"}},
 	{file: "chatturn_approval_local.json", update: true, only: oneToolTurn,
 		local: []string{"RequestApproval", "RecordDecision", "Publish", "SaveToolResult", "FinishTurn"}},
 	{file: "toolrun_approval_local.json", update: true, only: []string{"ExecuteTool"}, local: []string{"RequestApproval", "RecordDecision"}},
@@ -150,11 +153,17 @@ func TestOneToolTurnSchedulesThreeActivityTasks(t *testing.T) {
 		version int
 		marker  bool
 		upserts int
+		local   []string
 	}{
-		// One upsert: the turn's end, with the domains and tools.
-		{"OK started by today's API: no version marker, one upsert", workflows.CurrentVersion, false, 1},
+		// One upsert: the turn's end, with the domains and tools. The LLM steps announce the
+		// call and record the turn's end.
+		{"OK started by today's API: no version marker, one upsert, one local activity", workflows.CurrentVersion, false, 1,
+			[]string{"SaveToolResult"}},
+		{"OK started by an API of VersionFoldedSearchAttributes", workflows.VersionFoldedSearchAttributes, false, 1,
+			[]string{"Publish", "SaveToolResult", "FinishTurn"}},
 		// The change version, the domains and tools, the turn's end.
-		{"OK started by an older API: decided by the version marker", 0, true, 3},
+		{"OK started by an older API: decided by the version marker", 0, true, 3,
+			[]string{"Publish", "SaveToolResult", "FinishTurn"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			conv := fmt.Sprintf("count-%d", time.Now().UnixNano()) // a workflow ID of its own on the shared server
@@ -171,7 +180,7 @@ func TestOneToolTurnSchedulesThreeActivityTasks(t *testing.T) {
 			}
 			scheduled, local, _ := historyActivities(t, hist)
 			require.Equal(t, oneToolTurn, scheduled)
-			require.Equal(t, []string{"Publish", "SaveToolResult", "FinishTurn"}, local)
+			require.Equal(t, tc.local, local)
 			require.Equal(t, tc.marker, hasVersionMarker(hist), "version marker and TemporalChangeVersion upsert")
 			require.Equal(t, tc.upserts, countEvents(hist, enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES), "search attribute upserts")
 			desc, err := c.DescribeWorkflowExecution(ctx, run.GetID(), run.GetRunID())
@@ -184,8 +193,9 @@ func TestOneToolTurnSchedulesThreeActivityTasks(t *testing.T) {
 			}
 		})
 	}
-	require.Len(t, fake.savedCalls(), 2, "each turn's tool result was saved")
-	require.Equal(t, []string{conversations.StatusCompleted, conversations.StatusCompleted}, fake.finishedStatuses(), "the turns were finished")
+	require.Len(t, fake.savedCalls(), 3, "each turn's tool result was saved")
+	require.Equal(t, []string{conversations.StatusCompleted, conversations.StatusCompleted, conversations.StatusCompleted},
+		fake.finishedStatuses(), "the turns were finished, by their last LLM step or by FinishTurn")
 }
 
 // runToolTurn runs the chat turn in, whose LLM asks for one tool call, until it completes with
@@ -282,7 +292,8 @@ func TestRecordHistories(t *testing.T) {
 	lookup := plannedCall("call-1", "hr.get_employee")
 	raise := needingApproval(plannedCall("call-1", "hr.update_salary"), toolcall.ApprovalID("chat-rec-approval-1", "step1-call-1"))
 	fake := &scriptedActivities{calls: map[string][]toolcall.PlannedCall{
-		"rec-tool": {lookup}, "rec-tool-v2": {lookup}, "rec-approval": {raise},
+		"rec-tool": {lookup}, "rec-tool-v2": {lookup}, "rec-tool-v3": {lookup}, "rec-approval": {raise},
+		"rec-approval-v3": {needingApproval(lookup, toolcall.ApprovalID("chat-rec-approval-v3-1", "step1-call-1"))},
 	}, requested: make(chan activities.RequestApprovalInput, 4)}
 	startWorkers(t, c, fake)
 
@@ -298,19 +309,32 @@ func TestRecordHistories(t *testing.T) {
 		writeHistory(ctx, t, c, run, "chatturn_tool_v2.json")
 	})
 
-	t.Run("chatturn_approval_local.json", func(t *testing.T) {
-		in := workflows.ChatTurnInput{ConversationID: "rec-approval", Turn: 1, Principal: alice}
+	t.Run("chatturn_tool_v3.json", func(t *testing.T) {
+		in := workflows.ChatTurnInput{ConversationID: "rec-tool-v3", Turn: 1, Principal: alice, Version: workflows.VersionStepBookkeeping}
+		run := runToolTurn(ctx, t, c, in)
+		writeHistory(ctx, t, c, run, "chatturn_tool_v3.json")
+	})
+
+	approvalTurn := func(t *testing.T, in workflows.ChatTurnInput, name string) {
+		call := fake.calls[in.ConversationID][0]
 		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ChatTurnWorkflowID(in.ConversationID, in.Turn),
 			TaskQueue: workflows.OrchestratorQueue}, workflows.ChatTurn, in)
 		require.NoError(t, err)
 		awaitRequest(ctx, t, fake.requested)
 		// A refused decision leaves the call waiting (and, refused by the validator, no trace).
-		requireRefused(ctx, t, c, run.GetID(), decision(raise, true, alice), string(toolcall.OwnRequest))
-		requireDecided(ctx, t, c, run.GetID(), decision(raise, true, bob), approvals.StatusApproved)
+		requireRefused(ctx, t, c, run.GetID(), decision(call, true, alice), string(toolcall.OwnRequest))
+		requireDecided(ctx, t, c, run.GetID(), decision(call, true, bob), approvals.StatusApproved)
 		var res workflows.ChatTurnResult
 		require.NoError(t, run.Get(ctx, &res))
 		require.Equal(t, conversations.StatusCompleted, res.Status)
-		writeHistory(ctx, t, c, run, "chatturn_approval_local.json")
+		writeHistory(ctx, t, c, run, name)
+	}
+	t.Run("chatturn_approval_local.json", func(t *testing.T) {
+		approvalTurn(t, workflows.ChatTurnInput{ConversationID: "rec-approval", Turn: 1, Principal: alice}, "chatturn_approval_local.json")
+	})
+	t.Run("chatturn_approval_v3.json", func(t *testing.T) {
+		approvalTurn(t, workflows.ChatTurnInput{ConversationID: "rec-approval-v3", Turn: 1, Principal: alice,
+			Version: workflows.VersionStepBookkeeping}, "chatturn_approval_v3.json")
 	})
 
 	t.Run("toolrun_approval_local.json", func(t *testing.T) {
@@ -457,6 +481,11 @@ func (a *scriptedActivities) Complete(_ context.Context, in activities.CompleteI
 		calls := a.calls[in.ConversationID]
 		a.mu.Unlock()
 		return activities.CompleteResult{Content: "Let me check.", Calls: calls}, nil
+	}
+	if in.StepBookkeeping { // the answering step records the turn's end, as the real one does
+		a.mu.Lock()
+		a.finished = append(a.finished, conversations.StatusCompleted)
+		a.mu.Unlock()
 	}
 	return activities.CompleteResult{Content: "Done."}, nil
 }

@@ -139,7 +139,6 @@ func (h *chatHandlers) createTurn(ctx context.Context, in *ChatRequest) (*ChatRe
 	if err != nil {
 		return nil, err
 	}
-	h.publishStarted(ctx, conv.ID, turn, in.Body.Message)
 	out := &ChatResponse{Status: http.StatusAccepted, Body: h.links.turnInfo(conv.ID, turn.Turn, turn.WorkflowID, conversations.StatusRunning)}
 	if !in.Body.Wait {
 		return out, nil
@@ -148,9 +147,14 @@ func (h *chatHandlers) createTurn(ctx context.Context, in *ChatRequest) (*ChatRe
 }
 
 // recordMessage stores the user's message as a new turn of the conversation (a new
-// conversation when none is given). Only one turn of a conversation runs at a time.
+// conversation when none is given), and tells the conversation's followers in the same
+// transaction, so that turn_started comes before anything the turn's workflow publishes. Only
+// one turn of a conversation runs at a time.
 func (h *chatHandlers) recordMessage(ctx context.Context, p authz.Principal, in *ChatRequest) (conversations.Conversation, conversations.Turn, error) {
-	conv, turn, err := h.conversations.StartTurn(ctx, p.Subject, in.Body.ConversationID, in.Body.Message, workflows.ChatTurnWorkflowID)
+	started := func(c conversations.Conversation, t conversations.Turn) store.Op {
+		return h.events.PublishOp(ctx, c.ID, t.Turn, events.TurnStartedData{WorkflowID: t.WorkflowID, Message: redact.String(in.Body.Message)}, nil)
+	}
+	conv, turn, err := h.conversations.StartTurn(ctx, p.Subject, in.Body.ConversationID, in.Body.Message, workflows.ChatTurnWorkflowID, started)
 	switch {
 	case errors.Is(err, conversations.ErrNotFound):
 		return conv, turn, huma.Error404NotFound("no such conversation")
@@ -169,7 +173,7 @@ func (h *chatHandlers) startWorkflow(ctx context.Context, p authz.Principal, con
 	assertion, err := h.signer.SignPrincipal(p, turn.WorkflowID, TurnAssertionTTL)
 	if err != nil {
 		h.logger.ErrorContext(ctx, "sign the caller's identity failed", "error", err)
-		_ = h.conversations.SetTurnStatus(context.WithoutCancel(ctx), conv.ID, turn.Turn, conversations.StatusFailed, "the platform could not vouch for the caller")
+		h.failStart(ctx, conv.ID, turn.Turn, "the platform could not vouch for the caller")
 		return nil, huma.Error503ServiceUnavailable("the platform could not start the turn; try again shortly")
 	}
 	run, err := h.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
@@ -190,18 +194,21 @@ func (h *chatHandlers) startWorkflow(ctx context.Context, p authz.Principal, con
 		Version: workflows.CurrentVersion})
 	if err != nil {
 		h.logger.ErrorContext(ctx, "start chat workflow failed", "workflow_id", turn.WorkflowID, "error", err)
-		_ = h.conversations.SetTurnStatus(context.WithoutCancel(ctx), conv.ID, turn.Turn, conversations.StatusFailed, "the workflow service was unavailable")
+		h.failStart(ctx, conv.ID, turn.Turn, "the workflow service was unavailable")
 		return nil, huma.Error503ServiceUnavailable("the workflow service is unavailable; try again shortly")
 	}
 	return run, nil
 }
 
-// publishStarted tells the conversation's followers that the turn started. The turn runs
-// whether or not they hear of it, so a failure is only logged.
-func (h *chatHandlers) publishStarted(ctx context.Context, conv string, turn conversations.Turn, message string) {
-	if _, err := h.events.Publish(ctx, conv, turn.Turn,
-		events.TurnStartedData{WorkflowID: turn.WorkflowID, Message: redact.String(message)}); err != nil {
-		h.logger.WarnContext(ctx, "publish turn_started failed", "error", err)
+// failStart marks a turn whose workflow could not start as failed, and tells the
+// conversation's followers, who heard it started; a failure is only logged, the caller's answer
+// says what happened.
+func (h *chatHandlers) failStart(ctx context.Context, conv string, turn int, reason string) {
+	ctx = context.WithoutCancel(ctx)
+	ended := events.TurnFailedData{TurnEnd: events.TurnEnd{Status: conversations.StatusFailed, Error: reason}}
+	if err := h.conversations.SetTurnStatus(ctx, conv, turn, conversations.StatusFailed, reason,
+		h.events.PublishOp(ctx, conv, turn, ended, nil)); err != nil {
+		h.logger.WarnContext(ctx, "record the failed start of a turn failed", "error", err)
 	}
 }
 

@@ -16,7 +16,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"mcp-platform/internal/redact"
-
 	"mcp-platform/internal/store"
 )
 
@@ -103,53 +102,81 @@ const maxTitle = 80
 
 // StartTurn records a user message as a new turn: in a new conversation when conversationID is
 // empty, otherwise in the user's existing one (ErrNotFound if it is not theirs,
-// ErrTurnInProgress if a turn is still running). workflowID names the turn's workflow.
-func (s *Store) StartTurn(ctx context.Context, userID, conversationID, text string, workflowID func(conv string, turn int) string) (Conversation, Turn, error) {
+// ErrTurnInProgress if a turn is still running). workflowID names the turn's workflow; started,
+// when not nil, gives writes that belong with the new turn (its turn_started event), made in the
+// same transaction.
+//
+// A new conversation costs one round trip; a turn of an existing one three (the locked read,
+// the writes, the commit), since its turn number is known only under the lock.
+func (s *Store) StartTurn(ctx context.Context, userID, conversationID, text string, workflowID func(conv string, turn int) string,
+	started func(Conversation, Turn) store.Op) (Conversation, Turn, error) {
 	var c Conversation
 	var t Turn
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if conversationID == "" {
-			c = Conversation{ID: uuid.NewString(), UserID: userID, Title: title(text)}
-			if _, err := tx.Exec(ctx, `INSERT INTO conversations (id, user_id, title) VALUES ($1, $2, $3)`, c.ID, userID, c.Title); err != nil {
-				return fmt.Errorf("create conversation: %w", err)
-			}
-		} else {
-			if _, err := uuid.Parse(conversationID); err != nil {
-				return ErrNotFound
-			}
-			err := tx.QueryRow(ctx, `SELECT id::text, user_id, title FROM conversations WHERE id = $1 AND user_id = $2 FOR UPDATE`,
-				conversationID, userID).Scan(&c.ID, &c.UserID, &c.Title)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return ErrNotFound
-			}
-			if err != nil {
-				return fmt.Errorf("load conversation: %w", err)
-			}
-			var busy bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM turns WHERE conversation_id = $1 AND status IN ('running', 'awaiting_approval'))`,
-				c.ID).Scan(&busy); err != nil {
-				return fmt.Errorf("check running turns: %w", err)
-			}
-			if busy {
-				return ErrTurnInProgress
-			}
-		}
-		if err := tx.QueryRow(ctx, `UPDATE conversations SET last_turn = last_turn + 1, updated_at = now() WHERE id = $1
-			RETURNING last_turn, created_at, updated_at`, c.ID).Scan(&c.LastTurn, &c.CreatedAt, &c.UpdatedAt); err != nil {
-			return fmt.Errorf("advance turn: %w", err)
-		}
+	write := func(db store.Batcher, create bool) error {
 		t = Turn{Turn: c.LastTurn, WorkflowID: workflowID(c.ID, c.LastTurn), Status: StatusRunning}
-		if err := tx.QueryRow(ctx, `INSERT INTO turns (conversation_id, turn, workflow_id) VALUES ($1, $2, $3) RETURNING started_at`,
-			c.ID, t.Turn, t.WorkflowID).Scan(&t.StartedAt); err != nil {
-			return fmt.Errorf("record turn: %w", err)
+		var also store.Op
+		if started != nil {
+			also = started(c, t)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO messages (conversation_id, turn, seq, role, content) VALUES ($1, $2, 0, 'user', $3)`,
-			c.ID, t.Turn, text); err != nil {
-			return fmt.Errorf("record user message: %w", err)
+		return store.Send(ctx, db, s.newTurnOp(&c, &t, text, create), also)
+	}
+	if conversationID == "" {
+		c = Conversation{ID: uuid.NewString(), UserID: userID, Title: title(text), LastTurn: 1}
+		return c, t, write(s.pool, true)
+	}
+	if _, err := uuid.Parse(conversationID); err != nil {
+		return c, t, ErrNotFound
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var busy bool
+		err := tx.QueryRow(ctx, `SELECT id::text, user_id, title, last_turn,
+				EXISTS (SELECT 1 FROM turns WHERE conversation_id = $1 AND status IN ('running', 'awaiting_approval'))
+			FROM conversations WHERE id = $1 AND user_id = $2 FOR UPDATE`,
+			conversationID, userID).Scan(&c.ID, &c.UserID, &c.Title, &c.LastTurn, &busy)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotFound
 		}
-		return nil
+		if err != nil {
+			return fmt.Errorf("load conversation: %w", err)
+		}
+		if busy {
+			return ErrTurnInProgress
+		}
+		c.LastTurn++
+		return write(tx, false)
 	})
 	return c, t, err
+}
+
+// newTurnOp writes turn t of conversation c with the user's message: creating the conversation
+// (at turn 1) when create is set, else advancing it to t's turn.
+func (s *Store) newTurnOp(c *Conversation, t *Turn, text string, create bool) store.Op {
+	return func(b *pgx.Batch) error {
+		advance := `UPDATE conversations SET last_turn = $2, updated_at = now() WHERE id = $1 RETURNING created_at, updated_at`
+		args := []any{c.ID, c.LastTurn}
+		if create {
+			advance = `INSERT INTO conversations (id, last_turn, user_id, title) VALUES ($1, $2, $3, $4) RETURNING created_at, updated_at`
+			args = append(args, c.UserID, c.Title)
+		}
+		b.Queue(advance, args...).QueryRow(func(row pgx.Row) error {
+			return wrap(row.Scan(&c.CreatedAt, &c.UpdatedAt), "record conversation")
+		})
+		b.Queue(`INSERT INTO turns (conversation_id, turn, workflow_id) VALUES ($1, $2, $3) RETURNING started_at`,
+			c.ID, t.Turn, t.WorkflowID).QueryRow(func(row pgx.Row) error {
+			return wrap(row.Scan(&t.StartedAt), "record turn")
+		})
+		store.Exec(b, "record user message", `INSERT INTO messages (conversation_id, turn, seq, role, content) VALUES ($1, $2, 0, 'user', $3)`,
+			c.ID, t.Turn, text)
+		return nil
+	}
+}
+
+// wrap says what failed, keeping err for errors.Is; nil stays nil.
+func wrap(err error, what string) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
 }
 
 // title is a conversation's title from its first message: one line, at most maxTitle
@@ -257,18 +284,25 @@ func (s *Store) Turns(ctx context.Context, conversationID string) ([]Turn, error
 }
 
 // SaveMessage writes a message at its (turn, seq) position, replacing what a previous attempt
-// wrote there, so retried activities never duplicate messages.
-func (s *Store) SaveMessage(ctx context.Context, conversationID string, m Message) error {
-	m = storable(m)
-	var calls, data any
-	if len(m.ToolCalls) > 0 {
-		calls = m.ToolCalls
-	}
-	if m.Data != nil {
-		data = m.Data
-	}
-	// One statement (one round trip) saves the message and touches the conversation.
-	_, err := s.pool.Exec(ctx, `
+// wrote there, so retried activities never duplicate messages. The writes in also (the
+// message's event, say) are made in the same round trip and transaction.
+func (s *Store) SaveMessage(ctx context.Context, conversationID string, m Message, also ...store.Op) error {
+	return store.Send(ctx, s.pool, append([]store.Op{s.SaveMessageOp(conversationID, m)}, also...)...)
+}
+
+// SaveMessageOp is SaveMessage as a store.Op.
+func (s *Store) SaveMessageOp(conversationID string, m Message) store.Op {
+	return func(b *pgx.Batch) error {
+		m = storable(m)
+		var calls, data any
+		if len(m.ToolCalls) > 0 {
+			calls = m.ToolCalls
+		}
+		if m.Data != nil {
+			data = m.Data
+		}
+		// One statement saves the message and touches the conversation.
+		store.Exec(b, "save message", `
 		WITH saved AS (
 			INSERT INTO messages (conversation_id, turn, seq, role, content, tool_calls, tool_call_id, tool_name, tool_status, data)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
@@ -277,11 +311,9 @@ func (s *Store) SaveMessage(ctx context.Context, conversationID string, m Messag
 			RETURNING conversation_id
 		)
 		UPDATE conversations SET updated_at = now() WHERE id IN (SELECT conversation_id FROM saved)`,
-		conversationID, m.Turn, m.Seq, m.Role, m.Content, calls, m.ToolCallID, m.ToolName, m.ToolStatus, data)
-	if err != nil {
-		return fmt.Errorf("save message: %w", err)
+			conversationID, m.Turn, m.Seq, m.Role, m.Content, calls, m.ToolCallID, m.ToolName, m.ToolStatus, data)
+		return nil
 	}
-	return nil
 }
 
 // storable replaces what Postgres cannot store (NUL, invalid UTF-8) in a message, so that what
@@ -303,16 +335,21 @@ func storable(m Message) Message {
 }
 
 // SetTurnStatus records a turn's status (and error text for failures); final statuses also
-// record when the turn finished.
-func (s *Store) SetTurnStatus(ctx context.Context, conversationID string, turn int, status, errText string) error {
-	final := status == StatusCompleted || status == StatusFailed || status == StatusCancelled
-	_, err := s.pool.Exec(ctx, `UPDATE turns SET status = $3, error = $4,
+// record when the turn finished. The writes in also are made in the same round trip and
+// transaction.
+func (s *Store) SetTurnStatus(ctx context.Context, conversationID string, turn int, status, errText string, also ...store.Op) error {
+	return store.Send(ctx, s.pool, append([]store.Op{s.SetTurnStatusOp(conversationID, turn, status, errText)}, also...)...)
+}
+
+// SetTurnStatusOp is SetTurnStatus as a store.Op.
+func (s *Store) SetTurnStatusOp(conversationID string, turn int, status, errText string) store.Op {
+	return func(b *pgx.Batch) error {
+		final := status == StatusCompleted || status == StatusFailed || status == StatusCancelled
+		store.Exec(b, "set turn status", `UPDATE turns SET status = $3, error = $4,
 		finished_at = CASE WHEN $5 THEN now() ELSE NULL END WHERE conversation_id = $1 AND turn = $2`,
-		conversationID, turn, status, errText, final)
-	if err != nil {
-		return fmt.Errorf("set turn status: %w", err)
+			conversationID, turn, status, errText, final)
+		return nil
 	}
-	return nil
 }
 
 // Delete removes the user's conversation with its messages and events, and returns the

@@ -9,11 +9,13 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"mcp-platform/internal/approvals"
 	"mcp-platform/internal/conversations"
 	"mcp-platform/internal/events"
+	"mcp-platform/internal/store"
 	"mcp-platform/internal/testutil/dbtest"
 )
 
@@ -23,7 +25,7 @@ func workflowID(conv string, turn int) string { return fmt.Sprintf("chat-%s-%d",
 // start begins a turn and fails the test if the store refuses.
 func start(tb testing.TB, s *conversations.Store, user, conv, text string) (conversations.Conversation, conversations.Turn) {
 	tb.Helper()
-	c, turn, err := s.StartTurn(context.Background(), user, conv, text, workflowID)
+	c, turn, err := s.StartTurn(context.Background(), user, conv, text, workflowID, nil)
 	require.NoError(tb, err)
 	return c, turn
 }
@@ -70,7 +72,7 @@ func TestStartTurn(t *testing.T) {
 		c, turn, err := s.StartTurn(ctx, "alice", "", "How many open invoices?", func(conv string, n int) string {
 			gotConv, gotTurn = conv, n
 			return "wf-" + conv
-		})
+		}, nil)
 		require.NoError(t, err)
 
 		_, err = uuid.Parse(c.ID)
@@ -151,7 +153,7 @@ func TestStartTurn(t *testing.T) {
 			c, first := start(t, s, "alice", "", "q")
 			require.NoError(t, s.SetTurnStatus(ctx, c.ID, first.Turn, status, ""))
 
-			_, _, err := s.StartTurn(ctx, "alice", c.ID, "too soon", workflowID)
+			_, _, err := s.StartTurn(ctx, "alice", c.ID, "too soon", workflowID, nil)
 			require.ErrorIs(t, err, conversations.ErrTurnInProgress)
 
 			// Nothing of the refused turn was recorded.
@@ -177,7 +179,7 @@ func TestStartTurn(t *testing.T) {
 			"not a UUID":                  "not-a-uuid",
 		} {
 			t.Run(name, func(t *testing.T) {
-				_, _, err := s.StartTurn(ctx, "mallory", id, "hello", workflowID)
+				_, _, err := s.StartTurn(ctx, "mallory", id, "hello", workflowID, nil)
 				require.ErrorIs(t, err, conversations.ErrNotFound)
 			})
 		}
@@ -692,5 +694,92 @@ func TestExists(t *testing.T) {
 		got, err := s.Exists(ctx, c.ID)
 		require.NoError(t, err)
 		require.False(t, got)
+	})
+}
+
+// TestWritesTogether checks that the writes given with a store's own (StartTurn's started,
+// SaveMessage's and SetTurnStatus's also) commit with them, and that when one fails nothing
+// of the others is left.
+func TestWritesTogether(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.New(t)
+	s := conversations.NewStore(db.Pool)
+	ev := events.NewStore(db.Pool)
+	// failing queues a statement that fails, as a write refused by the database would.
+	failing := func(b *pgx.Batch) error {
+		store.Exec(b, "fail on purpose", `SELECT 1/0`)
+		return nil
+	}
+	types := func(conv string) []string {
+		list, err := ev.After(ctx, conv, 0, 100)
+		require.NoError(t, err)
+		var out []string
+		for _, e := range list {
+			out = append(out, e.Type)
+		}
+		return out
+	}
+
+	t.Run("OK the started writes commit with the turn, in a new and in an existing conversation", func(t *testing.T) {
+		var convs []string
+		started := func(c conversations.Conversation, tr conversations.Turn) store.Op {
+			convs = append(convs, c.ID)
+			return ev.PublishOp(ctx, c.ID, tr.Turn, events.TurnStartedData{WorkflowID: tr.WorkflowID, Message: "hi"}, nil)
+		}
+		c, first, err := s.StartTurn(ctx, "alice", "", "hi", workflowID, started)
+		require.NoError(t, err)
+		finish(t, s, c.ID, first.Turn)
+		_, second, err := s.StartTurn(ctx, "alice", c.ID, "again", workflowID, started)
+		require.NoError(t, err)
+		require.Equal(t, 2, second.Turn)
+		require.Equal(t, []string{c.ID, c.ID}, convs)
+		require.Equal(t, []string{events.TypeTurnStarted, events.TypeTurnStarted}, types(c.ID))
+	})
+
+	t.Run("Error a failing started write records no turn", func(t *testing.T) {
+		var created string
+		_, _, err := s.StartTurn(ctx, "bob", "", "hello", workflowID, func(c conversations.Conversation, _ conversations.Turn) store.Op {
+			created = c.ID
+			return failing
+		})
+		require.ErrorContains(t, err, "fail on purpose")
+		_, err = s.Get(ctx, "bob", created)
+		require.ErrorIs(t, err, conversations.ErrNotFound, "the new conversation was not kept")
+
+		c, first := start(t, s, "bob", "", "kept")
+		finish(t, s, c.ID, first.Turn)
+		_, _, err = s.StartTurn(ctx, "bob", c.ID, "refused", workflowID, func(conversations.Conversation, conversations.Turn) store.Op { return failing })
+		require.ErrorContains(t, err, "fail on purpose")
+		got, err := s.Get(ctx, "bob", c.ID)
+		require.NoError(t, err)
+		require.Equal(t, 1, got.LastTurn, "the turn was not advanced")
+		msgs, err := s.Messages(ctx, c.ID)
+		require.NoError(t, err)
+		require.Equal(t, []string{"1/0"}, positions(msgs))
+	})
+
+	t.Run("OK a message and a status with their events, or nothing", func(t *testing.T) {
+		c, tr := start(t, s, "carol", "", "q")
+		msg := conversations.Message{Turn: tr.Turn, Seq: 100, Role: conversations.RoleAssistant, Content: "answer"}
+		require.Error(t, s.SaveMessage(ctx, c.ID, msg, failing))
+		msgs, err := s.Messages(ctx, c.ID)
+		require.NoError(t, err)
+		require.Equal(t, []string{"1/0"}, positions(msgs), "the message was not kept without its event")
+
+		require.NoError(t, s.SaveMessage(ctx, c.ID, msg, ev.PublishOp(ctx, c.ID, tr.Turn, events.AssistantMessageData{Step: 1, Role: "assistant", Content: "answer"}, nil)))
+		msgs, err = s.Messages(ctx, c.ID)
+		require.NoError(t, err)
+		require.Equal(t, []string{"1/0", "1/100"}, positions(msgs))
+
+		ended := events.TurnCompletedData{TurnEnd: events.TurnEnd{Status: conversations.StatusCompleted, Answer: "answer"}}
+		require.Error(t, s.SetTurnStatus(ctx, c.ID, tr.Turn, conversations.StatusCompleted, "", failing))
+		turns, err := s.Turns(ctx, c.ID)
+		require.NoError(t, err)
+		require.Equal(t, conversations.StatusRunning, turns[0].Status)
+		require.NoError(t, s.SetTurnStatus(ctx, c.ID, tr.Turn, conversations.StatusCompleted, "", ev.PublishOnceOp(ctx, c.ID, tr.Turn, ended, nil)))
+		turns, err = s.Turns(ctx, c.ID)
+		require.NoError(t, err)
+		require.Equal(t, conversations.StatusCompleted, turns[0].Status)
+		require.Equal(t, []string{events.TypeMessage, events.TypeTurnCompleted}, types(c.ID))
 	})
 }

@@ -67,15 +67,27 @@ func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 // so that its events commit in the order of their IDs: a stream that has sent event N never
 // misses an event below N that committed later.
 func (s *Store) Publish(ctx context.Context, conversationID string, turn int, p Payload) (int64, error) {
-	typ, raw, err := encode(ctx, p)
-	if err != nil {
-		return 0, err
-	}
 	var id int64
-	if err := s.pool.QueryRow(ctx, publishSQL, conversationID, turn, typ, raw, Channel, MaxNotifyPayload, lockSpace).Scan(&id, nil); err != nil {
-		return 0, fmt.Errorf("publish %s event: %w", typ, err)
+	return id, store.Send(ctx, s.pool, s.PublishOp(ctx, conversationID, turn, p, &id))
+}
+
+// PublishOp is Publish as a store.Op, to publish the event in the same round trip and
+// transaction as other writes: listeners hear of it when they commit. The event's ID is
+// written to id unless id is nil.
+func (s *Store) PublishOp(ctx context.Context, conversationID string, turn int, p Payload, id *int64) store.Op {
+	if id == nil {
+		id = new(int64)
 	}
-	return id, nil
+	return func(b *pgx.Batch) error {
+		typ, raw, err := encode(ctx, p)
+		if err != nil {
+			return err
+		}
+		b.Queue(publishSQL, conversationID, turn, typ, raw, Channel, MaxNotifyPayload, lockSpace).QueryRow(func(row pgx.Row) error {
+			return scanID(row.Scan(id, nil), typ)
+		})
+		return nil
+	}
 }
 
 // PublishOnce is Publish for bookkeeping that may run again (an activity retried, a local
@@ -85,30 +97,37 @@ func (s *Store) Publish(ctx context.Context, conversationID string, turn int, p 
 // turn's end), so that two different events are never alike. The trace ID is not compared: a
 // run again is another trace of the same event.
 func (s *Store) PublishOnce(ctx context.Context, conversationID string, turn int, p Payload) (int64, error) {
-	typ, raw, err := encode(ctx, p)
-	if err != nil {
-		return 0, err
-	}
-	// One round trip: the lock and the publish are pipelined in one batch, which runs as one
-	// implicit transaction (the lock is held until it ends), and the publish, a statement of
-	// its own, takes its snapshot once the lock is held, so it sees what a publisher that held
-	// the lock before committed.
-	b := &pgx.Batch{}
-	b.Queue(`SELECT pg_advisory_xact_lock($1::int, hashtext($2::text))`, lockSpace, conversationID)
-	b.Queue(publishOnceSQL, conversationID, turn, typ, raw, Channel, MaxNotifyPayload, lockSpace)
-	br := s.pool.SendBatch(ctx, b)
-	_, err = br.Exec()
 	var id int64
-	if err == nil {
-		err = br.QueryRow().Scan(&id)
+	return id, store.Send(ctx, s.pool, s.PublishOnceOp(ctx, conversationID, turn, p, &id))
+}
+
+// PublishOnceOp is PublishOnce as a store.Op (see PublishOp).
+func (s *Store) PublishOnceOp(ctx context.Context, conversationID string, turn int, p Payload, id *int64) store.Op {
+	if id == nil {
+		id = new(int64)
 	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
+	return func(b *pgx.Batch) error {
+		typ, raw, err := encode(ctx, p)
+		if err != nil {
+			return err
+		}
+		// The lock and the publish are two statements of the batch, which runs as one
+		// transaction (the lock is held until it ends): the publish takes its snapshot once the
+		// lock is held, so it sees what a publisher that held the lock before committed.
+		store.Exec(b, "lock the conversation's events", `SELECT pg_advisory_xact_lock($1::int, hashtext($2::text))`, lockSpace, conversationID)
+		b.Queue(publishOnceSQL, conversationID, turn, typ, raw, Channel, MaxNotifyPayload, lockSpace).QueryRow(func(row pgx.Row) error {
+			return scanID(row.Scan(id), typ)
+		})
+		return nil
 	}
+}
+
+// scanID wraps the error of reading a published event's ID.
+func scanID(err error, typ string) error {
 	if err != nil {
-		return 0, fmt.Errorf("publish %s event: %w", typ, err)
+		return fmt.Errorf("publish %s event: %w", typ, err)
 	}
-	return id, nil
+	return nil
 }
 
 // publishOnceSQL is publishSQL unless the conversation already holds an event of the same

@@ -99,7 +99,7 @@ func TestStorePublish(t *testing.T) {
 	db := dbtest.New(t)
 	store := events.NewStore(db.Pool)
 	conv, _, err := conversations.NewStore(db.Pool).StartTurn(ctx, "alice", "", "Get employee E001",
-		func(conv string, turn int) string { return "chat-" + conv })
+		func(conv string, turn int) string { return "chat-" + conv }, nil)
 	require.NoError(t, err)
 
 	t.Run("OK stores each payload under its type", func(t *testing.T) {

@@ -3,6 +3,8 @@ package usage
 import (
 	"context"
 	"log/slog"
+
+	"mcp-platform/internal/store"
 )
 
 // Meter is what the LLM activity needs of the accounting: before a call, whether the user's
@@ -38,13 +40,40 @@ func (m *Meter) Record(ctx context.Context, e Entry) {
 	if m == nil || m.Store == nil {
 		return
 	}
+	e = m.complete(e)
+	if err := m.Store.Record(context.WithoutCancel(ctx), e); err != nil {
+		m.notRecorded(e, err)
+	}
+}
+
+// RecordOp is Record as a store.Op, for the step's write that saves its message: nil (nothing
+// to write) when there is no store or the entry is bad, which is logged. Should that write
+// fail, the caller records the entry alone with Record, since the tokens were spent.
+func (m *Meter) RecordOp(e Entry) (Entry, store.Op) {
+	if m == nil || m.Store == nil {
+		return e, nil
+	}
+	e = m.complete(e)
+	if err := e.check(); err != nil {
+		m.notRecorded(e, err)
+		return e, nil
+	}
+	return e, m.Store.RecordOp(e)
+}
+
+// complete fills in the provider and a model the provider did not name.
+func (m *Meter) complete(e Entry) Entry {
 	if e.Provider == "" {
 		e.Provider = m.Provider
 	}
 	if e.Model == "" {
 		e.Model = "unknown"
 	}
-	if err := m.Store.Record(context.WithoutCancel(ctx), e); err != nil && m.Logger != nil {
+	return e
+}
+
+func (m *Meter) notRecorded(e Entry, err error) {
+	if m.Logger != nil {
 		m.Logger.Error("LLM usage not recorded", "user", e.UserID, "conversation_id", e.ConversationID,
 			"prompt_tokens", e.PromptTokens, "completion_tokens", e.CompletionTokens, "error", err)
 	}

@@ -15,6 +15,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"mcp-platform/internal/store"
 )
 
 // ErrBadEntry means an Entry lacks a user, a conversation or a model, or has negative counts.
@@ -85,24 +87,37 @@ func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 // Record saves one LLM call. Recording the same attempt of a step twice keeps the first row.
 // Its errors are ErrBadEntry and database errors.
 func (s *Store) Record(ctx context.Context, e Entry) error {
-	if strings.TrimSpace(e.UserID) == "" || e.ConversationID == "" || strings.TrimSpace(e.Model) == "" ||
-		e.PromptTokens < 0 || e.CompletionTokens < 0 {
-		return fmt.Errorf("record usage: %w", ErrBadEntry)
-	}
-	if e.Attempt < 1 {
-		e.Attempt = 1
-	}
-	var at any
-	if !e.At.IsZero() {
-		at = e.At
-	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO llm_usage
+	return store.Send(ctx, s.pool, s.RecordOp(e))
+}
+
+// RecordOp is Record as a store.Op, to record the call in the same round trip and
+// transaction as the step's other writes. Queuing a bad entry fails with ErrBadEntry.
+func (s *Store) RecordOp(e Entry) store.Op {
+	return func(b *pgx.Batch) error {
+		if err := e.check(); err != nil {
+			return err
+		}
+		if e.Attempt < 1 {
+			e.Attempt = 1
+		}
+		var at any
+		if !e.At.IsZero() {
+			at = e.At
+		}
+		store.Exec(b, "record usage", `INSERT INTO llm_usage
 		(user_id, conversation_id, turn, step, attempt, provider, model, prompt_tokens, completion_tokens, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, coalesce($10, now()))
 		ON CONFLICT (conversation_id, turn, step, attempt) DO NOTHING`,
-		e.UserID, e.ConversationID, e.Turn, e.Step, e.Attempt, e.Provider, e.Model, e.PromptTokens, e.CompletionTokens, at)
-	if err != nil {
-		return fmt.Errorf("record usage: %w", err)
+			e.UserID, e.ConversationID, e.Turn, e.Step, e.Attempt, e.Provider, e.Model, e.PromptTokens, e.CompletionTokens, at)
+		return nil
+	}
+}
+
+// check refuses an entry that cannot be recorded (ErrBadEntry).
+func (e Entry) check() error {
+	if strings.TrimSpace(e.UserID) == "" || e.ConversationID == "" || strings.TrimSpace(e.Model) == "" ||
+		e.PromptTokens < 0 || e.CompletionTokens < 0 {
+		return fmt.Errorf("record usage: %w", ErrBadEntry)
 	}
 	return nil
 }
