@@ -75,19 +75,7 @@ func (s *Store) Publish(ctx context.Context, conversationID string, turn int, p 
 // transaction as other writes: listeners hear of it when they commit. The event's ID is
 // written to id unless id is nil.
 func (s *Store) PublishOp(ctx context.Context, conversationID string, turn int, p Payload, id *int64) store.Op {
-	if id == nil {
-		id = new(int64)
-	}
-	return func(b *pgx.Batch) error {
-		typ, raw, err := encode(ctx, p)
-		if err != nil {
-			return err
-		}
-		b.Queue(publishSQL, conversationID, turn, typ, raw, Channel, MaxNotifyPayload, lockSpace).QueryRow(func(row pgx.Row) error {
-			return scanID(row.Scan(id, nil), typ)
-		})
-		return nil
-	}
+	return publishOp(ctx, conversationID, turn, p, id, false)
 }
 
 // PublishOnce is Publish for bookkeeping that may run again (an activity retried, a local
@@ -103,6 +91,11 @@ func (s *Store) PublishOnce(ctx context.Context, conversationID string, turn int
 
 // PublishOnceOp is PublishOnce as a store.Op (see PublishOp).
 func (s *Store) PublishOnceOp(ctx context.Context, conversationID string, turn int, p Payload, id *int64) store.Op {
+	return publishOp(ctx, conversationID, turn, p, id, true)
+}
+
+// publishOp queues the publish of p: with once, as PublishOnce does, else as Publish does.
+func publishOp(ctx context.Context, conversationID string, turn int, p Payload, id *int64, once bool) store.Op {
 	if id == nil {
 		id = new(int64)
 	}
@@ -111,12 +104,16 @@ func (s *Store) PublishOnceOp(ctx context.Context, conversationID string, turn i
 		if err != nil {
 			return err
 		}
-		// The lock and the publish are two statements of the batch, which runs as one
-		// transaction (the lock is held until it ends): the publish takes its snapshot once the
-		// lock is held, so it sees what a publisher that held the lock before committed.
-		store.Exec(b, "lock the conversation's events", `SELECT pg_advisory_xact_lock($1::int, hashtext($2::text))`, lockSpace, conversationID)
-		b.Queue(publishOnceSQL, conversationID, turn, typ, raw, Channel, MaxNotifyPayload, lockSpace).QueryRow(func(row pgx.Row) error {
-			return scanID(row.Scan(id), typ)
+		sql, dest := publishSQL, []any{id, nil}
+		if once {
+			// The lock and the publish are two statements of the batch, which runs as one
+			// transaction (the lock is held until it ends): the publish takes its snapshot once
+			// the lock is held, so it sees what a publisher that held the lock before committed.
+			store.Exec(b, "lock the conversation's events", `SELECT pg_advisory_xact_lock($1::int, hashtext($2::text))`, lockSpace, conversationID)
+			sql, dest = publishOnceSQL, []any{id}
+		}
+		b.Queue(sql, conversationID, turn, typ, raw, Channel, MaxNotifyPayload, lockSpace).QueryRow(func(row pgx.Row) error {
+			return scanID(row.Scan(dest...), typ)
 		})
 		return nil
 	}
