@@ -78,6 +78,10 @@ type CompleteInput struct {
 	// (completed). Workflows older than workflows.VersionStepBookkeeping record these
 	// themselves and leave it unset.
 	StepBookkeeping bool `json:"step_bookkeeping,omitempty"`
+	// Results are tool results of the previous step that the workflow left for this step to
+	// save (workflows.VersionFoldedToolResults), in the round trip that reads the history, so
+	// the LLM reads them: as SaveToolResult saves them, for this step's caller.
+	Results []ToolResult `json:"results,omitempty"`
 }
 
 // CompleteResult is the LLM's step: text and the tool calls to run.
@@ -99,9 +103,14 @@ func (a *ChatActivities) Complete(ctx context.Context, in CompleteInput) (Comple
 		return CompleteResult{}, err
 	}
 	in.Principal = p
-	// The history is read once per step: the limits, the LLM's messages and the check that the
-	// conversation still exists (it holds at least the user's message) all use this read.
-	history, err := a.Conversations.Messages(ctx, in.ConversationID)
+	// The history is read once per step, with the tool results left to save first: the limits,
+	// the LLM's messages and the check that the conversation still exists (it holds at least
+	// the user's message) all use this read.
+	saveResults, err := a.toolResultOps(ctx, in, p, in.Results)
+	if err != nil {
+		return CompleteResult{}, err
+	}
+	history, err := a.Conversations.Messages(ctx, in.ConversationID, saveResults...)
 	if err != nil {
 		return CompleteResult{}, err
 	}
@@ -414,9 +423,54 @@ type SaveToolResultInput struct {
 // tool card, the answer written from the message and the stored history agree, and nobody
 // without the right sees a sensitive value.
 func (a *ChatActivities) SaveToolResult(ctx context.Context, in SaveToolResultInput) error {
-	o := in.Outcome
+	p := in.Principal
+	if a.Trust != nil {
+		verified, err := a.Trust.VerifyPrincipal(in.Assertion, activity.GetInfo(ctx).WorkflowExecution.ID, time.Now())
+		if err != nil {
+			verified = authz.Principal{} // an unverified caller sees the masked result
+		}
+		p = verified
+	}
+	r := ToolResult{Step: in.Step, Index: in.Index, Outcome: in.Outcome}
+	msg, finished, err := a.toolResult(ctx, in.Turn, r, a.maySeeSensitive(p, in.Outcome.Call.Tool))
+	if err != nil {
+		return err
+	}
+	return a.Conversations.SaveMessage(ctx, in.ConversationID, msg, a.Events.PublishOnceOp(ctx, in.ConversationID, in.Turn, finished, nil))
+}
+
+// ToolResult is the outcome of a call of step Step (its Index-th), for the next LLM step to save
+// (CompleteInput.Results) as SaveToolResult would.
+type ToolResult struct {
+	Step    int         `json:"step"`
+	Index   int         `json:"index"`
+	Outcome ToolOutcome `json:"outcome"`
+}
+
+// toolResultOps are the writes that save results as SaveToolResult does, for a caller p whose
+// identity was verified (Complete's).
+func (a *ChatActivities) toolResultOps(ctx context.Context, in CompleteInput, p authz.Principal, results []ToolResult) ([]store.Op, error) {
+	var ops []store.Op
+	for _, r := range results {
+		msg, finished, err := a.toolResult(ctx, in.Turn, r, a.maySeeSensitive(p, r.Outcome.Call.Tool))
+		if err != nil {
+			return nil, err
+		}
+		ops = append(ops, a.Conversations.SaveMessageOp(in.ConversationID, msg),
+			a.Events.PublishOnceOp(ctx, in.ConversationID, in.Turn, finished, nil))
+	}
+	return ops, nil
+}
+
+// toolResult is the tool message of r that the LLM reads next (the result, or the error it can
+// act on) and its tool_finished event, with the same result, masked unless maySee: the
+// domain's worker already masked what a caller without read_sensitive may not see, and this
+// masks it again, so the tool card, the answer written from the message and the stored history
+// agree.
+func (a *ChatActivities) toolResult(ctx context.Context, turn int, r ToolResult, maySee bool) (conversations.Message, events.ToolFinishedData, error) {
+	o := r.Outcome
 	shown, blocks := o.Output, o.Content
-	if !a.maySeeSensitive(ctx, in.Principal, in.Assertion, o.Call.Tool) {
+	if !maySee {
 		shown, blocks = redact.Value(o.Output, o.Call.Sensitive...), RedactContent(o.Content, o.Call.Sensitive...)
 	}
 	var text string
@@ -424,25 +478,25 @@ func (a *ChatActivities) SaveToolResult(ctx context.Context, in SaveToolResultIn
 	case o.Status != "ok":
 		b, err := json.Marshal(map[string]any{"error": o.Error, "type": o.Status})
 		if err != nil {
-			return fmt.Errorf("encode tool result: %w", err)
+			return conversations.Message{}, events.ToolFinishedData{}, fmt.Errorf("encode tool result: %w", err)
 		}
 		text = string(b)
 	case blocks != nil || o.IsError:
 		// Content blocks are read as the upstream wrote them, not re-wrapped.
 		t, err := ContentForLLM(blocks, shown, o.IsError)
 		if err != nil {
-			return fmt.Errorf("encode tool result: %w", err)
+			return conversations.Message{}, events.ToolFinishedData{}, fmt.Errorf("encode tool result: %w", err)
 		}
 		text = t
 	default:
 		b, err := json.Marshal(shown)
 		if err != nil {
-			return fmt.Errorf("encode tool result: %w", err)
+			return conversations.Message{}, events.ToolFinishedData{}, fmt.Errorf("encode tool result: %w", err)
 		}
 		text = string(b)
 	}
 	finished := events.ToolFinishedData{
-		ToolCallRef: events.ToolCallRef{Tool: o.Call.Tool, ToolCallID: o.Call.ID, Step: in.Step, Domain: o.Call.Domain, TraceID: telemetry.TraceID(ctx)},
+		ToolCallRef: events.ToolCallRef{Tool: o.Call.Tool, ToolCallID: o.Call.ID, Step: r.Step, Domain: o.Call.Domain, TraceID: telemetry.TraceID(ctx)},
 		Status:      o.Status,
 		DurationMS:  o.DurationMS,
 		Arguments:   o.Call.RedactedArgs(),
@@ -467,25 +521,17 @@ func (a *ChatActivities) SaveToolResult(ctx context.Context, in SaveToolResultIn
 	if o.IsError {
 		data["is_error"] = true
 	}
-	return a.Conversations.SaveMessage(ctx, in.ConversationID, conversations.Message{
-		Turn: in.Turn, Seq: MessageSeq(in.Step, in.Index+1), Role: conversations.RoleTool, Content: text,
+	return conversations.Message{
+		Turn: turn, Seq: MessageSeq(r.Step, r.Index+1), Role: conversations.RoleTool, Content: text,
 		ToolCallID: o.Call.ID, ToolName: o.Call.Tool, ToolStatus: o.Status, Data: data,
-	}, a.Events.PublishOnceOp(ctx, in.ConversationID, in.Turn, finished, nil))
+	}, finished, nil
 }
 
-// maySeeSensitive reports whether the turn's caller may read the sensitive fields of tool's
-// results: the principal the API signed for this workflow (when the activities verify
-// identities) has read_sensitive on the tool.
-func (a *ChatActivities) maySeeSensitive(ctx context.Context, p authz.Principal, assertion, tool string) bool {
+// maySeeSensitive reports whether p, the turn's caller as the API signed it (when the
+// activities verify identities), may read the sensitive fields of tool's results.
+func (a *ChatActivities) maySeeSensitive(p authz.Principal, tool string) bool {
 	if a.Tools == nil || a.Tools.Authz == nil || p.Subject == "" {
 		return false
-	}
-	if a.Trust != nil {
-		verified, err := a.Trust.VerifyPrincipal(assertion, activity.GetInfo(ctx).WorkflowExecution.ID, time.Now())
-		if err != nil {
-			return false
-		}
-		p = verified
 	}
 	return a.Tools.Authz.Can(p, domains.ActionReadSensitive, tool)
 }

@@ -241,13 +241,7 @@ func TestComplete(t *testing.T) {
 // once however often the step runs.
 func TestCompleteStepBookkeeping(t *testing.T) {
 	f := newFixture(t)
-	types := func(tr turn) []string {
-		var out []string
-		for _, e := range f.events(t, tr) {
-			out = append(out, e.Type)
-		}
-		return out
-	}
+	types := func(tr turn) []string { return eventTypes(f.events(t, tr)) }
 
 	t.Run("OK the calls that run at once start with the step", func(t *testing.T) {
 		tr := f.startTurn(t, manager, "show and order ABC-123")
@@ -289,6 +283,15 @@ func TestCompleteStepBookkeeping(t *testing.T) {
 	})
 }
 
+// eventTypes are the types of evs, in order.
+func eventTypes(evs []event) []string {
+	var out []string
+	for _, e := range evs {
+		out = append(out, e.Type)
+	}
+	return out
+}
+
 func TestSaveToolResult(t *testing.T) {
 	f := newFixture(t)
 	chat := f.chat(nil)
@@ -316,36 +319,49 @@ func TestSaveToolResult(t *testing.T) {
 		{"OKNoCallerMasks", authz.Principal{}, "ok", customer, false, "", hidden, masked},
 		{"OKToolError", manager, "not_found", nil, false, "no customer C1", `{"error":"no customer C1","type":"not_found"}`, nil},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			tr := f.startTurn(t, manager, "show customer C1")
-			call := f.plan(t, manager, tr, "save-"+tc.name, "shop.get_customer", map[string]any{"customer_id": "C1", "card_number": card})
-			err := run(chat, chat.SaveToolResult, activities.SaveToolResultInput{
-				ConversationID: tr.ConversationID, Turn: tr.Turn, Step: 2, Index: 1,
-				Outcome: activities.ToolOutcome{Call: call, Status: tc.status, Output: tc.output, Redacted: tc.redacted,
-					Error: tc.errText, DurationMS: 12, Approver: boss.Subject},
-				Principal: tc.caller,
+	// The results are saved by SaveToolResult, or by the next LLM step the workflow left them to
+	// (CompleteInput.Results), which reads them in the same round trip.
+	for _, saver := range []string{"SaveToolResult", "Complete"} {
+		for _, tc := range tests {
+			t.Run(saver+" "+tc.name, func(t *testing.T) {
+				tr := f.startTurn(t, manager, "show customer C1")
+				call := f.plan(t, manager, tr, "save-"+saver+tc.name, "shop.get_customer", map[string]any{"customer_id": "C1", "card_number": card})
+				outcome := activities.ToolOutcome{Call: call, Status: tc.status, Output: tc.output, Redacted: tc.redacted,
+					Error: tc.errText, DurationMS: 12, Approver: boss.Subject}
+				if saver == "SaveToolResult" {
+					require.NoError(t, run(chat, chat.SaveToolResult, activities.SaveToolResultInput{
+						ConversationID: tr.ConversationID, Turn: tr.Turn, Step: 2, Index: 1, Outcome: outcome, Principal: tc.caller,
+					}))
+				} else {
+					provider := &fakeLLM{resp: llm.Response{Content: "Here it is."}}
+					_, err := completeIn(t, f, provider, activities.CompleteInput{ConversationID: tr.ConversationID, Turn: tr.Turn,
+						Step: 3, Principal: tc.caller, Results: []activities.ToolResult{{Step: 2, Index: 1, Outcome: outcome}}})
+					require.NoError(t, err)
+					sent := provider.Requests()[0].Messages
+					require.Equal(t, llm.RoleTool, sent[len(sent)-1].Role, "the LLM reads the result it was left")
+					require.JSONEq(t, tc.wantContent, sent[len(sent)-1].Content)
+					require.Equal(t, []string{events.TypeToolFinished, events.TypeMessage}, eventTypes(f.events(t, tr)))
+				}
+
+				wantData := map[string]any{"status": tc.status, "duration_ms": 12.0, "domain": "shop", "output": tc.wantOutput,
+					"arguments": map[string]any{"customer_id": "C1", "card_number": redact.Mask}, "error": tc.errText, "approver": boss.Subject}
+				if tc.redacted {
+					wantData["redacted"] = true
+				}
+				m := f.message(t, tr, activities.MessageSeq(2, 2))
+				require.Equal(t, conversations.RoleTool, m.Role)
+				require.Equal(t, call.ID, m.ToolCallID)
+				require.Equal(t, "shop.get_customer", m.ToolName)
+				require.Equal(t, tc.status, m.ToolStatus)
+				require.JSONEq(t, tc.wantContent, m.Content, "the LLM reads the result, or the error it can act on")
+				require.Equal(t, wantData, m.Data, "the UI shows the call as the caller may see it, as the LLM reads it")
+
+				finished := f.eventsOf(t, tr, events.TypeToolFinished)
+				require.Len(t, finished, 1)
+				wantData["tool"], wantData["tool_call_id"], wantData["step"] = "shop.get_customer", call.ID, 2.0
+				require.Equal(t, wantData, finished[0].Data)
 			})
-			require.NoError(t, err)
-
-			wantData := map[string]any{"status": tc.status, "duration_ms": 12.0, "domain": "shop", "output": tc.wantOutput,
-				"arguments": map[string]any{"customer_id": "C1", "card_number": redact.Mask}, "error": tc.errText, "approver": boss.Subject}
-			if tc.redacted {
-				wantData["redacted"] = true
-			}
-			m := f.message(t, tr, activities.MessageSeq(2, 2))
-			require.Equal(t, conversations.RoleTool, m.Role)
-			require.Equal(t, call.ID, m.ToolCallID)
-			require.Equal(t, "shop.get_customer", m.ToolName)
-			require.Equal(t, tc.status, m.ToolStatus)
-			require.JSONEq(t, tc.wantContent, m.Content, "the LLM reads the result, or the error it can act on")
-			require.Equal(t, wantData, m.Data, "the UI shows the call as the caller may see it, as the LLM reads it")
-
-			finished := f.eventsOf(t, tr, events.TypeToolFinished)
-			require.Len(t, finished, 1)
-			wantData["tool"], wantData["tool_call_id"], wantData["step"] = "shop.get_customer", call.ID, 2.0
-			require.Equal(t, wantData, finished[0].Data)
-		})
+		}
 	}
 
 	t.Run("OKRunAgainPublishesOnce", func(t *testing.T) {

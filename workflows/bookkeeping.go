@@ -37,8 +37,14 @@ const (
 	// finishes with FinishTurn only a turn that did not complete: a one-tool turn records one
 	// local activity (SaveToolResult) instead of three.
 	VersionStepBookkeeping = 3
+	// VersionFoldedToolResults (ChatTurn): the result of the call of a step that finishes last
+	// is saved by the next LLM step (activities.CompleteInput.Results), in the round trip that
+	// reads the history, instead of by SaveToolResult; the results of a turn's last step (no
+	// LLM step follows: the step limit, a cancellation, a failure) are still saved by
+	// SaveToolResult. A one-tool turn records no local activity.
+	VersionFoldedToolResults = 4
 	// CurrentVersion is the version today's starters ask for.
-	CurrentVersion = VersionStepBookkeeping
+	CurrentVersion = VersionFoldedToolResults
 )
 
 // localBookkeeping reports whether this workflow runs its bookkeeping as local activities,

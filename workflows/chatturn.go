@@ -109,6 +109,8 @@ type chatTurn struct {
 	// toolsUnsaved is set when domains or tools changed since the search attributes were last
 	// written (VersionFoldedSearchAttributes).
 	toolsUnsaved bool
+	// unsaved are tool results left for the next LLM step to save (VersionFoldedToolResults).
+	unsaved []activities.ToolResult
 }
 
 // state is where the turn stands now (the turn-state query).
@@ -146,6 +148,12 @@ var (
 func (t *chatTurn) run(ctx workflow.Context) (ChatTurnResult, error) {
 	err := t.loop(ctx)
 	t.running = nil
+	if err != nil {
+		// The turn ends as err says; what its last results were is still recorded.
+		if serr := t.saveUnsaved(ctx); serr != nil {
+			t.logger.Info("tool results not recorded", "error", serr)
+		}
+	}
 	switch {
 	case err == nil:
 		t.finish(ctx, conversations.StatusCompleted, "")
@@ -197,8 +205,11 @@ func (t *chatTurn) complete(ctx workflow.Context) (activities.CompleteResult, er
 	var res activities.CompleteResult
 	err := workflow.ExecuteActivity(ctx, chatActivities.Complete, activities.CompleteInput{
 		ConversationID: t.in.ConversationID, Turn: t.in.Turn, Step: t.step, Principal: t.in.Principal, Assertion: t.in.Assertion,
-		StepBookkeeping: t.stepBookkeeping(),
+		StepBookkeeping: t.stepBookkeeping(), Results: t.unsaved,
 	}).Get(ctx, &res)
+	if err == nil {
+		t.unsaved = nil
+	}
 	return res, err
 }
 
@@ -208,11 +219,12 @@ func (t *chatTurn) runTools(ctx workflow.Context, calls []toolcall.PlannedCall) 
 	t.doingNow(ctx, "running "+plural(len(calls), "tool call"))
 	errs := make([]error, len(calls))
 	wg := workflow.NewWaitGroup(ctx)
+	left := len(calls)
 	for i, call := range calls {
 		wg.Add(1)
 		workflow.Go(ctx, func(ctx workflow.Context) {
 			defer wg.Done()
-			errs[i] = t.runTool(ctx, i, call)
+			errs[i] = t.runTool(ctx, i, call, &left)
 		})
 	}
 	wg.Wait(ctx)
@@ -225,14 +237,42 @@ func (t *chatTurn) runTools(ctx workflow.Context, calls []toolcall.PlannedCall) 
 }
 
 // runTool runs one planned call and records its outcome; only a failure to record is an error.
-func (t *chatTurn) runTool(ctx workflow.Context, index int, call toolcall.PlannedCall) error {
+// left counts the step's calls still running: the outcome of the last to finish is left for the
+// next LLM step to save when one follows (VersionFoldedToolResults), since nothing else of the
+// step is left to show by then.
+func (t *chatTurn) runTool(ctx workflow.Context, index int, call toolcall.PlannedCall, left *int) error {
 	outcome, err := t.decideAndRun(ctx, call)
 	if err != nil {
 		return err
 	}
-	summary := fmt.Sprintf("save result of %s: %s", call.Tool, outcome.Status)
+	if *left--; *left == 0 && t.in.Version >= VersionFoldedToolResults && t.step < t.in.MaxSteps && ctx.Err() == nil {
+		t.unsaved = append(t.unsaved, activities.ToolResult{Step: t.step, Index: index, Outcome: outcome})
+		return nil
+	}
+	return t.saveResult(ctx, activities.ToolResult{Step: t.step, Index: index, Outcome: outcome})
+}
+
+// saveUnsaved saves the results left for an LLM step that will not run (the loop ended), even
+// when the turn was cancelled.
+func (t *chatTurn) saveUnsaved(ctx workflow.Context) error {
+	if len(t.unsaved) == 0 {
+		return nil
+	}
+	ctx, _ = workflow.NewDisconnectedContext(ctx)
+	var errs []error
+	for _, r := range t.unsaved {
+		errs = append(errs, t.saveResult(ctx, r))
+	}
+	t.unsaved = nil
+	return errors.Join(errs...)
+}
+
+// saveResult records r with SaveToolResult.
+func (t *chatTurn) saveResult(ctx workflow.Context, r activities.ToolResult) error {
+	outcome, index := r.Outcome, r.Index
+	summary := fmt.Sprintf("save result of %s: %s", outcome.Call.Tool, outcome.Status)
 	return bookkeep(ctx, t.local, summary, chatActivities.SaveToolResult, activities.SaveToolResultInput{
-		ConversationID: t.in.ConversationID, Turn: t.in.Turn, Step: t.step, Index: index, Outcome: outcome,
+		ConversationID: t.in.ConversationID, Turn: t.in.Turn, Step: r.Step, Index: index, Outcome: outcome,
 		Principal: t.in.Principal, Assertion: t.in.Assertion,
 	}).Get(ctx, nil)
 }

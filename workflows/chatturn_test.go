@@ -131,14 +131,28 @@ type outcome struct {
 	Output      any
 }
 
-// outcomes are the saved tool results in step and call order.
+// outcomes are the saved tool results in step and call order: saved by SaveToolResult or left
+// for the next LLM step to save.
 func (f *fakes) outcomes() []outcome {
-	var out []outcome
+	results := f.leftToSteps()
 	for _, s := range snapshot(f, &f.saved) {
-		out = append(out, outcome{Step: s.Step, Index: s.Index, CallID: s.Outcome.Call.ID, Status: s.Outcome.Status,
-			Error: s.Outcome.Error, Approver: s.Outcome.Approver, Output: s.Outcome.Output})
+		results = append(results, activities.ToolResult{Step: s.Step, Index: s.Index, Outcome: s.Outcome})
+	}
+	var out []outcome
+	for _, r := range results {
+		out = append(out, outcome{Step: r.Step, Index: r.Index, CallID: r.Outcome.Call.ID, Status: r.Outcome.Status,
+			Error: r.Outcome.Error, Approver: r.Outcome.Approver, Output: r.Outcome.Output})
 	}
 	slices.SortFunc(out, func(a, b outcome) int { return cmp.Or(cmp.Compare(a.Step, b.Step), cmp.Compare(a.Index, b.Index)) })
+	return out
+}
+
+// leftToSteps are the tool results the workflow left for its LLM steps to save.
+func (f *fakes) leftToSteps() []activities.ToolResult {
+	var out []activities.ToolResult
+	for _, c := range snapshot(f, &f.completes) {
+		out = append(out, c.Results...)
+	}
 	return out
 }
 
@@ -364,6 +378,69 @@ func TestChatTurn(t *testing.T) {
 				wantStatus = conversations.StatusFailed
 			}
 			require.Equal(t, wantStatus, f.lastStatus())
+		})
+	}
+}
+
+// TestChatTurnLeavesResultsToTheNextStep checks where a step's tool results are saved in
+// today's turns: the last to finish by the next LLM step, the others (and those of a step no
+// LLM step follows) by SaveToolResult.
+func TestChatTurnLeavesResultsToTheNextStep(t *testing.T) {
+	lookup, other := plannedCall("call-1", "hr.get_employee"), plannedCall("call-2", "hr.get_employee")
+	llmAuth := temporal.NewNonRetryableApplicationError("the LLM provider refused the API key", activities.ErrTypeLLMAuth, nil)
+	tests := []struct {
+		name      string
+		llm       func(int) (activities.CompleteResult, error)
+		maxSteps  int
+		wantLeft  []string // step/call of the results the next step saved
+		wantSaved []string // step/call of the results SaveToolResult saved
+	}{{
+		name: "OK one call: its result goes to the next step",
+		llm: steps(activities.CompleteResult{Calls: []toolcall.PlannedCall{lookup}},
+			activities.CompleteResult{Content: "Ann works in HR."}),
+		wantLeft: []string{"1/call-1"},
+	}, {
+		name: "OK two calls: the last to finish goes to the next step",
+		llm: steps(activities.CompleteResult{Calls: []toolcall.PlannedCall{lookup, other}},
+			activities.CompleteResult{Content: "Both work in HR."}),
+		wantLeft:  []string{"1/call-2"},
+		wantSaved: []string{"1/call-1"},
+	}, {
+		name:     "OK the step limit: no step follows the last one",
+		maxSteps: 2,
+		llm:      steps(activities.CompleteResult{Calls: []toolcall.PlannedCall{lookup}}),
+		wantLeft: []string{"1/call-1"}, wantSaved: []string{"2/call-1"},
+	}, {
+		name: "OK the next step fails: SaveToolResult saves what it was left",
+		llm: func(step int) (activities.CompleteResult, error) {
+			if step == 1 {
+				return activities.CompleteResult{Calls: []toolcall.PlannedCall{lookup}}, nil
+			}
+			return activities.CompleteResult{}, llmAuth
+		},
+		wantLeft: []string{"1/call-1"}, wantSaved: []string{"1/call-1"},
+	}}
+	keys := func(rs []activities.ToolResult) []string {
+		var out []string
+		for _, r := range rs {
+			out = append(out, fmt.Sprintf("%d/%s", r.Step, r.Outcome.Call.ID))
+		}
+		return out
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakes{llm: tt.llm, tool: toolOK}
+			env := newEnv(t, f)
+			in := turnInput
+			in.MaxSteps = tt.maxSteps
+			env.ExecuteWorkflow(workflows.ChatTurn, in)
+			require.True(t, env.IsWorkflowCompleted())
+			require.Equal(t, tt.wantLeft, keys(f.leftToSteps()))
+			var saved []activities.ToolResult
+			for _, s := range snapshot(f, &f.saved) {
+				saved = append(saved, activities.ToolResult{Step: s.Step, Outcome: s.Outcome})
+			}
+			require.Equal(t, tt.wantSaved, keys(saved))
 		})
 	}
 }

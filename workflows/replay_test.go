@@ -60,6 +60,8 @@ var histories = []recordedHistory{
 	{file: "chatturn_tool_v3.json", only: oneToolTurn, local: []string{"SaveToolResult"}},
 	{file: "chatturn_approval_v3.json", update: true, only: oneToolTurn,
 		local: []string{"RequestApproval", "RecordDecision", "Publish", "SaveToolResult"}},
+	{file: "chatturn_tool_v4.json", only: oneToolTurn},
+	{file: "chatturn_approval_v4.json", update: true, only: oneToolTurn, local: []string{"RequestApproval", "RecordDecision", "Publish"}},
 	{file: "chatturn_approval_local.json", update: true, only: oneToolTurn,
 		local: []string{"RequestApproval", "RecordDecision", "Publish", "SaveToolResult", "FinishTurn"}},
 	{file: "toolrun_approval_local.json", update: true, only: []string{"ExecuteTool"}, local: []string{"RequestApproval", "RecordDecision"}},
@@ -157,7 +159,9 @@ func TestOneToolTurnSchedulesThreeActivityTasks(t *testing.T) {
 	}{
 		// One upsert: the turn's end, with the domains and tools. The LLM steps announce the
 		// call and record the turn's end.
-		{"OK started by today's API: no version marker, one upsert, one local activity", workflows.CurrentVersion, false, 1,
+		// The next LLM step saves the tool's result too.
+		{"OK started by today's API: no version marker, one upsert, no local activity", workflows.CurrentVersion, false, 1, nil},
+		{"OK started by an API of VersionStepBookkeeping", workflows.VersionStepBookkeeping, false, 1,
 			[]string{"SaveToolResult"}},
 		{"OK started by an API of VersionFoldedSearchAttributes", workflows.VersionFoldedSearchAttributes, false, 1,
 			[]string{"Publish", "SaveToolResult", "FinishTurn"}},
@@ -193,9 +197,9 @@ func TestOneToolTurnSchedulesThreeActivityTasks(t *testing.T) {
 			}
 		})
 	}
-	require.Len(t, fake.savedCalls(), 3, "each turn's tool result was saved")
-	require.Equal(t, []string{conversations.StatusCompleted, conversations.StatusCompleted, conversations.StatusCompleted},
-		fake.finishedStatuses(), "the turns were finished, by their last LLM step or by FinishTurn")
+	require.Len(t, fake.savedCalls(), 4, "each turn's tool result was saved, by SaveToolResult or the next LLM step")
+	require.Equal(t, []string{conversations.StatusCompleted, conversations.StatusCompleted, conversations.StatusCompleted,
+		conversations.StatusCompleted}, fake.finishedStatuses(), "the turns were finished, by their last LLM step or by FinishTurn")
 }
 
 // runToolTurn runs the chat turn in, whose LLM asks for one tool call, until it completes with
@@ -292,8 +296,9 @@ func TestRecordHistories(t *testing.T) {
 	lookup := plannedCall("call-1", "hr.get_employee")
 	raise := needingApproval(plannedCall("call-1", "hr.update_salary"), toolcall.ApprovalID("chat-rec-approval-1", "step1-call-1"))
 	fake := &scriptedActivities{calls: map[string][]toolcall.PlannedCall{
-		"rec-tool": {lookup}, "rec-tool-v2": {lookup}, "rec-tool-v3": {lookup}, "rec-approval": {raise},
+		"rec-tool": {lookup}, "rec-tool-v2": {lookup}, "rec-tool-v3": {lookup}, "rec-tool-v4": {lookup}, "rec-approval": {raise},
 		"rec-approval-v3": {needingApproval(lookup, toolcall.ApprovalID("chat-rec-approval-v3-1", "step1-call-1"))},
+		"rec-approval-v4": {needingApproval(lookup, toolcall.ApprovalID("chat-rec-approval-v4-1", "step1-call-1"))},
 	}, requested: make(chan activities.RequestApprovalInput, 4)}
 	startWorkers(t, c, fake)
 
@@ -313,6 +318,12 @@ func TestRecordHistories(t *testing.T) {
 		in := workflows.ChatTurnInput{ConversationID: "rec-tool-v3", Turn: 1, Principal: alice, Version: workflows.VersionStepBookkeeping}
 		run := runToolTurn(ctx, t, c, in)
 		writeHistory(ctx, t, c, run, "chatturn_tool_v3.json")
+	})
+
+	t.Run("chatturn_tool_v4.json", func(t *testing.T) {
+		in := workflows.ChatTurnInput{ConversationID: "rec-tool-v4", Turn: 1, Principal: alice, Version: workflows.VersionFoldedToolResults}
+		run := runToolTurn(ctx, t, c, in)
+		writeHistory(ctx, t, c, run, "chatturn_tool_v4.json")
 	})
 
 	approvalTurn := func(t *testing.T, in workflows.ChatTurnInput, name string) {
@@ -335,6 +346,10 @@ func TestRecordHistories(t *testing.T) {
 	t.Run("chatturn_approval_v3.json", func(t *testing.T) {
 		approvalTurn(t, workflows.ChatTurnInput{ConversationID: "rec-approval-v3", Turn: 1, Principal: alice,
 			Version: workflows.VersionStepBookkeeping}, "chatturn_approval_v3.json")
+	})
+	t.Run("chatturn_approval_v4.json", func(t *testing.T) {
+		approvalTurn(t, workflows.ChatTurnInput{ConversationID: "rec-approval-v4", Turn: 1, Principal: alice,
+			Version: workflows.VersionFoldedToolResults}, "chatturn_approval_v4.json")
 	})
 
 	t.Run("toolrun_approval_local.json", func(t *testing.T) {
@@ -482,11 +497,14 @@ func (a *scriptedActivities) Complete(_ context.Context, in activities.CompleteI
 		a.mu.Unlock()
 		return activities.CompleteResult{Content: "Let me check.", Calls: calls}, nil
 	}
-	if in.StepBookkeeping { // the answering step records the turn's end, as the real one does
-		a.mu.Lock()
-		a.finished = append(a.finished, conversations.StatusCompleted)
-		a.mu.Unlock()
+	a.mu.Lock()
+	for _, r := range in.Results { // the results left to this step, saved as the real one does
+		a.saved = append(a.saved, r.Outcome.Call.ID)
 	}
+	if in.StepBookkeeping { // the answering step records the turn's end, as the real one does
+		a.finished = append(a.finished, conversations.StatusCompleted)
+	}
+	a.mu.Unlock()
 	return activities.CompleteResult{Content: "Done."}, nil
 }
 

@@ -250,23 +250,32 @@ func (s *Store) List(ctx context.Context, userID string, limit int, after string
 	return list, next, nil
 }
 
-// Messages returns every message of a conversation in order.
-func (s *Store) Messages(ctx context.Context, conversationID string) ([]Message, error) {
-	rows, err := s.pool.Query(ctx, `
+// Messages returns every message of a conversation in order. The writes in before (the
+// tool results the history must hold) are made first, in the same round trip and transaction.
+func (s *Store) Messages(ctx context.Context, conversationID string, before ...store.Op) ([]Message, error) {
+	var msgs []Message
+	read := func(b *pgx.Batch) error {
+		b.Queue(`
 		SELECT id, turn, seq, role, content, tool_calls, tool_call_id, tool_name, tool_status, data, created_at
-		FROM messages WHERE conversation_id = $1 ORDER BY turn, seq`, conversationID)
-	if err != nil {
-		return nil, fmt.Errorf("load messages: %w", err)
+		FROM messages WHERE conversation_id = $1 ORDER BY turn, seq`, conversationID).Query(func(rows pgx.Rows) error {
+			var err error
+			msgs, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Message, error) {
+				var m Message
+				var calls []byte
+				err := r.Scan(&m.ID, &m.Turn, &m.Seq, &m.Role, &m.Content, &calls, &m.ToolCallID, &m.ToolName, &m.ToolStatus, &m.Data, &m.CreatedAt)
+				if err == nil && len(calls) > 0 {
+					err = json.Unmarshal(calls, &m.ToolCalls)
+				}
+				return m, err
+			})
+			return wrap(err, "load messages")
+		})
+		return nil
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Message, error) {
-		var m Message
-		var calls []byte
-		err := r.Scan(&m.ID, &m.Turn, &m.Seq, &m.Role, &m.Content, &calls, &m.ToolCallID, &m.ToolName, &m.ToolStatus, &m.Data, &m.CreatedAt)
-		if err == nil && len(calls) > 0 {
-			err = json.Unmarshal(calls, &m.ToolCalls)
-		}
-		return m, err
-	})
+	if err := store.Send(ctx, s.pool, append(append([]store.Op{}, before...), read)...); err != nil {
+		return nil, err
+	}
+	return msgs, nil
 }
 
 // Turns returns every turn of a conversation in order.
