@@ -302,29 +302,21 @@ func TestRecordHistories(t *testing.T) {
 	}, requested: make(chan activities.RequestApprovalInput, 4)}
 	startWorkers(t, c, fake)
 
-	t.Run("chatturn_tool_local.json", func(t *testing.T) {
-		in := workflows.ChatTurnInput{ConversationID: "rec-tool", Turn: 1, Principal: alice}
-		run := runToolTurn(ctx, t, c, in)
-		writeHistory(ctx, t, c, run, "chatturn_tool_local.json")
-	})
-
-	t.Run("chatturn_tool_v2.json", func(t *testing.T) {
-		in := workflows.ChatTurnInput{ConversationID: "rec-tool-v2", Turn: 1, Principal: alice, Version: workflows.CurrentVersion}
-		run := runToolTurn(ctx, t, c, in)
-		writeHistory(ctx, t, c, run, "chatturn_tool_v2.json")
-	})
-
-	t.Run("chatturn_tool_v3.json", func(t *testing.T) {
-		in := workflows.ChatTurnInput{ConversationID: "rec-tool-v3", Turn: 1, Principal: alice, Version: workflows.VersionStepBookkeeping}
-		run := runToolTurn(ctx, t, c, in)
-		writeHistory(ctx, t, c, run, "chatturn_tool_v3.json")
-	})
-
-	t.Run("chatturn_tool_v4.json", func(t *testing.T) {
-		in := workflows.ChatTurnInput{ConversationID: "rec-tool-v4", Turn: 1, Principal: alice, Version: workflows.VersionFoldedToolResults}
-		run := runToolTurn(ctx, t, c, in)
-		writeHistory(ctx, t, c, run, "chatturn_tool_v4.json")
-	})
+	// One-tool turns as each version of the API started them (0: before versions were given).
+	for _, h := range []struct {
+		file, conv string
+		version    int
+	}{
+		{"chatturn_tool_local.json", "rec-tool", 0},
+		{"chatturn_tool_v2.json", "rec-tool-v2", workflows.VersionFoldedSearchAttributes},
+		{"chatturn_tool_v3.json", "rec-tool-v3", workflows.VersionStepBookkeeping},
+		{"chatturn_tool_v4.json", "rec-tool-v4", workflows.VersionFoldedToolResults},
+	} {
+		t.Run(h.file, func(t *testing.T) {
+			run := runToolTurn(ctx, t, c, workflows.ChatTurnInput{ConversationID: h.conv, Turn: 1, Principal: alice, Version: h.version})
+			writeHistory(ctx, t, c, run, h.file)
+		})
+	}
 
 	approvalTurn := func(t *testing.T, in workflows.ChatTurnInput, name string) {
 		call := fake.calls[in.ConversationID][0]
