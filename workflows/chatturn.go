@@ -239,17 +239,20 @@ func (t *chatTurn) runTools(ctx workflow.Context, calls []toolcall.PlannedCall) 
 // runTool runs one planned call and records its outcome; only a failure to record is an error.
 // left counts the step's calls still running: the outcome of the last to finish is left for the
 // next LLM step to save when one follows (VersionFoldedToolResults), since nothing else of the
-// step is left to show by then.
+// step is left to show by then. From that version on, the outcome of a call that ended because
+// the turn was cancelled is left too, for saveUnsaved to record once the loop ends.
 func (t *chatTurn) runTool(ctx workflow.Context, index int, call toolcall.PlannedCall, left *int) error {
 	outcome, err := t.decideAndRun(ctx, call)
 	if err != nil {
 		return err
 	}
-	if *left--; *left == 0 && t.in.Version >= VersionFoldedToolResults && t.step < t.in.MaxSteps && ctx.Err() == nil {
-		t.unsaved = append(t.unsaved, activities.ToolResult{Step: t.step, Index: index, Outcome: outcome})
+	r := activities.ToolResult{Step: t.step, Index: index, Outcome: outcome}
+	*left--
+	if t.in.Version >= VersionFoldedToolResults && (ctx.Err() != nil || (*left == 0 && t.step < t.in.MaxSteps)) {
+		t.unsaved = append(t.unsaved, r)
 		return nil
 	}
-	return t.saveResult(ctx, activities.ToolResult{Step: t.step, Index: index, Outcome: outcome})
+	return t.saveResult(ctx, r)
 }
 
 // saveUnsaved saves the results left for an LLM step that will not run (the loop ended), even

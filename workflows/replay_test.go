@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -456,6 +457,10 @@ type scriptedActivities struct {
 	// requested receives each request for approval.
 	requested chan activities.RequestApprovalInput
 
+	// slowStarted receives a signal when a call of slowTool starts; release ends those calls.
+	slowStarted chan struct{}
+	release     chan struct{}
+
 	mu       sync.Mutex
 	saved    []string // the IDs of the calls whose results were saved
 	finished []string // the final statuses of the turns finished
@@ -528,6 +533,49 @@ func (a *scriptedActivities) RecordDecision(context.Context, activities.RecordDe
 	return nil
 }
 
-func (a *scriptedActivities) ExecuteTool(_ context.Context, in activities.ExecuteToolInput) (activities.ExecuteToolResult, error) {
+func (a *scriptedActivities) ExecuteTool(ctx context.Context, in activities.ExecuteToolInput) (activities.ExecuteToolResult, error) {
+	if in.Tool == slowTool { // runs until the test releases it
+		a.slowStarted <- struct{}{}
+		select {
+		case <-a.release:
+		case <-ctx.Done():
+		}
+		return activities.ExecuteToolResult{}, ctx.Err()
+	}
 	return activities.ExecuteToolResult{Tool: in.Tool, Output: toolOutput}, nil
+}
+
+// slowTool is a tool whose calls run until the test releases them (scriptedActivities).
+const slowTool = "hr.slow_report"
+
+// TestCancelledTurnRecordsToolResult cancels a turn while its tool runs: the call's outcome is
+// still recorded (SaveToolResult, outside the cancelled context), and the turn ends cancelled.
+func TestCancelledTurnRecordsToolResult(t *testing.T) {
+	c, err := client.NewClientFromExisting(temporaltest.Client(t), client.Options{
+		Namespace: temporaltest.Server(t).Namespace(), Logger: testLogger(t)})
+	require.NoError(t, err)
+	t.Cleanup(c.Close) // after the workers stop
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	fake := &scriptedActivities{calls: map[string][]toolcall.PlannedCall{}, requested: make(chan activities.RequestApprovalInput, 4),
+		slowStarted: make(chan struct{}, 1), release: make(chan struct{})}
+	defer close(fake.release)
+	startWorkers(t, c, fake)
+
+	conv := fmt.Sprintf("cancel-%d", time.Now().UnixNano())
+	fake.script(conv, plannedCall("call-1", slowTool))
+	in := workflows.ChatTurnInput{ConversationID: conv, Turn: 1, Principal: alice, Version: workflows.CurrentVersion}
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ChatTurnWorkflowID(in.ConversationID, in.Turn),
+		TaskQueue: workflows.OrchestratorQueue}, workflows.ChatTurn, in)
+	require.NoError(t, err)
+	select {
+	case <-fake.slowStarted:
+	case <-ctx.Done():
+		t.Fatal("the tool never started")
+	}
+	require.NoError(t, c.CancelWorkflow(ctx, run.GetID(), run.GetRunID()))
+	var canceled *temporal.CanceledError
+	require.ErrorAs(t, run.Get(ctx, nil), &canceled)
+	require.Equal(t, []string{"call-1"}, fake.savedCalls(), "the cancelled call's outcome was recorded")
+	require.Equal(t, []string{conversations.StatusCancelled}, fake.finishedStatuses())
 }
