@@ -140,13 +140,7 @@ func historyActivities(t *testing.T, hist *historypb.History) (scheduled, local 
 // there without a version marker or a TemporalChangeVersion upsert; one started without
 // (by an older API) decides by its version marker.
 func TestOneToolTurnSchedulesThreeActivityTasks(t *testing.T) {
-	// Without the payload codec, as TestRecordHistories records: the markers stay readable.
-	c, err := client.NewClientFromExisting(temporaltest.Client(t), client.Options{
-		Namespace: temporaltest.Server(t).Namespace(), Logger: testLogger(t)})
-	require.NoError(t, err)
-	t.Cleanup(c.Close) // after the workers stop
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
+	c, ctx := serverClient(t)
 	fake := &scriptedActivities{calls: map[string][]toolcall.PlannedCall{},
 		requested: make(chan activities.RequestApprovalInput, 4)}
 	startWorkers(t, c, fake)
@@ -201,6 +195,20 @@ func TestOneToolTurnSchedulesThreeActivityTasks(t *testing.T) {
 	require.Len(t, fake.savedCalls(), 4, "each turn's tool result was saved, by SaveToolResult or the next LLM step")
 	require.Equal(t, []string{conversations.StatusCompleted, conversations.StatusCompleted, conversations.StatusCompleted,
 		conversations.StatusCompleted}, fake.finishedStatuses(), "the turns were finished, by their last LLM step or by FinishTurn")
+}
+
+// serverClient is a client of the embedded Temporal server, without the payload codec (as
+// TestRecordHistories records: the markers stay readable), closed after the test's workers
+// stop, and a context that bounds the test.
+func serverClient(t *testing.T) (client.Client, context.Context) {
+	t.Helper()
+	c, err := client.NewClientFromExisting(temporaltest.Client(t), client.Options{
+		Namespace: temporaltest.Server(t).Namespace(), Logger: testLogger(t)})
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return c, ctx
 }
 
 // runToolTurn runs the chat turn in, whose LLM asks for one tool call, until it completes with
@@ -551,12 +559,7 @@ const slowTool = "hr.slow_report"
 // TestCancelledTurnRecordsToolResult cancels a turn while its tool runs: the call's outcome is
 // still recorded (SaveToolResult, outside the cancelled context), and the turn ends cancelled.
 func TestCancelledTurnRecordsToolResult(t *testing.T) {
-	c, err := client.NewClientFromExisting(temporaltest.Client(t), client.Options{
-		Namespace: temporaltest.Server(t).Namespace(), Logger: testLogger(t)})
-	require.NoError(t, err)
-	t.Cleanup(c.Close) // after the workers stop
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
+	c, ctx := serverClient(t)
 	fake := &scriptedActivities{calls: map[string][]toolcall.PlannedCall{}, requested: make(chan activities.RequestApprovalInput, 4),
 		slowStarted: make(chan struct{}, 1), release: make(chan struct{})}
 	defer close(fake.release)
