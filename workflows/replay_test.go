@@ -170,13 +170,7 @@ func TestOneToolTurnSchedulesThreeActivityTasks(t *testing.T) {
 			in := workflows.ChatTurnInput{ConversationID: conv, Turn: 1, Principal: alice, Version: tc.version}
 			run := runToolTurn(ctx, t, c, in)
 
-			hist := &historypb.History{}
-			iter := c.GetWorkflowHistory(ctx, run.GetID(), run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-			for iter.HasNext() {
-				e, err := iter.Next()
-				require.NoError(t, err)
-				hist.Events = append(hist.Events, e)
-			}
+			hist := fetchHistory(ctx, t, c, run)
 			scheduled, local, _ := historyActivities(t, hist)
 			require.Equal(t, oneToolTurn, scheduled)
 			require.Equal(t, tc.local, local)
@@ -435,8 +429,8 @@ func sendDecision(ctx context.Context, c client.Client, workflowID string, d wor
 	return h.Get(ctx, res)
 }
 
-// writeHistory writes the full history of run to testdata/name as JSON.
-func writeHistory(ctx context.Context, t *testing.T, c client.Client, run client.WorkflowRun, name string) {
+// fetchHistory reads the full history of run.
+func fetchHistory(ctx context.Context, t *testing.T, c client.Client, run client.WorkflowRun) *historypb.History {
 	t.Helper()
 	hist := &historypb.History{}
 	iter := c.GetWorkflowHistory(ctx, run.GetID(), run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
@@ -445,6 +439,13 @@ func writeHistory(ctx context.Context, t *testing.T, c client.Client, run client
 		require.NoError(t, err)
 		hist.Events = append(hist.Events, e)
 	}
+	return hist
+}
+
+// writeHistory writes the full history of run to testdata/name as JSON.
+func writeHistory(ctx context.Context, t *testing.T, c client.Client, run client.WorkflowRun, name string) {
+	t.Helper()
+	hist := fetchHistory(ctx, t, c, run)
 	b, err := protojson.Marshal(hist)
 	require.NoError(t, err)
 	// protojson's spacing varies on purpose; json.Indent makes the file stable and diffable.
