@@ -96,6 +96,7 @@ describe('followEvents', () => {
     const nudge = new EventTarget()
     const ctl = new AbortController()
     let calls = 0
+    let nudged = false
     const started = Date.now()
     const run = followEvents({
       url: '/conversations/c1/events',
@@ -112,7 +113,12 @@ describe('followEvents', () => {
       }) as unknown as typeof globalThis.fetch,
       onEvent: () => undefined,
       onStatus: (s) => {
-        if (s === 'reconnecting') setTimeout(() => nudge.dispatchEvent(new Event('retry')), 10)
+        // Nudge once: the retry reports 'reconnecting' again, and a second timer could
+        // fire after this file's environment is gone.
+        if (s === 'reconnecting' && !nudged) {
+          nudged = true
+          setTimeout(() => nudge.dispatchEvent(new Event('retry')), 10)
+        }
       },
     })
     await run
