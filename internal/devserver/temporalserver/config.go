@@ -27,6 +27,10 @@ const (
 	// server default is 2s; shorter makes newly added search attributes usable
 	// sooner. Start waits twice this long after adding search attributes.
 	namespaceRefreshInterval = time.Second
+
+	// queueCheckpointInterval is how often the history service's task queues checkpoint (see
+	// dynamicConfig); the server default is 30s.
+	queueCheckpointInterval = time.Second
 )
 
 // ports holds the listen ports of the four Temporal services.
@@ -148,6 +152,14 @@ func dynamicConfig() dynamicconfig.StaticClient {
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
 		// Pick up namespace changes (search attribute aliases) quickly.
 		dynamicconfig.NamespaceCacheRefreshInterval.Key(): namespaceRefreshInterval,
+		// How often the history service's task queues checkpoint. Until a checkpoint, every
+		// task read stays in the queue's tracker, acknowledged or not, and each new batch of
+		// tasks walks the whole tracker to split it: with the 30s default a busy dev server
+		// spends more CPU on that walk than on running the tasks (mcp-platform bench, README
+		// "Performance"). A checkpoint is one small shard write.
+		dynamicconfig.TransferProcessorUpdateAckInterval.Key():   queueCheckpointInterval,
+		dynamicconfig.VisibilityProcessorUpdateAckInterval.Key(): queueCheckpointInterval,
+		dynamicconfig.TimerProcessorUpdateAckInterval.Key():      queueCheckpointInterval,
 		// Visibility tasks are normally pushed immediately; shorten the
 		// fallback poll so a missed notification costs little.
 		dynamicconfig.VisibilityProcessorMaxPollInterval.Key(): 5 * time.Second,

@@ -22,4 +22,8 @@ func TestDynamicConfig(t *testing.T) {
 	require.Equal(t, 10000, dynamicconfig.FrontendPersistenceMaxQPS.Get(c)())
 	require.Equal(t, 45000, dynamicconfig.HistoryPersistenceMaxQPS.Get(c)())
 	require.Equal(t, 8192, dynamicconfig.HistoryCacheHostLevelMaxSize.Get(c)())
+	for _, s := range []dynamicconfig.DurationPropertyFn{dynamicconfig.TransferProcessorUpdateAckInterval.Get(c),
+		dynamicconfig.VisibilityProcessorUpdateAckInterval.Get(c), dynamicconfig.TimerProcessorUpdateAckInterval.Get(c)} {
+		require.Equal(t, queueCheckpointInterval, s(), "the history queues checkpoint every second, not every 30s")
+	}
 }
