@@ -159,24 +159,16 @@ func (s *Store) newTurnOp(c *Conversation, t *Turn, text string, create bool) st
 			args = append(args, c.UserID, c.Title)
 		}
 		b.Queue(advance, args...).QueryRow(func(row pgx.Row) error {
-			return wrap(row.Scan(&c.CreatedAt, &c.UpdatedAt), "record conversation")
+			return store.Failed(row.Scan(&c.CreatedAt, &c.UpdatedAt), "record conversation")
 		})
 		b.Queue(`INSERT INTO turns (conversation_id, turn, workflow_id) VALUES ($1, $2, $3) RETURNING started_at`,
 			c.ID, t.Turn, t.WorkflowID).QueryRow(func(row pgx.Row) error {
-			return wrap(row.Scan(&t.StartedAt), "record turn")
+			return store.Failed(row.Scan(&t.StartedAt), "record turn")
 		})
 		store.Exec(b, "record user message", `INSERT INTO messages (conversation_id, turn, seq, role, content) VALUES ($1, $2, 0, 'user', $3)`,
 			c.ID, t.Turn, text)
 		return nil
 	}
-}
-
-// wrap says what failed, keeping err for errors.Is; nil stays nil.
-func wrap(err error, what string) error {
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	return nil
 }
 
 // title is a conversation's title from its first message: one line, at most maxTitle
@@ -268,7 +260,7 @@ func (s *Store) Messages(ctx context.Context, conversationID string, before ...s
 				}
 				return m, err
 			})
-			return wrap(err, "load messages")
+			return store.Failed(err, "load messages")
 		})
 		return nil
 	}

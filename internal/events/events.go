@@ -113,18 +113,10 @@ func publishOp(ctx context.Context, conversationID string, turn int, p Payload, 
 			sql, dest = publishOnceSQL, []any{id}
 		}
 		b.Queue(sql, conversationID, turn, typ, raw, Channel, MaxNotifyPayload, lockSpace).QueryRow(func(row pgx.Row) error {
-			return scanID(row.Scan(dest...), typ)
+			return store.Failed(row.Scan(dest...), "publish "+typ+" event")
 		})
 		return nil
 	}
-}
-
-// scanID wraps the error of reading a published event's ID.
-func scanID(err error, typ string) error {
-	if err != nil {
-		return fmt.Errorf("publish %s event: %w", typ, err)
-	}
-	return nil
 }
 
 // publishOnceSQL is publishSQL unless the conversation already holds an event of the same

@@ -46,11 +46,18 @@ func Send(ctx context.Context, db Batcher, ops ...Op) error {
 // what failed.
 func Exec(b *pgx.Batch, what, sql string, args ...any) {
 	b.Queue(sql, args...).Fn = func(br pgx.BatchResults) error {
-		if _, err := br.Exec(); err != nil {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		return nil
+		_, err := br.Exec()
+		return Failed(err, what)
 	}
+}
+
+// Failed says what failed, keeping err for errors.Is and errors.As; nil stays nil. It is for the
+// callbacks of queued statements, whose errors Send returns.
+func Failed(err error, what string) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
 }
 
 // ForeignKeyViolation reports whether err is Postgres refusing a row whose parent is gone (a

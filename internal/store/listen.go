@@ -72,6 +72,15 @@ type subscription struct {
 	connected bool // Connected was called, and Disconnected not since
 }
 
+// disconnect tells a connected subscription that the connection ended. Callers hold the
+// listener's mu.
+func (s *subscription) disconnect() {
+	if s.connected {
+		s.connected = false
+		call(s.h.Disconnected)
+	}
+}
+
 // subscribe adds a subscription to the pool's listener, starting the listener when there is none.
 func subscribe(pool *pgxpool.Pool, logger *slog.Logger, channel string, h Handlers) (*listener, *subscription) {
 	listenersMu.Lock()
@@ -95,10 +104,7 @@ func (l *listener) leave(s *subscription) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.subs, s)
-	if s.connected {
-		s.connected = false
-		call(s.h.Disconnected)
-	}
+	s.disconnect()
 	l.changed()
 }
 
@@ -117,10 +123,7 @@ func (l *listener) run() {
 		err := l.serve()
 		l.mu.Lock()
 		for s := range l.subs {
-			if s.connected {
-				s.connected = false
-				call(s.h.Disconnected)
-			}
+			s.disconnect()
 		}
 		l.mu.Unlock()
 		if l.stopIfIdle() {

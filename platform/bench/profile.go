@@ -62,10 +62,10 @@ func (p *sideProfiler) round(side string, fn func()) {
 
 // write merges each side's rounds and writes them out.
 func (p *sideProfiler) write() error {
-	if p == nil || p.err != nil {
-		if p == nil {
-			return nil
-		}
+	if p == nil {
+		return nil
+	}
+	if p.err != nil {
 		return p.err
 	}
 	for side, w := range p.out {
