@@ -382,6 +382,24 @@ func TestChatTurn(t *testing.T) {
 	}
 }
 
+// finishesLast is toolOK, except that the call whose ToolCallID is last answers only after
+// another call answered: the test environment runs a step's calls concurrently, in no set order.
+func finishesLast(last string) func(activities.ExecuteToolInput) (activities.ExecuteToolResult, error) {
+	other := make(chan struct{})
+	var once sync.Once
+	return func(in activities.ExecuteToolInput) (activities.ExecuteToolResult, error) {
+		if in.ToolCallID != last {
+			defer once.Do(func() { close(other) })
+			return toolOK(in)
+		}
+		select {
+		case <-other:
+		case <-time.After(10 * time.Second): // the assertion then says which finished last
+		}
+		return toolOK(in)
+	}
+}
+
 // TestChatTurnLeavesResultsToTheNextStep checks where a step's tool results are saved in
 // today's turns: the last to finish by the next LLM step, the others (and those of a step no
 // LLM step follows) by SaveToolResult.
@@ -391,6 +409,7 @@ func TestChatTurnLeavesResultsToTheNextStep(t *testing.T) {
 	tests := []struct {
 		name      string
 		llm       func(int) (activities.CompleteResult, error)
+		tool      func(activities.ExecuteToolInput) (activities.ExecuteToolResult, error)
 		maxSteps  int
 		wantLeft  []string // step/call of the results the next step saved
 		wantSaved []string // step/call of the results SaveToolResult saved
@@ -403,6 +422,7 @@ func TestChatTurnLeavesResultsToTheNextStep(t *testing.T) {
 		name: "OK two calls: the last to finish goes to the next step",
 		llm: steps(activities.CompleteResult{Calls: []toolcall.PlannedCall{lookup, other}},
 			activities.CompleteResult{Content: "Both work in HR."}),
+		tool:      finishesLast(toolcall.CallKey(1, "call-2")),
 		wantLeft:  []string{"1/call-2"},
 		wantSaved: []string{"1/call-1"},
 	}, {
@@ -430,6 +450,9 @@ func TestChatTurnLeavesResultsToTheNextStep(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakes{llm: tt.llm, tool: toolOK}
+			if tt.tool != nil {
+				f.tool = tt.tool
+			}
 			env := newEnv(t, f)
 			in := turnInput
 			in.MaxSteps = tt.maxSteps
