@@ -205,17 +205,29 @@ async function startProxy(gateway, { dist = false } = {}) {
   const prefixes = apiPrefixes()
   const streams = new Set()
   const eventRequests = []
+  // The highest event ID written to the browser, by conversation.
+  const forwarded = new Map()
   const server = http.createServer((req, res) => {
     const path = new URL(req.url, 'http://x').pathname
     const isAPI = isAPIPath(path, prefixes)
     if (!dist || isAPI) {
-      const isStream = /^\/conversations\/[^/]+\/events$/.test(path)
+      const conversation = /^\/conversations\/([^/]+)\/events$/.exec(path)?.[1]
+      const isStream = conversation !== undefined
       if (isStream) eventRequests.push({ lastEventId: req.headers['last-event-id'] ?? '' })
       const up = http.request(
         { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
         (r) => {
           res.writeHead(r.statusCode ?? 502, r.headers)
-          r.pipe(res)
+          if (!isStream) return void r.pipe(res)
+          // A stream's chunks are written one by one, so the proxy knows the last event ID it
+          // has handed to the browser's connection.
+          r.on('data', (chunk) => {
+            const ids = [...chunk.toString('utf8').matchAll(/^id: ?(\d+)$/gm)]
+            res.write(chunk, () => {
+              if (ids.length > 0) forwarded.set(conversation, Math.max(forwarded.get(conversation) ?? 0, Number(ids[ids.length - 1][1])))
+            })
+          })
+          r.on('end', () => res.end())
         },
       )
       up.on('error', () => {
@@ -240,6 +252,8 @@ async function startProxy(gateway, { dist = false } = {}) {
   return {
     url: `http://127.0.0.1:${port}`,
     eventRequests,
+    /** forwardedEventId is the highest event ID of a conversation the proxy has written to the browser. */
+    forwardedEventId: (conversation) => forwarded.get(conversation) ?? 0,
     /** dropStreams cuts every open event stream, as a network failure would. */
     dropStreams() {
       const n = streams.size
@@ -570,6 +584,14 @@ async function scenario(ui, proxy, gateway) {
       await ask(davePage, 'scale api-server to 3 replicas')
       const pending = davePage.getByRole('region', { name: /Approval request for devops\.scale_deployment: Pending/ })
       await pending.waitFor({ timeout: WAIT })
+      // The card may come from the history alone; cut the stream only once it has delivered an
+      // event, so there is an ID to resume from.
+      const convId = /\/c\/([0-9a-f-]{36})$/.exec(davePage.url())?.[1]
+      const seenBy = Date.now() + WAIT
+      while (proxy.forwardedEventId(convId) === 0 && Date.now() < seenBy) await sleep(50)
+      const seen = proxy.forwardedEventId(convId)
+      check(seen > 0, 'the stream delivered an event before the drop')
+      await sleep(200) // time for the page to read what its connection already holds
       const before = proxy.eventRequests.length
       check(proxy.dropStreams() >= 1, 'an event stream was open')
       // The UI reconnects on its own, quoting the last event it saw.
@@ -577,11 +599,10 @@ async function scenario(ui, proxy, gateway) {
       while (proxy.eventRequests.length === before && Date.now() < deadline) await sleep(100)
       const resumed = proxy.eventRequests[proxy.eventRequests.length - 1]
       check(proxy.eventRequests.length > before, 'the UI reconnected')
-      check(Number(resumed.lastEventId) > 0, `the reconnect sent Last-Event-ID (got "${resumed.lastEventId}")`)
+      check(Number(resumed.lastEventId) >= seen, `the reconnect sent Last-Event-ID ${seen} or later (got "${resumed.lastEventId}")`)
       // Approve through the API as dan, while the resumed stream is the only one open.
       const token = await (await fetch(`${gateway}/auth/token`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"user":"dan"}' })).json()
       const list = await (await fetch(`${gateway}/approvals`, { headers: { Authorization: `Bearer ${token.access_token}` } })).json()
-      const convId = /\/c\/([0-9a-f-]{36})$/.exec(davePage.url())?.[1]
       const mine = (list.approvals ?? []).find((a) => a.conversation_id === convId)
       check(!!mine, 'dan sees the request')
       const r = await fetch(`${gateway}/approvals/${mine.id}/decision`, {
