@@ -216,13 +216,17 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		{WorkMCP, FloorToolName, c.mcpCall, f.tool},
 	}
 	prof := newSideProfiler(o.CPUProfile, o.FloorCPUProfile)
+	var cpu *cpuMeter
+	if runtime.GOOS == "linux" && len(t.pids) > 0 {
+		cpu = &cpuMeter{proc: "/proc", roots: t.pids}
+	}
 	for _, conc := range o.Concurrency {
 		for _, w := range works {
 			if len(o.Works) > 0 && !slices.ContainsFunc(o.Works, func(k string) bool { return WorkKeys[k] == w.name }) {
 				continue
 			}
 			say("%s vs %s, c=%d: %d rounds of %s each", w.name, w.floor, conc, o.Rounds, o.Duration/time.Duration(o.Rounds))
-			plat, fl := alternate(ctx, conc, o.Duration, o.Rounds, prof, w.platform, w.floorOp)
+			plat, fl := alternate(ctx, conc, o.Duration, o.Rounds, prof, cpu, w.platform, w.floorOp)
 			r.addComparison(w.name, w.floor, conc, plat.figures(), fl.figures())
 			if err := ctx.Err(); err != nil {
 				return r, err
@@ -276,12 +280,14 @@ func warmUp(ctx context.Context, c *platformClient, f *floor) error {
 
 // alternate runs rounds of the platform's operation and of the floor's, one after the other,
 // each round for d/rounds, swapping which goes first every round so that neither always runs
-// on a warmer (or busier) server. prof profiles each side's rounds.
-func alternate(ctx context.Context, c int, d time.Duration, rounds int, prof *sideProfiler, plat, fl op) (*samples, *samples) {
+// on a warmer (or busier) server. prof profiles each side's rounds and cpu measures the
+// stack's CPU time in each (both may be nil).
+func alternate(ctx context.Context, c int, d time.Duration, rounds int, prof *sideProfiler, cpu *cpuMeter, plat, fl op) (*samples, *samples) {
 	each := d / time.Duration(rounds)
 	p, f := &samples{}, &samples{}
-	runPlatform := func() { prof.round(sidePlatform, func() { p.merge(closedLoop(ctx, c, each, plat)) }) }
-	runFloor := func() { prof.round(sideFloor, func() { f.merge(closedLoop(ctx, c, each, fl)) }) }
+	load := func(run op) func() *samples { return func() *samples { return closedLoop(ctx, c, each, run) } }
+	runPlatform := func() { prof.round(sidePlatform, func() { p.merge(cpu.measure(load(plat))) }) }
+	runFloor := func() { prof.round(sideFloor, func() { f.merge(cpu.measure(load(fl))) }) }
 	for i := range rounds {
 		if i%2 == 0 {
 			runPlatform()

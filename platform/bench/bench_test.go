@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -62,7 +63,7 @@ func TestClosedLoop(t *testing.T) {
 
 func TestAlternate(t *testing.T) {
 	var order []string
-	p, f := alternate(context.Background(), 1, 0, 3, nil,
+	p, f := alternate(context.Background(), 1, 0, 3, nil, nil,
 		func(context.Context, int) error { order = append(order, "p"); return nil },
 		func(context.Context, int) error { order = append(order, "f"); return nil })
 	require.Equal(t, []string{"p", "f", "f", "p", "p", "f"}, order, "who goes first swaps every round")
@@ -83,6 +84,18 @@ func TestReadSSE(t *testing.T) {
 	require.False(t, got[1].at.IsZero())
 }
 
+// writeStat writes /proc/<pid>/stat as Linux does, with ticks of CPU time split between user
+// and system time.
+func writeStat(t *testing.T, proc string, pid int, name string, ppid int, ticks int64) {
+	t.Helper()
+	d := filepath.Join(proc, strconv.Itoa(pid))
+	require.NoError(t, os.MkdirAll(d, 0o755))
+	user, system := ticks-ticks/3, ticks/3
+	stat := fmt.Sprintf("%d (%s) S %d %d %d 0 -1 4194304 100 0 0 0 %d %d 0 0 20 0 8 0 123 456789 100\n",
+		pid, name, ppid, pid, pid, user, system)
+	require.NoError(t, os.WriteFile(filepath.Join(d, "stat"), []byte(stat), 0o644))
+}
+
 // fakeProc writes a /proc with the given processes: pid → (name, ppid, Pss kB).
 func fakeProc(t *testing.T, procs map[int]struct {
 	name string
@@ -94,8 +107,7 @@ func fakeProc(t *testing.T, procs map[int]struct {
 	for pid, p := range procs {
 		d := filepath.Join(dir, strconv.Itoa(pid))
 		require.NoError(t, os.MkdirAll(d, 0o755))
-		stat := strconv.Itoa(pid) + " (" + p.name + ") S " + strconv.Itoa(p.ppid) + " 1 1 0 -1\n"
-		require.NoError(t, os.WriteFile(filepath.Join(d, "stat"), []byte(stat), 0o644))
+		writeStat(t, dir, pid, p.name, p.ppid, 0)
 		rollup := "00400000-7fff [rollup]\nRss:  999 kB\nPss:  " + strconv.Itoa(p.kb) + " kB\nPss_Anon: 1 kB\n"
 		require.NoError(t, os.WriteFile(filepath.Join(d, "smaps_rollup"), []byte(rollup), 0o644))
 	}

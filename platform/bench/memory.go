@@ -44,22 +44,32 @@ func pssOf(proc string, pid int) (int64, error) {
 
 // statOf reads a process's name and parent from /proc/<pid>/stat.
 func statOf(proc string, pid int) (name string, ppid int, err error) {
-	b, err := os.ReadFile(filepath.Join(proc, strconv.Itoa(pid), "stat"))
+	name, fields, err := readStat(proc, pid)
 	if err != nil {
 		return "", 0, err
+	}
+	ppid, err = strconv.Atoi(fields[1])
+	return name, ppid, err
+}
+
+// readStat reads /proc/<pid>/stat: the process's name (comm) and the fields after it, from
+// the state (field 3 of proc(5)) on.
+func readStat(proc string, pid int) (name string, fields []string, err error) {
+	b, err := os.ReadFile(filepath.Join(proc, strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return "", nil, err
 	}
 	// pid (comm) state ppid ...; comm may hold spaces and parentheses.
 	s := string(b)
 	open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
 	if open < 0 || end < open {
-		return "", 0, fmt.Errorf("malformed /proc/%d/stat", pid)
+		return "", nil, fmt.Errorf("malformed /proc/%d/stat", pid)
 	}
-	rest := strings.Fields(s[end+1:])
-	if len(rest) < 2 {
-		return "", 0, fmt.Errorf("malformed /proc/%d/stat", pid)
+	fields = strings.Fields(s[end+1:])
+	if len(fields) < 2 {
+		return "", nil, fmt.Errorf("malformed /proc/%d/stat", pid)
 	}
-	ppid, err = strconv.Atoi(rest[1])
-	return s[open+1 : end], ppid, err
+	return s[open+1 : end], fields, nil
 }
 
 // treeOf returns root and all its descendants, root first.

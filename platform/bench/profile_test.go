@@ -24,7 +24,7 @@ func TestSideProfiler(t *testing.T) {
 	t.Run("OK each side's rounds are profiled apart and merged into one profile", func(t *testing.T) {
 		var plat, fl bytes.Buffer
 		prof := newSideProfiler(&plat, &fl)
-		alternate(context.Background(), 1, 0, 2, prof, busy(30*time.Millisecond), busy(30*time.Millisecond))
+		alternate(context.Background(), 1, 0, 2, prof, nil, busy(30*time.Millisecond), busy(30*time.Millisecond))
 		require.Len(t, prof.rounds[sidePlatform], 2, "each round of a side is a profile of its own")
 		require.Len(t, prof.rounds[sideFloor], 2)
 		require.NoError(t, prof.write())
@@ -38,7 +38,7 @@ func TestSideProfiler(t *testing.T) {
 	t.Run("OK a side without a writer is not profiled", func(t *testing.T) {
 		var plat bytes.Buffer
 		prof := newSideProfiler(&plat, nil)
-		alternate(context.Background(), 1, 0, 1, prof, busy(time.Millisecond), busy(time.Millisecond))
+		alternate(context.Background(), 1, 0, 1, prof, nil, busy(time.Millisecond), busy(time.Millisecond))
 		require.NoError(t, prof.write())
 		require.NotZero(t, plat.Len())
 		require.Empty(t, prof.rounds[sideFloor])

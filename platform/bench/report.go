@@ -76,6 +76,9 @@ type Comparison struct {
 	P50Ratio        float64 `json:"p50_ratio"`
 	P99Ratio        float64 `json:"p99_ratio"`
 	ThroughputRatio float64 `json:"throughput_ratio"`
+	// CPURatio is the floor's CPU time per operation over the platform's (0 when not
+	// measured): the throughput ratio when both sides are limited by the machine's CPUs.
+	CPURatio float64 `json:"cpu_ratio,omitempty"`
 }
 
 // Soak is the high-concurrency run of chat turns, which must have no errors.
@@ -98,8 +101,12 @@ func newReport(o Options) *Report {
 }
 
 func (r *Report) addComparison(work, floor string, c int, p, f Figures) {
-	r.Comparisons = append(r.Comparisons, Comparison{Work: work, FloorName: floor, Concurrency: c, Platform: p, Floor: f,
-		P50Ratio: ratio(p.P50Ms, f.P50Ms), P99Ratio: ratio(p.P99Ms, f.P99Ms), ThroughputRatio: ratio(p.PerSecond, f.PerSecond)})
+	cmp := Comparison{Work: work, FloorName: floor, Concurrency: c, Platform: p, Floor: f,
+		P50Ratio: ratio(p.P50Ms, f.P50Ms), P99Ratio: ratio(p.P99Ms, f.P99Ms), ThroughputRatio: ratio(p.PerSecond, f.PerSecond)}
+	if p.CPU != nil && f.CPU != nil {
+		cmp.CPURatio = ratio(f.CPU.MsPerOp, p.CPU.MsPerOp)
+	}
+	r.Comparisons = append(r.Comparisons, cmp)
 }
 
 // failures reports whether any measured operation failed.
@@ -129,6 +136,12 @@ func (r *Report) WriteTable(w io.Writer) {
 			c.Platform.Errors+c.Floor.Errors)
 	}
 	_ = tw.Flush()
+	for _, c := range r.Comparisons {
+		if c.CPURatio > 0 {
+			fmt.Fprintf(w, "CPU per op, %s c=%d: platform %s; floor %s; floor/platform %.2f×\n",
+				c.Work, c.Concurrency, c.Platform.CPU.summary(), c.Floor.CPU.summary(), c.CPURatio)
+		}
+	}
 	s := r.Soak
 	fmt.Fprintf(w, "\nsoak: %s, c=%d for %gs: %d ok, %d errors, p50 %.1f ms, p99 %.1f ms, %.2f per s\n",
 		s.Work, s.Concurrency, s.DurationS, s.Count, s.Errors, s.P50Ms, s.P99Ms, s.PerSecond)

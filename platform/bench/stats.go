@@ -2,6 +2,7 @@ package bench
 
 import (
 	"math"
+	"runtime"
 	"slices"
 	"time"
 )
@@ -24,6 +25,8 @@ type Figures struct {
 	Seconds float64 `json:"seconds"`
 	// ErrorSamples are the first few distinct error messages.
 	ErrorSamples []string `json:"error_samples,omitempty"`
+	// CPU is what the stack's processes used meanwhile, when their process IDs are known.
+	CPU *CPUFigures `json:"cpu,omitempty"`
 }
 
 // samples collects what load runs measured; several rounds add to one.
@@ -32,6 +35,8 @@ type samples struct {
 	errors    int
 	errSeen   []string
 	wall      time.Duration
+	// cpu is the stack's CPU time by process name (nil: not measured).
+	cpu map[string]time.Duration
 }
 
 // maxErrorSamples bounds how many distinct error messages a report keeps.
@@ -45,7 +50,21 @@ func (s *samples) addError(err error) {
 	}
 }
 
+// addCPU adds the stack's CPU time used, by process name.
+func (s *samples) addCPU(used map[string]time.Duration) {
+	if used == nil {
+		return
+	}
+	if s.cpu == nil {
+		s.cpu = map[string]time.Duration{}
+	}
+	for name, d := range used {
+		s.cpu[name] += d
+	}
+}
+
 func (s *samples) merge(o *samples) {
+	s.addCPU(o.cpu)
 	s.latencies = append(s.latencies, o.latencies...)
 	s.errors += o.errors
 	s.wall += o.wall
@@ -58,7 +77,8 @@ func (s *samples) merge(o *samples) {
 
 // figures computes the summary. Percentiles use the nearest-rank method.
 func (s *samples) figures() Figures {
-	f := Figures{Count: len(s.latencies), Errors: s.errors, Seconds: round(s.wall.Seconds(), 2), ErrorSamples: s.errSeen}
+	f := Figures{Count: len(s.latencies), Errors: s.errors, Seconds: round(s.wall.Seconds(), 2), ErrorSamples: s.errSeen,
+		CPU: cpuFigures(s.cpu, len(s.latencies), s.wall, runtime.NumCPU())}
 	if len(s.latencies) == 0 {
 		return f
 	}
