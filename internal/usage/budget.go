@@ -43,7 +43,7 @@ func (b *Budget) Check(ctx context.Context, user string) (Verdict, error) {
 		now = b.Now()
 	}
 	start := DayStart(now)
-	used, err := b.Store.Spent(ctx, user, start)
+	used, err := b.Store.Spent(ctx, user, now)
 	if err != nil {
 		return Verdict{}, fmt.Errorf("check token budget: %w", err)
 	}

@@ -104,10 +104,16 @@ func (s *Store) RecordOp(e Entry) store.Op {
 		if !e.At.IsZero() {
 			at = e.At
 		}
-		store.Exec(b, "record usage", `INSERT INTO llm_usage
-		(user_id, conversation_id, turn, step, attempt, provider, model, prompt_tokens, completion_tokens, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, coalesce($10, now()))
-		ON CONFLICT (conversation_id, turn, step, attempt) DO NOTHING`,
+		// The day's total (llm_usage_daily) grows in the same statement, only when the row is new.
+		store.Exec(b, "record usage", `WITH call AS (
+			INSERT INTO llm_usage
+				(user_id, conversation_id, turn, step, attempt, provider, model, prompt_tokens, completion_tokens, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, coalesce($10, now()))
+			ON CONFLICT (conversation_id, turn, step, attempt) DO NOTHING
+			RETURNING user_id, created_at, prompt_tokens + completion_tokens AS tokens)
+		INSERT INTO llm_usage_daily (user_id, day, tokens)
+		SELECT user_id, (created_at AT TIME ZONE 'UTC')::date, tokens FROM call
+		ON CONFLICT (user_id, day) DO UPDATE SET tokens = llm_usage_daily.tokens + excluded.tokens`,
 			e.UserID, e.ConversationID, e.Turn, e.Step, e.Attempt, e.Provider, e.Model, e.PromptTokens, e.CompletionTokens, at)
 		return nil
 	}
@@ -122,11 +128,12 @@ func (e Entry) check() error {
 	return nil
 }
 
-// Spent returns the tokens (prompt and completion) user's calls used at or after since.
-func (s *Store) Spent(ctx context.Context, user string, since time.Time) (int64, error) {
+// Spent returns the tokens (prompt and completion) user's calls used on the UTC day of day:
+// one row of the day's totals, however many calls the user made.
+func (s *Store) Spent(ctx context.Context, user string, day time.Time) (int64, error) {
 	var n int64
-	err := s.pool.QueryRow(ctx, `SELECT coalesce(sum(prompt_tokens + completion_tokens), 0)::bigint
-		FROM llm_usage WHERE user_id = $1 AND created_at >= $2`, user, since).Scan(&n)
+	err := s.pool.QueryRow(ctx, `SELECT coalesce((SELECT tokens FROM llm_usage_daily WHERE user_id = $1 AND day = $2::date), 0)`,
+		user, DayStart(day).Format(time.DateOnly)).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("read spent tokens: %w", err)
 	}

@@ -2,6 +2,7 @@ package usage_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"mcp-platform/internal/store"
 	"mcp-platform/internal/testutil/dbtest"
 	"mcp-platform/internal/usage"
 )
@@ -44,7 +46,7 @@ func TestRecord(t *testing.T) {
 		second := entry("alice", conv, 1, 50, 5, "gpt-4o-mini", time.Time{})
 		second.Attempt = 2
 		require.NoError(t, s.Record(ctx, second))
-		spent, err := s.Spent(ctx, "alice", time.Now().Add(-time.Hour))
+		spent, err := s.Spent(ctx, "alice", time.Now())
 		require.NoError(t, err)
 		require.Equal(t, int64(100+20+50+5), spent)
 	})
@@ -75,9 +77,22 @@ func TestSpent(t *testing.T) {
 	got, err := s.Spent(ctx, "alice", today)
 	require.NoError(t, err)
 	require.Equal(t, int64(300+30+200+20), got, "today only, alice only")
+	got, err = s.Spent(ctx, "alice", now.Add(-24*time.Hour))
+	require.NoError(t, err)
+	require.Equal(t, int64(1000+100), got, "any time of a day reads that day: yesterday afternoon is the minute before midnight")
+	got, err = s.Spent(ctx, "alice", today.Add(24*time.Hour))
+	require.NoError(t, err)
+	require.Zero(t, got, "a new day starts at zero")
 	got, err = s.Spent(ctx, "carol", today)
 	require.NoError(t, err)
 	require.Zero(t, got)
+
+	// The day's total is the sum of the day's calls, which the reports read.
+	rep, err := s.UserReport(ctx, "alice", now, 2)
+	require.NoError(t, err)
+	got, err = s.Spent(ctx, "alice", now)
+	require.NoError(t, err)
+	require.Equal(t, rep.Today.TotalTokens, got)
 }
 
 func TestUserReport(t *testing.T) {
@@ -201,4 +216,29 @@ func TestBudget(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, strings.Contains(v.Message(), "less than a minute"), v.Message())
 	})
+}
+
+// BenchmarkSpent is the budget check before each LLM call, for a user with few and with many
+// calls today: it reads the day's total, so its cost does not grow with the calls.
+func BenchmarkSpent(b *testing.B) {
+	ctx := context.Background()
+	db := dbtest.New(b)
+	s := usage.NewStore(db.Pool)
+	for _, calls := range []int{10, 5000} {
+		user := fmt.Sprintf("user-%d", calls)
+		ops := make([]store.Op, 0, calls)
+		conv := uuid.NewString()
+		for i := range calls {
+			ops = append(ops, s.RecordOp(entry(user, conv, i+1, 100, 10, "m", time.Time{})))
+		}
+		require.NoError(b, store.Send(ctx, db.Pool, ops...))
+		b.Run(fmt.Sprintf("calls=%d", calls), func(b *testing.B) {
+			for b.Loop() {
+				got, err := s.Spent(ctx, user, usage.DayStart(time.Now()))
+				if err != nil || got != int64(110*calls) {
+					b.Fatalf("Spent = %d, %v; want %d", got, err, 110*calls)
+				}
+			}
+		})
+	}
 }
