@@ -48,7 +48,11 @@ func TestQuick(t *testing.T) {
 			require.Positive(t, f.P50Ms)
 			require.GreaterOrEqual(t, f.P99Ms, f.P50Ms)
 			require.Positive(t, f.PerSecond)
+			require.NotNil(t, f.CPU, "%s %s c=%d: the stack's CPU time", side, c.Work, c.Concurrency)
+			require.Positive(t, f.CPU.MsPerOp)
+			require.Contains(t, f.CPU.ByProcess, "postgres", "the private PostgreSQL counts")
 		}
+		require.Positive(t, c.CPURatio)
 		require.Positive(t, c.P50Ratio)
 		require.Positive(t, c.ThroughputRatio)
 	}
@@ -70,7 +74,7 @@ func TestQuick(t *testing.T) {
 
 	var table bytes.Buffer
 	r.WriteTable(&table)
-	for _, want := range []string{"chat turn", "/execute", "MCP tools/call", "3-activity floor", "1-activity floor", "soak", "SSE", "memory (PSS, idle)"} {
+	for _, want := range []string{"chat turn", "/execute", "MCP tools/call", "3-activity floor", "1-activity floor", "soak", "SSE", "memory (PSS, idle)", "CPU per op"} {
 		require.Contains(t, table.String(), want)
 	}
 	var js bytes.Buffer
